@@ -1,0 +1,427 @@
+/*
+ * ingest.c: group commit of event notifications, with the spool as the
+ * fallback when PostgreSQL is unavailable.
+ *
+ * Request threads enqueue an item that lives on their own stack and wait
+ * for it to be marked done. The committer takes every waiting item (up to
+ * batch_max events and batch_max_bytes bytes), turns them into one
+ * store_events_record call (one statement, one commit) and wakes the
+ * waiters. If the database cannot be reached, the batch is appended to the
+ * spool and fsync'ed instead; only if that fails too is the event refused,
+ * so that the platform delivers it again.
+ *
+ * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats,
+ * utf8_valid.
+ */
+#include "callbacks/ingest.h"
+#include "callbacks/spool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+	struct item *next;
+	const struct vod_event *ev;
+	const char *raw;
+	size_t len;
+	enum vod_via via;
+	/* set by the committer */
+	bool done;
+	int rc;
+	struct ingest_result res;
+	struct err err;
+};
+
+struct ingest {
+	struct db_pool *pool;
+	struct spool *spool;
+	int batch_max;
+	size_t batch_max_bytes;
+
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv; /* items queued, or stopping */
+	pthread_cond_t done_cv; /* some items are done */
+	struct item *head, **tail;
+	bool stopping;
+	pthread_t committer;
+
+	struct ingest_stats stats; /* under mu */
+};
+
+bool
+utf8_valid(const char *p, size_t len)
+{
+	/* No library we depend on exposes a UTF-8 check (cJSON does not
+	 * validate); PostgreSQL rejects invalid text, which would fail a whole
+	 * batch, so it is checked here, RFC 3629 strict. */
+	const unsigned char *s = (const unsigned char *)p, *end = s + len;
+
+	while (s < end) {
+		unsigned c = *s;
+		size_t n;
+		unsigned min;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1, min = 0x80;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2, min = 0x800;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3, min = 0x10000;
+			c &= 0x07;
+		} else {
+			return false;
+		}
+		if ((size_t)(end - s) <= n)
+			return false;
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			c = (c << 6) | (s[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------ batches */
+
+static void
+to_store_event(const struct vod_event *ev, const char *raw, enum vod_via via,
+	       struct store_event *out)
+{
+	out->provider = vod_provider_name(ev->provider);
+	out->event_type = ev->event_type;
+	out->dedup_key = ev->dedup_key;
+	out->file_id = ev->file_id;
+	out->task_id = ev->task_id;
+	out->status = ev->status;
+	out->error_code = ev->error_code;
+	out->error_message = ev->error_message;
+	out->upload_id = ev->upload_id;
+	out->via = vod_via_name(via);
+	out->event_time = ev->event_time;
+	out->raw = raw;
+}
+
+static int64_t
+min_time(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+#define FIRST(field)                                                           \
+	do {                                                                   \
+		if (d->field == NULL)                                          \
+			d->field = x.field;                                    \
+	} while (0)
+
+/*
+ * Fold the effect of ev into the deltas: one delta per media record, so
+ * that the batch statement touches each record once.
+ */
+static void
+add_delta(const struct vod_event *ev, int64_t now, struct store_media_delta *deltas,
+	  size_t *ndeltas)
+{
+	struct store_media_delta x, *d = NULL;
+	int64_t t = ev->event_time > 0 ? ev->event_time : now;
+
+	if (ev->effect == EFFECT_NONE || ev->file_id == NULL)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.provider = vod_provider_name(ev->provider);
+	x.file_id = ev->file_id;
+	x.upload_id = ev->upload_id;
+	x.media_url = ev->media_url;
+	x.size = ev->size;
+	x.procedure_task_id = ev->procedure_task_id;
+	x.source_context = ev->source_context;
+	switch (ev->effect) {
+	case EFFECT_CONFIRMED:
+		x.confirmed_at = t;
+		if (ev->processing_follows == 0) {
+			/* Nothing will process it: it is ready now. */
+			x.rank = 4, x.state = "ready", x.ready_at = t;
+		} else {
+			x.rank = 2, x.state = "confirmed";
+			x.maybe_ready = ev->processing_follows < 0;
+		}
+		break;
+	case EFFECT_PROCESSING:
+		x.rank = 3, x.state = "processing", x.processing_at = t;
+		break;
+	case EFFECT_READY:
+		x.rank = 4, x.state = "ready", x.ready_at = t;
+		break;
+	case EFFECT_FAILED:
+		x.rank = 4, x.state = "failed", x.failed_at = t;
+		x.error_code = ev->error_code;
+		x.error_message = ev->error_message;
+		break;
+	default:
+		return;
+	}
+
+	for (size_t i = 0; i < *ndeltas; i++)
+		if (strcmp(deltas[i].file_id, x.file_id) == 0 &&
+		    strcmp(deltas[i].provider, x.provider) == 0)
+			d = &deltas[i];
+	if (d == NULL) {
+		deltas[(*ndeltas)++] = x;
+		return;
+	}
+	/* Same merge rules as the statement: forward only, earliest times,
+	 * first values. */
+	if (x.rank > d->rank) {
+		d->rank = x.rank;
+		d->state = x.state;
+	}
+	d->maybe_ready = d->maybe_ready || x.maybe_ready;
+	d->confirmed_at = min_time(d->confirmed_at, x.confirmed_at);
+	d->processing_at = min_time(d->processing_at, x.processing_at);
+	d->ready_at = min_time(d->ready_at, x.ready_at);
+	d->failed_at = min_time(d->failed_at, x.failed_at);
+	if (d->size < 0)
+		d->size = x.size;
+	FIRST(upload_id);
+	FIRST(media_url);
+	FIRST(procedure_task_id);
+	FIRST(source_context);
+	FIRST(error_code);
+	FIRST(error_message);
+}
+
+int
+ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
+	       const char *const *raws, const enum vod_via *vias, size_t n,
+	       bool *is_new, struct err *e)
+{
+	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
+	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
+	size_t ndeltas = 0;
+	int64_t now = time_unix();
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		to_store_event(evs[i], raws[i], vias[i], &sevs[i]);
+		add_delta(evs[i], now, deltas, &ndeltas);
+	}
+	rc = store_events_record(pool, sevs, n, deltas, ndeltas, is_new, e);
+	free(sevs);
+	free(deltas);
+	return rc;
+}
+
+/* Write one batch: database first, spool second. Fills each item. */
+static void
+commit_batch(struct ingest *ig, struct item **items, size_t n)
+{
+	const struct vod_event **evs = xcalloc(n, sizeof(*evs));
+	enum vod_provider *providers = xcalloc(n, sizeof(*providers));
+	const char **raws = xcalloc(n, sizeof(*raws));
+	enum vod_via *vias = xcalloc(n, sizeof(*vias));
+	size_t *lens = xcalloc(n, sizeof(*lens));
+	bool *is_new = xcalloc(n, sizeof(*is_new));
+	struct err e, se;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		evs[i] = items[i]->ev;
+		providers[i] = items[i]->ev->provider;
+		raws[i] = items[i]->raw;
+		vias[i] = items[i]->via;
+		lens[i] = items[i]->len;
+	}
+	err_clear(&e);
+	rc = ingest__record(ig->pool, evs, raws, vias, n, is_new, &e);
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			items[i]->res.duplicate = !is_new[i];
+	} else {
+		/* Whatever the database said (away, or refusing the batch),
+		 * the spool keeps the events and the replay retries them. */
+		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e.msg,
+			n);
+		err_clear(&se);
+		rc = spool_write(ig->spool, n, providers, vias, raws, lens, &se);
+		if (rc != 0)
+			log_msg(LOG_ERROR, "ingest",
+				"could not store %zu event(s): database: %s; "
+				"spool: %s",
+				n, e.msg, se.msg);
+		for (size_t i = 0; i < n; i++) {
+			items[i]->rc = rc != 0 ? ERR_UNAVAIL : 0;
+			items[i]->res.spooled = rc == 0;
+			if (rc != 0)
+				err_set(&items[i]->err, ERR_UNAVAIL,
+					"neither the database nor the spool "
+					"could take the event");
+		}
+	}
+
+	pthread_mutex_lock(&ig->mu);
+	ig->stats.batches++;
+	for (size_t i = 0; i < n; i++) {
+		if (items[i]->rc != 0)
+			ig->stats.failed++;
+		else if (items[i]->res.spooled)
+			ig->stats.spooled++;
+		else if (items[i]->res.duplicate)
+			ig->stats.duplicates++;
+		else
+			ig->stats.stored++;
+		items[i]->done = true;
+	}
+	pthread_cond_broadcast(&ig->done_cv);
+	pthread_mutex_unlock(&ig->mu);
+	free(evs);
+	free(providers);
+	free(raws);
+	free(vias);
+	free(lens);
+	free(is_new);
+}
+
+static void *
+committer_main(void *arg)
+{
+	struct ingest *ig = arg;
+	struct item **batch = xcalloc((size_t)ig->batch_max, sizeof(*batch));
+
+	for (;;) {
+		size_t n = 0, bytes = 0;
+
+		pthread_mutex_lock(&ig->mu);
+		while (ig->head == NULL && !ig->stopping)
+			pthread_cond_wait(&ig->work_cv, &ig->mu);
+		if (ig->head == NULL && ig->stopping) {
+			pthread_mutex_unlock(&ig->mu);
+			break;
+		}
+		/* Take what waits, within the batch limits (at least one). */
+		while (ig->head != NULL && n < (size_t)ig->batch_max &&
+		       (n == 0 || bytes + ig->head->len <= ig->batch_max_bytes)) {
+			struct item *it = ig->head;
+
+			ig->head = it->next;
+			bytes += it->len;
+			batch[n++] = it;
+		}
+		if (ig->head == NULL)
+			ig->tail = &ig->head;
+		pthread_mutex_unlock(&ig->mu);
+		commit_batch(ig, batch, n);
+	}
+	free(batch);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ interface */
+
+int
+ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
+{
+	struct ingest *ig;
+	int rc;
+
+	*out = NULL;
+	ig = xcalloc(1, sizeof(*ig));
+	ig->pool = o->pool;
+	ig->batch_max = o->batch_max > 0 ? o->batch_max : 256;
+	ig->batch_max_bytes = o->batch_max_bytes ? o->batch_max_bytes : 8u << 20;
+	ig->tail = &ig->head;
+	pthread_mutex_init(&ig->mu, NULL);
+	pthread_cond_init(&ig->work_cv, NULL);
+	pthread_cond_init(&ig->done_cv, NULL);
+	if ((rc = spool_open(o->spool_dir, o->pool, o->replay_interval_ms,
+			     &ig->spool, e)) != 0) {
+		pthread_cond_destroy(&ig->work_cv);
+		pthread_cond_destroy(&ig->done_cv);
+		pthread_mutex_destroy(&ig->mu);
+		free(ig);
+		return rc;
+	}
+	if (pthread_create(&ig->committer, NULL, committer_main, ig) != 0)
+		fatal("could not start the ingest committer thread");
+	*out = ig;
+	return 0;
+}
+
+void
+ingest_free(struct ingest *ig)
+{
+	if (ig == NULL)
+		return;
+	pthread_mutex_lock(&ig->mu);
+	ig->stopping = true;
+	pthread_cond_signal(&ig->work_cv);
+	pthread_mutex_unlock(&ig->mu);
+	pthread_join(ig->committer, NULL);
+	spool_close(ig->spool);
+	pthread_cond_destroy(&ig->work_cv);
+	pthread_cond_destroy(&ig->done_cv);
+	pthread_mutex_destroy(&ig->mu);
+	free(ig);
+}
+
+int
+ingest_submit(struct ingest *ig, const struct vod_event *ev, const char *raw,
+	      size_t len, enum vod_via via, struct ingest_result *res,
+	      struct err *e)
+{
+	struct item it;
+
+	memset(res, 0, sizeof(*res));
+	if (ev->dedup_key == NULL)
+		return err_set(e, ERR_INPUT, "event has no dedup key");
+	if (!utf8_valid(raw, len))
+		return err_set(e, ERR_INPUT,
+			       "body is not valid UTF-8 (or contains NUL)");
+	memset(&it, 0, sizeof(it));
+	it.ev = ev;
+	it.raw = raw;
+	it.len = len;
+	it.via = via;
+
+	pthread_mutex_lock(&ig->mu);
+	if (ig->stopping) {
+		pthread_mutex_unlock(&ig->mu);
+		return err_set(e, ERR_UNAVAIL, "vodhook is shutting down");
+	}
+	*ig->tail = &it;
+	ig->tail = &it.next;
+	pthread_cond_signal(&ig->work_cv);
+	while (!it.done)
+		pthread_cond_wait(&ig->done_cv, &ig->mu);
+	pthread_mutex_unlock(&ig->mu);
+
+	if (it.rc != 0)
+		return err_set(e, it.rc, "%s", it.err.msg);
+	*res = it.res;
+	return 0;
+}
+
+void
+ingest_get_stats(struct ingest *ig, struct ingest_stats *st)
+{
+	pthread_mutex_lock(&ig->mu);
+	*st = ig->stats;
+	pthread_mutex_unlock(&ig->mu);
+	st->replayed = spool_replayed(ig->spool);
+	st->spool_pending = spool_pending_bytes(ig->spool);
+}

@@ -1,0 +1,61 @@
+/*
+ * ingest.h: recording verified event notifications, losing none.
+ *
+ * Callers (the HTTP callback handlers, the Tencent PULL poller, the
+ * reconciler) hand a verified, parsed event to ingest_submit, which returns
+ * once the event is durable: committed to PostgreSQL, or, when the database
+ * is unavailable, appended to the local spool and fsync'ed. One committer
+ * thread writes all waiting events in one transaction (group commit). A
+ * replay thread moves spooled events into the database when it is back,
+ * and at start-up; deduplication makes the replay exactly-once.
+ */
+#ifndef VODHOOK_CALLBACKS_INGEST_H
+#define VODHOOK_CALLBACKS_INGEST_H
+
+#include "callbacks/callbacks.h"
+#include "store/store.h"
+
+struct ingest;
+
+struct ingest_opts {
+	struct db_pool *pool;	/* borrowed; outlives the ingest */
+	const char *spool_dir;	/* created when missing */
+	int batch_max;		/* events per transaction */
+	size_t batch_max_bytes; /* raw bytes per transaction */
+	int replay_interval_ms; /* how often the spool is looked at */
+};
+
+struct ingest_result {
+	bool duplicate; /* already stored: acknowledged all the same */
+	bool spooled;	/* the database was away; the spool has it */
+};
+
+struct ingest_stats {
+	uint64_t stored, duplicates, spooled, replayed, failed, batches;
+	uint64_t spool_pending; /* bytes in the spool not yet replayed */
+};
+
+/* Start the committer and replay threads. Free with ingest_free. */
+int ingest_new(const struct ingest_opts *o, struct ingest **out,
+	       struct err *e) VH_MUST_CHECK;
+/* Finish the events in flight, stop the threads, free. NULL-safe. */
+void ingest_free(struct ingest *ig);
+
+/*
+ * Record ev (borrowed) whose notification body is raw[len] (borrowed),
+ * received through via. Blocks until durable. 0 with *res filled;
+ * ERR_INPUT when the event cannot be stored (invalid UTF-8, too large);
+ * ERR_UNAVAIL when neither the database nor the spool could take it.
+ * Thread-safe.
+ */
+int ingest_submit(struct ingest *ig, const struct vod_event *ev,
+		  const char *raw, size_t len, enum vod_via via,
+		  struct ingest_result *res, struct err *e) VH_MUST_CHECK;
+
+/* Counters since start. Thread-safe. */
+void ingest_get_stats(struct ingest *ig, struct ingest_stats *st);
+
+/* Whether p[len] is well-formed UTF-8 without NUL bytes. */
+bool utf8_valid(const char *p, size_t len);
+
+#endif

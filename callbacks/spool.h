@@ -1,0 +1,43 @@
+/*
+ * spool.h: the local spool of verified events that PostgreSQL could not
+ * take (callbacks/ only).
+ *
+ * Files in the spool directory:
+ *   active.spool            appended to while the database is away
+ *   replay-<ms>.spool       rotated out of active.spool, being replayed
+ * Each record is a header line "VH1 <provider> <via> <len> <md5>\n", the
+ * raw body (len bytes) and "\n". A torn record at the end of a file (a
+ * crash during a write that was therefore never acknowledged) is ignored.
+ */
+#ifndef VODHOOK_CALLBACKS_SPOOL_H
+#define VODHOOK_CALLBACKS_SPOOL_H
+
+#include "callbacks/callbacks.h"
+#include "store/store.h"
+
+struct spool;
+
+/* Open (creating dir) and start the replay thread. */
+int spool_open(const char *dir, struct db_pool *pool, int interval_ms,
+	       struct spool **out, struct err *e) VH_MUST_CHECK;
+/* Stop the replay thread and close. NULL-safe. */
+void spool_close(struct spool *sp);
+/*
+ * Append n events and fdatasync them: when this returns 0 they survive a
+ * crash. Thread-safe.
+ */
+int spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
+		const enum vod_via *vias, const char *const *raws,
+		const size_t *lens, struct err *e) VH_MUST_CHECK;
+uint64_t spool_replayed(struct spool *sp);
+uint64_t spool_pending_bytes(struct spool *sp);
+
+/*
+ * Record a batch of parsed events in the database (ingest.c): the one code
+ * path shared by the committer and the replay. is_new[i] false = duplicate.
+ */
+int ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
+		   const char *const *raws, const enum vod_via *vias, size_t n,
+		   bool *is_new, struct err *e) VH_MUST_CHECK;
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * util.c: hex, MD5, constant-time comparison, randomness, clocks, bounded
+ * integer parsing and file reading.
+ */
+#include "common/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+void
+hex_encode(const void *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[s[i] >> 4];
+		out[2 * i + 1] = digits[s[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+md5_hex(const void *p, size_t n, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(p, n, md, &mdlen, EVP_md5(), NULL) || mdlen != 16)
+		fatal("could not compute MD5");
+	hex_encode(md, 16, out);
+}
+
+bool
+ct_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	/* Lengths are not secret (a digest has a fixed length). */
+	if (alen != blen)
+		return false;
+	return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+bool
+ct_equal_nocase(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char diff = 0;
+
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		/* Fold ASCII letters to lowercase without branching on data. */
+		x |= (unsigned char)(((unsigned)(x - 'A') < 26u) << 5);
+		y |= (unsigned char)(((unsigned)(y - 'A') < 26u) << 5);
+		diff |= x ^ y;
+	}
+	return diff == 0;
+}
+
+int
+random_bytes(void *p, size_t n)
+{
+	unsigned char *s = p;
+
+	while (n > 0) {
+		ssize_t r = getrandom(s, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return ERR_IO;
+		}
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+random_hex(char *out, size_t n)
+{
+	unsigned char raw[64];
+
+	if (n > sizeof(raw) || random_bytes(raw, n) != 0)
+		return ERR_IO;
+	hex_encode(raw, n, out);
+	return 0;
+}
+
+int64_t
+time_unix(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int64_t
+time_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+time_mono_ms(void)
+{
+	return time_mono_us() / 1000;
+}
+
+int64_t
+time_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	long long v;
+	char *end;
+
+	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+')
+		return ERR_INPUT;
+	if (min >= 0 && *s == '-')
+		return ERR_INPUT;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return ERR_INPUT;
+	*out = v;
+	return 0;
+}
+
+int
+file_slurp(const char *path, size_t max, char **out, size_t *len,
+	   struct err *e)
+{
+	struct buf b;
+	char chunk[8192];
+	int fd, rc = 0;
+	ssize_t n;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "could not open \"%s\": %s", path,
+			       strerror(errno));
+	buf_init(&b, max);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = err_set(e, ERR_IO, "could not read \"%s\": %s",
+				     path, strerror(errno));
+			goto out;
+		}
+		if (buf_append(&b, chunk, (size_t)n) != 0) {
+			rc = err_set(e, ERR_LIMIT,
+				     "file \"%s\" is larger than %zu bytes",
+				     path, max);
+			goto out;
+		}
+	}
+	*out = buf_take(&b, len);
+out:
+	buf_free(&b);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,383 @@
+/*
+ * cb_http.c: the callback endpoints and the media query API.
+ *
+ *   POST /callbacks/tencent[/{token}]   Tencent VOD push callbacks
+ *   POST /callbacks/alibaba             Alibaba VOD HTTP callbacks
+ *   GET  /v1/media[?state=&provider=&since=&limit=&cursor=]
+ *   GET  /v1/media/{provider}/{file_id}
+ *   GET  /v1/media/{provider}/{file_id}/events
+ *   GET  /metrics                       counters, Prometheus text format
+ *
+ * A callback is acknowledged (200) only once it is durable: committed, or
+ * spooled while the database is away. Order of checks: path token, body
+ * size, signature, then the event's content.
+ */
+#include "server/handlers.h"
+
+#include "callbacks/ingest.h"
+#include "common/json.h"
+#include "server/config.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rejections by provider and reason, for /metrics. */
+enum reject { REJ_MALFORMED, REJ_AUTH, REJ_TOO_LARGE, REJ_UNAVAIL, REJ_N };
+static const char *const reject_names[REJ_N] = {"malformed", "unauthorized",
+						"too_large", "unavailable"};
+static atomic_ulong rejected[3][REJ_N];
+static atomic_ulong accepted[3];
+
+static int
+reject(struct http_req *r, enum vod_provider p, enum reject why, int status,
+       const char *code, const char *msg)
+{
+	atomic_fetch_add(&rejected[p][why], 1);
+	log_msg(LOG_WARN, "callbacks", "rejected %s callback: %s",
+		vod_provider_name(p), msg);
+	return http_reply_error(r, status, code, "%s", msg);
+}
+
+static int
+reply_ack(struct http_req *r, enum vod_provider p, const struct vod_event *ev,
+	  const struct ingest_result *res)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	atomic_fetch_add(&accepted[p], 1);
+	cJSON_AddStringToObject(doc, "status",
+				res->spooled	 ? "spooled"
+				: res->duplicate ? "duplicate"
+						 : "stored");
+	cJSON_AddStringToObject(doc, "event_type", ev->event_type);
+	http_note(r, "%s %s", ev->event_type,
+		  res->spooled ? "spooled" : res->duplicate ? "duplicate" : "stored");
+	return http_reply_json(r, 200, doc);
+}
+
+/* Read a callback body under the callback cap; 0 or the status sent. */
+static int
+read_callback_body(struct http_req *r, enum vod_provider p, struct buf *body)
+{
+	int rc = http_read_body(r, (size_t)cfg.callback_max_bytes, body);
+	char msg[96];
+
+	if (rc == ERR_LIMIT) {
+		snprintf(msg, sizeof(msg), "body is larger than %lld bytes",
+			 (long long)cfg.callback_max_bytes);
+		return reject(r, p, REJ_TOO_LARGE, 413, "too_large", msg);
+	}
+	if (rc != 0)
+		return reject(r, p, REJ_MALFORMED, 400, "bad_request",
+			      "could not read the request body");
+	return 0;
+}
+
+/* Record ev and answer: 200 once durable, 400 or 503 otherwise. */
+static int
+ingest_and_reply(struct http_req *r, struct app *app, const struct vod_event *ev,
+		 const struct buf *body)
+{
+	struct ingest_result res;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = ingest_submit(app->ingest, ev, buf_cstr(body), body->len, VIA_PUSH,
+			   &res, &e);
+	if (rc == ERR_INPUT)
+		return reject(r, ev->provider, REJ_MALFORMED, 400, "bad_request",
+			      e.msg);
+	if (rc != 0)
+		return reject(r, ev->provider, REJ_UNAVAIL, 503, "unavailable",
+			      e.msg);
+	return reply_ack(r, ev->provider, ev, &res);
+}
+
+int
+handle_cb_tencent(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+	const char *token = cfg.tencent_callback_token;
+	char qsign[128], qt[32];
+	struct vod_event ev;
+	struct buf body;
+	cJSON *doc = NULL;
+	struct err e;
+	int status;
+
+	vod_event_init(&ev);
+	buf_init(&body, 0);
+	err_clear(&e);
+	if (token[0] != '\0') {
+		const char *given = r->nparams == 1 ? r->params[0] : "";
+
+		if (!ct_equal(given, strlen(given), token, strlen(token))) {
+			status = reject(r, VOD_TENCENT, REJ_AUTH, 401,
+					"unauthorized",
+					r->nparams ? "wrong callback token"
+						   : "callback token required");
+			goto out;
+		}
+	} else if (r->nparams == 1) {
+		status = http_reply_error(r, 404, "not_found",
+					  "no callback token is configured");
+		goto out;
+	}
+	if ((status = read_callback_body(r, VOD_TENCENT, &body)) != 0)
+		goto out;
+	doc = json_parse(buf_cstr(&body), body.len);
+	if (doc == NULL) {
+		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400, "bad_request",
+				"body is not valid JSON");
+		goto out;
+	}
+	if (cfg.tencent_sign_key[0] != '\0' &&
+	    cb_verify_tencent_doc(doc,
+				  http_query(r, "sign", qsign, sizeof(qsign))
+					  ? qsign
+				  : http_query(r, "Sign", qsign, sizeof(qsign))
+					  ? qsign
+					  : NULL,
+				  http_query(r, "t", qt, sizeof(qt))   ? qt
+				  : http_query(r, "T", qt, sizeof(qt)) ? qt
+								       : NULL,
+				  cfg.tencent_sign_key, time_unix(), &e) != 0) {
+		status = reject(r, VOD_TENCENT, REJ_AUTH, 401, "unauthorized",
+				e.msg);
+		goto out;
+	}
+	if (cb_parse_tencent_doc(doc, buf_cstr(&body), body.len, &ev, &e) != 0) {
+		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400, "bad_request",
+				e.msg);
+		goto out;
+	}
+	status = ingest_and_reply(r, app, &ev, &body);
+out:
+	cJSON_Delete(doc);
+	vod_event_cleanup(&ev);
+	buf_free(&body);
+	return status;
+}
+
+/* The URL Alibaba signed: the configured one, else this request's. */
+static void
+alibaba_url(struct http_req *r, char *out, size_t n)
+{
+	const char *host = http_header(r, "Host");
+
+	if (cfg.alibaba_callback_url[0] != '\0') {
+		snprintf(out, n, "%s", cfg.alibaba_callback_url);
+		return;
+	}
+	snprintf(out, n, "%s://%s%s%s%s", r->ri->is_ssl ? "https" : "http",
+		 host ? host : "", r->ri->request_uri ? r->ri->request_uri : "/",
+		 r->query ? "?" : "", r->query ? r->query : "");
+}
+
+int
+handle_cb_alibaba(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+	struct vod_event ev;
+	char url[2048];
+	struct buf body;
+	cJSON *doc = NULL;
+	struct err e;
+	int status;
+
+	vod_event_init(&ev);
+	buf_init(&body, 0);
+	err_clear(&e);
+	if (cfg.alibaba_callback_key[0] == '\0') {
+		status = reject(r, VOD_ALIBABA, REJ_AUTH, 403, "not_configured",
+				"alibaba_callback_key is not configured: "
+				"Alibaba callbacks cannot be verified");
+		goto out;
+	}
+	alibaba_url(r, url, sizeof(url));
+	if (cb_verify_alibaba(url, http_header(r, "X-VOD-TIMESTAMP"),
+			      http_header(r, "X-VOD-SIGNATURE"),
+			      cfg.alibaba_callback_key,
+			      cfg.alibaba_callback_key_old[0]
+				      ? cfg.alibaba_callback_key_old
+				      : NULL,
+			      time_unix(), cfg.alibaba_timestamp_window,
+			      &e) != 0) {
+		status = reject(r, VOD_ALIBABA, REJ_AUTH, 401, "unauthorized",
+				e.msg);
+		goto out;
+	}
+	if ((status = read_callback_body(r, VOD_ALIBABA, &body)) != 0)
+		goto out;
+	doc = json_parse(buf_cstr(&body), body.len);
+	if (doc == NULL) {
+		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400, "bad_request",
+				"body is not valid JSON");
+		goto out;
+	}
+	if (cb_parse_alibaba_doc(doc, buf_cstr(&body), body.len, &ev, &e) != 0) {
+		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400, "bad_request",
+				e.msg);
+		goto out;
+	}
+	status = ingest_and_reply(r, app, &ev, &body);
+out:
+	cJSON_Delete(doc);
+	vod_event_cleanup(&ev);
+	buf_free(&body);
+	return status;
+}
+
+/* ------------------------------------------------------------ queries */
+
+static int
+reply_raw_json(struct http_req *r, int rc, char *json, const struct err *e)
+{
+	int status;
+
+	if (rc != 0)
+		return http_reply_err(r, rc, e);
+	status = http_reply_text(r, 200, json);
+	free(json);
+	return status;
+}
+
+static bool
+valid_provider(const char *p)
+{
+	return strcmp(p, "tencent") == 0 || strcmp(p, "alibaba") == 0;
+}
+
+int
+handle_media_get(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+	char *json = NULL;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if (!valid_provider(r->params[0]))
+		return http_reply_error(r, 404, "not_found",
+					"unknown provider \"%s\"", r->params[0]);
+	rc = store_media_get_json(app->pool, r->params[0], r->params[1], 100,
+				  &json, &e);
+	return reply_raw_json(r, rc, json, &e);
+}
+
+int
+handle_media_events(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+	char *json = NULL;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if (!valid_provider(r->params[0]))
+		return http_reply_error(r, 404, "not_found",
+					"unknown provider \"%s\"", r->params[0]);
+	rc = store_media_events_json(app->pool, r->params[0], r->params[1],
+				     &json, &e);
+	return reply_raw_json(r, rc, json, &e);
+}
+
+int
+handle_media_list(struct http_req *r, void *arg)
+{
+	static const char *const states[] = {"uploaded", "confirmed",
+					     "processing", "ready", "failed"};
+	struct store_media_filter f = {.limit = 50};
+	char state[16], provider[16], since[64], limit[16], cursor[24];
+	struct app *app = arg;
+	char *json = NULL;
+	int64_t v;
+	struct err e;
+	bool ok = false;
+	int rc;
+
+	err_clear(&e);
+	if (http_query(r, "state", state, sizeof(state))) {
+		for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+			ok = ok || strcmp(state, states[i]) == 0;
+		if (!ok)
+			return http_reply_error(r, 400, "invalid_input",
+						"state must be one of uploaded, "
+						"confirmed, processing, ready, "
+						"failed");
+		f.state = state;
+	}
+	if (http_query(r, "provider", provider, sizeof(provider))) {
+		if (!valid_provider(provider))
+			return http_reply_error(r, 400, "invalid_input",
+						"provider must be tencent or "
+						"alibaba");
+		f.provider = provider;
+	}
+	if (http_query(r, "since", since, sizeof(since)))
+		f.since = since;
+	if (http_query(r, "limit", limit, sizeof(limit))) {
+		if (parse_i64(limit, 1, 500, &v) != 0)
+			return http_reply_error(r, 400, "invalid_input",
+						"limit must be 1 to 500");
+		f.limit = (int)v;
+	}
+	if (http_query(r, "cursor", cursor, sizeof(cursor))) {
+		if (parse_i64(cursor, 0, INT64_MAX, &v) != 0)
+			return http_reply_error(r, 400, "invalid_input",
+						"cursor is not one this API "
+						"gave");
+		f.after_id = v;
+	}
+	rc = store_media_list_json(app->pool, &f, &json, &e);
+	return reply_raw_json(r, rc, json, &e);
+}
+
+int
+handle_metrics(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+	struct ingest_stats st;
+	struct buf b;
+	int status, rc = 0;
+
+	ingest_get_stats(app->ingest, &st);
+	buf_init(&b, 64 * 1024);
+	for (int p = VOD_TENCENT; p <= VOD_ALIBABA; p++) {
+		rc |= buf_printf(&b,
+				 "vodhook_callbacks_accepted_total{provider=\"%s\"} %lu\n",
+				 vod_provider_name((enum vod_provider)p),
+				 atomic_load(&accepted[p]));
+		for (int w = 0; w < REJ_N; w++)
+			rc |= buf_printf(&b,
+					 "vodhook_callbacks_rejected_total{provider=\"%s\",reason=\"%s\"} %lu\n",
+					 vod_provider_name((enum vod_provider)p),
+					 reject_names[w],
+					 atomic_load(&rejected[p][w]));
+	}
+	rc |= buf_printf(&b,
+			 "vodhook_events_stored_total %llu\n"
+			 "vodhook_events_duplicate_total %llu\n"
+			 "vodhook_events_spooled_total %llu\n"
+			 "vodhook_events_replayed_total %llu\n"
+			 "vodhook_events_failed_total %llu\n"
+			 "vodhook_ingest_batches_total %llu\n"
+			 "vodhook_spool_pending_bytes %llu\n",
+			 (unsigned long long)st.stored,
+			 (unsigned long long)st.duplicates,
+			 (unsigned long long)st.spooled,
+			 (unsigned long long)st.replayed,
+			 (unsigned long long)st.failed,
+			 (unsigned long long)st.batches,
+			 (unsigned long long)st.spool_pending);
+	if (rc != 0)
+		return http_reply_error(r, 500, "internal",
+					"could not format the metrics");
+	status = http_reply_body(r, 200, "text/plain; version=0.0.4",
+				 buf_cstr(&b), b.len);
+	buf_free(&b);
+	return status;
+}

@@ -1,0 +1,445 @@
+/*
+ * http.c: vodhook's HTTP layer over CivetWeb.
+ *
+ * One CivetWeb request handler receives every request and dispatches it
+ * through a route table, so that unknown paths (404), wrong methods (405
+ * with Allow), API authentication, request ids and the access log are
+ * handled in one place. Handlers run on CivetWeb's worker threads and send
+ * exactly one reply.
+ *
+ * Interface: http_start, http_port, http_stop, http_read_body, http_header,
+ * http_query, http_reply_json, http_reply_error, http_reply_err.
+ */
+#include "server/http.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_MAX_PATH 2048
+
+struct http_server {
+	struct mg_context *ctx;
+	struct http_route *routes;
+	size_t nroutes;
+	char *api_token;
+	char id_prefix[9];
+	atomic_uint_fast64_t next_id;
+};
+
+static int http_reply_allow(struct http_req *r, const char *allow);
+
+static int
+civet_log(const struct mg_connection *conn, const char *message)
+{
+	(void)conn;
+	log_msg(LOG_WARN, "civetweb", "%s", message);
+	return 1; /* handled: CivetWeb prints nothing itself */
+}
+
+/*
+ * Match path against pattern segment by segment; '*' matches one non-empty
+ * segment, captured into r->params (pointing into buf, a copy of the path;
+ * route_terminate_params cuts them out once a route is chosen).
+ */
+static bool
+route_match(const char *pattern, char *buf, struct http_req *r)
+{
+	const char *p = pattern;
+	char *s = buf;
+
+	r->nparams = 0;
+	for (;;) {
+		size_t seg;
+
+		if (*p == '\0' || *s == '\0')
+			return *p == '\0' && *s == '\0';
+		if (*p++ != '/' || *s++ != '/')
+			return false;
+		seg = strcspn(s, "/");
+		if (*p == '*') {
+			if (seg == 0 || r->nparams == HTTP_MAX_PARAMS)
+				return false;
+			r->params[r->nparams++] = s;
+			p++;
+		} else {
+			size_t plen = strcspn(p, "/");
+
+			if (plen != seg || memcmp(p, s, seg) != 0)
+				return false;
+			p += plen;
+		}
+		s += seg;
+	}
+}
+
+/* Cut the captured params out of buf once a route has matched. */
+static void
+route_terminate_params(struct http_req *r)
+{
+	for (int i = 0; i < r->nparams; i++) {
+		char *end = strchr(r->params[i], '/');
+
+		if (end != NULL)
+			*end = '\0';
+	}
+}
+
+static void
+make_req_id(struct http_server *s, struct http_req *r)
+{
+	const char *given = mg_get_header(r->conn, "X-Request-Id");
+	size_t len = given ? strlen(given) : 0;
+
+	if (len > 0 && len < sizeof(r->req_id) &&
+	    strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789._-") == len) {
+		memcpy(r->req_id, given, len + 1);
+		return;
+	}
+	snprintf(r->req_id, sizeof(r->req_id), "%s%08llx", s->id_prefix,
+		 (unsigned long long)atomic_fetch_add(&s->next_id, 1));
+}
+
+static int
+check_api_token(struct http_server *s, struct http_req *r)
+{
+	const char *auth = mg_get_header(r->conn, "Authorization");
+	size_t tlen = strlen(s->api_token);
+
+	if (tlen == 0)
+		return http_reply_error(r, 403, "api_disabled",
+					"the HTTP API is disabled: set "
+					"VODHOOK_API_TOKEN to enable it");
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
+	    !ct_equal(auth + 7, strlen(auth + 7), s->api_token, tlen)) {
+		http_note(r, "%s", auth ? "wrong bearer token" : "no bearer token");
+		return http_reply_error(r, 401, "unauthorized",
+					"a valid \"Authorization: Bearer "
+					"<token>\" header is required");
+	}
+	return 0;
+}
+
+static int
+dispatch(struct mg_connection *conn, void *cbdata)
+{
+	struct http_server *s = cbdata;
+	char path[HTTP_MAX_PATH], allow[128] = "";
+	const struct http_route *route = NULL;
+	struct http_req r;
+	int64_t t0 = time_mono_us();
+
+	memset(&r, 0, sizeof(r));
+	r.conn = conn;
+	r.ri = mg_get_request_info(conn);
+	r.method = r.ri->request_method;
+	r.path = r.ri->local_uri ? r.ri->local_uri : "/";
+	r.query = r.ri->query_string;
+	make_req_id(s, &r);
+	log_set_req_id(r.req_id);
+
+	if (strlen(r.path) >= sizeof(path)) {
+		http_reply_error(&r, 414, "uri_too_long", "the path is too long");
+		goto log;
+	}
+	for (size_t i = 0; i < s->nroutes; i++) {
+		memcpy(path, r.path, strlen(r.path) + 1);
+		if (!route_match(s->routes[i].pattern, path, &r))
+			continue;
+		if (strcmp(s->routes[i].method, r.method) == 0) {
+			route = &s->routes[i];
+			break;
+		}
+		if (strlen(allow) + strlen(s->routes[i].method) + 3 <
+		    sizeof(allow)) {
+			if (allow[0] != '\0')
+				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+			strncat(allow, s->routes[i].method,
+				sizeof(allow) - strlen(allow) - 1);
+		}
+	}
+	if (route == NULL) {
+		if (allow[0] != '\0') {
+			http_reply_allow(&r, allow);
+		} else {
+			http_reply_error(&r, 404, "not_found",
+					 "no such endpoint: %s %s", r.method,
+					 r.path);
+		}
+		goto log;
+	}
+	route_terminate_params(&r);
+	if ((route->flags & ROUTE_API) && check_api_token(s, &r) != 0)
+		goto log;
+	route->fn(&r, route->arg);
+log:
+	log_msg(LOG_INFO, "http",
+		"method=%s path=%s status=%d bytes=%lld dur_us=%lld%s%s",
+		r.method,
+		route && (route->flags & ROUTE_SECRET_PATH) ? route->pattern
+							    : r.path,
+		r.status, r.sent, (long long)(time_mono_us() - t0),
+		r.note[0] ? " note=" : "", r.note);
+	log_set_req_id(NULL);
+	return r.status > 0 ? r.status : 500;
+}
+
+int
+http_start(const struct http_opts *o, const struct http_route *routes,
+	   size_t nroutes, struct http_server **out, struct err *e)
+{
+	char threads[16], timeout[24];
+	const char *options[] = {
+		"listening_ports",	 o->listen,
+		"num_threads",		 threads,
+		"request_timeout_ms",	 timeout,
+		"enable_keep_alive",	 "yes",
+		"keep_alive_timeout_ms", "60000",
+		"tcp_nodelay",		 "1",
+		"max_request_size",	 "16384",
+		"decode_url",		 "yes",
+		NULL,
+	};
+	struct mg_callbacks cb;
+	struct http_server *s;
+	char ebuf[256] = "";
+	struct mg_init_data init;
+	struct mg_error_data err;
+
+	*out = NULL;
+	snprintf(threads, sizeof(threads), "%d", o->threads);
+	snprintf(timeout, sizeof(timeout), "%lld", o->request_timeout_ms);
+	s = xcalloc(1, sizeof(*s));
+	s->routes = xcalloc(nroutes, sizeof(*routes));
+	memcpy(s->routes, routes, nroutes * sizeof(*routes));
+	s->nroutes = nroutes;
+	s->api_token = xstrdup(o->api_token ? o->api_token : "");
+	if (random_hex(s->id_prefix, 4) != 0)
+		snprintf(s->id_prefix, sizeof(s->id_prefix), "00000000");
+	atomic_init(&s->next_id, 1);
+
+	memset(&cb, 0, sizeof(cb));
+	cb.log_message = civet_log;
+	memset(&init, 0, sizeof(init));
+	init.callbacks = &cb;
+	init.user_data = s;
+	init.configuration_options = options;
+	memset(&err, 0, sizeof(err));
+	err.text = ebuf;
+	err.text_buffer_size = sizeof(ebuf);
+	s->ctx = mg_start2(&init, &err);
+	if (s->ctx == NULL) {
+		err_set(e, ERR_IO, "could not listen on \"%s\": %s", o->listen,
+			ebuf[0] ? ebuf : "unknown error");
+		http_stop(s);
+		return ERR_IO;
+	}
+	mg_set_request_handler(s->ctx, "/", dispatch, s);
+	*out = s;
+	return 0;
+}
+
+int
+http_port(const struct http_server *s)
+{
+	struct mg_server_port ports[4];
+	int n = mg_get_server_ports(s->ctx, 4, ports);
+
+	return n > 0 ? ports[0].port : -1;
+}
+
+void
+http_stop(struct http_server *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ctx != NULL)
+		mg_stop(s->ctx);
+	explicit_bzero(s->api_token, strlen(s->api_token));
+	free(s->api_token);
+	free(s->routes);
+	free(s);
+}
+
+int
+http_read_body(struct http_req *r, size_t max, struct buf *out)
+{
+	char chunk[16384];
+	int n;
+
+	buf_init(out, max);
+	if (r->ri->content_length > 0 &&
+	    (unsigned long long)r->ri->content_length > max)
+		return ERR_LIMIT;
+	/* mg_read undoes chunked transfer encoding; read at most max + 1
+	 * bytes so that an oversized chunked body is caught without being
+	 * stored. */
+	while ((n = mg_read(r->conn, chunk, sizeof(chunk))) > 0) {
+		if (buf_append(out, chunk, (size_t)n) != 0)
+			return ERR_LIMIT;
+	}
+	if (n < 0) {
+		buf_free(out);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+const char *
+http_header(const struct http_req *r, const char *name)
+{
+	return mg_get_header(r->conn, name);
+}
+
+bool
+http_query(const struct http_req *r, const char *name, char *out, size_t n)
+{
+	if (r->query == NULL)
+		return false;
+	return mg_get_var(r->query, strlen(r->query), name, out, n) >= 0;
+}
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+static int
+send_body(struct http_req *r, int status, const char *type, const char *body,
+	  size_t len, const char *extra_name, const char *extra_value)
+{
+	char clen[24];
+
+	snprintf(clen, sizeof(clen), "%zu", len);
+	mg_response_header_start(r->conn, status);
+	mg_response_header_add(r->conn, "Content-Type", type, -1);
+	mg_response_header_add(r->conn, "Content-Length", clen, -1);
+	mg_response_header_add(r->conn, "X-Request-Id", r->req_id, -1);
+	mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
+	if (extra_name != NULL)
+		mg_response_header_add(r->conn, extra_name, extra_value, -1);
+	mg_response_header_send(r->conn);
+	if (len > 0 && strcmp(r->method, "HEAD") != 0)
+		mg_write(r->conn, body, len);
+	r->status = status;
+	r->sent = (long long)len;
+	return status;
+}
+
+int
+http_reply_json(struct http_req *r, int status, cJSON *body)
+{
+	char *text = NULL;
+	int rc;
+
+	if (body != NULL && (text = cJSON_PrintUnformatted(body)) == NULL) {
+		cJSON_Delete(body);
+		return http_reply_error(r, 500, "internal",
+					"could not encode the response");
+	}
+	rc = send_body(r, status, JSON_TYPE, text ? text : "",
+		       text ? strlen(text) : 0, NULL, NULL);
+	cJSON_free(text);
+	cJSON_Delete(body);
+	return rc;
+}
+
+int
+http_reply_body(struct http_req *r, int status, const char *type,
+		const char *body, size_t len)
+{
+	return send_body(r, status, type, body, len, NULL, NULL);
+}
+
+int
+http_reply_text(struct http_req *r, int status, const char *json)
+{
+	return send_body(r, status, JSON_TYPE, json, strlen(json), NULL, NULL);
+}
+
+void
+http_note(struct http_req *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->note, sizeof(r->note), fmt, ap);
+	va_end(ap);
+}
+
+static int
+reply_error(struct http_req *r, int status, const char *code, const char *msg,
+	    const char *extra, const char *extra_value)
+{
+	cJSON *doc = cJSON_CreateObject(), *err = cJSON_CreateObject();
+	char *text;
+	int rc;
+
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", msg);
+	cJSON_AddItemToObject(doc, "error", err);
+	cJSON_AddStringToObject(doc, "request_id", r->req_id);
+	if (r->note[0] == '\0')
+		http_note(r, "%s", code);
+	text = cJSON_PrintUnformatted(doc);
+	rc = send_body(r, status, JSON_TYPE, text ? text : "{}",
+		       text ? strlen(text) : 2, extra, extra_value);
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int
+http_reply_error(struct http_req *r, int status, const char *code,
+		 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (status == 401)
+		return reply_error(r, status, code, msg, "WWW-Authenticate",
+				   "Bearer");
+	return reply_error(r, status, code, msg, NULL, NULL);
+}
+
+/* 405 with the Allow header listing the methods the path accepts. */
+static int
+http_reply_allow(struct http_req *r, const char *allow)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s is not allowed here; allowed: %s",
+		 r->method, allow);
+	return reply_error(r, 405, "method_not_allowed", msg, "Allow", allow);
+}
+
+int
+http_reply_err(struct http_req *r, int rc, const struct err *e)
+{
+	const char *msg = e && e->msg[0] ? e->msg : err_str(rc);
+
+	switch (rc) {
+	case ERR_INPUT:
+		return http_reply_error(r, 400, "invalid_input", "%s", msg);
+	case ERR_AUTH:
+		return http_reply_error(r, 401, "unauthorized", "%s", msg);
+	case ERR_FORBIDDEN:
+		return http_reply_error(r, 403, "forbidden", "%s", msg);
+	case ERR_NOTFOUND:
+		return http_reply_error(r, 404, "not_found", "%s", msg);
+	case ERR_CONFLICT:
+		return http_reply_error(r, 409, "conflict", "%s", msg);
+	case ERR_LIMIT:
+		return http_reply_error(r, 413, "too_large", "%s", msg);
+	case ERR_UNAVAIL:
+	case ERR_DB:
+		return http_reply_error(r, 503, "unavailable", "%s", msg);
+	case ERR_REMOTE:
+	case ERR_NET:
+		return http_reply_error(r, 502, "upstream", "%s", msg);
+	default:
+		return http_reply_error(r, 500, "internal", "%s", msg);
+	}
+}

@@ -1,0 +1,95 @@
+/*
+ * http.h: the HTTP layer over CivetWeb: routing, request ids, capped body
+ * reading, JSON replies, and the one place where error codes become HTTP
+ * statuses (http_reply_err).
+ */
+#ifndef VODHOOK_SERVER_HTTP_H
+#define VODHOOK_SERVER_HTTP_H
+
+#include "common/common.h"
+
+#include <cjson/cJSON.h>
+#include <civetweb.h>
+
+#define HTTP_MAX_PARAMS 4
+
+struct http_req {
+	struct mg_connection *conn;
+	const struct mg_request_info *ri;
+	const char *method;
+	const char *path;  /* decoded path, no query */
+	const char *query; /* raw query string or NULL */
+	char *params[HTTP_MAX_PARAMS]; /* "*" segments, decoded */
+	int nparams;
+	char req_id[40];
+	int status;	  /* sent status, for the access log */
+	long long sent;	  /* body bytes sent */
+	char note[160];	  /* short reason logged with the access line */
+};
+
+/* A handler sends exactly one reply and returns its status. */
+typedef int (*http_handler_fn)(struct http_req *r, void *arg);
+
+#define ROUTE_SECRET_PATH 0x1 /* log the pattern, not the path */
+#define ROUTE_API 0x2	      /* /v1: needs the bearer token */
+
+struct http_route {
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/v1/media/ * / *" without blanks: '*' = segment */
+	http_handler_fn fn;
+	void *arg;
+	unsigned flags;
+};
+
+struct http_opts {
+	const char *listen;
+	int threads;
+	long long request_timeout_ms;
+	const char *api_token; /* "" or NULL: /v1 answers 403 */
+};
+
+struct http_server;
+
+/*
+ * Start listening and serving routes (copied; arg pointers must outlive the
+ * server). On failure *e says why (address in use, ...).
+ */
+int http_start(const struct http_opts *o, const struct http_route *routes,
+	       size_t nroutes, struct http_server **out, struct err *e)
+	VH_MUST_CHECK;
+/* The port actually bound (useful with port 0). */
+int http_port(const struct http_server *s);
+/* Stop accepting, finish the requests in progress, free everything. */
+void http_stop(struct http_server *s);
+
+/*
+ * Read the request body into out (initialised here with cap max), whether
+ * sent with Content-Length or chunked. ERR_LIMIT past max (nothing more is
+ * read), ERR_IO when the client went away.
+ */
+int http_read_body(struct http_req *r, size_t max, struct buf *out)
+	VH_MUST_CHECK;
+
+/* A request header, or NULL. Borrowed. */
+const char *http_header(const struct http_req *r, const char *name);
+/* A query parameter, decoded into out; false when absent or too long. */
+bool http_query(const struct http_req *r, const char *name, char *out,
+		size_t n);
+
+/* Set the reason logged with the request's access line. */
+void http_note(struct http_req *r, const char *fmt, ...) VH_PRINTF(2, 3);
+
+/* Send body (may be NULL) as JSON with status; takes ownership of body. */
+int http_reply_json(struct http_req *r, int status, cJSON *body);
+/* Send json, already encoded, as application/json. */
+int http_reply_text(struct http_req *r, int status, const char *json);
+/* Send len bytes of body with Content-Type type. */
+int http_reply_body(struct http_req *r, int status, const char *type,
+		    const char *body, size_t len);
+/* Send {"error":{"code":code,"message":...},"request_id":...}. */
+int http_reply_error(struct http_req *r, int status, const char *code,
+		     const char *fmt, ...) VH_PRINTF(4, 5);
+/* Map an ERR_* code (and e's message) to a status and send it. */
+int http_reply_err(struct http_req *r, int rc, const struct err *e);
+
+#endif

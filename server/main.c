@@ -1,0 +1,261 @@
+/*
+ * main.c: the vodhook program: subcommands, start-up and shutdown.
+ *
+ *   vodhook [--config FILE] serve      run the HTTP server
+ *   vodhook [--config FILE] migrate    apply the database migrations
+ *   vodhook [--config FILE] config     print the effective settings
+ *   vodhook config --example           print a documented example file
+ *   vodhook version
+ */
+#include "callbacks/ingest.h"
+#include "server/config.h"
+#include "server/handlers.h"
+#include "server/http.h"
+#include "store/store.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vodhook [--config FILE] COMMAND\n"
+		"\n"
+		"commands:\n"
+		"  serve              run the HTTP server (callbacks, API)\n"
+		"  migrate            apply the database migrations and exit\n"
+		"  config             print the effective settings (secrets "
+		"masked)\n"
+		"  config --example   print an example configuration file\n"
+		"  config --markdown  print the settings as a Markdown table\n"
+		"  version            print the version\n"
+		"\n"
+		"Settings come from VODHOOK_* environment variables and the "
+		"--config file;\n"
+		"see \"vodhook config --example\".\n");
+}
+
+/* Open the pool and check the database; one line on stderr on failure. */
+static int
+open_database(struct db_pool **pool)
+{
+	struct db_pool_opts o = {
+		.conninfo = cfg.database_url,
+		.size = (int)cfg.db_pool_size,
+		.connect_timeout_s = (int)cfg.db_connect_timeout,
+		.app_name = "vodhook",
+	};
+	struct err e;
+
+	err_clear(&e);
+	if (db_pool_new(&o, pool, &e) != 0 || store_ping(*pool, &e) != 0) {
+		fprintf(stderr, "vodhook: database_url (VODHOOK_DATABASE_URL): %s\n",
+			e.msg);
+		db_pool_free(*pool);
+		*pool = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+migrate(struct db_pool *pool)
+{
+	struct err e;
+	int applied;
+
+	err_clear(&e);
+	if (store_migrate(pool, &applied, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		return 1;
+	}
+	log_msg(LOG_INFO, "main",
+		"database schema is at version %d (%d migration(s) applied now)",
+		store_schema_version(), applied);
+	return 0;
+}
+
+static int
+cmd_migrate(void)
+{
+	struct db_pool *pool = NULL;
+	int rc;
+
+	if ((rc = open_database(&pool)) != 0)
+		return rc;
+	rc = migrate(pool);
+	db_pool_free(pool);
+	return rc;
+}
+
+static int
+cmd_serve(void)
+{
+	struct app app = {0};
+	struct http_server *http = NULL;
+	struct http_opts ho = {
+		.listen = cfg.listen,
+		.threads = (int)cfg.threads,
+		.request_timeout_ms = cfg.request_timeout_ms,
+		.api_token = cfg.api_token,
+	};
+	const struct http_route routes[] = {
+		{"GET", "/healthz", handle_healthz, &app, 0},
+		{"HEAD", "/healthz", handle_healthz, &app, 0},
+		{"GET", "/readyz", handle_readyz, &app, 0},
+		{"HEAD", "/readyz", handle_readyz, &app, 0},
+		{"GET", "/metrics", handle_metrics, &app, 0},
+		{"POST", "/callbacks/tencent", handle_cb_tencent, &app, 0},
+		{"POST", "/callbacks/tencent/*", handle_cb_tencent, &app,
+		 ROUTE_SECRET_PATH},
+		{"POST", "/callbacks/alibaba", handle_cb_alibaba, &app, 0},
+		{"GET", "/v1/media", handle_media_list, &app, ROUTE_API},
+		{"GET", "/v1/media/*/*", handle_media_get, &app, ROUTE_API},
+		{"GET", "/v1/media/*/*/events", handle_media_events, &app,
+		 ROUTE_API},
+	};
+	struct ingest_opts io = {
+		.spool_dir = cfg.spool_dir,
+		.batch_max = (int)cfg.ingest_batch_max,
+		.batch_max_bytes = 8u << 20,
+		.replay_interval_ms = 1000,
+	};
+	sigset_t sigs;
+	struct err e;
+	int rc, sig = 0;
+
+	if (cfg.tencent_sign_key[0] == '\0' &&
+	    cfg.tencent_callback_token[0] == '\0' &&
+	    !cfg.tencent_allow_unverified) {
+		fprintf(stderr,
+			"vodhook: Tencent callbacks would be accepted unverified: "
+			"set VODHOOK_TENCENT_SIGN_KEY or "
+			"VODHOOK_TENCENT_CALLBACK_TOKEN, or "
+			"VODHOOK_TENCENT_ALLOW_UNVERIFIED=1 if that is intended\n");
+		return EXIT_USAGE;
+	}
+	if ((rc = open_database(&app.pool)) != 0)
+		return rc;
+	if ((rc = migrate(app.pool)) != 0)
+		goto out;
+	io.pool = app.pool;
+	err_clear(&e);
+	if (ingest_new(&io, &app.ingest, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		rc = 1;
+		goto out;
+	}
+
+	/* Block the stop signals in every thread (CivetWeb's inherit the
+	 * mask) and wait for them here, so that shutdown runs in main. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err_clear(&e);
+	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &http,
+		       &e) != 0) {
+		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n", e.msg);
+		rc = 1;
+		goto out;
+	}
+	log_msg(LOG_INFO, "main", "vodhook %s listening on http://%s/ (%d threads)",
+		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
+	sigwait(&sigs, &sig);
+	log_msg(LOG_INFO, "main", "received %s, shutting down",
+		sig == SIGTERM ? "SIGTERM" : "SIGINT");
+out:
+	http_stop(http); /* no request in flight after this */
+	ingest_free(app.ingest);
+	db_pool_free(app.pool);
+	if (rc == 0)
+		log_msg(LOG_INFO, "main", "stopped");
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config_path = NULL, *cmd = NULL;
+	int argi = 1, rc;
+	struct err e;
+
+	for (; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--config") == 0 && argi + 1 < argc) {
+			config_path = argv[++argi];
+		} else if (strncmp(argv[argi], "--config=", 9) == 0) {
+			config_path = argv[argi] + 9;
+		} else if (strcmp(argv[argi], "-h") == 0 ||
+			   strcmp(argv[argi], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (argv[argi][0] == '-') {
+			fprintf(stderr, "vodhook: unknown option \"%s\"\n",
+				argv[argi]);
+			usage(stderr);
+			return EXIT_USAGE;
+		} else {
+			cmd = argv[argi++];
+			break;
+		}
+	}
+	if (cmd == NULL) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "version") == 0) {
+		printf("vodhook %s\n", VODHOOK_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "config") == 0 && argi < argc) {
+		if (strcmp(argv[argi], "--example") == 0) {
+			config_print_example(stdout);
+			return 0;
+		}
+		if (strcmp(argv[argi], "--markdown") == 0) {
+			config_print_markdown(stdout);
+			return 0;
+		}
+		fprintf(stderr, "vodhook: unknown option \"%s\"\n", argv[argi]);
+		return EXIT_USAGE;
+	}
+
+	err_clear(&e);
+	if (config_load(config_path, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		config_cleanup();
+		return EXIT_USAGE;
+	}
+	/* libcurl first, before any thread starts (libcurl-thread.md). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "vodhook: could not initialise libcurl\n");
+		return 1;
+	}
+	/* OpenSSL is initialised by libcurl and libpq; CivetWeb must not. */
+	mg_init_library(0);
+
+	if (strcmp(cmd, "config") == 0) {
+		config_print(stdout);
+		rc = 0;
+	} else if (strcmp(cmd, "migrate") == 0) {
+		rc = cmd_migrate();
+	} else if (strcmp(cmd, "serve") == 0) {
+		rc = cmd_serve();
+	} else {
+		fprintf(stderr, "vodhook: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	mg_exit_library();
+	curl_global_cleanup();
+	config_cleanup();
+	return rc;
+}

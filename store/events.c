@@ -1,0 +1,258 @@
+/*
+ * events.c: recording event notifications and the media lifecycle.
+ *
+ * A batch of events is written with a single statement whose parameters
+ * are arrays (unnest), so that a group of callbacks costs one round trip
+ * and one commit: group commit is where callback throughput comes from.
+ *
+ * Interface: store_events_record.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char SQL_RECORD[] =
+	"WITH ins AS ("
+	" INSERT INTO vod_events (provider, event_type, dedup_key, file_id,"
+	"  task_id, status, error_code, error_message, upload_id, received_via,"
+	"  event_time, raw)"
+	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+	"  $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[],"
+	"  $10::text[], $11::timestamptz[], $12::text[])"
+	" ON CONFLICT (provider, dedup_key) DO NOTHING"
+	" RETURNING provider, dedup_key),"
+	/* the deltas, linked to their upload by id or by file id */
+	" d AS ("
+	" SELECT d.*, coalesce(u1.id, u2.id) AS link,"
+	"  (u1.id IS NOT NULL OR u2.id IS NOT NULL)"
+	"   AND coalesce(u1.procedure, u2.procedure, '') = '' AS no_processing"
+	" FROM unnest($13::text[], $14::text[], $15::smallint[], $16::text[],"
+	"  $17::boolean[], $18::timestamptz[], $19::timestamptz[],"
+	"  $20::timestamptz[], $21::timestamptz[], $22::uuid[], $23::text[],"
+	"  $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[])"
+	"  AS d(provider, file_id, rank, state, maybe_ready, confirmed_at,"
+	"  processing_at, ready_at, failed_at, upload_id, media_url, size,"
+	"  procedure_task_id, source_context, error_code, error_message)"
+	" LEFT JOIN uploads u1 ON u1.id = d.upload_id"
+	" LEFT JOIN uploads u2 ON u2.provider = d.provider"
+	"  AND u2.file_id = d.file_id),"
+	" up AS ("
+	" INSERT INTO media AS m (provider, file_id, state, state_rank,"
+	"  upload_id, media_url, size, procedure_task_id, source_context,"
+	"  error_code, error_message, confirmed_at, processing_at, ready_at,"
+	"  failed_at)"
+	" SELECT provider, file_id,"
+	"  CASE WHEN maybe_ready AND no_processing AND rank = 2"
+	"   THEN 'ready' ELSE state END,"
+	"  CASE WHEN maybe_ready AND no_processing AND rank = 2"
+	"   THEN 4 ELSE rank END,"
+	"  link, media_url, size, procedure_task_id, source_context,"
+	"  error_code, error_message, confirmed_at, processing_at,"
+	"  CASE WHEN maybe_ready AND no_processing"
+	"   THEN coalesce(ready_at, confirmed_at) ELSE ready_at END,"
+	"  failed_at"
+	" FROM d"
+	" ON CONFLICT (provider, file_id) DO UPDATE SET"
+	"  state = CASE WHEN EXCLUDED.state_rank > m.state_rank"
+	"   THEN EXCLUDED.state ELSE m.state END,"
+	"  state_rank = greatest(m.state_rank, EXCLUDED.state_rank),"
+	"  upload_id = coalesce(m.upload_id, EXCLUDED.upload_id),"
+	"  media_url = coalesce(m.media_url, EXCLUDED.media_url),"
+	"  size = coalesce(m.size, EXCLUDED.size),"
+	"  procedure_task_id = coalesce(m.procedure_task_id,"
+	"   EXCLUDED.procedure_task_id),"
+	"  source_context = coalesce(m.source_context, EXCLUDED.source_context),"
+	"  error_code = coalesce(m.error_code, EXCLUDED.error_code),"
+	"  error_message = coalesce(m.error_message, EXCLUDED.error_message),"
+	"  confirmed_at = least(m.confirmed_at, EXCLUDED.confirmed_at),"
+	"  processing_at = least(m.processing_at, EXCLUDED.processing_at),"
+	"  ready_at = least(m.ready_at, EXCLUDED.ready_at),"
+	"  failed_at = least(m.failed_at, EXCLUDED.failed_at),"
+	"  updated_at = now()"
+	" RETURNING m.upload_id, m.state, m.file_id, m.media_url,"
+	"  m.error_code, m.error_message),"
+	/* the upload follows its media forward, never back */
+	" ul AS ("
+	" UPDATE uploads u SET state = up.state,"
+	"  file_id = coalesce(u.file_id, up.file_id),"
+	"  media_url = coalesce(u.media_url, up.media_url),"
+	"  error_code = CASE WHEN up.state = 'failed'"
+	"   THEN coalesce(up.error_code, u.error_code) ELSE u.error_code END,"
+	"  error_message = CASE WHEN up.state = 'failed'"
+	"   THEN coalesce(up.error_message, u.error_message)"
+	"   ELSE u.error_message END,"
+	"  finished_at = CASE WHEN up.state IN ('ready', 'failed')"
+	"   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END,"
+	"  updated_at = now()"
+	" FROM up WHERE u.id = up.upload_id"
+	"  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
+	" SELECT provider, dedup_key FROM ins";
+
+#define NPARAMS 28
+
+/* A PostgreSQL array literal built element by element. */
+struct arr {
+	struct buf b;
+	bool empty;
+};
+
+static void
+arr_init(struct arr *a, size_t max)
+{
+	buf_init(&a->b, max);
+	a->empty = true;
+}
+
+static int
+arr_add(struct arr *a, const char *s)
+{
+	int rc = buf_putc(&a->b, a->empty ? '{' : ',');
+
+	a->empty = false;
+	if (rc != 0)
+		return rc;
+	if (s == NULL)
+		return buf_puts(&a->b, "NULL");
+	if ((rc = buf_putc(&a->b, '"')) != 0)
+		return rc;
+	for (const char *p = s; *p != '\0'; p++) {
+		/* Inside a quoted element only '"' and '\' are special. */
+		size_t run = strcspn(p, "\"\\");
+
+		if ((rc = buf_append(&a->b, p, run)) != 0)
+			return rc;
+		p += run;
+		if (*p == '\0')
+			break;
+		if ((rc = buf_putc(&a->b, '\\')) != 0 ||
+		    (rc = buf_putc(&a->b, *p)) != 0)
+			return rc;
+	}
+	return buf_putc(&a->b, '"');
+}
+
+static int
+arr_add_time(struct arr *a, int64_t t)
+{
+	char ts[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0)
+		return arr_add(a, NULL);
+	gmtime_r(&tt, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return arr_add(a, ts);
+}
+
+static int
+arr_add_int(struct arr *a, int64_t v, bool present)
+{
+	char num[24];
+
+	if (!present)
+		return arr_add(a, NULL);
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	return arr_add(a, num);
+}
+
+static const char *
+arr_finish(struct arr *a)
+{
+	if (a->empty)
+		return "{}";
+	if (buf_putc(&a->b, '}') != 0)
+		return NULL;
+	return buf_cstr(&a->b);
+}
+
+int
+store_events_record(struct db_pool *pool, const struct store_event *events,
+		    size_t n, const struct store_media_delta *deltas,
+		    size_t ndeltas, bool *is_new, struct err *e)
+{
+	struct arr a[NPARAMS];
+	const char *params[NPARAMS];
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+	int rc = 0;
+
+	for (int i = 0; i < NPARAMS; i++)
+		arr_init(&a[i], (size_t)1 << 30);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_event *ev = &events[i];
+
+		is_new[i] = false;
+		if (arr_add(&a[0], ev->provider) || arr_add(&a[1], ev->event_type) ||
+		    arr_add(&a[2], ev->dedup_key) || arr_add(&a[3], ev->file_id) ||
+		    arr_add(&a[4], ev->task_id) || arr_add(&a[5], ev->status) ||
+		    arr_add(&a[6], ev->error_code) ||
+		    arr_add(&a[7], ev->error_message) ||
+		    arr_add(&a[8], ev->upload_id) || arr_add(&a[9], ev->via) ||
+		    arr_add_time(&a[10], ev->event_time) ||
+		    arr_add(&a[11], ev->raw)) {
+			rc = err_set(e, ERR_LIMIT, "event batch is too large");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < ndeltas; i++) {
+		const struct store_media_delta *d = &deltas[i];
+
+		if (arr_add(&a[12], d->provider) || arr_add(&a[13], d->file_id) ||
+		    arr_add_int(&a[14], d->rank, true) ||
+		    arr_add(&a[15], d->state) ||
+		    arr_add(&a[16], d->maybe_ready ? "t" : "f") ||
+		    arr_add_time(&a[17], d->confirmed_at) ||
+		    arr_add_time(&a[18], d->processing_at) ||
+		    arr_add_time(&a[19], d->ready_at) ||
+		    arr_add_time(&a[20], d->failed_at) ||
+		    arr_add(&a[21], d->upload_id) ||
+		    arr_add(&a[22], d->media_url) ||
+		    arr_add_int(&a[23], d->size, d->size >= 0) ||
+		    arr_add(&a[24], d->procedure_task_id) ||
+		    arr_add(&a[25], d->source_context) ||
+		    arr_add(&a[26], d->error_code) ||
+		    arr_add(&a[27], d->error_message)) {
+			rc = err_set(e, ERR_LIMIT, "event batch is too large");
+			goto out;
+		}
+	}
+	for (int i = 0; i < NPARAMS; i++)
+		if ((params[i] = arr_finish(&a[i])) == NULL) {
+			rc = err_set(e, ERR_LIMIT, "event batch is too large");
+			goto out;
+		}
+
+	if ((conn = store__acquire(pool, 5000, e)) == NULL) {
+		rc = ERR_UNAVAIL;
+		goto out;
+	}
+	res = store__exec(conn, SQL_RECORD, NPARAMS, params);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, "record events", e);
+		goto out;
+	}
+	/* Mark the events that were inserted now; the rest were duplicates. */
+	for (int r = 0; r < PQntuples(res); r++) {
+		const char *prov = PQgetvalue(res, r, 0);
+		const char *key = PQgetvalue(res, r, 1);
+
+		for (size_t i = 0; i < n; i++) {
+			if (!is_new[i] && strcmp(events[i].dedup_key, key) == 0 &&
+			    strcmp(events[i].provider, prov) == 0) {
+				is_new[i] = true;
+				break;
+			}
+		}
+	}
+out:
+	PQclear(res);
+	if (conn != NULL)
+		store__release(pool, conn);
+	for (int i = 0; i < NPARAMS; i++)
+		buf_free(&a[i].b);
+	return rc;
+}

@@ -1,0 +1,140 @@
+/*
+ * media.c: reading media records for the HTTP API. PostgreSQL builds the
+ * JSON (json_build_object), so that every value keeps its exact text: ids
+ * never pass through a double.
+ *
+ * Interface: store_media_get_json, store_media_events_json,
+ * store_media_list_json.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEDIA_JSON                                                             \
+	"json_build_object('provider', m.provider, 'file_id', m.file_id,"      \
+	" 'state', m.state, 'upload_id', m.upload_id, 'media_url',"            \
+	" m.media_url, 'size', m.size, 'procedure_task_id',"                   \
+	" m.procedure_task_id, 'source_context', m.source_context,"            \
+	" 'error_code', m.error_code, 'error_message', m.error_message,"       \
+	" 'created_at', m.created_at, 'updated_at', m.updated_at,"             \
+	" 'transitions', json_build_object('uploaded', m.uploaded_at,"         \
+	" 'confirmed', m.confirmed_at, 'processing', m.processing_at,"         \
+	" 'ready', m.ready_at, 'failed', m.failed_at))"
+
+#define EVENT_JSON                                                             \
+	"json_build_object('id', e.id::text, 'event_type', e.event_type,"     \
+	" 'dedup_key', e.dedup_key, 'task_id', e.task_id, 'status', e.status,"  \
+	" 'error_code', e.error_code, 'error_message', e.error_message,"       \
+	" 'received_via', e.received_via, 'event_time', e.event_time,"         \
+	" 'received_at', e.received_at, 'body', e.raw)"
+
+static const char SQL_GET[] =
+	"SELECT " MEDIA_JSON "::jsonb || jsonb_build_object("
+	" 'upload', (SELECT json_build_object('id', u.id, 'state', u.state,"
+	"  'source_kind', u.source_kind, 'media_name', u.media_name,"
+	"  'procedure', u.procedure, 'source_context', u.source_context,"
+	"  'bytes_total', u.bytes_total, 'bytes_done', u.bytes_done,"
+	"  'created_at', u.created_at, 'finished_at', u.finished_at)"
+	"  FROM uploads u WHERE u.id = m.upload_id),"
+	" 'events', coalesce((SELECT json_agg(x.j ORDER BY x.id) FROM"
+	"  (SELECT e.id, " EVENT_JSON " AS j FROM vod_events e"
+	"   WHERE e.provider = m.provider AND e.file_id = m.file_id"
+	"   ORDER BY e.id DESC LIMIT $3) x), '[]'::json))"
+	" FROM media m WHERE m.provider = $1 AND m.file_id = $2";
+
+static const char SQL_EVENTS[] =
+	"SELECT coalesce(json_agg(" EVENT_JSON " ORDER BY e.id), '[]'::json),"
+	" EXISTS (SELECT 1 FROM media WHERE provider = $1 AND file_id = $2)"
+	" FROM vod_events e WHERE e.provider = $1 AND e.file_id = $2";
+
+static const char SQL_LIST[] =
+	"WITH page AS (SELECT m.id, " MEDIA_JSON " AS j FROM media m"
+	" WHERE ($1::text IS NULL OR m.state = $1)"
+	"  AND ($2::text IS NULL OR m.provider = $2)"
+	"  AND ($3::timestamptz IS NULL OR m.updated_at >= $3)"
+	"  AND m.id > $4::bigint"
+	" ORDER BY m.id LIMIT $5::int)"
+	" SELECT json_build_object('items', coalesce(json_agg(j ORDER BY id),"
+	"  '[]'::json), 'next_cursor', CASE WHEN count(*) = $5::int"
+	"  THEN max(id)::text END) FROM page";
+
+/* Run a one-row, one-column query and hand back its text. */
+static int
+query_text(struct db_pool *pool, const char *sql, int nparams,
+	   const char *const *params, char **json, bool *second,
+	   struct err *e)
+{
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	*json = NULL;
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, sql, nparams, params);
+	if (!store__ok(res)) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		struct err qe;
+
+		rc = store__err(conn, res, "read media", &qe);
+		/* 22xxx: a value the caller gave is malformed. */
+		if (state != NULL && strncmp(state, "22", 2) == 0)
+			rc = ERR_INPUT;
+		err_set(e, rc, "%s", qe.msg);
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		rc = err_set(e, ERR_NOTFOUND, "no such media");
+		goto out;
+	}
+	*json = xstrdup(PQgetvalue(res, 0, 0));
+	if (second != NULL)
+		*second = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+int
+store_media_get_json(struct db_pool *pool, const char *provider,
+		     const char *file_id, int max_events, char **json,
+		     struct err *e)
+{
+	char limit[16];
+	const char *params[3] = {provider, file_id, limit};
+
+	snprintf(limit, sizeof(limit), "%d", max_events);
+	return query_text(pool, SQL_GET, 3, params, json, NULL, e);
+}
+
+int
+store_media_events_json(struct db_pool *pool, const char *provider,
+			const char *file_id, char **json, struct err *e)
+{
+	const char *params[2] = {provider, file_id};
+	bool exists = false;
+	int rc;
+
+	rc = query_text(pool, SQL_EVENTS, 2, params, json, &exists, e);
+	if (rc == 0 && !exists && strcmp(*json, "[]") == 0) {
+		free(*json);
+		*json = NULL;
+		rc = err_set(e, ERR_NOTFOUND, "no such media");
+	}
+	return rc;
+}
+
+int
+store_media_list_json(struct db_pool *pool, const struct store_media_filter *f,
+		      char **json, struct err *e)
+{
+	char after[24], limit[16];
+	const char *params[5] = {f->state, f->provider, f->since, after, limit};
+
+	snprintf(after, sizeof(after), "%lld", (long long)f->after_id);
+	snprintf(limit, sizeof(limit), "%d", f->limit);
+	return query_text(pool, SQL_LIST, 5, params, json, NULL, e);
+}

@@ -1,0 +1,178 @@
+/*
+ * migrate.c: the schema migration runner and the readiness check.
+ *
+ * Migrations are the files schema/NNN_name.sql, compiled into the binary
+ * (cmake/embed_sql.cmake) so that a deployed vodhook always carries the
+ * schema it needs. Each is applied in its own transaction and recorded in
+ * schema_migrations with the file's SHA-256; a migration that was edited
+ * after being applied is reported, never re-run.
+ *
+ * Interface: store_migrate, store_ready, store_schema_version.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* pg_advisory_lock key: the ASCII bytes of "vodhook" as an integer. */
+#define MIGRATE_LOCK "33336524291403627"
+
+static const char SQL_LOCK[] = "SELECT pg_advisory_lock(" MIGRATE_LOCK ")";
+static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")";
+static const char SQL_CREATE[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version integer PRIMARY KEY,"
+	" name text NOT NULL,"
+	" sha256 text NOT NULL,"
+	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char SQL_APPLIED[] =
+	"SELECT version, sha256 FROM schema_migrations ORDER BY version";
+static const char SQL_RECORD[] =
+	"INSERT INTO schema_migrations (version, name, sha256)"
+	" VALUES ($1, $2, $3)";
+static const char SQL_CURRENT[] =
+	"SELECT coalesce(max(version), 0) FROM schema_migrations";
+
+int
+store_schema_version(void)
+{
+	return store_nmigrations ? store_migrations[store_nmigrations - 1].version
+				 : 0;
+}
+
+static int
+exec_simple(PGconn *conn, const char *sql, const char *what, struct err *e)
+{
+	PGresult *res = PQexec(conn, sql);
+	int rc = store__ok(res) ? 0 : store__err(conn, res, what, e);
+
+	PQclear(res);
+	return rc;
+}
+
+/* Apply one migration in a transaction. */
+static int
+apply_one(PGconn *conn, const struct store_migration *m, struct err *e)
+{
+	char version[16], what[160];
+	const char *params[3];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(what, sizeof(what), "apply migration \"%s\"", m->name);
+	if ((rc = exec_simple(conn, "BEGIN", what, e)) != 0)
+		return rc;
+	/* PQexec runs the file's several statements; its text is ours, built
+	 * into the binary, never input. */
+	if ((rc = exec_simple(conn, m->sql, what, e)) != 0)
+		goto out;
+	snprintf(version, sizeof(version), "%d", m->version);
+	params[0] = version;
+	params[1] = m->name;
+	params[2] = m->sha256;
+	res = store__exec(conn, SQL_RECORD, 3, params);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, what, e);
+		goto out;
+	}
+	rc = exec_simple(conn, "COMMIT", what, e);
+out:
+	PQclear(res);
+	if (rc != 0)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return rc;
+}
+
+int
+store_migrate(struct db_pool *pool, int *applied, struct err *e)
+{
+	PGresult *res = NULL;
+	bool locked = false;
+	PGconn *conn;
+	int rc, n = 0;
+
+	if (applied != NULL)
+		*applied = 0;
+	if ((conn = store__acquire(pool, 10000, e)) == NULL)
+		return ERR_UNAVAIL;
+	if ((rc = exec_simple(conn, SQL_LOCK, "take the migration lock", e)) != 0)
+		goto out;
+	locked = true;
+	if ((rc = exec_simple(conn, SQL_CREATE, "create schema_migrations",
+			      e)) != 0)
+		goto out;
+	res = PQexec(conn, SQL_APPLIED);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, "read schema_migrations", e);
+		goto out;
+	}
+	for (size_t i = 0; i < store_nmigrations; i++) {
+		const struct store_migration *m = &store_migrations[i];
+		bool done = false;
+
+		for (int r = 0; r < PQntuples(res); r++) {
+			if (atoi(PQgetvalue(res, r, 0)) != m->version)
+				continue;
+			done = true;
+			if (strcmp(PQgetvalue(res, r, 1), m->sha256) != 0)
+				log_msg(LOG_WARN, "store",
+					"migration \"%s\" differs from the one "
+					"applied; it is not applied again",
+					m->name);
+		}
+		if (done)
+			continue;
+		if ((rc = apply_one(conn, m, e)) != 0)
+			goto out;
+		log_msg(LOG_INFO, "store", "applied migration \"%s\"", m->name);
+		n++;
+	}
+	for (int r = 0; r < PQntuples(res); r++)
+		if (atoi(PQgetvalue(res, r, 0)) > store_schema_version())
+			log_msg(LOG_WARN, "store",
+				"database has migration %s, newer than this "
+				"binary knows",
+				PQgetvalue(res, r, 0));
+	if (applied != NULL)
+		*applied = n;
+out:
+	PQclear(res);
+	if (locked)
+		PQclear(PQexec(conn, SQL_UNLOCK));
+	store__release(pool, conn);
+	return rc;
+}
+
+int
+store_ready(struct db_pool *pool, struct err *e)
+{
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0, have;
+
+	if ((conn = store__acquire(pool, 1000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = PQexec(conn, SQL_CURRENT);
+	if (!store__ok(res)) {
+		struct err qe;
+
+		rc = store__err(conn, res, "read schema_migrations", &qe);
+		if (rc == ERR_DB)
+			rc = err_set(e, ERR_CONFLICT,
+				     "database is not migrated: %s", qe.msg);
+		else
+			err_set(e, rc, "%s", qe.msg);
+		goto out;
+	}
+	have = atoi(PQgetvalue(res, 0, 0));
+	if (have < store_schema_version())
+		rc = err_set(e, ERR_CONFLICT,
+			     "database schema is at version %d, this binary "
+			     "needs %d: run \"vodhook migrate\"",
+			     have, store_schema_version());
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}

@@ -1,0 +1,202 @@
+"""Foundation: configuration, migrations, health and readiness, HTTP basics,
+start-up errors and clean shutdown, against the real daemon and PostgreSQL."""
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+import harness as h
+
+
+class Config(unittest.TestCase):
+    def setUp(self):
+        h.require_env(self)
+
+    def test_example_file_documents_every_setting(self):
+        out = h.run(["config", "--example"], {})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        with open(os.path.join(h.SOURCE_DIR, "deploy", "vodhook.conf.example")) as f:
+            self.assertEqual(f.read(), out.stdout,
+                             "deploy/vodhook.conf.example differs from the settings "
+                             "table: regenerate it with 'vodhook config --example'")
+
+    def test_readme_lists_every_setting(self):
+        out = h.run(["config", "--markdown"], {})
+        with open(os.path.join(h.SOURCE_DIR, "README.md")) as f:
+            readme = f.read()
+        self.assertIn(out.stdout, readme,
+                      "README.md's settings table differs from 'vodhook config --markdown'")
+
+    def test_secrets_are_masked_and_files_read(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("from-a-file-token\n")
+        out = h.run(["config"], {"VODHOOK_API_TOKEN_FILE": f.name,
+                                 "VODHOOK_DATABASE_URL": "postgresql://u:hunter2@x/db",
+                                 "VODHOOK_THREADS": "7"})
+        os.unlink(f.name)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertNotIn("from-a-file-token", out.stdout + out.stderr)
+        self.assertNotIn("hunter2", out.stdout + out.stderr)
+        self.assertRegex(out.stdout, r"(?m)^api_token = \*{8}  # env$")
+        self.assertRegex(out.stdout, r"(?m)^threads = 7  # env$")
+        self.assertRegex(out.stdout, r"(?m)^listen = 127\.0\.0\.1:8080  # default$")
+
+    def test_config_file_and_env_precedence(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write("# comment\n\nthreads = 5\nlisten = \"127.0.0.1:9\"\n")
+        out = h.run(["--config", f.name, "config"], {"VODHOOK_THREADS": "6"})
+        os.unlink(f.name)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertRegex(out.stdout, r"(?m)^threads = 6  # env$")
+        self.assertRegex(out.stdout, r"(?m)^listen = 127\.0\.0\.1:9  # file$")
+
+    def test_bad_settings_stop_startup_with_a_clear_message(self):
+        cases = [
+            ({"VODHOOK_THREADS": "0"}, r"VODHOOK_THREADS: invalid value for \"threads\": expected an integer from 1 to 1024"),
+            ({"VODHOOK_THREADS": "12abc"}, r"invalid value for \"threads\""),
+            ({"VODHOOK_LISTNE": "x"}, r"VODHOOK_LISTNE: unknown setting"),
+            ({"VODHOOK_LOG_LEVEL": "loud"}, r"log_level"),
+            ({"VODHOOK_TENCENT_ALLOW_UNVERIFIED": "maybe"}, r"expected 1/0"),
+        ]
+        for env, pattern in cases:
+            out = h.run(["serve"], env)
+            self.assertEqual(out.returncode, 2, (env, out.stderr))
+            self.assertRegex(out.stderr, pattern)
+            self.assertEqual(len(out.stderr.strip().splitlines()), 1, out.stderr)
+
+    def test_malformed_config_line_names_file_and_line(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write("threads = 4\nthis line has no equals sign\n")
+        out = h.run(["--config", f.name, "config"], {})
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("%s:2: expected \"key = value\"" % f.name, out.stderr)
+        with open(f.name, "w") as g:
+            g.write("\n\nno_such_key = 1\n")
+        out = h.run(["--config", f.name, "config"], {})
+        os.unlink(f.name)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("%s:3: unknown setting \"no_such_key\"" % f.name, out.stderr)
+
+
+class Database(unittest.TestCase):
+    def setUp(self):
+        h.require_env(self)
+
+    def test_unreachable_database_one_line_exit_1(self):
+        port = h.free_port()  # nothing listens there
+        for cmd in (["serve"], ["migrate"]):
+            out = h.run(cmd, {"VODHOOK_DATABASE_URL":
+                              "postgresql://vodhook:pw@127.0.0.1:%d/x" % port,
+                              "VODHOOK_LISTEN": "127.0.0.1:%d" % h.free_port()})
+            self.assertEqual(out.returncode, 1, out.stderr)
+            lines = out.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, out.stderr)
+            self.assertIn("database_url", lines[0])
+            self.assertIn("could not connect", lines[0])
+            self.assertNotIn("pw@", lines[0])
+
+    def test_missing_database_url(self):
+        out = h.run(["migrate"], {})
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("database_url is not set", out.stderr)
+
+    def test_concurrent_migrations_apply_each_once(self):
+        url = h.fresh_database()
+        procs = [subprocess.Popen([h.BIN, "migrate"], env=h.clean_env(
+            {"VODHOOK_DATABASE_URL": url}), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        for p in procs:
+            _, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+        rows = h.psql(url, "SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY 1")
+        self.assertGreaterEqual(len(rows), 1)
+        for version, count in rows:
+            self.assertEqual(count, "1", "migration %s recorded %s times" % (version, count))
+        tables = {r[0] for r in h.psql(url, "SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+        self.assertTrue({"uploads", "upload_parts", "media", "vod_events",
+                         "schema_migrations"} <= tables, tables)
+        # Running it again applies nothing.
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("0 migration(s) applied now", out.stderr)
+
+
+class Serve(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.url = h.fresh_database()
+
+    def test_health_readiness_routes_and_shutdown(self):
+        d = h.Daemon(self.url).start()
+        try:
+            c = d.client
+            status, resp, body = c.json("GET", "/healthz")
+            self.assertEqual(status, 200)
+            self.assertEqual(body, {"status": "ok"})
+            self.assertRegex(resp.getheader("X-Request-Id"), r"^[0-9a-f]{16}$")
+            self.assertEqual(resp.getheader("Content-Type"), "application/json; charset=utf-8")
+
+            status, resp, body = c.json("GET", "/readyz")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["status"], "ready")
+
+            # A caller's request id is kept when it is sane.
+            status, resp, _ = c.json("GET", "/healthz", headers={"X-Request-Id": "abc-123"})
+            self.assertEqual(resp.getheader("X-Request-Id"), "abc-123")
+
+            status, resp, body = c.json("GET", "/no/such/thing")
+            self.assertEqual(status, 404)
+            self.assertEqual(body["error"]["code"], "not_found")
+            self.assertTrue(body["request_id"])
+
+            status, resp, body = c.json("DELETE", "/readyz")
+            self.assertEqual(status, 405)
+            self.assertEqual(body["error"]["code"], "method_not_allowed")
+            self.assertIn("GET", resp.getheader("Allow"))
+
+            # Readiness follows the database: an unmigrated one is not ready.
+            h.psql(self.url, "ALTER TABLE schema_migrations RENAME TO sm_away")
+            try:
+                status, _, body = c.json("GET", "/readyz")
+                self.assertEqual(status, 503)
+                self.assertIn("not migrated", body["error"]["message"])
+            finally:
+                h.psql(self.url, "ALTER TABLE sm_away RENAME TO schema_migrations")
+            status, _, _ = c.json("GET", "/readyz")
+            self.assertEqual(status, 200)
+
+            # Keep-alive: many requests on one connection.
+            for _ in range(50):
+                self.assertEqual(c.request("GET", "/healthz")[0], 200)
+        finally:
+            rc = d.stop()
+        self.assertEqual(rc, 0, d.logs())
+        logs = d.logs()
+        self.assertIn("received SIGTERM, shutting down", logs)
+        self.assertRegex(logs, r"module=http req_id=abc-123 msg=\"method=GET path=/healthz status=200")
+        self.assertRegex(logs, r"path=/no/such/thing status=404")
+        self.assertNotIn("hunter2", logs)
+
+    def test_sigint_stops_cleanly(self):
+        d = h.Daemon(self.url).start()
+        import signal
+        rc = d.stop(signal.SIGINT)
+        self.assertEqual(rc, 0, d.logs())
+        self.assertIn("received SIGINT", d.logs())
+
+    def test_port_in_use(self):
+        d = h.Daemon(self.url).start()
+        try:
+            out = h.run(["serve"], {"VODHOOK_DATABASE_URL": self.url,
+                                    "VODHOOK_TENCENT_ALLOW_UNVERIFIED": "1",
+                                    "VODHOOK_LISTEN": "127.0.0.1:%d" % d.port})
+            self.assertEqual(out.returncode, 1)
+            self.assertIn("VODHOOK_LISTEN", out.stderr)
+        finally:
+            d.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,4 @@
+/*
+ * worker.c: upload job workers.
+ */
+#include "upload/upload.h"
