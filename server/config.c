@@ -6,6 +6,8 @@
  */
 #include "server/config.h"
 
+#include "cloud/cloud.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
@@ -78,6 +80,71 @@ static const struct cfg_opt opts[] = {
 	 0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
 	{"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
 	 "most events written by one group-commit transaction"},
+	{"upload_root", S(upload_root), "", 0,
+	 "local files may be uploaded only from under this directory (links "
+	 "resolved); empty: no local file is accepted by the HTTP API"},
+	{"upload_tmp_dir", S(upload_tmp_dir), "/var/tmp", 0,
+	 "directory for the temporary copy of a URL source of unknown length"},
+	{"upload_workers", I(upload_workers, 0, 64), "2", 0,
+	 "upload worker threads per server process; 0 = this process uploads "
+	 "nothing"},
+	{"upload_part_size", I(upload_part_size, 1 << 20, 1LL << 32), "8388608",
+	 0, "multipart part size in bytes (grown so that no upload needs more "
+	 "than 10000 parts)"},
+	{"upload_parallel", I(upload_parallel, 1, 64), "4", 0,
+	 "parts of one upload sent at the same time (memory: part size x this "
+	 "for URL sources)"},
+	{"upload_threshold", I(upload_threshold, 1 << 20, 1LL << 32), "33554432",
+	 0, "files of this size or more are sent in parts, smaller ones with "
+	 "one PUT"},
+	{"upload_max_bytes", I(upload_max_bytes, 1, 1LL << 45), "53687091200", 0,
+	 "largest source accepted (file or URL), in bytes"},
+	{"upload_lease_seconds", I(upload_lease_seconds, 5, 3600), "60", 0,
+	 "a claimed job not renewed for this long is taken over by another "
+	 "worker"},
+	{"upload_allow_private_urls", B(upload_allow_private_urls), "0", 0,
+	 "allow URL sources that resolve to loopback or private addresses"},
+	{"upload_max_attempts", I(upload_max_attempts, 1, 100), "5", 0,
+	 "attempts per part, and per job after a network failure, before it "
+	 "fails"},
+	{"upload_poll_ms", I(upload_poll_ms, 10, 60000), "1000", 0,
+	 "how often an idle upload worker looks for queued jobs"},
+	{"upload_part_timeout_ms", I(upload_part_timeout_ms, 0, 86400000), "0",
+	 0, "time allowed for one part or PUT (0 = none; a stalled transfer "
+	 "is still cut after 30 s)"},
+	{"connect_to", S(connect_to), "", 0,
+	 "send every platform request to this address instead (libcurl "
+	 "CONNECT_TO \"HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT\"); for "
+	 "tests"},
+	{"ca_file", S(ca_file), "", 0,
+	 "CA certificates (PEM) trusted for platform requests; empty: the "
+	 "system's"},
+	{"allow_http", B(allow_http), "0", 0,
+	 "allow plain http to the platforms (the local emulator only)"},
+	{"cloud_timeout_ms", I(cloud_timeout_ms, 100, 600000), "30000", 0,
+	 "time allowed for one platform API request"},
+	{"tencent_secret_id", S(tencent_secret_id), "", 0,
+	 "Tencent Cloud API SecretId used for ApplyUpload and CommitUpload"},
+	{"tencent_secret_key", S(tencent_secret_key), "", CFG_SECRET,
+	 "Tencent Cloud API SecretKey"},
+	{"tencent_region", S(tencent_region), "ap-guangzhou", 0,
+	 "Tencent API region (X-TC-Region)"},
+	{"tencent_subapp_id", S(tencent_subapp_id), "", 0,
+	 "Tencent VOD SubAppId (decimal); empty: the primary application"},
+	{"tencent_api_url", S(tencent_api_url), "https://vod.tencentcloudapi.com",
+	 0, "Tencent VOD API endpoint"},
+	{"tencent_storage_region", S(tencent_storage_region), "", 0,
+	 "Tencent StorageRegion for uploads; empty: the platform chooses"},
+	{"alibaba_access_key_id", S(alibaba_access_key_id), "", 0,
+	 "Alibaba Cloud AccessKey ID used for the VOD API"},
+	{"alibaba_access_key_secret", S(alibaba_access_key_secret), "",
+	 CFG_SECRET, "Alibaba Cloud AccessKey secret"},
+	{"alibaba_region", S(alibaba_region), "cn-shanghai", 0,
+	 "Alibaba VOD region"},
+	{"alibaba_api_url", S(alibaba_api_url), "", 0,
+	 "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
+	{"alibaba_app_id", S(alibaba_app_id), "", 0,
+	 "Alibaba VOD AppId; empty: the default application"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -391,4 +458,32 @@ config_print_markdown(FILE *out)
 			type_name(o), range, o->def,
 			o->doc);
 	}
+}
+
+/* An empty string setting means "not set" for the cloud options. */
+static const char *
+or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+void
+config_cloud_opts(struct cloud_opts *o)
+{
+	*o = (struct cloud_opts){
+		.connect_to = or_null(cfg.connect_to),
+		.ca_file = or_null(cfg.ca_file),
+		.allow_http = cfg.allow_http != 0,
+		.timeout_ms = (long)cfg.cloud_timeout_ms,
+		.tencent_secret_id = cfg.tencent_secret_id,
+		.tencent_secret_key = cfg.tencent_secret_key,
+		.tencent_region = or_null(cfg.tencent_region),
+		.tencent_subapp_id = or_null(cfg.tencent_subapp_id),
+		.tencent_api_url = or_null(cfg.tencent_api_url),
+		.alibaba_access_key_id = cfg.alibaba_access_key_id,
+		.alibaba_access_key_secret = cfg.alibaba_access_key_secret,
+		.alibaba_region = or_null(cfg.alibaba_region),
+		.alibaba_api_url = or_null(cfg.alibaba_api_url),
+		.alibaba_app_id = or_null(cfg.alibaba_app_id),
+	};
 }

@@ -37,7 +37,38 @@ struct config {
 	char *alibaba_callback_url;
 	int64_t alibaba_timestamp_window;
 	int64_t ingest_batch_max;
+	/* uploads */
+	char *upload_root;
+	char *upload_tmp_dir;
+	int64_t upload_workers;
+	int64_t upload_part_size;
+	int64_t upload_parallel;
+	int64_t upload_threshold;
+	int64_t upload_max_bytes;
+	int64_t upload_lease_seconds;
+	int64_t upload_allow_private_urls;
+	int64_t upload_max_attempts;
+	int64_t upload_poll_ms;
+	int64_t upload_part_timeout_ms;
+	/* outgoing requests to the platforms */
+	char *connect_to;
+	char *ca_file;
+	int64_t allow_http;
+	int64_t cloud_timeout_ms;
+	char *tencent_secret_id;
+	char *tencent_secret_key;
+	char *tencent_region;
+	char *tencent_subapp_id;
+	char *tencent_api_url;
+	char *tencent_storage_region;
+	char *alibaba_access_key_id;
+	char *alibaba_access_key_secret;
+	char *alibaba_region;
+	char *alibaba_api_url;
+	char *alibaba_app_id;
 };
+
+struct cloud_opts;
 
 /* The process-wide settings, filled by config_load. */
 extern struct config cfg;
@@ -56,5 +87,11 @@ void config_print(FILE *out);
 void config_print_example(FILE *out);
 /* Print the settings as a Markdown table (for README.md). */
 void config_print_markdown(FILE *out);
+/*
+ * Fill *o from cfg: the one place where the settings for outgoing requests
+ * (TLS, connect_to, credentials, endpoints) are gathered. The strings are
+ * borrowed from cfg and valid until config_cleanup.
+ */
+void config_cloud_opts(struct cloud_opts *o);
 
 #endif

@@ -1,0 +1,408 @@
+"""Callback receiver: verification, parsing, recording, deduplication,
+delivery order, the spool while PostgreSQL is away, crash safety, and the
+media query API; real daemon, real PostgreSQL, real HTTP."""
+import http.client
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+
+import harness as h
+import vodevents as ve
+
+SIGN_KEY = "SignKeyForTests1"
+TOKEN = "tok3n-for-the-path"
+ALI_KEY = "AliKeyForTests1"
+API_TOKEN = "api-token-for-tests"
+
+
+def daemon_env(**extra):
+    env = {"VODHOOK_TENCENT_SIGN_KEY": SIGN_KEY,
+           "VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY,
+           "VODHOOK_API_TOKEN": API_TOKEN,
+           "VODHOOK_CALLBACK_MAX_BYTES": "65536"}
+    env.update(extra)
+    return env
+
+
+class Client:
+    """Sends correctly signed callbacks to one daemon."""
+
+    def __init__(self, d):
+        self.d = d
+        self.c = d.client
+        self.auth = {"Authorization": "Bearer " + API_TOKEN}
+
+    def tencent(self, ev, t=None, path="/callbacks/tencent", in_query=False):
+        t = int(time.time()) + 600 if t is None else t
+        sign = ve.tencent_sign(SIGN_KEY, t)
+        if in_query:
+            return self.c.json("POST", "%s?sign=%s&t=%d" % (path, sign, t), ve.body(ev))
+        ev = dict(ev, Sign=sign, T=t)
+        return self.c.json("POST", path, ve.body(ev))
+
+    def alibaba(self, ev, ts=None, key=ALI_KEY, raw=None):
+        url = "http://127.0.0.1:%d/callbacks/alibaba" % self.d.port
+        return self.c.json("POST", "/callbacks/alibaba",
+                           raw if raw is not None else ve.body(ev),
+                           ve.alibaba_headers(url, key, ts))
+
+    def media(self, provider, file_id):
+        return self.c.json("GET", "/v1/media/%s/%s" % (provider, file_id),
+                           headers=self.auth)
+
+
+def count(url, sql, *args):
+    return int(h.psql(url, sql, *args)[0][0])
+
+
+class Verification(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.url = h.fresh_database()
+        cls.d = h.Daemon(cls.url, daemon_env()).start()
+        cls.cl = Client(cls.d)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def events(self):
+        return count(self.url, "SELECT count(*) FROM vod_events")
+
+    def test_tencent_signed_in_body_and_in_query(self):
+        fid = str(uuid.uuid4().int)[:19]
+        st, _, body = self.cl.tencent(ve.tencent_new_file_upload(fid))
+        self.assertEqual((st, body["status"]), (200, "stored"), body)
+        st, _, body = self.cl.tencent(ve.tencent_procedure(fid, "t-" + fid, "PROCESSING"), in_query=True)
+        self.assertEqual((st, body["status"]), (200, "stored"), body)
+
+    def test_tencent_rejections_store_nothing(self):
+        before = self.events()
+        fid = "9" + str(uuid.uuid4().int)[:18]
+        ev = ve.tencent_new_file_upload(fid)
+        t = int(time.time()) + 600
+        cases = [
+            (dict(ev, Sign="0" * 32, T=t), 401),                       # wrong signature
+            (dict(ev, T=t), 401),                                      # Sign missing
+            (ev, 401),                                                 # nothing
+            (dict(ev, Sign=ve.tencent_sign(SIGN_KEY, t - 1200), T=t - 1200), 401),  # expired T
+        ]
+        for body, status in cases:
+            st, _, resp = self.cl.c.json("POST", "/callbacks/tencent", ve.body(body))
+            self.assertEqual(st, status, resp)
+            self.assertEqual(resp["error"]["code"], "unauthorized")
+        # malformed JSON, unrecognisable body
+        st, _, resp = self.cl.c.json("POST", "/callbacks/tencent", b"{not json")
+        self.assertEqual(st, 400)
+        st, _, resp = self.cl.tencent({"Hello": "world"})
+        self.assertEqual(st, 400, resp)
+        self.assertEqual(self.events(), before)
+
+    def test_oversized_bodies_413(self):
+        before = self.events()
+        fid = "8" + str(uuid.uuid4().int)[:18]
+        big = dict(ve.tencent_new_file_upload(fid), Padding="x" * 70000)
+        st, _, resp = self.cl.tencent(big)
+        self.assertEqual(st, 413, resp)
+        # chunked: no Content-Length, so the cap must hold while reading
+        payload = ve.body(big)
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=h.WAIT) as s:
+            req = (b"POST /callbacks/alibaba HTTP/1.1\r\nHost: x\r\n"
+                   b"Transfer-Encoding: chunked\r\n")
+            hdrs = ve.alibaba_headers("http://x/callbacks/alibaba", ALI_KEY)
+            for k, v in hdrs.items():
+                req += ("%s: %s\r\n" % (k, v)).encode()
+            s.sendall(req + b"\r\n")
+            try:
+                for i in range(0, len(payload), 4096):
+                    chunk = payload[i:i + 4096]
+                    s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                s.sendall(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may stop reading once past the cap
+            resp = s.recv(4096).decode(errors="replace")
+        self.assertTrue(resp.startswith("HTTP/1.1 413"), resp)
+        self.assertEqual(self.events(), before)
+
+    def test_alibaba_verification(self):
+        before = self.events()
+        vid = uuid.uuid4().hex
+        ev = ve.alibaba_event("FileUploadComplete", vid, Size=10, FileUrl="http://a/b.mp4")
+        st, _, resp = self.cl.alibaba(ev, key="wrong-key")
+        self.assertEqual(st, 401, resp)
+        self.assertIn("signature", resp["error"]["message"])
+        st, _, resp = self.cl.alibaba(ev, ts=int(time.time()) - 1000)
+        self.assertEqual(st, 401, resp)
+        self.assertIn("stale", resp["error"]["message"])
+        st, _, resp = self.cl.c.json("POST", "/callbacks/alibaba", ve.body(ev))
+        self.assertEqual(st, 401, resp)
+        st, _, resp = self.cl.alibaba(None, raw=b"[1,2")
+        self.assertEqual(st, 400, resp)
+        st, _, resp = self.cl.alibaba(None, raw=b'{"EventType":"FileUploadComplete","VideoId":"\xff\xfe"}')
+        self.assertEqual(st, 400, resp)
+        self.assertEqual(self.events(), before)
+        st, _, resp = self.cl.alibaba(ev)
+        self.assertEqual((st, resp["status"]), (200, "stored"), resp)
+        # behind a proxy the configured public URL is what was signed
+        self.assertEqual(self.events(), before + 1)
+
+    def test_rejections_are_counted_and_logged_without_secrets(self):
+        self.cl.c.json("POST", "/callbacks/tencent", b'{"EventType":"NewFileUpload","Sign":"00","T":1}')
+        st, _, text = self.cl.c.request("GET", "/metrics")
+        self.assertEqual(st, 200)
+        self.assertRegex(text.decode(), r'vodhook_callbacks_rejected_total\{provider="tencent",reason="unauthorized"\} [1-9]')
+        logs = self.d.logs()
+        self.assertIn("rejected tencent callback", logs)
+        for secret in (SIGN_KEY, ALI_KEY, API_TOKEN):
+            self.assertNotIn(secret, logs)
+
+
+class TokenPath(unittest.TestCase):
+    def setUp(self):
+        h.require_env(self)
+
+    def test_token_in_path_required(self):
+        url = h.fresh_database()
+        with h.Daemon(url, {"VODHOOK_TENCENT_CALLBACK_TOKEN": TOKEN,
+                            "VODHOOK_TENCENT_ALLOW_UNVERIFIED": "0"}) as d:
+            ev = ve.body(ve.tencent_new_file_upload("123"))
+            self.assertEqual(d.client.json("POST", "/callbacks/tencent", ev)[0], 401)
+            self.assertEqual(d.client.json("POST", "/callbacks/tencent/wrong", ev)[0], 401)
+            st, _, body = d.client.json("POST", "/callbacks/tencent/" + TOKEN, ev)
+            self.assertEqual((st, body["status"]), (200, "stored"))
+            self.assertNotIn(TOKEN, d.logs())
+
+    def test_refuses_to_start_unverified(self):
+        out = h.run(["serve"], {"VODHOOK_DATABASE_URL": h.fresh_database(),
+                                "VODHOOK_LISTEN": "127.0.0.1:%d" % h.free_port()})
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("VODHOOK_TENCENT_ALLOW_UNVERIFIED", out.stderr)
+
+
+class Recording(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.url = h.fresh_database()
+        cls.d = h.Daemon(cls.url, daemon_env()).start()
+        cls.cl = Client(cls.d)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def test_duplicates_stored_once(self):
+        fid = "7" + str(uuid.uuid4().int)[:18]
+        ev = ve.tencent_new_file_upload(fid, procedure_task_id="p-" + fid)
+        statuses = [self.cl.tencent(ev)[2]["status"] for _ in range(3)]
+        self.assertEqual(statuses, ["stored", "duplicate", "duplicate"])
+        # concurrent duplicates too
+        ev2 = ve.tencent_procedure(fid, "p-" + fid, "PROCESSING")
+        results = []
+
+        def send():
+            c = Client(self.d)
+            c.c = h.HttpClient(self.d.port)
+            results.append(c.tencent(ev2)[0])
+            c.c.close()
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        self.assertEqual(results, [200] * 8)
+        self.assertEqual(count(self.url, "SELECT count(*) FROM vod_events WHERE file_id = :'v1'", fid), 2)
+
+    def test_every_order_ends_in_the_same_state(self):
+        states = set()
+        for order in itertools.permutations(range(3)):
+            fid = "6" + str(uuid.uuid4().int)[:18]
+            task = "proc-" + fid
+            evs = [ve.tencent_new_file_upload(fid, procedure_task_id=task),
+                   ve.tencent_procedure(fid, task, "PROCESSING"),
+                   ve.tencent_procedure(fid, task, "FINISH")]
+            for i in order:
+                st, _, body = self.cl.tencent(evs[i])
+                self.assertEqual(st, 200, body)
+            st, _, m = self.cl.media("tencent", fid)
+            self.assertEqual(st, 200, m)
+            states.add((m["state"], m["procedure_task_id"] == task,
+                        m["media_url"] is not None,
+                        all(m["transitions"][k] for k in ("confirmed", "processing", "ready")),
+                        len(m["events"])))
+        self.assertEqual(states, {("ready", True, True, True, 3)})
+
+    def test_failure_and_no_move_back(self):
+        fid = "5" + str(uuid.uuid4().int)[:18]
+        task = "proc-" + fid
+        self.cl.tencent(ve.tencent_new_file_upload(fid, procedure_task_id=task))
+        self.cl.tencent(ve.tencent_procedure(fid, task, "FINISH", err_code=10010, message="transcode failed"))
+        self.cl.tencent(ve.tencent_procedure(fid, task, "PROCESSING"))  # late
+        m = self.cl.media("tencent", fid)[2]
+        self.assertEqual(m["state"], "failed")
+        self.assertTrue(m["error_code"])
+        self.assertEqual(len(m["events"]), 3)
+
+    def test_alibaba_lifecycle_and_extend_links_upload(self):
+        upload = str(uuid.uuid4())
+        h.psql(self.url, "INSERT INTO uploads (id, provider, source_kind, source, procedure)"
+               " VALUES (:'v1', 'alibaba', 'file', '/x.mp4', 'tg-1')", upload)
+        vid = uuid.uuid4().hex
+        extend = json.dumps({"vh": upload, "ctx": "mine"})
+        for ev in (ve.alibaba_event("FileUploadComplete", vid, Size=5, FileUrl="http://o/v.mp4", extend=extend),
+                   ve.alibaba_event("StreamTranscodeComplete", vid, Definition="LD", extend=extend),
+                   ve.alibaba_event("TranscodeComplete", vid, extend=extend)):
+            st, _, body = self.cl.alibaba(ev)
+            self.assertEqual(st, 200, body)
+        m = self.cl.media("alibaba", vid)[2]
+        self.assertEqual(m["state"], "ready")
+        self.assertEqual(m["upload_id"], upload)
+        self.assertEqual(m["upload"]["state"], "ready")
+        self.assertEqual(h.psql(self.url, "SELECT state FROM uploads WHERE id = :'v1'", upload), [["ready"]])
+
+    def test_api_auth_and_listing(self):
+        c = self.cl.c
+        self.assertEqual(c.json("GET", "/v1/media")[0], 401)
+        self.assertEqual(c.json("GET", "/v1/media", headers={"Authorization": "Bearer nope"})[0], 401)
+        st, _, m = self.cl.media("tencent", "does-not-exist")
+        self.assertEqual(st, 404)
+        for _ in range(5):
+            self.cl.tencent(ve.tencent_new_file_upload("4" + str(uuid.uuid4().int)[:18]))
+        seen, cursor = [], None
+        while True:
+            path = "/v1/media?provider=tencent&limit=2" + ("&cursor=" + cursor if cursor else "")
+            st, _, page = c.json("GET", path, headers=self.cl.auth)
+            self.assertEqual(st, 200, page)
+            seen += [i["file_id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        total = count(self.url, "SELECT count(*) FROM media WHERE provider = 'tencent'")
+        self.assertEqual(len(seen), total)
+        self.assertEqual(len(set(seen)), total)
+        st, _, page = c.json("GET", "/v1/media?state=bogus", headers=self.cl.auth)
+        self.assertEqual(st, 400)
+        st, _, page = c.json("GET", "/v1/media?since=yesterday-ish", headers=self.cl.auth)
+        self.assertEqual(st, 400, page)
+        fid = seen[0]
+        st, _, evs = c.json("GET", "/v1/media/tencent/%s/events" % fid, headers=self.cl.auth)
+        self.assertEqual(st, 200)
+        self.assertEqual(evs[0]["event_type"], "NewFileUpload")
+
+    def test_api_disabled_without_token(self):
+        url = h.fresh_database()
+        with h.Daemon(url) as d:
+            st, _, body = d.client.json("GET", "/v1/media", headers={"Authorization": "Bearer x"})
+            self.assertEqual(st, 403)
+            self.assertIn("VODHOOK_API_TOKEN", body["error"]["message"])
+
+
+class ReadmeSql(unittest.TestCase):
+    def test_readme_queries_run(self):
+        h.require_env(self)
+        url = h.fresh_database()
+        with h.Daemon(url, daemon_env()) as d:
+            cl = Client(d)
+            fid = "3" + str(uuid.uuid4().int)[:18]
+            cl.tencent(ve.tencent_new_file_upload(fid, procedure_task_id="p"))
+            cl.tencent(ve.tencent_procedure(fid, "p", "FINISH"))
+            with open(os.path.join(h.SOURCE_DIR, "README.md")) as f:
+                readme = f.read()
+            start = readme.index("## Query with SQL")
+            blocks = readme[start:].split("```sql")[1:]
+            self.assertGreaterEqual(len(blocks), 3)
+            for b in blocks:
+                sql = b.split("```")[0]
+                h.psql(url, sql)  # fails the test on any SQL error
+            rows = h.psql(url, "SELECT state FROM media_lifecycle WHERE file_id = :'v1'", fid)
+            self.assertEqual(rows, [["ready"]])
+
+
+def pump(d, n, prefix, acked, stop_early=None):
+    """Send n unique Alibaba callbacks on one connection, recording acks."""
+    c = h.HttpClient(d.port)
+    url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
+    for i in range(n):
+        vid = "%s-%d" % (prefix, i)
+        ev = ve.alibaba_event("FileUploadComplete", vid, Size=i, FileUrl="http://o/%s" % vid)
+        try:
+            st, _, _ = c.request("POST", "/callbacks/alibaba", ve.body(ev),
+                                 ve.alibaba_headers(url, ALI_KEY))
+        except OSError:
+            break
+        if st == 200:
+            acked.append(vid)
+        if stop_early is not None and stop_early.is_set():
+            break
+    c.close()
+
+
+class Durability(unittest.TestCase):
+    def setUp(self):
+        h.require_env(self)
+
+    def test_database_stopped_mid_stream(self):
+        pgdir = tempfile.mkdtemp(prefix="vodhook-pg-")
+        os.chmod(pgdir, 0o755)
+        pg = os.path.join(h.SOURCE_DIR, "deploy", "pg.sh")
+        env = dict(os.environ, PG_OPTS="-c fsync=off")
+        url = subprocess.run([pg, "start", pgdir], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        try:
+            d = h.Daemon(url, daemon_env()).start()
+            acked = []
+            try:
+                pump(d, 150, "a", acked)
+                subprocess.run([pg, "stop", pgdir], check=True)
+                pump(d, 150, "b", acked)      # database away: spooled
+                self.assertEqual(len(acked), 300)
+                st, _, text = d.client.request("GET", "/metrics")
+                self.assertRegex(text.decode(), r"vodhook_events_spooled_total [1-9]")
+                st, _, body = d.client.json("GET", "/readyz")
+                self.assertEqual(st, 503)
+                subprocess.run([pg, "start", pgdir], env=env, check=True, capture_output=True)
+                pump(d, 100, "c", acked)
+                h.wait_for(lambda: count(url, "SELECT count(*) FROM vod_events") == 400,
+                           "every acknowledged event to reach the database")
+                stored = {r[0] for r in h.psql(url, "SELECT file_id FROM vod_events")}
+                self.assertEqual(stored, set(acked))
+                self.assertEqual(count(url, "SELECT count(*) FROM vod_events WHERE received_via = 'spool'"), 150)
+                self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 400)
+            finally:
+                self.assertEqual(d.stop(), 0, d.logs())
+        finally:
+            subprocess.run([pg, "stop", pgdir])
+            shutil.rmtree(pgdir, ignore_errors=True)
+
+    def test_sigkill_under_load_then_restart(self):
+        url = h.fresh_database()
+        d = h.Daemon(url, daemon_env()).start()
+        acked = [[] for _ in range(4)]
+        stop = threading.Event()
+        threads = [threading.Thread(target=pump, args=(d, 100000, "k%d" % i, acked[i], stop))
+                   for i in range(4)]
+        [t.start() for t in threads]
+        h.wait_for(lambda: sum(map(len, acked)) >= 400, "load to build up")
+        d.kill()
+        stop.set()
+        [t.join() for t in threads]
+        all_acked = set(itertools.chain(*acked))
+        stored = {r[0] for r in h.psql(url, "SELECT file_id FROM vod_events")}
+        self.assertTrue(all_acked <= stored, "acknowledged but lost: %d" % len(all_acked - stored))
+        # restart on the same spool: replays whatever was spooled, no duplicates
+        d2 = h.Daemon(url, dict(daemon_env(), VODHOOK_SPOOL_DIR=d.env["VODHOOK_SPOOL_DIR"]))
+        with d2:
+            self.assertEqual(d2.client.json("GET", "/readyz")[0], 200)
+        self.assertEqual(count(url, "SELECT count(*) - count(DISTINCT dedup_key) FROM vod_events"), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
