@@ -8,7 +8,9 @@
  * store_events_record call (one statement, one commit) and wakes the
  * waiters. If the database cannot be reached, the batch is appended to the
  * spool and fsync'ed instead; only if that fails too is the event refused,
- * so that the platform delivers it again.
+ * so that the platform delivers it again. Several committers may run: while
+ * one waits for its commit to be flushed, another gathers the next batch,
+ * and PostgreSQL flushes their commits together.
  *
  * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats,
  * utf8_valid.
@@ -17,6 +19,7 @@
 #include "callbacks/spool.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +29,8 @@ struct item {
 	const char *raw;
 	size_t len;
 	enum vod_via via;
-	/* set by the committer */
-	bool done;
+	/* set by the committer, then posted: the waiter alone wakes */
+	sem_t done;
 	int rc;
 	struct ingest_result res;
 	struct err err;
@@ -41,10 +44,10 @@ struct ingest {
 
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv; /* items queued, or stopping */
-	pthread_cond_t done_cv; /* some items are done */
 	struct item *head, **tail;
 	bool stopping;
-	pthread_t committer;
+	int ncommitters;
+	pthread_t *committers;
 
 	struct ingest_stats stats; /* under mu */
 };
@@ -238,6 +241,7 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 	size_t *lens = xcalloc(n, sizeof(*lens));
 	bool *is_new = xcalloc(n, sizeof(*is_new));
 	struct err e, se;
+	int64_t t0;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -248,7 +252,9 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 		lens[i] = items[i]->len;
 	}
 	err_clear(&e);
+	t0 = time_mono_us();
 	rc = ingest__record(ig->pool, evs, raws, vias, n, is_new, &e);
+	t0 = time_mono_us() - t0;
 	if (rc == 0) {
 		for (size_t i = 0; i < n; i++)
 			items[i]->res.duplicate = !is_new[i];
@@ -276,6 +282,7 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 
 	pthread_mutex_lock(&ig->mu);
 	ig->stats.batches++;
+	ig->stats.commit_us += (uint64_t)t0;
 	for (size_t i = 0; i < n; i++) {
 		if (items[i]->rc != 0)
 			ig->stats.failed++;
@@ -285,10 +292,10 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 			ig->stats.duplicates++;
 		else
 			ig->stats.stored++;
-		items[i]->done = true;
 	}
-	pthread_cond_broadcast(&ig->done_cv);
 	pthread_mutex_unlock(&ig->mu);
+	for (size_t i = 0; i < n; i++)
+		sem_post(&items[i]->done);
 	free(evs);
 	free(providers);
 	free(raws);
@@ -347,17 +354,19 @@ ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
 	ig->tail = &ig->head;
 	pthread_mutex_init(&ig->mu, NULL);
 	pthread_cond_init(&ig->work_cv, NULL);
-	pthread_cond_init(&ig->done_cv, NULL);
 	if ((rc = spool_open(o->spool_dir, o->pool, o->replay_interval_ms,
 			     &ig->spool, e)) != 0) {
 		pthread_cond_destroy(&ig->work_cv);
-		pthread_cond_destroy(&ig->done_cv);
 		pthread_mutex_destroy(&ig->mu);
 		free(ig);
 		return rc;
 	}
-	if (pthread_create(&ig->committer, NULL, committer_main, ig) != 0)
-		fatal("could not start the ingest committer thread");
+	ig->ncommitters = o->committers > 0 ? o->committers : 1;
+	ig->committers = xcalloc((size_t)ig->ncommitters, sizeof(pthread_t));
+	for (int i = 0; i < ig->ncommitters; i++)
+		if (pthread_create(&ig->committers[i], NULL, committer_main,
+				   ig) != 0)
+			fatal("could not start an ingest committer thread");
 	*out = ig;
 	return 0;
 }
@@ -369,12 +378,13 @@ ingest_free(struct ingest *ig)
 		return;
 	pthread_mutex_lock(&ig->mu);
 	ig->stopping = true;
-	pthread_cond_signal(&ig->work_cv);
+	pthread_cond_broadcast(&ig->work_cv);
 	pthread_mutex_unlock(&ig->mu);
-	pthread_join(ig->committer, NULL);
+	for (int i = 0; i < ig->ncommitters; i++)
+		pthread_join(ig->committers[i], NULL);
+	free(ig->committers);
 	spool_close(ig->spool);
 	pthread_cond_destroy(&ig->work_cv);
-	pthread_cond_destroy(&ig->done_cv);
 	pthread_mutex_destroy(&ig->mu);
 	free(ig);
 }
@@ -397,18 +407,21 @@ ingest_submit(struct ingest *ig, const struct vod_event *ev, const char *raw,
 	it.raw = raw;
 	it.len = len;
 	it.via = via;
+	sem_init(&it.done, 0, 0);
 
 	pthread_mutex_lock(&ig->mu);
 	if (ig->stopping) {
 		pthread_mutex_unlock(&ig->mu);
+		sem_destroy(&it.done);
 		return err_set(e, ERR_UNAVAIL, "vodhook is shutting down");
 	}
 	*ig->tail = &it;
 	ig->tail = &it.next;
 	pthread_cond_signal(&ig->work_cv);
-	while (!it.done)
-		pthread_cond_wait(&ig->done_cv, &ig->mu);
 	pthread_mutex_unlock(&ig->mu);
+	while (sem_wait(&it.done) != 0)
+		; /* EINTR */
+	sem_destroy(&it.done);
 
 	if (it.rc != 0)
 		return err_set(e, it.rc, "%s", it.err.msg);

@@ -14,6 +14,7 @@
 #ifndef VODHOOK_COMMON_H
 #define VODHOOK_COMMON_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -152,6 +153,22 @@ int64_t time_mono_us(void);	   /* monotonic, microseconds */
  * unsigned ranges, no trailing garbage). 0 or ERR_INPUT.
  */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/*
+ * A stop flag that background threads sleep on: vh_stop_sleep returns at
+ * once when stop is requested, so that shutdown never waits for a timer.
+ */
+struct vh_stop {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+};
+void vh_stop_init(struct vh_stop *s);
+void vh_stop_cleanup(struct vh_stop *s);
+void vh_stop_request(struct vh_stop *s);
+bool vh_stop_requested(struct vh_stop *s);
+/* Sleep up to ms; true when stop was requested (before or during). */
+bool vh_stop_sleep(struct vh_stop *s, int64_t ms);
 
 /* Read a whole file of at most max bytes; caller frees *out. */
 int file_slurp(const char *path, size_t max, char **out, size_t *len,

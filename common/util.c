@@ -182,3 +182,60 @@ out:
 	close(fd);
 	return rc;
 }
+
+void
+vh_stop_init(struct vh_stop *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->stop = false;
+}
+
+void
+vh_stop_cleanup(struct vh_stop *s)
+{
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
+void
+vh_stop_request(struct vh_stop *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+bool
+vh_stop_requested(struct vh_stop *s)
+{
+	bool v;
+
+	pthread_mutex_lock(&s->mu);
+	v = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+bool
+vh_stop_sleep(struct vh_stop *s, int64_t ms)
+{
+	struct timespec until;
+	bool v;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop &&
+	       pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+		;
+	v = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}

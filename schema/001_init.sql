@@ -49,8 +49,8 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_claim_idx ON uploads (created_at)
     WHERE state IN ('queued', 'uploading', 'committing');
 CREATE INDEX uploads_state_idx ON uploads (state, created_at);
-CREATE UNIQUE INDEX uploads_file_idx ON uploads (provider, file_id)
-    WHERE file_id IS NOT NULL;
+-- Unique, and several NULL file ids (not yet known) are allowed.
+CREATE UNIQUE INDEX uploads_file_idx ON uploads (provider, file_id);
 
 CREATE TABLE upload_parts (
     upload_id   uuid NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,

@@ -230,7 +230,8 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 		rc = ERR_UNAVAIL;
 		goto out;
 	}
-	res = store__exec(conn, SQL_RECORD, NPARAMS, params);
+	res = store__exec_prepared(conn, "vh_record_events", SQL_RECORD,
+				   NPARAMS, params);
 	if (!store__ok(res)) {
 		rc = store__err(conn, res, "record events", e);
 		goto out;

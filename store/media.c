@@ -4,7 +4,7 @@
  * never pass through a double.
  *
  * Interface: store_media_get_json, store_media_events_json,
- * store_media_list_json.
+ * store_media_list_json, store_media_claim_stale, store_stale_media_free.
  */
 #include "store/store_int.h"
 
@@ -137,4 +137,73 @@ store_media_list_json(struct db_pool *pool, const struct store_media_filter *f,
 	snprintf(after, sizeof(after), "%lld", (long long)f->after_id);
 	snprintf(limit, sizeof(limit), "%d", f->limit);
 	return query_text(pool, SQL_LIST, 5, params, json, NULL, e);
+}
+
+static const char SQL_CLAIM_STALE[] =
+	"UPDATE media m SET reconciled_at = now()"
+	" FROM (SELECT id FROM media"
+	"  WHERE provider = $1"
+	"   AND state IN ('uploaded', 'confirmed', 'processing')"
+	"   AND updated_at < now() - make_interval(secs => $2::bigint)"
+	"   AND (reconciled_at IS NULL"
+	"    OR reconciled_at < now() - make_interval(secs => $2::bigint))"
+	"  ORDER BY updated_at LIMIT $3::int"
+	"  FOR UPDATE SKIP LOCKED) s"
+	" WHERE m.id = s.id"
+	" RETURNING m.file_id, m.state, m.procedure_task_id,"
+	"  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id)";
+
+static char *
+dup_or_null(const PGresult *res, int r, int c)
+{
+	return PQgetisnull(res, r, c) ? NULL : xstrdup(PQgetvalue(res, r, c));
+}
+
+int
+store_media_claim_stale(struct db_pool *pool, const char *provider,
+			int64_t older_than_s, int max,
+			struct store_stale_media **out, size_t *n,
+			struct err *e)
+{
+	char secs[24], limit[16];
+	const char *params[3] = {provider, secs, limit};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)older_than_s);
+	snprintf(limit, sizeof(limit), "%d", max);
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, SQL_CLAIM_STALE, 3, params);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, "claim stale media", e);
+		goto out;
+	}
+	*n = (size_t)PQntuples(res);
+	*out = xcalloc(*n ? *n : 1, sizeof(**out));
+	for (int r = 0; r < PQntuples(res); r++) {
+		(*out)[r].file_id = xstrdup(PQgetvalue(res, r, 0));
+		(*out)[r].state = xstrdup(PQgetvalue(res, r, 1));
+		(*out)[r].procedure_task_id = dup_or_null(res, r, 2);
+		(*out)[r].procedure = dup_or_null(res, r, 3);
+	}
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+void
+store_stale_media_free(struct store_stale_media *m, size_t n)
+{
+	for (size_t i = 0; m != NULL && i < n; i++) {
+		free(m[i].file_id);
+		free(m[i].state);
+		free(m[i].procedure_task_id);
+		free(m[i].procedure);
+	}
+	free(m);
 }

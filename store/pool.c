@@ -195,6 +195,25 @@ store__exec(PGconn *conn, const char *sql, int nparams,
 	return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
+PGresult *
+store__exec_prepared(PGconn *conn, const char *name, const char *sql,
+		     int nparams, const char *const *params)
+{
+	PGresult *res = PQexecPrepared(conn, name, nparams, params, NULL, NULL,
+				       0);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	/* 26000: invalid_sql_statement_name, not prepared on this one yet. */
+	if (state == NULL || strcmp(state, "26000") != 0)
+		return res;
+	PQclear(res);
+	res = PQprepare(conn, name, sql, nparams, NULL);
+	if (!store__ok(res))
+		return res;
+	PQclear(res);
+	return PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+}
+
 bool
 store__ok(const PGresult *res)
 {

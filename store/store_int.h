@@ -38,6 +38,13 @@ int store__err(PGconn *conn, const PGresult *res, const char *what,
 /* PQexecParams with text parameters; NULL params are SQL NULLs. */
 PGresult *store__exec(PGconn *conn, const char *sql, int nparams,
 		      const char *const *params);
+/*
+ * PQexecPrepared of a statement named name with text sql, preparing it on
+ * this connection first when it is not yet (saves planning a complex
+ * statement on every call).
+ */
+PGresult *store__exec_prepared(PGconn *conn, const char *name, const char *sql,
+			       int nparams, const char *const *params);
 /* True when res is PGRES_COMMAND_OK or PGRES_TUPLES_OK. */
 bool store__ok(const PGresult *res);
 

@@ -1,0 +1,57 @@
+/*
+ * background.h: the event sources that vodhook runs itself, besides the
+ * push endpoints:
+ *
+ *   pull       Tencent reliable callbacks (Mode = PULL): PullEvents (long
+ *              poll), each event ingested like a pushed one, then
+ *              ConfirmEvents for exactly those that are durable.
+ *   reconcile  media records stuck in uploaded, confirmed or processing
+ *              (a callback that never came) are looked up with
+ *              DescribeMediaInfos / GetVideoInfo and advanced from the answer.
+ *
+ * Both run on their own thread until stopped; several vodhook instances may
+ * run them at once (PullEvents hands an event to one caller at a time,
+ * ingest deduplicates, the reconciler claims records with SKIP LOCKED).
+ */
+#ifndef VODHOOK_CALLBACKS_BACKGROUND_H
+#define VODHOOK_CALLBACKS_BACKGROUND_H
+
+#include "callbacks/ingest.h"
+#include "cloud/cloud.h"
+
+struct cb_pull;
+struct cb_reconcile;
+
+/* o, ig: borrowed, outlive the poller. */
+int cb_pull_start(const struct cloud_opts *o, struct ingest *ig,
+		  struct cb_pull **out, struct err *e) VH_MUST_CHECK;
+/* Stop (waits for a long poll in progress, at most ~10 s) and free. */
+void cb_pull_stop(struct cb_pull *p);
+
+struct cb_reconcile_opts {
+	const struct cloud_opts *cloud; /* borrowed */
+	struct db_pool *pool;		/* borrowed */
+	struct ingest *ingest;		/* borrowed */
+	bool tencent, alibaba;		/* which platforms have credentials */
+	int64_t after_s;		/* stuck for this long */
+	int64_t interval_ms;		/* how often to look */
+};
+
+int cb_reconcile_start(const struct cb_reconcile_opts *o,
+		       struct cb_reconcile **out, struct err *e) VH_MUST_CHECK;
+void cb_reconcile_stop(struct cb_reconcile *r);
+
+/*
+ * The event a lookup answer amounts to (pure, for tests): fills ev with a
+ * "Reconciled" event for file_id whose effect follows the platform's
+ * status. ERR_INPUT when the status says nothing new.
+ */
+int cb_reconcile_tencent_event(const struct cloud_tencent_media *m,
+			       const char *procedure_task_id,
+			       const char *procedure, struct vod_event *ev,
+			       struct err *e) VH_MUST_CHECK;
+int cb_reconcile_alibaba_event(const char *video_id, const char *status,
+			       struct vod_event *ev, struct err *e)
+	VH_MUST_CHECK;
+
+#endif

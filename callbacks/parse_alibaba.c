@@ -1,0 +1,335 @@
+/*
+ * parse_alibaba.c: Alibaba Cloud ApsaraVideo VOD event notifications into
+ * struct vod_event.
+ *
+ * One flat JSON object per event: EventType, EventTime
+ * ("yyyy-MM-ddTHH:mm:ssZ"), Status ("success" / "fail"), a subject id
+ * (VideoId, or ImageId, AttachedMediaId, MediaId by event), ErrorCode and
+ * ErrorMessage, and Extend (the UserData.Extend we sent, as a string).
+ * Quirks handled: numbers sent as strings, FileUrl vs FileURL, member names
+ * with stray spaces ("SourceURL " in the docs), Extend as JSON text, as a
+ * double-encoded string or as an object. Ids never pass through a double.
+ *
+ * Interface: cb_parse_alibaba, cb_parse_alibaba_doc.
+ */
+#include "callbacks/parse_int.h"
+#include "common/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const known_types[] = {
+    "FileUploadComplete",	  "ImageUploadComplete",
+    "StreamTranscodeComplete",	  "TranscodeComplete",
+    "SnapshotComplete",		  "DynamicImageComplete",
+    "AddLiveRecordVideoComplete", "LiveRecordVideoComposeStart",
+    "UploadByURLComplete",	  "CreateAuditComplete",
+    "VideoAnalysisComplete",	  "AttachedMediaUploadComplete",
+    "ProduceMediaComplete",	  "DeleteMediaComplete",
+    "MediaBaseChangeComplete",
+};
+
+static bool
+is_known(const char *type)
+{
+	for (size_t i = 0; i < sizeof(known_types) / sizeof(known_types[0]);
+	     i++)
+		if (strcmp(known_types[i], type) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Member name of obj, or, failing that, a member whose name equals name
+ * once surrounding spaces are dropped (the documentation's samples carry
+ * keys such as "SourceURL "). NULL when absent or null.
+ */
+static const cJSON *
+member(const cJSON *obj, const char *name)
+{
+	const cJSON *it = json_get(obj, name);
+	size_t n = strlen(name);
+
+	if (it != NULL || !cJSON_IsObject(obj))
+		return it;
+	cJSON_ArrayForEach(it, obj)
+	{
+		const char *k = it->string;
+		size_t kn;
+
+		if (k == NULL || cJSON_IsNull(it))
+			continue;
+		while (*k == ' ')
+			k++;
+		kn = strlen(k);
+		while (kn > 0 && k[kn - 1] == ' ')
+			kn--;
+		if (kn == n && memcmp(k, name, n) == 0)
+			return it;
+	}
+	return NULL;
+}
+
+static int
+get_text(const cJSON *obj, const char *name, size_t max, char **out,
+	 struct err *e)
+{
+	return cb__text_value(member(obj, name), name, max, out, e);
+}
+
+static int
+get_id(const cJSON *obj, const char *name, const struct cb_src *src, char **out,
+       struct err *e)
+{
+	return cb__id_value(member(obj, name), name, -1, src, out, e);
+}
+
+/* Size: a non-negative integer, as a number or a decimal string. */
+static void
+get_size(const cJSON *obj, int64_t *size)
+{
+	const cJSON *it = member(obj, "Size");
+	int64_t v;
+
+	if (cJSON_IsNumber(it) && it->valuedouble >= 0 &&
+	    it->valuedouble < 9007199254740992.0 &&
+	    it->valuedouble == (double)(int64_t)it->valuedouble)
+		*size = (int64_t)it->valuedouble;
+	else if (cJSON_IsString(it) &&
+		 parse_i64(it->valuestring, 0, INT64_MAX, &v) == 0)
+		*size = v;
+}
+
+/*
+ * The upload id in an Extend value: a JSON object {"vh":"<uuid>",...},
+ * possibly as JSON text, possibly that text encoded once more as a JSON
+ * string. Only a canonical lowercase UUID is taken.
+ */
+static char *
+upload_id_of(const cJSON *extend)
+{
+	const cJSON *cur = extend;
+	cJSON *docs[3] = {NULL, NULL, NULL};
+	char *id = NULL;
+
+	for (int depth = 0; depth < 3 && cJSON_IsString(cur); depth++) {
+		const char *s = cur->valuestring;
+
+		docs[depth] = json_parse(s, strlen(s));
+		cur = docs[depth];
+	}
+	if (cJSON_IsObject(cur)) {
+		const char *vh = json_get_str(cur, "vh");
+
+		if (vh != NULL && strlen(vh) == 36 && cb__uuid_ok(vh, 36))
+			id = xstrdup(vh);
+	}
+	for (int i = 0; i < 3; i++)
+		cJSON_Delete(docs[i]);
+	return id;
+}
+
+/* Extend as text into ev->source_context, and the upload id it carries. */
+static int
+take_extend(struct vod_event *ev, const cJSON *doc, struct err *e)
+{
+	const cJSON *ext = member(doc, "Extend");
+	char *text;
+	int rc;
+
+	if (ext == NULL)
+		return 0;
+	if (cJSON_IsString(ext)) {
+		rc = cb__set_text(&ev->source_context, ext->valuestring,
+				  CB_CONTEXT_MAX, "Extend", e);
+	} else if (cJSON_IsObject(ext)) {
+		text = cJSON_PrintUnformatted(ext);
+		if (text == NULL)
+			fatal("could not print a JSON document");
+		rc = cb__set_text(&ev->source_context, text, CB_CONTEXT_MAX,
+				  "Extend", e);
+		cJSON_free(text);
+	} else {
+		return 0;
+	}
+	if (rc == 0)
+		ev->upload_id = upload_id_of(ext);
+	return rc;
+}
+
+/* The error of the first failed entry of StreamInfos[]. */
+static int
+stream_error(struct vod_event *ev, const cJSON *doc, struct err *e)
+{
+	const cJSON *el, *list = member(doc, "StreamInfos");
+	int rc;
+
+	if (!cJSON_IsArray(list))
+		return 0;
+	cJSON_ArrayForEach(el, list)
+	{
+		char *st = NULL;
+
+		if ((rc = get_text(el, "Status", CB_ID_MAX, &st, e)) != 0)
+			return rc;
+		if (cb__streq_nocase(st, "fail")) {
+			free(st);
+			if ((rc = get_text(el, "ErrorCode", CB_ID_MAX,
+					   &ev->error_code, e)) != 0 ||
+			    (rc = get_text(el, "ErrorMessage", CB_MESSAGE_MAX,
+					   &ev->error_message, e)) != 0)
+				return rc;
+			return 0;
+		}
+		free(st);
+	}
+	return 0;
+}
+
+/* Effect and dedup key, by event type. Returns 1 to key by hash. */
+static int
+classify(struct vod_event *ev, const cJSON *doc, struct err *e)
+{
+	const char *t = ev->event_type, *subject = ev->file_id;
+	bool ok = cb__streq_nocase(ev->status, "success");
+	bool fail = cb__streq_nocase(ev->status, "fail");
+	char *def = NULL, *when = NULL;
+	int rc = 0;
+
+	/* TranscodeComplete: the first failed stream tells why. */
+	if (fail && strcmp(t, "TranscodeComplete") == 0 &&
+	    ev->error_code == NULL && (rc = stream_error(ev, doc, e)) != 0)
+		return rc;
+	if (fail && ev->error_code == NULL)
+		ev->error_code = xstrdup("fail");
+	if (strcmp(t, "FileUploadComplete") == 0) {
+		ev->effect = fail ? EFFECT_FAILED : EFFECT_CONFIRMED;
+		ev->processing_follows = -1;
+		if (ev->file_id == NULL)
+			return 1;
+		return cb__dedup_printf(ev, e, "%s:%s", t, ev->file_id);
+	}
+	if (strcmp(t, "ImageUploadComplete") == 0) {
+		/* Images need no processing: uploaded means ready. */
+		ev->effect = fail ? EFFECT_FAILED : EFFECT_READY;
+	} else if (strcmp(t, "StreamTranscodeComplete") == 0) {
+		/* One definition done; the outcome is TranscodeComplete's. */
+		ev->effect = EFFECT_PROCESSING;
+		if (ev->file_id == NULL)
+			return 1;
+		if ((rc = get_text(doc, "Definition", CB_ID_MAX, &def, e)) == 0)
+			rc = cb__dedup_printf(ev, e, "%s:%s:%s:%s", t,
+					      ev->file_id, def ? def : "",
+					      ev->status ? ev->status : "");
+		free(def);
+		return rc;
+	} else if (strcmp(t, "TranscodeComplete") == 0) {
+		ev->effect = ok	    ? EFFECT_READY
+			     : fail ? EFFECT_FAILED
+				    : EFFECT_NONE;
+		if (ev->file_id == NULL)
+			return 1;
+		return cb__dedup_printf(ev, e, "%s:%s:%s", t, ev->file_id,
+					ev->status ? ev->status : "");
+	} else if (strcmp(t, "UploadByURLComplete") == 0) {
+		ev->effect = fail ? EFFECT_FAILED : EFFECT_NONE;
+	} else {
+		ev->effect = EFFECT_NONE;
+	}
+	if (!is_known(t))
+		return 1;
+	if (subject == NULL)
+		subject = ev->task_id;
+	if (subject == NULL)
+		return 1;
+	if ((rc = get_text(doc, "EventTime", CB_ID_MAX, &when, e)) == 0)
+		rc = cb__dedup_printf(ev, e, "%s:%s:%s:%s", t, subject,
+				      ev->status ? ev->status : "",
+				      when ? when : "");
+	free(when);
+	return rc;
+}
+
+int
+cb_parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
+		     struct vod_event *out, struct err *e)
+{
+	static const char *const id_names[] = {"VideoId", "ImageId",
+					       "AttachedMediaId", "MediaId"};
+	static const char *const url_names[] = {"FileUrl", "FileURL",
+						"MediaUrl", "SourceURL"};
+	struct cb_src src = {body, len};
+	const cJSON *type;
+	struct vod_event ev;
+	char *when = NULL;
+	int64_t t;
+	int rc = 0;
+
+	vod_event_init(&ev);
+	ev.provider = VOD_ALIBABA;
+	if (body == NULL || !cJSON_IsObject(doc)) {
+		rc = err_set(e, ERR_INPUT,
+			     "invalid Alibaba event: not a JSON object");
+		goto out;
+	}
+	type = member(doc, "EventType");
+	if (!cJSON_IsString(type)) {
+		rc = err_set(e, ERR_INPUT,
+			     "invalid Alibaba event: no EventType string");
+		goto out;
+	}
+	if ((rc = cb__check_type(type->valuestring, e)) != 0)
+		goto out;
+	ev.event_type = xstrdup(type->valuestring);
+	for (size_t i = 0; i < 4 && rc == 0; i++)
+		rc = get_id(doc, id_names[i], &src, &ev.file_id, e);
+	for (size_t i = 0; i < 4 && rc == 0; i++)
+		rc = get_text(doc, url_names[i], CB_URL_MAX, &ev.media_url, e);
+	if (rc != 0 || (rc = get_id(doc, "JobId", &src, &ev.task_id, e)) != 0 ||
+	    (rc = get_text(doc, "Status", CB_ID_MAX, &ev.status, e)) != 0 ||
+	    (rc = get_text(doc, "ErrorCode", CB_ID_MAX, &ev.error_code, e)) !=
+		0 ||
+	    (rc = get_text(doc, "ErrorMessage", CB_MESSAGE_MAX,
+			   &ev.error_message, e)) != 0 ||
+	    (rc = get_text(doc, "EventTime", CB_ID_MAX, &when, e)) != 0 ||
+	    (rc = take_extend(&ev, doc, e)) != 0)
+		goto out;
+	get_size(doc, &ev.size);
+	/* A malformed EventTime is kept in the key but gives no time. */
+	if (cb__parse_time(when, &t) == 0)
+		ev.event_time = t;
+	rc = classify(&ev, doc, e);
+	if (rc < 0)
+		goto out;
+	if (rc > 0) {
+		/* No subject to key on: stored only, keyed by its bytes. */
+		ev.effect = EFFECT_NONE;
+		if ((rc = cb__dedup_hash(&ev, ev.event_type, body, len, e)) !=
+		    0)
+			goto out;
+	}
+	vod_event_cleanup(out);
+	*out = ev;
+	free(when);
+	return 0;
+out:
+	free(when);
+	vod_event_cleanup(&ev);
+	return rc;
+}
+
+int
+cb_parse_alibaba(const char *body, size_t len, struct vod_event *ev,
+		 struct err *e)
+{
+	cJSON *doc;
+	int rc;
+
+	doc = body != NULL ? json_parse(body, len) : NULL;
+	if (doc == NULL)
+		return err_set(e, ERR_INPUT,
+			       "invalid Alibaba event: malformed JSON");
+	rc = cb_parse_alibaba_doc(doc, body, len, ev, e);
+	cJSON_Delete(doc);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/*
+ * parse_int.h: helpers shared by the callback parsers (parse_tencent.c,
+ * parse_alibaba.c). Folder-private: nothing outside callbacks/ includes it.
+ *
+ * All helpers are pure and thread-safe. Strings they return are heap copies
+ * that the caller owns (free()), or that they move into a struct vod_event.
+ */
+#ifndef VODHOOK_CALLBACKS_PARSE_INT_H
+#define VODHOOK_CALLBACKS_PARSE_INT_H
+
+#include "callbacks/callbacks.h"
+
+/*
+ * Where a document came from. raw/raw_len are the bytes it was parsed from
+ * (NULL when unknown, as for a PullEvents element); they let a numeric id be
+ * recovered digit for digit and an unknown event be hashed.
+ */
+struct cb_src {
+	const char *raw;
+	size_t raw_len;
+};
+
+/*
+ * An identifier member of obj: a string (empty means absent) or a JSON
+ * number, whose exact digits are recovered from src->raw because cJSON keeps
+ * only a double. *out is NULL when absent or null. ERR_INPUT when the id is
+ * not a string or an integer, is longer than CB_ID_MAX, holds control
+ * characters, or is a number whose digits cannot be recovered exactly.
+ * An existing *out is kept (so that callers can chain fallbacks); *out must
+ * be NULL or a previous result.
+ */
+int cb__get_id(const cJSON *obj, const char *name, const struct cb_src *src,
+	       char **out, struct err *e) VH_MUST_CHECK;
+/*
+ * As cb__get_id for an element of an array: item is the element, name the
+ * member holding the array and index the position of item in it.
+ */
+int cb__id_value(const cJSON *item, const char *name, int index,
+		 const struct cb_src *src, char **out,
+		 struct err *e) VH_MUST_CHECK;
+/*
+ * A text member of obj, copied into *out: a string (empty means absent) or
+ * an integer given as a JSON number (printed in decimal). Any other type
+ * counts as absent. ERR_INPUT when longer than max bytes. *out is NULL when
+ * absent; an existing *out is kept (so that callers can chain fallbacks).
+ */
+int cb__get_text(const cJSON *obj, const char *name, size_t max, char **out,
+		 struct err *e) VH_MUST_CHECK;
+/* As cb__get_text for the member it (NULL when absent) named name. */
+int cb__text_value(const cJSON *it, const char *name, size_t max, char **out,
+		   struct err *e) VH_MUST_CHECK;
+/* Copy s (NULL or "" = absent, *out kept) capped to max; ERR_INPUT past it. */
+int cb__set_text(char **out, const char *s, size_t max, const char *what,
+		 struct err *e) VH_MUST_CHECK;
+/* Check an event type: 1..CB_ID_MAX printable ASCII characters. */
+int cb__check_type(const char *type, struct err *e) VH_MUST_CHECK;
+/* Set ev->dedup_key from a format; ERR_INPUT past CB_DEDUP_KEY_MAX. */
+int cb__dedup_printf(struct vod_event *ev, struct err *e, const char *fmt, ...)
+    VH_PRINTF(3, 4) VH_MUST_CHECK;
+/* Set ev->dedup_key to "<type>:sha256:<hex of n bytes at p>". */
+int cb__dedup_hash(struct vod_event *ev, const char *type, const void *p,
+		   size_t n, struct err *e) VH_MUST_CHECK;
+/* Lowercase hex SHA-256 of n bytes into out[65]. */
+void cb__sha256_hex(const void *p, size_t n, char out[65]);
+/*
+ * Parse "YYYY-MM-DDTHH:MM:SSZ" (optionally with a fraction of a second
+ * before the Z, which is dropped) into Unix seconds. 0 or ERR_INPUT.
+ */
+int cb__parse_time(const char *s, int64_t *out) VH_MUST_CHECK;
+/* True when s[0..36) is a canonical lowercase UUID (8-4-4-4-12 hex). */
+bool cb__uuid_ok(const char *s, size_t n);
+/*
+ * Find the exact digits of a JSON number in raw: the value of member name
+ * (index < 0) or element index of the array that is the value of member
+ * name, whose parsed double equals value. Only plain digit strings of at
+ * most outsz - 1 characters qualify. 0 with the digits in out, ERR_NOTFOUND
+ * when there is none, ERR_CONFLICT when different digit strings match.
+ */
+int cb__raw_number(const char *raw, size_t len, const char *name, int index,
+		   double value, char *out, size_t outsz);
+/* Case-insensitive ASCII equality; NULL equals nothing. */
+bool cb__streq_nocase(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,614 @@
+/*
+ * alibaba.c: Alibaba Cloud ApsaraVideo VOD RPC client (version 2017-03-21,
+ * HMAC-SHA1 SignatureVersion 1.0) and the pure parsers of its responses,
+ * including the base64 JSON UploadAddress / UploadAuth.
+ *
+ * Interface: cloud_alibaba_create_upload_video,
+ * cloud_alibaba_refresh_upload_video, cloud_alibaba_create_upload_image,
+ * cloud_alibaba_get_video_info, cloud_alibaba_upload_media_by_url,
+ * cloud_alibaba_decode_upload_auth, cloud_alibaba_parse_*, and the
+ * _cleanup functions.
+ *
+ * Requests are GET with every parameter in the signed query string, as the
+ * API reference documents. A fresh SignatureNonce and Timestamp are made for
+ * every attempt, so a retry is never refused as a replay.
+ */
+#include "cloud/cloud_int.h"
+#include "common/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALI_VERSION	   "2017-03-21"
+#define ALI_DEFAULT_REGION "cn-shanghai"
+#define ALI_AUTH_MAX	   (64 * 1024) /* decoded UploadAuth/Address */
+#define ALI_DEFAULT_TTL	   3000	       /* documented credential lifetime */
+#define ALI_MAX_PARAMS	   32
+
+static char *
+dup_member(const cJSON *obj, const char *name)
+{
+	const char *s = json_get_str(obj, name);
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* ================================================================ errors */
+
+static bool
+ali_auth_code(const char *code)
+{
+	static const char *const prefixes[] = {
+	    "SignatureDoesNotMatch", "IncompleteSignature",
+	    "InvalidAccessKeyId",    "InvalidSecurityToken",
+	    "InvalidTimeStamp",	     "MissingSecurityToken",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(code, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * 0 for a 2xx status; else the error in the body ({Code, Message,
+ * RequestId}) mapped to ERR_AUTH or ERR_REMOTE with Code in e->remote, or,
+ * for a body that is not such JSON, ERR_UNAVAIL (5xx) / ERR_REMOTE.
+ */
+static int
+ali_error(const char *what, long status, const char *body, size_t len,
+	  struct err *e)
+{
+	cJSON *d;
+	const char *code, *msg, *rid;
+	int rc;
+
+	if (status >= 200 && status < 300)
+		return 0;
+	d = json_parse(body, len);
+	code = json_get_str(d, "Code");
+	if (code == NULL) {
+		cJSON_Delete(d);
+		return err_set(e, status >= 500 ? ERR_UNAVAIL : ERR_REMOTE,
+			       "%s failed: unexpected HTTP status %ld", what,
+			       status);
+	}
+	msg = json_get_str(d, "Message");
+	rid = json_get_str(d, "RequestId");
+	rc = ali_auth_code(code) ? ERR_AUTH : ERR_REMOTE;
+	err_set_remote(e, rc, code,
+		       "%s failed: %s: %s (HTTP %ld, RequestId %s)", what, code,
+		       msg != NULL ? msg : "no message", status,
+		       rid != NULL ? rid : "none");
+	cJSON_Delete(d);
+	return rc;
+}
+
+int
+cloud_alibaba_parse_error(long status, const char *body, size_t len,
+			  struct err *e)
+{
+	return ali_error("request", status, body, len, e);
+}
+
+/* Check the status, then parse a 2xx JSON body into *doc. */
+static int
+ali_doc(const char *what, long status, const char *body, size_t len,
+	cJSON **doc, struct err *e)
+{
+	int rc;
+
+	*doc = NULL;
+	if ((rc = ali_error(what, status, body, len, e)) != 0)
+		return rc;
+	if ((*doc = json_parse(body, len)) == NULL || !cJSON_IsObject(*doc)) {
+		cJSON_Delete(*doc);
+		*doc = NULL;
+		return err_set(e, ERR_REMOTE,
+			       "%s failed: response is not a JSON object",
+			       what);
+	}
+	return 0;
+}
+
+/* ================================================================ upload auth
+ */
+
+void
+cloud_alibaba_upload_auth_cleanup(struct cloud_alibaba_upload_auth *a)
+{
+	if (a == NULL)
+		return;
+	free(a->endpoint);
+	free(a->bucket);
+	free(a->file_name);
+	free(a->object_prefix);
+	free(a->access_key_id);
+	/* The secret and token are erased before they are freed. */
+	if (a->access_key_secret != NULL)
+		memset(a->access_key_secret, 0, strlen(a->access_key_secret));
+	free(a->access_key_secret);
+	if (a->security_token != NULL)
+		memset(a->security_token, 0, strlen(a->security_token));
+	free(a->security_token);
+	free(a->region);
+	memset(a, 0, sizeof(*a));
+}
+
+static cJSON *
+b64_json(const char *what, const char *s, struct err *e)
+{
+	struct buf b;
+	cJSON *d;
+
+	buf_init(&b, ALI_AUTH_MAX);
+	if (cloud_base64_decode(s, strlen(s), &b, e) != 0) {
+		buf_free(&b);
+		err_set(e, ERR_REMOTE, "could not decode %s: not base64", what);
+		return NULL;
+	}
+	d = json_parse(buf_cstr(&b), b.len);
+	buf_free(&b);
+	if (d == NULL || !cJSON_IsObject(d)) {
+		cJSON_Delete(d);
+		err_set(e, ERR_REMOTE, "could not decode %s: not a JSON object",
+			what);
+		return NULL;
+	}
+	return d;
+}
+
+int
+cloud_alibaba_decode_upload_auth(const char *upload_address,
+				 const char *upload_auth, int64_t issued_at,
+				 struct cloud_alibaba_upload_auth *a,
+				 struct err *e)
+{
+	cJSON *addr = NULL, *auth = NULL;
+	const char *exp;
+	int64_t secs = 0;
+	int rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (upload_address == NULL || upload_auth == NULL)
+		return err_set(e, ERR_REMOTE,
+			       "response lacks UploadAddress or UploadAuth");
+	if ((addr = b64_json("UploadAddress", upload_address, e)) == NULL ||
+	    (auth = b64_json("UploadAuth", upload_auth, e)) == NULL) {
+		rc = ERR_REMOTE;
+		goto out;
+	}
+	a->endpoint = dup_member(addr, "Endpoint");
+	a->bucket = dup_member(addr, "Bucket");
+	a->file_name = dup_member(addr, "FileName");
+	a->object_prefix = dup_member(addr, "ObjectPrefix");
+	a->access_key_id = dup_member(auth, "AccessKeyId");
+	a->access_key_secret = dup_member(auth, "AccessKeySecret");
+	a->security_token = dup_member(auth, "SecurityToken");
+	a->region = dup_member(auth, "Region");
+	if (a->endpoint == NULL || a->bucket == NULL || a->file_name == NULL) {
+		rc =
+		    err_set(e, ERR_REMOTE,
+			    "UploadAddress lacks Endpoint, Bucket or FileName");
+		goto out;
+	}
+	if (a->access_key_id == NULL || a->access_key_secret == NULL ||
+	    a->security_token == NULL) {
+		rc = err_set(e, ERR_REMOTE,
+			     "UploadAuth lacks AccessKeyId, AccessKeySecret "
+			     "or SecurityToken");
+		goto out;
+	}
+	/* ExpireUTCTime is absolute; Expiration is a duration ("3600"). */
+	exp = json_get_str(auth, "ExpireUTCTime");
+	if (exp != NULL && cloud_time_parse_iso8601(exp, &a->expire_at) == 0)
+		goto out;
+	if (json_get_i64(auth, "Expiration", &secs) && secs > 0 &&
+	    secs < 10 * 86400) {
+		a->expire_at = issued_at + secs;
+		goto out;
+	}
+	exp = json_get_str(auth, "Expiration");
+	if (exp != NULL && cloud_time_parse_iso8601(exp, &a->expire_at) == 0)
+		goto out;
+	a->expire_at = issued_at + ALI_DEFAULT_TTL;
+out:
+	cJSON_Delete(addr);
+	cJSON_Delete(auth);
+	if (rc != 0)
+		cloud_alibaba_upload_auth_cleanup(a);
+	return rc;
+}
+
+/* ================================================================ parsers */
+
+void
+cloud_alibaba_upload_cleanup(struct cloud_alibaba_upload *r)
+{
+	if (r == NULL)
+		return;
+	free(r->video_id);
+	free(r->image_url);
+	free(r->request_id);
+	cloud_alibaba_upload_auth_cleanup(&r->auth);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The response object, unwrapping {"XxxResponse": {...}} if needed. */
+static const cJSON *
+ali_unwrap(const cJSON *doc)
+{
+	const cJSON *only = doc->child;
+
+	if (only != NULL && only->next == NULL && cJSON_IsObject(only) &&
+	    only->string != NULL && strlen(only->string) > 8 &&
+	    strcmp(only->string + strlen(only->string) - 8, "Response") == 0)
+		return only;
+	return doc;
+}
+
+int
+cloud_alibaba_parse_upload(long status, const char *body, size_t len,
+			   int64_t issued_at, struct cloud_alibaba_upload *r,
+			   struct err *e)
+{
+	const char *what = "upload request";
+	const cJSON *o;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ali_doc(what, status, body, len, &doc, e)) != 0)
+		return rc;
+	o = ali_unwrap(doc);
+	r->video_id = dup_member(o, "VideoId");
+	if (r->video_id == NULL)
+		r->video_id = dup_member(o, "ImageId");
+	r->image_url = dup_member(o, "ImageURL");
+	r->request_id = dup_member(o, "RequestId");
+	if (r->video_id == NULL) {
+		rc = err_set(e, ERR_REMOTE,
+			     "%s failed: response lacks VideoId/ImageId", what);
+		goto out;
+	}
+	rc = cloud_alibaba_decode_upload_auth(json_get_str(o, "UploadAddress"),
+					      json_get_str(o, "UploadAuth"),
+					      issued_at, &r->auth, e);
+out:
+	cJSON_Delete(doc);
+	if (rc != 0)
+		cloud_alibaba_upload_cleanup(r);
+	return rc;
+}
+
+void
+cloud_alibaba_video_info_cleanup(struct cloud_alibaba_video_info *r)
+{
+	if (r == NULL)
+		return;
+	cJSON_Delete(r->doc);
+	free(r->video_id);
+	free(r->status);
+	free(r->request_id);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cloud_alibaba_parse_video_info(long status, const char *body, size_t len,
+			       struct cloud_alibaba_video_info *r,
+			       struct err *e)
+{
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ali_doc("GetVideoInfo", status, body, len, &doc, e)) != 0)
+		return rc;
+	r->doc = doc;
+	r->request_id = dup_member(doc, "RequestId");
+	r->video = json_get(doc, "Video");
+	if (!cJSON_IsObject(r->video)) {
+		cloud_alibaba_video_info_cleanup(r);
+		return err_set(e, ERR_REMOTE,
+			       "GetVideoInfo failed: response lacks Video");
+	}
+	r->video_id = dup_member(r->video, "VideoId");
+	r->status = dup_member(r->video, "Status");
+	return 0;
+}
+
+void
+cloud_alibaba_url_jobs_cleanup(struct cloud_alibaba_url_jobs *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->source_urls[i]);
+		free(r->job_ids[i]);
+	}
+	free(r->source_urls);
+	free(r->job_ids);
+	free(r->request_id);
+	cJSON_Delete(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cloud_alibaba_parse_url_jobs(long status, const char *body, size_t len,
+			     struct cloud_alibaba_url_jobs *r, struct err *e)
+{
+	const cJSON *jobs, *j;
+	cJSON *doc = NULL;
+	int rc, n;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ali_doc("UploadMediaByURL", status, body, len, &doc, e)) != 0)
+		return rc;
+	r->doc = doc;
+	r->request_id = dup_member(doc, "RequestId");
+	jobs = json_get(doc, "UploadJobs");
+	if (!cJSON_IsArray(jobs) || (n = cJSON_GetArraySize(jobs)) > 20) {
+		cloud_alibaba_url_jobs_cleanup(r);
+		return err_set(e, ERR_REMOTE,
+			       "UploadMediaByURL failed: bad UploadJobs");
+	}
+	r->source_urls = xcalloc((size_t)n + 1, sizeof(char *));
+	r->job_ids = xcalloc((size_t)n + 1, sizeof(char *));
+	cJSON_ArrayForEach(j, jobs)
+	{
+		char *id = dup_member(j, "JobId");
+
+		if (id == NULL)
+			continue;
+		r->job_ids[r->n] = id;
+		r->source_urls[r->n] = dup_member(j, "SourceURL");
+		r->n++;
+	}
+	return 0;
+}
+
+/* ================================================================ calls */
+
+static bool
+ali_retryable(const struct cloud_response *r)
+{
+	cJSON *d;
+	const char *code;
+	bool yes;
+
+	if (r->status >= 500 || r->status == 429)
+		return true;
+	d = json_parse(buf_cstr(&r->body), r->body.len);
+	code = json_get_str(d, "Code");
+	yes = code != NULL && (strncmp(code, "Throttling", 10) == 0 ||
+			       strcmp(code, "ServiceUnavailable") == 0 ||
+			       strcmp(code, "InternalError") == 0);
+	cJSON_Delete(d);
+	return yes;
+}
+
+/*
+ * Sign and send one action (GET, parameters in the query) with retries.
+ * extra: the action's own parameters (empty values are left out).
+ */
+static int
+ali_call(const struct cloud_opts *o, const char *action,
+	 const struct cloud_kv *extra, size_t n_extra, bool idempotent,
+	 struct cloud_response *resp, struct err *e)
+{
+	const char *region = o->alibaba_region != NULL && o->alibaba_region[0]
+				 ? o->alibaba_region
+				 : ALI_DEFAULT_REGION;
+	int attempts = cloud_http_max_attempts(o);
+	struct buf url;
+	int rc = 0;
+
+	if (o->alibaba_access_key_id == NULL ||
+	    o->alibaba_access_key_secret == NULL)
+		return err_set(e, ERR_INPUT,
+			       "%s failed: Alibaba credentials not configured",
+			       action);
+	if (n_extra > ALI_MAX_PARAMS - 8)
+		return err_set(e, ERR_INPUT, "%s: too many parameters", action);
+	buf_init(&url, 64 * 1024);
+	for (int attempt = 1; attempt <= attempts; attempt++) {
+		struct cloud_kv p[ALI_MAX_PARAMS];
+		char ts[21], nonce[33];
+		size_t n = 0;
+		bool retry;
+		struct cloud_request req = {.method = "GET"};
+
+		if (cloud_time_iso8601(time_unix(), ts) != 0 ||
+		    random_hex(nonce, 16) != 0) {
+			rc = err_set(e, ERR_INTERNAL,
+				     "could not make a timestamp or nonce");
+			break;
+		}
+		p[n++] = (struct cloud_kv){"Action", action};
+		p[n++] = (struct cloud_kv){"Format", "JSON"};
+		p[n++] = (struct cloud_kv){"Version", ALI_VERSION};
+		p[n++] =
+		    (struct cloud_kv){"AccessKeyId", o->alibaba_access_key_id};
+		p[n++] = (struct cloud_kv){"SignatureMethod", "HMAC-SHA1"};
+		p[n++] = (struct cloud_kv){"SignatureVersion", "1.0"};
+		p[n++] = (struct cloud_kv){"Timestamp", ts};
+		p[n++] = (struct cloud_kv){"SignatureNonce", nonce};
+		for (size_t i = 0; i < n_extra; i++)
+			p[n++] = extra[i];
+		buf_reset(&url);
+		if (o->alibaba_api_url != NULL && o->alibaba_api_url[0])
+			rc = buf_puts(&url, o->alibaba_api_url);
+		else
+			rc = buf_printf(&url, "https://vod.%s.aliyuncs.com",
+					region);
+		if (rc == 0 && url.len > 0 && url.ptr[url.len - 1] != '/')
+			rc = buf_putc(&url, '/');
+		if (rc == 0)
+			rc = buf_putc(&url, '?');
+		if (rc == 0)
+			rc = ali_rpc_signed_query(o->alibaba_access_key_secret,
+						  "GET", p, n, &url);
+		if (rc != 0) {
+			err_set(e, rc, "%s: could not build the request",
+				action);
+			break;
+		}
+		req.url = buf_cstr(&url);
+		rc = cloud_http_perform(o, &req, resp, e);
+		if (rc == ERR_NET)
+			retry = !resp->sent || idempotent;
+		else if (rc != 0)
+			retry = false;
+		else
+			retry = idempotent && ali_retryable(resp);
+		if (!retry || attempt == attempts)
+			break;
+		log_msg(LOG_WARN, "cloud",
+			"alibaba %s attempt %d failed, retrying", action,
+			attempt);
+		cloud__sleep_ms(cloud_http_backoff_ms(o, attempt));
+	}
+	buf_free(&url);
+	return rc;
+}
+
+static void
+add(struct cloud_kv *p, size_t *n, const char *k, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		p[(*n)++] = (struct cloud_kv){k, v};
+}
+
+static int
+ali_upload_call(const struct cloud_opts *o, const char *action,
+		const struct cloud_kv *p, size_t n, bool idempotent,
+		struct cloud_alibaba_upload *r, struct err *e)
+{
+	struct cloud_response resp;
+	int rc;
+
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, action, p, n, idempotent, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_upload(
+		    resp.status, buf_cstr(&resp.body), resp.body.len,
+		    time_unix(), r, e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+int
+cloud_alibaba_create_upload_video(const struct cloud_opts *o,
+				  const struct cloud_alibaba_video_params *v,
+				  struct cloud_alibaba_upload *r, struct err *e)
+{
+	struct cloud_kv p[16];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (v->title == NULL || v->title[0] == '\0' || v->file_name == NULL ||
+	    v->file_name[0] == '\0')
+		return err_set(e, ERR_INPUT,
+			       "CreateUploadVideo needs a title and file name");
+	add(p, &n, "Title", v->title);
+	add(p, &n, "FileName", v->file_name);
+	add(p, &n, "FileSize", v->file_size);
+	add(p, &n, "Description", v->description);
+	add(p, &n, "CoverURL", v->cover_url);
+	add(p, &n, "CateId", v->cate_id);
+	add(p, &n, "Tags", v->tags);
+	add(p, &n, "TemplateGroupId", v->template_group_id);
+	add(p, &n, "WorkflowId", v->workflow_id);
+	add(p, &n, "StorageLocation", v->storage_location);
+	add(p, &n, "UserData", v->user_data);
+	add(p, &n, "AppId", o->alibaba_app_id);
+	return ali_upload_call(o, "CreateUploadVideo", p, n, false, r, e);
+}
+
+int
+cloud_alibaba_refresh_upload_video(const struct cloud_opts *o,
+				   const char *video_id,
+				   struct cloud_alibaba_upload *r,
+				   struct err *e)
+{
+	struct cloud_kv p[1];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (video_id == NULL || video_id[0] == '\0')
+		return err_set(e, ERR_INPUT,
+			       "RefreshUploadVideo needs a VideoId");
+	add(p, &n, "VideoId", video_id);
+	return ali_upload_call(o, "RefreshUploadVideo", p, n, true, r, e);
+}
+
+int
+cloud_alibaba_create_upload_image(const struct cloud_opts *o,
+				  const struct cloud_alibaba_image_params *ip,
+				  struct cloud_alibaba_upload *r, struct err *e)
+{
+	struct cloud_kv p[16];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (ip->image_type == NULL || ip->image_type[0] == '\0')
+		return err_set(e, ERR_INPUT,
+			       "CreateUploadImage needs an image type");
+	add(p, &n, "ImageType", ip->image_type);
+	add(p, &n, "ImageExt", ip->image_ext);
+	add(p, &n, "Title", ip->title);
+	add(p, &n, "Tags", ip->tags);
+	add(p, &n, "StorageLocation", ip->storage_location);
+	add(p, &n, "UserData", ip->user_data);
+	add(p, &n, "Description", ip->description);
+	add(p, &n, "CateId", ip->cate_id);
+	add(p, &n, "AppId", o->alibaba_app_id);
+	return ali_upload_call(o, "CreateUploadImage", p, n, false, r, e);
+}
+
+int
+cloud_alibaba_get_video_info(const struct cloud_opts *o, const char *video_id,
+			     struct cloud_alibaba_video_info *r, struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	size_t n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (video_id == NULL || video_id[0] == '\0')
+		return err_set(e, ERR_INPUT, "GetVideoInfo needs a VideoId");
+	add(p, &n, "VideoId", video_id);
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "GetVideoInfo", p, n, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_video_info(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+int
+cloud_alibaba_upload_media_by_url(const struct cloud_opts *o, const char *urls,
+				  const char *metadatas, const char *user_data,
+				  struct cloud_alibaba_url_jobs *r,
+				  struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[4];
+	size_t n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (urls == NULL || urls[0] == '\0')
+		return err_set(e, ERR_INPUT, "UploadMediaByURL needs URLs");
+	add(p, &n, "UploadURLs", urls);
+	add(p, &n, "UploadMetadatas", metadatas);
+	add(p, &n, "UserData", user_data);
+	add(p, &n, "AppId", o->alibaba_app_id);
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "UploadMediaByURL", p, n, false, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_url_jobs(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}

@@ -1,0 +1,659 @@
+/*
+ * tencent.c: Tencent Cloud VOD API 3.0 client (version 2018-07-17): JSON
+ * POST signed with TC3-HMAC-SHA256, and the pure parsers of its responses.
+ *
+ * Interface: cloud_tencent_apply_upload, cloud_tencent_commit_upload,
+ * cloud_tencent_pull_events, cloud_tencent_confirm_events,
+ * cloud_tencent_describe_media_infos, cloud_tencent_parse_*, and the
+ * _cleanup functions of the result structs.
+ *
+ * API errors come back as HTTP 200 with Response.Error.{Code,Message}; a
+ * non-200 status is a transport-level failure. Identifiers are read only as
+ * strings; SubAppId is written as a raw JSON number from its decimal text so
+ * that it never passes through a double.
+ */
+#include "cloud/cloud_int.h"
+#include "common/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TC_VERSION	"2018-07-17"
+#define TC_SERVICE	"vod"
+#define TC_CTYPE	"application/json"
+#define TC_DEFAULT_URL	"https://vod.tencentcloudapi.com"
+#define TC_PULL_TIMEOUT 10000L
+#define TC_MAX_EVENTS	64
+
+/* ================================================================ parsing */
+
+static char *
+dup_member(const cJSON *obj, const char *name)
+{
+	const char *s = json_get_str(obj, name);
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/*
+ * Check status and the envelope; on success *doc is the parsed document
+ * (caller deletes) and *resp its Response object.
+ */
+static int
+tc_envelope(const char *what, long status, const char *body, size_t len,
+	    cJSON **doc, const cJSON **resp, struct err *e)
+{
+	const cJSON *r, *er;
+	const char *code, *msg;
+	cJSON *d;
+
+	*doc = NULL;
+	*resp = NULL;
+	if (status != 200)
+		return err_set(e, status >= 500 ? ERR_UNAVAIL : ERR_REMOTE,
+			       "%s failed: unexpected HTTP status %ld", what,
+			       status);
+	if ((d = json_parse(body, len)) == NULL)
+		return err_set(e, ERR_REMOTE,
+			       "%s failed: response is not valid JSON", what);
+	r = json_get(d, "Response");
+	if (!cJSON_IsObject(r)) {
+		/* The deprecated API 2.0 shape {"code": n, "message": ...}. */
+		int64_t c = 0;
+		char cbuf[24];
+
+		if (json_get_i64(d, "code", &c) && c != 0) {
+			snprintf(cbuf, sizeof(cbuf), "%lld", (long long)c);
+			err_set_remote(e, ERR_REMOTE, cbuf, "%s failed: %s",
+				       what,
+				       json_get_str(d, "message") != NULL
+					   ? json_get_str(d, "message")
+					   : "no message");
+		} else {
+			err_set(e, ERR_REMOTE,
+				"%s failed: response has no Response object",
+				what);
+		}
+		cJSON_Delete(d);
+		return e != NULL ? e->code : ERR_REMOTE;
+	}
+	er = json_get(r, "Error");
+	if (er != NULL) {
+		int rc;
+
+		code = json_get_str(er, "Code");
+		msg = json_get_str(er, "Message");
+		if (code == NULL)
+			code = "UnknownError";
+		rc = strncmp(code, "AuthFailure", 11) == 0 ? ERR_AUTH
+							   : ERR_REMOTE;
+		err_set_remote(e, rc, code, "%s failed: %s: %s (RequestId %s)",
+			       what, code, msg != NULL ? msg : "no message",
+			       json_get_str(r, "RequestId") != NULL
+				   ? json_get_str(r, "RequestId")
+				   : "none");
+		cJSON_Delete(d);
+		return rc;
+	}
+	*doc = d;
+	*resp = r;
+	return 0;
+}
+
+static int
+missing(const char *what, const char *field, struct err *e)
+{
+	return err_set(e, ERR_REMOTE, "%s failed: response lacks %s", what,
+		       field);
+}
+
+void
+cloud_tencent_apply_cleanup(struct cloud_tencent_apply *r)
+{
+	if (r == NULL)
+		return;
+	free(r->storage_bucket);
+	free(r->storage_region);
+	free(r->media_storage_path);
+	free(r->cover_storage_path);
+	free(r->vod_session_key);
+	free(r->tmp_secret_id);
+	free(r->tmp_secret_key);
+	free(r->tmp_token);
+	free(r->request_id);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cloud_tencent_parse_apply(long status, const char *body, size_t len,
+			  struct cloud_tencent_apply *r, struct err *e)
+{
+	const char *what = "ApplyUpload";
+	const cJSON *resp, *tc;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = tc_envelope(what, status, body, len, &doc, &resp, e)) != 0)
+		return rc;
+	r->storage_bucket = dup_member(resp, "StorageBucket");
+	r->storage_region = dup_member(resp, "StorageRegion");
+	r->media_storage_path = dup_member(resp, "MediaStoragePath");
+	r->cover_storage_path = dup_member(resp, "CoverStoragePath");
+	r->vod_session_key = dup_member(resp, "VodSessionKey");
+	r->request_id = dup_member(resp, "RequestId");
+	tc = json_get(resp, "TempCertificate");
+	if (cJSON_IsObject(tc)) {
+		r->tmp_secret_id = dup_member(tc, "SecretId");
+		r->tmp_secret_key = dup_member(tc, "SecretKey");
+		r->tmp_token = dup_member(tc, "Token");
+		if (!json_get_i64(tc, "ExpiredTime", &r->expired_time))
+			r->expired_time = 0;
+	}
+	if (r->storage_bucket == NULL)
+		rc = missing(what, "StorageBucket", e);
+	else if (r->storage_region == NULL)
+		rc = missing(what, "StorageRegion", e);
+	else if (r->media_storage_path == NULL)
+		rc = missing(what, "MediaStoragePath", e);
+	else if (r->vod_session_key == NULL)
+		rc = missing(what, "VodSessionKey", e);
+	cJSON_Delete(doc);
+	if (rc != 0)
+		cloud_tencent_apply_cleanup(r);
+	return rc;
+}
+
+void
+cloud_tencent_commit_cleanup(struct cloud_tencent_commit *r)
+{
+	if (r == NULL)
+		return;
+	free(r->file_id);
+	free(r->media_url);
+	free(r->cover_url);
+	free(r->request_id);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cloud_tencent_parse_commit(long status, const char *body, size_t len,
+			   struct cloud_tencent_commit *r, struct err *e)
+{
+	const cJSON *resp;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = tc_envelope("CommitUpload", status, body, len, &doc, &resp,
+			      e)) != 0)
+		return rc;
+	r->file_id = dup_member(resp, "FileId");
+	r->media_url = dup_member(resp, "MediaUrl");
+	r->cover_url = dup_member(resp, "CoverUrl");
+	r->request_id = dup_member(resp, "RequestId");
+	if (r->file_id == NULL) {
+		rc = missing("CommitUpload", "FileId", e);
+		cloud_tencent_commit_cleanup(r);
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+void
+cloud_tencent_events_cleanup(struct cloud_tencent_events *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_handles; i++)
+		free(r->handles[i]);
+	free(r->handles);
+	free(r->request_id);
+	cJSON_Delete(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cloud_tencent_parse_events(long status, const char *body, size_t len,
+			   struct cloud_tencent_events *r, struct err *e)
+{
+	const cJSON *resp, *set, *ev;
+	cJSON *doc = NULL;
+	int rc, n;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = tc_envelope("PullEvents", status, body, len, &doc, &resp,
+			      e)) != 0)
+		return rc;
+	r->doc = doc;
+	r->request_id = dup_member(resp, "RequestId");
+	set = json_get(resp, "EventSet"); /* may be null: no events */
+	if (set == NULL)
+		return 0;
+	if (!cJSON_IsArray(set)) {
+		cloud_tencent_events_cleanup(r);
+		return err_set(e, ERR_REMOTE,
+			       "PullEvents failed: EventSet is not an array");
+	}
+	n = cJSON_GetArraySize(set);
+	if (n > TC_MAX_EVENTS) {
+		cloud_tencent_events_cleanup(r);
+		return err_set(e, ERR_LIMIT,
+			       "PullEvents failed: %d events (at most %d)", n,
+			       TC_MAX_EVENTS);
+	}
+	r->set = set;
+	r->handles = xcalloc((size_t)n + 1, sizeof(char *));
+	cJSON_ArrayForEach(ev, set)
+	{
+		const char *h = json_get_str(ev, "EventHandle");
+
+		if (h != NULL)
+			r->handles[r->n_handles++] = xstrdup(h);
+	}
+	return 0;
+}
+
+void
+cloud_tencent_media_infos_cleanup(struct cloud_tencent_media_infos *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_items; i++) {
+		free(r->items[i].file_id);
+		free(r->items[i].media_url);
+		free(r->items[i].status);
+	}
+	free(r->items);
+	free(r->request_id);
+	cJSON_Delete(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cloud_tencent_parse_media_infos(long status, const char *body, size_t len,
+				struct cloud_tencent_media_infos *r,
+				struct err *e)
+{
+	const char *what = "DescribeMediaInfos";
+	const cJSON *resp, *set, *absent, *it;
+	cJSON *doc = NULL;
+	int rc, n1 = 0, n2 = 0;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = tc_envelope(what, status, body, len, &doc, &resp, e)) != 0)
+		return rc;
+	r->doc = doc;
+	r->request_id = dup_member(resp, "RequestId");
+	set = json_get(resp, "MediaInfoSet");
+	absent = json_get(resp, "NotExistFileIdSet");
+	if ((set != NULL && !cJSON_IsArray(set)) ||
+	    (absent != NULL && !cJSON_IsArray(absent))) {
+		cloud_tencent_media_infos_cleanup(r);
+		return err_set(e, ERR_REMOTE, "%s failed: malformed response",
+			       what);
+	}
+	n1 = set != NULL ? cJSON_GetArraySize(set) : 0;
+	n2 = absent != NULL ? cJSON_GetArraySize(absent) : 0;
+	if (n1 + n2 > 100) {
+		cloud_tencent_media_infos_cleanup(r);
+		return err_set(e, ERR_LIMIT, "%s failed: too many items", what);
+	}
+	r->items = xcalloc((size_t)(n1 + n2) + 1, sizeof(*r->items));
+	cJSON_ArrayForEach(it, set)
+	{
+		struct cloud_tencent_media *m = &r->items[r->n_items];
+		const cJSON *basic = json_get(it, "BasicInfo");
+		const cJSON *tr =
+		    json_get(json_get(it, "TranscodeInfo"), "TranscodeSet");
+
+		if ((m->file_id = dup_member(it, "FileId")) == NULL)
+			continue; /* cannot be matched to a request */
+		m->exists = true;
+		m->info = it;
+		m->media_url = dup_member(basic, "MediaUrl");
+		m->status = dup_member(basic, "Status");
+		m->n_transcodes =
+		    cJSON_IsArray(tr) ? (size_t)cJSON_GetArraySize(tr) : 0;
+		r->n_items++;
+	}
+	cJSON_ArrayForEach(it, absent)
+	{
+		if (!cJSON_IsString(it))
+			continue;
+		r->items[r->n_items].file_id = xstrdup(it->valuestring);
+		r->items[r->n_items].exists = false;
+		r->n_items++;
+	}
+	return 0;
+}
+
+int
+cloud_tencent_parse_empty(long status, const char *body, size_t len,
+			  struct err *e)
+{
+	const cJSON *resp;
+	cJSON *doc = NULL;
+	int rc;
+
+	rc = tc_envelope("ConfirmEvents", status, body, len, &doc, &resp, e);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* ================================================================ calls */
+
+/* The authority ("host[:port]") of url into out. */
+static int
+url_host(const char *url, char *out, size_t size)
+{
+	const char *p = strstr(url, "://"), *end;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	if (end == p || (size_t)(end - p) >= size)
+		return ERR_INPUT;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+	return 0;
+}
+
+/* Error codes worth retrying for an idempotent call. */
+static bool
+tc_retryable_body(const struct cloud_response *r)
+{
+	cJSON *d = json_parse(buf_cstr(&r->body), r->body.len);
+	const char *code =
+	    json_get_str(json_get(json_get(d, "Response"), "Error"), "Code");
+	bool yes = code != NULL && (strcmp(code, "InternalError") == 0 ||
+				    strcmp(code, "RequestLimitExceeded") == 0 ||
+				    strcmp(code, "ResourceUnavailable") == 0);
+
+	cJSON_Delete(d);
+	return yes;
+}
+
+/*
+ * Sign and send one action with retries. body is the JSON payload. When
+ * idempotent is false, only failures before the request left are retried.
+ */
+static int
+tc_call(const struct cloud_opts *o, const char *action, const char *body,
+	long timeout_ms, bool idempotent, struct cloud_response *resp,
+	struct err *e)
+{
+	const char *url = o->tencent_api_url != NULL && o->tencent_api_url[0]
+			      ? o->tencent_api_url
+			      : TC_DEFAULT_URL;
+	int attempts = cloud_http_max_attempts(o);
+	char host[256];
+	int rc = 0;
+
+	if (o->tencent_secret_id == NULL || o->tencent_secret_key == NULL)
+		return err_set(e, ERR_INPUT,
+			       "%s failed: Tencent credentials not configured",
+			       action);
+	if (url_host(url, host, sizeof(host)) != 0)
+		return err_set(e, ERR_INPUT, "invalid Tencent API URL \"%s\"",
+			       url);
+	for (int attempt = 1; attempt <= attempts; attempt++) {
+		struct tc3_input in = {
+		    .secret_id = o->tencent_secret_id,
+		    .secret_key = o->tencent_secret_key,
+		    .service = TC_SERVICE,
+		    .host = host,
+		    .method = "POST",
+		    .content_type = TC_CTYPE,
+		    .payload = body,
+		    .payload_len = strlen(body),
+		    .timestamp = time_unix(),
+		};
+		struct cloud_request req = {
+		    .method = "POST",
+		    .url = url,
+		    .body = body,
+		    .body_len = strlen(body),
+		    .timeout_ms = timeout_ms,
+		};
+		struct curl_slist *hdrs = NULL;
+		struct buf h;
+		bool retry;
+
+		buf_init(&h, 8192);
+		if ((rc = buf_puts(&h, "Authorization: ")) != 0 ||
+		    (rc = tc3_authorization(&in, &h)) != 0) {
+			buf_free(&h);
+			return err_set(e, rc, "could not sign %s", action);
+		}
+		hdrs = curl_slist_append(hdrs, buf_cstr(&h));
+		buf_reset(&h);
+		if (buf_printf(&h, "X-TC-Timestamp: %lld",
+			       (long long)in.timestamp) != 0)
+			fatal("out of memory");
+		hdrs = curl_slist_append(hdrs, buf_cstr(&h));
+		buf_reset(&h);
+		if (buf_printf(&h, "X-TC-Action: %s", action) != 0)
+			fatal("out of memory");
+		hdrs = curl_slist_append(hdrs, buf_cstr(&h));
+		hdrs = curl_slist_append(hdrs, "X-TC-Version: " TC_VERSION);
+		hdrs = curl_slist_append(hdrs, "Content-Type: " TC_CTYPE);
+		hdrs = curl_slist_append(hdrs, "Expect:");
+		if (o->tencent_region != NULL && o->tencent_region[0]) {
+			buf_reset(&h);
+			if (buf_printf(&h, "X-TC-Region: %s",
+				       o->tencent_region) != 0)
+				fatal("out of memory");
+			hdrs = curl_slist_append(hdrs, buf_cstr(&h));
+		}
+		buf_free(&h);
+		if (hdrs == NULL)
+			fatal("out of memory");
+		req.headers = hdrs;
+		rc = cloud_http_perform(o, &req, resp, e);
+		curl_slist_free_all(hdrs);
+		if (rc == ERR_NET)
+			retry = !resp->sent || idempotent;
+		else if (rc != 0)
+			retry = false;
+		else if (resp->status >= 500 || resp->status == 429)
+			retry = idempotent;
+		else
+			retry = idempotent && tc_retryable_body(resp);
+		if (!retry || attempt == attempts)
+			break;
+		log_msg(LOG_WARN, "cloud",
+			"tencent %s attempt %d failed, retrying", action,
+			attempt);
+		cloud__sleep_ms(cloud_http_backoff_ms(o, attempt));
+	}
+	if (rc != 0 && e != NULL) {
+		char m[sizeof(e->msg)];
+
+		snprintf(m, sizeof(m), "%s", e->msg);
+		err_set(e, rc, "%s: %s", action, m);
+	}
+	return rc;
+}
+
+/* A new request object with SubAppId when configured. */
+static cJSON *
+tc_body_new(const struct cloud_opts *o)
+{
+	cJSON *b = cJSON_CreateObject();
+	const char *sub = o->tencent_subapp_id;
+
+	if (b == NULL)
+		fatal("out of memory");
+	if (sub != NULL && sub[0] != '\0' && strcmp(sub, "0") != 0 &&
+	    strlen(sub) <= 20 && strspn(sub, "0123456789") == strlen(sub))
+		cJSON_AddRawToObject(b, "SubAppId", sub);
+	return b;
+}
+
+static char *
+tc_body_print(cJSON *b)
+{
+	char *s = cJSON_PrintUnformatted(b);
+
+	cJSON_Delete(b);
+	if (s == NULL)
+		fatal("out of memory");
+	return s;
+}
+
+static void
+add_opt(cJSON *b, const char *name, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		cJSON_AddStringToObject(b, name, v);
+}
+
+int
+cloud_tencent_apply_upload(const struct cloud_opts *o,
+			   const struct cloud_tencent_apply_params *p,
+			   struct cloud_tencent_apply *r, struct err *e)
+{
+	struct cloud_response resp;
+	cJSON *b;
+	char *body = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (p->media_type == NULL || p->media_type[0] == '\0')
+		return err_set(e, ERR_INPUT, "ApplyUpload needs a media type");
+	if (p->source_context != NULL && strlen(p->source_context) > 250)
+		return err_set(e, ERR_INPUT,
+			       "SourceContext longer than 250 characters");
+	if (p->session_context != NULL && strlen(p->session_context) > 1000)
+		return err_set(e, ERR_INPUT,
+			       "SessionContext longer than 1000 characters");
+	b = tc_body_new(o);
+	add_opt(b, "MediaType", p->media_type);
+	add_opt(b, "MediaName", p->media_name);
+	add_opt(b, "CoverType", p->cover_type);
+	add_opt(b, "Procedure", p->procedure);
+	add_opt(b, "SourceContext", p->source_context);
+	add_opt(b, "SessionContext", p->session_context);
+	add_opt(b, "StorageRegion", p->storage_region);
+	add_opt(b, "ExpireTime", p->expire_time);
+	if (p->class_id != NULL && p->class_id[0] != '\0' &&
+	    strlen(p->class_id) <= 18 &&
+	    strspn(p->class_id, "0123456789") == strlen(p->class_id))
+		cJSON_AddRawToObject(b, "ClassId", p->class_id);
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	/* An unused upload session is harmless: retry like an idempotent
+	 * call. */
+	if ((rc = tc_call(o, "ApplyUpload", body, 0, true, &resp, e)) == 0)
+		rc = cloud_tencent_parse_apply(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
+int
+cloud_tencent_commit_upload(const struct cloud_opts *o,
+			    const char *vod_session_key,
+			    struct cloud_tencent_commit *r, struct err *e)
+{
+	struct cloud_response resp;
+	cJSON *b;
+	char *body = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (vod_session_key == NULL || vod_session_key[0] == '\0')
+		return err_set(e, ERR_INPUT,
+			       "CommitUpload needs a session key");
+	b = tc_body_new(o);
+	cJSON_AddStringToObject(b, "VodSessionKey", vod_session_key);
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	if ((rc = tc_call(o, "CommitUpload", body, 0, false, &resp, e)) == 0)
+		rc = cloud_tencent_parse_commit(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
+int
+cloud_tencent_pull_events(const struct cloud_opts *o,
+			  struct cloud_tencent_events *r, struct err *e)
+{
+	struct cloud_response resp;
+	char *body = tc_body_print(tc_body_new(o));
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	cloud_response_init(&resp);
+	if ((rc = tc_call(o, "PullEvents", body, TC_PULL_TIMEOUT, true, &resp,
+			  e)) == 0)
+		rc = cloud_tencent_parse_events(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
+int
+cloud_tencent_confirm_events(const struct cloud_opts *o,
+			     const char *const *handles, size_t n,
+			     struct err *e)
+{
+	struct cloud_response resp;
+	cJSON *b, *arr;
+	char *body = NULL;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (n > 16)
+		return err_set(e, ERR_INPUT,
+			       "ConfirmEvents takes at most 16 handles");
+	b = tc_body_new(o);
+	if ((arr = cJSON_AddArrayToObject(b, "EventHandles")) == NULL)
+		fatal("out of memory");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(handles[i]));
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	if ((rc = tc_call(o, "ConfirmEvents", body, 0, true, &resp, e)) == 0)
+		rc = cloud_tencent_parse_empty(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
+int
+cloud_tencent_describe_media_infos(const struct cloud_opts *o,
+				   const char *const *file_ids, size_t n,
+				   struct cloud_tencent_media_infos *r,
+				   struct err *e)
+{
+	struct cloud_response resp;
+	cJSON *b, *arr;
+	char *body = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (n == 0 || n > 20)
+		return err_set(e, ERR_INPUT,
+			       "DescribeMediaInfos takes 1 to 20 file ids");
+	b = tc_body_new(o);
+	if ((arr = cJSON_AddArrayToObject(b, "FileIds")) == NULL)
+		fatal("out of memory");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(file_ids[i]));
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	if ((rc = tc_call(o, "DescribeMediaInfos", body, 0, true, &resp, e)) ==
+	    0)
+		rc = cloud_tencent_parse_media_infos(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
