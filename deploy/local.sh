@@ -53,6 +53,32 @@ export VODHOOK_API_TOKEN_FILE="${VODHOOK_API_TOKEN_FILE:-$(secret api_token)}"
 export VODHOOK_TENCENT_CALLBACK_TOKEN_FILE="${VODHOOK_TENCENT_CALLBACK_TOKEN_FILE:-$(secret tencent_callback_token)}"
 export VODHOOK_ALIBABA_CALLBACK_KEY_FILE="${VODHOOK_ALIBABA_CALLBACK_KEY_FILE:-$(secret alibaba_callback_key)}"
 
+# Without cloud credentials, a demo cloud: the project's emulator of Tencent
+# VOD + COS and Alibaba VOD + OSS on loopback, so that uploads and their
+# callbacks can be seen end to end on this machine.
+if [ -z "${VODHOOK_TENCENT_SECRET_ID:-}" ] && [ -z "${VODHOOK_ALIBABA_ACCESS_KEY_ID:-}" ]; then
+  emu="$state/emulator"
+  mkdir -p "$emu/state"
+  sh "$top/tests/emulator/gen_ca.sh" "$emu/ca" >/dev/null
+  rm -f "$emu/ports.json"
+  cb="http://$VODHOOK_LISTEN"
+  python3 "$top/tests/emulator/emulator.py" --https-port 0 --port-file "$emu/ports.json" \
+    --cert "$emu/ca/server.pem" --key "$emu/ca/server.key" --state-dir "$emu/state" \
+    --tencent-callback-url "$cb/callbacks/tencent/$(cat "$VODHOOK_TENCENT_CALLBACK_TOKEN_FILE")" \
+    --alibaba-callback-url "$cb/callbacks/alibaba" \
+    --alibaba-auth-key "$(cat "$VODHOOK_ALIBABA_CALLBACK_KEY_FILE")" --demo &
+  pids+=($!)
+  for _ in $(seq 1 100); do [ -s "$emu/ports.json" ] && break; sleep 0.1; done
+  emu_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["https"])' "$emu/ports.json")
+  export VODHOOK_CONNECT_TO="::127.0.0.1:$emu_port"
+  export VODHOOK_CA_FILE="$emu/ca/ca.pem"
+  export VODHOOK_TENCENT_SECRET_ID=AKIDemu VODHOOK_TENCENT_SECRET_KEY=emusecret
+  export VODHOOK_ALIBABA_ACCESS_KEY_ID=LTAIemu VODHOOK_ALIBABA_ACCESS_KEY_SECRET=emusecret
+  export VODHOOK_ALIBABA_CALLBACK_URL="$cb/callbacks/alibaba"
+  export VODHOOK_UPLOAD_ROOT="${VODHOOK_UPLOAD_ROOT:-$top}"
+  demo=1
+fi
+
 "$build/server/vodhook" migrate
 
 "$build/server/vodhook" serve &
@@ -72,6 +98,15 @@ vodhook is running (Ctrl-C stops it and PostgreSQL):
   SQL           psql '$VODHOOK_DATABASE_URL'
 
 MSG
+    if [ -n "${demo:-}" ]; then
+      cat <<MSG >&2
+DEMO CLOUD: no cloud credentials are configured, so uploads go to vodhook's
+emulator of Tencent VOD and Alibaba VOD on 127.0.0.1:$emu_port (not the real
+clouds). Try, in another terminal, with the same settings:
+  curl -H 'Authorization: Bearer $(cat "$VODHOOK_API_TOKEN_FILE")' -d '{"provider":"tencent","path":"$top/README.md","name":"readme","procedure":"demo"}' $base/v1/uploads
+
+MSG
+    fi
     break
   fi
   if ! kill -0 "${pids[0]}" 2>/dev/null; then
