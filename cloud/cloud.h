@@ -225,6 +225,8 @@ struct cloud_opts {
 	const char
 	    *alibaba_api_url; /* default https://vod.<region>.aliyuncs.com */
 	const char *alibaba_app_id; /* AppId, optional */
+	/* UserData.MessageCallback.CallbackURL of uploads, optional */
+	const char *alibaba_callback_url;
 };
 
 #define CLOUD_BODY_MAX (4u << 20) /* API response cap */

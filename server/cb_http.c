@@ -365,6 +365,7 @@ handle_metrics(struct http_req *r, void *arg)
 			 "vodhook_events_replayed_total %llu\n"
 			 "vodhook_events_failed_total %llu\n"
 			 "vodhook_ingest_batches_total %llu\n"
+			 "vodhook_ingest_commit_seconds_total %.6f\n"
 			 "vodhook_spool_pending_bytes %llu\n",
 			 (unsigned long long)st.stored,
 			 (unsigned long long)st.duplicates,
@@ -372,6 +373,7 @@ handle_metrics(struct http_req *r, void *arg)
 			 (unsigned long long)st.replayed,
 			 (unsigned long long)st.failed,
 			 (unsigned long long)st.batches,
+			 (double)st.commit_us / 1e6,
 			 (unsigned long long)st.spool_pending);
 	if (rc != 0)
 		return http_reply_error(r, 500, "internal",

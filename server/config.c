@@ -78,6 +78,8 @@ static const struct cfg_opt opts[] = {
 	 "rebuilt from the request"},
 	{"alibaba_timestamp_window", I(alibaba_timestamp_window, 1, 86400), "300",
 	 0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
+	{"ingest_committers", I(ingest_committers, 1, 64), "4", 0,
+	 "threads writing callback batches to PostgreSQL concurrently"},
 	{"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
 	 "most events written by one group-commit transaction"},
 	{"upload_root", S(upload_root), "", 0,
@@ -145,6 +147,14 @@ static const struct cfg_opt opts[] = {
 	 "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
 	{"alibaba_app_id", S(alibaba_app_id), "", 0,
 	 "Alibaba VOD AppId; empty: the default application"},
+	{"tencent_event_mode", S(tencent_event_mode), "push", 0,
+	 "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
+	 "PullEvents and confirms what it stored (needs tencent_secret_id)"},
+	{"reconcile_after", I(reconcile_after, 0, 30 * 86400), "1800", 0,
+	 "seconds a media record may stay uploaded, confirmed or processing "
+	 "before the platform's API is asked about it; 0 disables"},
+	{"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000),
+	 "30000", 0, "how often the reconciler looks for such records"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -360,6 +370,11 @@ config_load(const char *path, struct err *e)
 		return rc;
 	if ((rc = load_env(e)) != 0)
 		return rc;
+	if (strcmp(cfg.tencent_event_mode, "push") != 0 &&
+	    strcmp(cfg.tencent_event_mode, "pull") != 0)
+		return err_set(e, ERR_INPUT,
+			       "invalid value for \"tencent_event_mode\": "
+			       "expected push or pull");
 	level = log_level_parse(cfg.log_level);
 	if (level < 0)
 		return err_set(e, ERR_INPUT,
@@ -485,5 +500,6 @@ config_cloud_opts(struct cloud_opts *o)
 		.alibaba_region = or_null(cfg.alibaba_region),
 		.alibaba_api_url = or_null(cfg.alibaba_api_url),
 		.alibaba_app_id = or_null(cfg.alibaba_app_id),
+		.alibaba_callback_url = or_null(cfg.alibaba_callback_url),
 	};
 }

@@ -37,6 +37,7 @@ struct config {
 	char *alibaba_callback_url;
 	int64_t alibaba_timestamp_window;
 	int64_t ingest_batch_max;
+	int64_t ingest_committers;
 	/* uploads */
 	char *upload_root;
 	char *upload_tmp_dir;
@@ -66,6 +67,10 @@ struct config {
 	char *alibaba_region;
 	char *alibaba_api_url;
 	char *alibaba_app_id;
+	/* event sources besides push */
+	char *tencent_event_mode;
+	int64_t reconcile_after;
+	int64_t reconcile_interval_ms;
 };
 
 struct cloud_opts;

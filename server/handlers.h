@@ -11,7 +11,11 @@
 struct app {
 	struct db_pool *pool;
 	struct ingest *ingest;
+	struct upload_service *uploads;
 };
+
+struct upload_config;
+struct cloud_opts;
 
 int handle_healthz(struct http_req *r, void *arg);
 int handle_readyz(struct http_req *r, void *arg);
@@ -21,5 +25,17 @@ int handle_media_get(struct http_req *r, void *arg);
 int handle_media_events(struct http_req *r, void *arg);
 int handle_media_list(struct http_req *r, void *arg);
 int handle_metrics(struct http_req *r, void *arg);
+int handle_upload_create(struct http_req *r, void *arg);
+int handle_upload_get(struct http_req *r, void *arg);
+int handle_upload_list(struct http_req *r, void *arg);
+int handle_upload_cancel(struct http_req *r, void *arg);
+
+/*
+ * Fill the upload module's settings (and the cloud options they point to,
+ * which the caller keeps alive) from cfg. cli_upload.c.
+ */
+void upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co);
+/* "vodhook upload ...": argv[0] is "upload". Returns the exit status. */
+int cmd_upload(int argc, char **argv);
 
 #endif

@@ -303,23 +303,46 @@ http_query(const struct http_req *r, const char *name, char *out, size_t n)
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
+static const char *
+status_text(int status)
+{
+	const char *t = mg_get_response_code_text(NULL, status);
+
+	return t ? t : "";
+}
+
+/*
+ * Send the status line, headers and body with as few writes as possible:
+ * one for a small response. (mg_response_header_send writes the header
+ * lines one by one, and with tcp_nodelay each becomes a packet of its own.)
+ */
 static int
 send_body(struct http_req *r, int status, const char *type, const char *body,
 	  size_t len, const char *extra_name, const char *extra_value)
 {
-	char clen[24];
+	char small[8192], extra[256] = "";
+	bool head = strcmp(r->method, "HEAD") == 0;
+	int n;
 
-	snprintf(clen, sizeof(clen), "%zu", len);
-	mg_response_header_start(r->conn, status);
-	mg_response_header_add(r->conn, "Content-Type", type, -1);
-	mg_response_header_add(r->conn, "Content-Length", clen, -1);
-	mg_response_header_add(r->conn, "X-Request-Id", r->req_id, -1);
-	mg_response_header_add(r->conn, "Cache-Control", "no-store", -1);
 	if (extra_name != NULL)
-		mg_response_header_add(r->conn, extra_name, extra_value, -1);
-	mg_response_header_send(r->conn);
-	if (len > 0 && strcmp(r->method, "HEAD") != 0)
-		mg_write(r->conn, body, len);
+		snprintf(extra, sizeof(extra), "%s: %s\r\n", extra_name,
+			 extra_value);
+	n = snprintf(small, sizeof(small),
+		     "HTTP/1.1 %d %s\r\n"
+		     "Content-Type: %s\r\n"
+		     "Content-Length: %zu\r\n"
+		     "X-Request-Id: %s\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "%s\r\n",
+		     status, status_text(status), type, len, r->req_id, extra);
+	if (!head && len > 0 && (size_t)n + len <= sizeof(small)) {
+		memcpy(small + n, body, len);
+		mg_write(r->conn, small, (size_t)n + len);
+	} else {
+		mg_write(r->conn, small, (size_t)n);
+		if (!head && len > 0)
+			mg_write(r->conn, body, len);
+	}
 	r->status = status;
 	r->sent = (long long)len;
 	return status;

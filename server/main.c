@@ -7,11 +7,14 @@
  *   vodhook config --example           print a documented example file
  *   vodhook version
  */
+#include "callbacks/background.h"
 #include "callbacks/ingest.h"
 #include "server/config.h"
 #include "server/handlers.h"
 #include "server/http.h"
 #include "store/store.h"
+#include "upload/upload.h"
+#include "cloud/cloud.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -34,6 +37,8 @@ usage(FILE *out)
 		"masked)\n"
 		"  config --example   print an example configuration file\n"
 		"  config --markdown  print the settings as a Markdown table\n"
+		"  upload [OPTIONS] FILE|URL\n"
+		"                     upload a file or URL (\"upload --help\")\n"
 		"  version            print the version\n"
 		"\n"
 		"Settings come from VODHOOK_* environment variables and the "
@@ -94,6 +99,45 @@ cmd_migrate(void)
 	return rc;
 }
 
+/* The Tencent PULL poller and the reconciler, where configured. */
+static int
+start_event_sources(struct app *app, const struct cloud_opts *co,
+		    struct cb_pull **puller, struct cb_reconcile **reconciler)
+{
+	bool tencent = cfg.tencent_secret_id[0] != '\0';
+	bool alibaba = cfg.alibaba_access_key_id[0] != '\0';
+	struct cb_reconcile_opts ro = {
+		.cloud = co,
+		.pool = app->pool,
+		.ingest = app->ingest,
+		.tencent = tencent,
+		.alibaba = alibaba,
+		.after_s = cfg.reconcile_after,
+		.interval_ms = cfg.reconcile_interval_ms,
+	};
+	struct err e;
+
+	err_clear(&e);
+	if (strcmp(cfg.tencent_event_mode, "pull") == 0) {
+		if (!tencent) {
+			fprintf(stderr, "vodhook: tencent_event_mode = pull "
+					"needs VODHOOK_TENCENT_SECRET_ID\n");
+			return EXIT_USAGE;
+		}
+		if (cb_pull_start(co, app->ingest, puller, &e) != 0) {
+			fprintf(stderr, "vodhook: %s\n", e.msg);
+			return 1;
+		}
+		log_msg(LOG_INFO, "main", "pulling Tencent events (PullEvents)");
+	}
+	if (cfg.reconcile_after > 0 && (tencent || alibaba) &&
+	    cb_reconcile_start(&ro, reconciler, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 cmd_serve(void)
 {
@@ -119,10 +163,20 @@ cmd_serve(void)
 		{"GET", "/v1/media/*/*", handle_media_get, &app, ROUTE_API},
 		{"GET", "/v1/media/*/*/events", handle_media_events, &app,
 		 ROUTE_API},
+		{"POST", "/v1/uploads", handle_upload_create, &app, ROUTE_API},
+		{"GET", "/v1/uploads", handle_upload_list, &app, ROUTE_API},
+		{"GET", "/v1/uploads/*", handle_upload_get, &app, ROUTE_API},
+		{"DELETE", "/v1/uploads/*", handle_upload_cancel, &app,
+		 ROUTE_API},
 	};
+	struct upload_config uc;
+	struct cloud_opts co;
+	struct cb_pull *puller = NULL;
+	struct cb_reconcile *reconciler = NULL;
 	struct ingest_opts io = {
 		.spool_dir = cfg.spool_dir,
 		.batch_max = (int)cfg.ingest_batch_max,
+		.committers = (int)cfg.ingest_committers,
 		.batch_max_bytes = 8u << 20,
 		.replay_interval_ms = 1000,
 	};
@@ -152,6 +206,14 @@ cmd_serve(void)
 		goto out;
 	}
 
+	upload_config_from_cfg(&uc, &co);
+	err_clear(&e);
+	if (upload_service_new(&uc, app.pool, &app.uploads, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		rc = 1;
+		goto out;
+	}
+
 	/* Block the stop signals in every thread (CivetWeb's inherit the
 	 * mask) and wait for them here, so that shutdown runs in main. */
 	sigemptyset(&sigs);
@@ -167,13 +229,24 @@ cmd_serve(void)
 		rc = 1;
 		goto out;
 	}
+	err_clear(&e);
+	if (upload_service_start(app.uploads, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		rc = 1;
+		goto out;
+	}
+	if ((rc = start_event_sources(&app, &co, &puller, &reconciler)) != 0)
+		goto out;
 	log_msg(LOG_INFO, "main", "vodhook %s listening on http://%s/ (%d threads)",
 		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
 	sigwait(&sigs, &sig);
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
+	cb_pull_stop(puller);
+	cb_reconcile_stop(reconciler);
 	http_stop(http); /* no request in flight after this */
+	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
 	db_pool_free(app.pool);
 	if (rc == 0)
@@ -249,6 +322,8 @@ main(int argc, char **argv)
 		rc = cmd_migrate();
 	} else if (strcmp(cmd, "serve") == 0) {
 		rc = cmd_serve();
+	} else if (strcmp(cmd, "upload") == 0) {
+		rc = cmd_upload(argc - argi + 1, argv + argi - 1);
 	} else {
 		fprintf(stderr, "vodhook: unknown command \"%s\"\n", cmd);
 		usage(stderr);

@@ -137,4 +137,155 @@ int store_media_list_json(struct db_pool *pool,
 			  const struct store_media_filter *f, char **json,
 			  struct err *e) VH_MUST_CHECK;
 
+/* ============================================================ uploads
+ * Upload jobs (uploads, upload_parts). Owned by upload/; the JSON texts are
+ * built by PostgreSQL (ids and sizes keep their exact text). States only
+ * move forward (upload_state_rank); every write by a worker is guarded by
+ * its lease (lease_owner), so an instance that lost its lease changes
+ * nothing.
+ */
+
+/* A new job. Strings are borrowed; NULL = SQL NULL. */
+struct store_upload_new {
+	const char *id;		 /* UUID text */
+	const char *provider;	 /* "tencent" | "alibaba" */
+	const char *source_kind; /* "file" | "url" */
+	const char *source;
+	const char *media_name;
+	const char *media_type;
+	const char *media_kind; /* "video" | "image" */
+	const char *procedure;
+	const char *source_context;
+	const char *options;	  /* JSON object text */
+	int64_t bytes_total;	  /* -1 unknown */
+	const char *lease_owner;  /* non-NULL: created already claimed (CLI) */
+	int lease_seconds;
+};
+
+/* A claimed job. Owned strings; free with store_upload_cleanup. */
+struct store_upload {
+	char id[37];
+	char *provider, *state, *source_kind, *source, *media_name,
+	    *media_type, *media_kind, *procedure, *source_context, *options;
+	int64_t bytes_total; /* -1 unknown */
+	int64_t part_size;   /* 0 unset */
+	char *session;	     /* JSON text or NULL */
+	int64_t credential_expires_at; /* Unix s, 0 none */
+	char *multipart_upload_id;
+	char *file_id;
+	int attempts;
+	bool cancel_requested;
+};
+
+void store_upload_cleanup(struct store_upload *u);
+
+/* Insert a job; *json (caller frees) is its record. */
+int store_upload_create(struct db_pool *pool, const struct store_upload_new *u,
+			char **json, struct err *e) VH_MUST_CHECK;
+/* The record of one job as JSON; ERR_NOTFOUND. */
+int store_upload_get_json(struct db_pool *pool, const char *id, char **json,
+			  struct err *e) VH_MUST_CHECK;
+/* {"items":[...],"next_cursor":...} by creation order; state may be NULL;
+ * after: the id of the last item of the previous page, or NULL. */
+int store_upload_list_json(struct db_pool *pool, const char *state,
+			   const char *after, int limit, char **json,
+			   struct err *e) VH_MUST_CHECK;
+/*
+ * Ask for a job to be canceled: a queued job nobody holds is canceled at
+ * once; a running one is flagged and its worker stops. ERR_NOTFOUND;
+ * ERR_CONFLICT when the bytes are already uploaded or the job ended.
+ */
+int store_upload_cancel(struct db_pool *pool, const char *id, char **json,
+			struct err *e) VH_MUST_CHECK;
+
+/*
+ * Claim one job (queued or abandoned in progress, lease expired), oldest
+ * first, with FOR UPDATE SKIP LOCKED; id non-NULL claims that job only
+ * (and only if owner already holds it or nobody does). 0 with *found false
+ * when there is none.
+ */
+int store_upload_claim(struct db_pool *pool, const char *owner,
+		       int lease_seconds, const char *id,
+		       struct store_upload *out, bool *found,
+		       struct err *e) VH_MUST_CHECK;
+/*
+ * Renew the lease and record progress (bytes_done; -1 leaves it).
+ * *cancel tells whether a cancel was requested. ERR_CONFLICT when the
+ * lease was lost.
+ */
+int store_upload_heartbeat(struct db_pool *pool, const char *id,
+			   const char *owner, int lease_seconds,
+			   int64_t bytes_done, bool *cancel,
+			   struct err *e) VH_MUST_CHECK;
+/* A new platform session: state uploading, old checkpoints dropped. */
+int store_upload_set_session(struct db_pool *pool, const char *id,
+			     const char *owner, const char *session,
+			     int64_t expires_at, int64_t bytes_total,
+			     const char *file_id, struct err *e) VH_MUST_CHECK;
+/* The multipart upload id and part size (before any part is sent). */
+int store_upload_set_multipart(struct db_pool *pool, const char *id,
+			       const char *owner, const char *multipart_id,
+			       int64_t part_size, struct err *e) VH_MUST_CHECK;
+/* Checkpoint one finished part. */
+int store_upload_part_done(struct db_pool *pool, const char *id,
+			   const char *owner, int number, int64_t size,
+			   const char *etag, struct err *e) VH_MUST_CHECK;
+/* The checkpointed parts: parallel arrays, caller frees each etag and the
+ * arrays. */
+struct store_upload_part {
+	int number;
+	int64_t size;
+	char *etag;
+};
+int store_upload_parts(struct db_pool *pool, const char *id,
+		       struct store_upload_part **parts, int *n,
+		       struct err *e) VH_MUST_CHECK;
+/* Move to state (forward only, rank-guarded), keeping the lease. */
+int store_upload_set_state(struct db_pool *pool, const char *id,
+			   const char *owner, const char *state,
+			   struct err *e) VH_MUST_CHECK;
+/*
+ * CommitUpload returned: file id, media URL, uploaded_at, state uploaded
+ * (never backwards), lease released; the media record (provider, file_id)
+ * is created at rank 1 or linked, and the upload follows a media record
+ * that early callbacks already advanced.
+ */
+int store_upload_committed(struct db_pool *pool, const char *id,
+			   const char *owner, const char *file_id,
+			   const char *media_url, struct err *e) VH_MUST_CHECK;
+/* The job failed for good (only before the bytes were committed). */
+int store_upload_fail(struct db_pool *pool, const char *id,
+		      const char *owner, const char *code,
+		      const char *message, struct err *e) VH_MUST_CHECK;
+/* Give the job back for a later retry: lease released, not claimable for
+ * delay_ms, the reason kept in error_code/error_message. */
+int store_upload_retry_later(struct db_pool *pool, const char *id,
+			     const char *owner, int64_t delay_ms,
+			     const char *code, const char *message,
+			     struct err *e) VH_MUST_CHECK;
+/* The job was canceled (after the worker cleaned up). */
+int store_upload_canceled(struct db_pool *pool, const char *id,
+			  const char *owner, struct err *e) VH_MUST_CHECK;
+
+/* A media record the reconciler should look up with the platform. */
+struct store_stale_media {
+	char *file_id;
+	char *state;
+	char *procedure_task_id; /* NULL when none is known */
+	char *procedure;	 /* the linked upload's procedure, or NULL */
+};
+
+/*
+ * Claim up to max records of provider that have stayed in uploaded,
+ * confirmed or processing for at least older_than_s seconds and were not
+ * looked up in the last older_than_s seconds either; the claim (setting
+ * reconciled_at) keeps other instances from looking them up too. *out is
+ * an array of *n entries freed with store_stale_media_free.
+ */
+int store_media_claim_stale(struct db_pool *pool, const char *provider,
+			    int64_t older_than_s, int max,
+			    struct store_stale_media **out, size_t *n,
+			    struct err *e) VH_MUST_CHECK;
+void store_stale_media_free(struct store_stale_media *m, size_t n);
+
 #endif

@@ -1,9 +1,92 @@
 /*
  * upload.h: upload jobs, the transfer engine and the platform adapters.
+ *
+ *   upload_service_new / _start / _free   the job workers of one process
+ *   upload_submit                         validate a request, queue a job
+ *   upload_run                            run one job in this thread (CLI)
+ *
+ * A job is a row of uploads; workers claim it with FOR UPDATE SKIP LOCKED
+ * and a lease, so any number of processes may share one database. See
+ * upload/README.md for the design and the adapter interface.
  */
 #ifndef VODHOOK_UPLOAD_H
 #define VODHOOK_UPLOAD_H
 
 #include "common/common.h"
+
+struct db_pool;
+struct cloud_opts;
+
+/* The settings of the upload module; strings borrowed for the service's
+ * lifetime. */
+struct upload_config {
+	const struct cloud_opts *cloud;
+	const char *root;    /* local files only from under it ("" = none) */
+	const char *tmp_dir; /* spool for URL sources of unknown length */
+	int workers;	     /* threads started by upload_service_start */
+	int64_t part_size;
+	int parallel;
+	int64_t threshold;
+	int64_t max_bytes;
+	int lease_seconds;
+	bool allow_private_urls;
+	int max_attempts;
+	long poll_ms;
+	long part_timeout_ms;
+	const char *default_storage_region; /* Tencent, may be "" */
+};
+
+struct upload_service;
+
+/* Create the service (no thread yet). Caller frees with upload_service_free.
+ */
+int upload_service_new(const struct upload_config *c, struct db_pool *pool,
+		       struct upload_service **out,
+		       struct err *e) VH_MUST_CHECK;
+/* Start c->workers worker threads (none when 0). */
+int upload_service_start(struct upload_service *s, struct err *e) VH_MUST_CHECK;
+/* Stop the workers (jobs in progress give their lease back so that they
+ * resume from their checkpoint) and free everything. NULL is allowed. */
+void upload_service_free(struct upload_service *s);
+
+/* A request to upload, from the HTTP API or the CLI. Strings borrowed. */
+struct upload_request {
+	const char *provider; /* "tencent" | "alibaba" */
+	const char *path;     /* exactly one of path and url */
+	const char *url;
+	const char *name;	/* MediaName; default: the file's base name */
+	const char *media_type; /* default: the extension */
+	const char *procedure;	/* may be NULL */
+	const char *source_context; /* the caller's own context, may be NULL */
+	const char *options;	    /* JSON object text of the other fields */
+	bool confine;		    /* path must be under the upload root */
+	const char *lease_owner;    /* non-NULL: created claimed by it (CLI) */
+};
+
+/*
+ * Check a request (provider known, source readable and confined, URL
+ * allowed, size within the cap) and queue the job. ERR_INPUT (bad or
+ * missing field, missing or unreadable file), ERR_FORBIDDEN (outside the
+ * root, private URL), ERR_LIMIT (too large). *json (caller frees) is the
+ * new record; id receives its UUID. Thread-safe.
+ */
+int upload_submit(struct upload_service *s, const struct upload_request *r,
+		  char **json, char id[37], struct err *e) VH_MUST_CHECK;
+
+/* Progress of upload_run: state name and bytes. */
+typedef void (*upload_progress_fn)(void *arg, const char *state, int64_t done,
+				   int64_t total);
+
+/*
+ * Run job id in the calling thread (claiming it as owner) until it is
+ * uploaded, failed, canceled or out of attempts. *file_id and *media_url
+ * (caller frees) are set on success. ERR_* and the job's error otherwise.
+ */
+int upload_run(struct upload_service *s, const char *id, const char *owner,
+	       upload_progress_fn fn, void *arg, char **file_id,
+	       char **media_url, struct err *e) VH_MUST_CHECK;
+
+/* Ask running work to stop soon (signal handler safe: sets a flag). */
+void upload_service_stop(struct upload_service *s);
 
 #endif

@@ -1,4 +1,943 @@
 /*
- * worker.c: upload job workers.
+ * worker.c: upload jobs: submission, the worker threads and the life of
+ * one job.
+ *
+ * A job is claimed with FOR UPDATE SKIP LOCKED and held by a lease that the
+ * transfer renews (with the progress) a few times a second at most; a job
+ * whose holder died is claimed again when its lease expires and resumes
+ * from its checkpoint while the platform credential is valid, or starts
+ * over with a new session when it is not. Failures are sorted: refusals
+ * (credentials, bad input) fail the job at once with the platform's code;
+ * network and 5xx failures give the job back for a later attempt, up to
+ * upload_max_attempts.
+ *
+ * Interface: upload_service_new, upload_service_start,
+ * upload_service_stop, upload_service_free, upload_submit, upload_run;
+ * upload__adapter_find, upload__target_set, upload__target_cleanup,
+ * upload__job_free, upload__result_cleanup (upload/ only).
  */
-#include "upload/upload.h"
+#include "upload/upload_int.h"
+
+#include "common/json.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEARTBEAT_MS  250 /* progress written at most 4 times a second */
+#define CRED_MARGIN_S 120 /* a credential this close to expiry is old */
+#define RETRY_BASE_MS 1000
+#define RETRY_MAX_MS  60000
+
+struct upload_service {
+	struct upload_config c;
+	struct db_pool *pool;
+	struct upload_source_opts so;
+	pthread_t *threads;
+	int nthreads;
+	atomic_bool stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char instance[64];
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+const struct upload_adapter *
+upload__adapter_find(const char *provider)
+{
+	if (provider != NULL && strcmp(provider, "tencent") == 0)
+		return &upload__tencent_adapter;
+	if (provider != NULL && strcmp(provider, "alibaba") == 0)
+		return &upload__alibaba_adapter;
+	return NULL;
+}
+
+void
+upload__target_set(struct upload_target *t, const char *scheme,
+		   const char *host, const char *key)
+{
+	size_t n = strlen(scheme) + strlen(host) + 4;
+
+	t->base_url = xmalloc(n);
+	snprintf(t->base_url, n, "%s://%s", scheme, host);
+	t->host = xstrdup(host);
+	t->key = xstrdup(key[0] == '/' ? key + 1 : key);
+}
+
+void
+upload__target_cleanup(struct upload_target *t)
+{
+	free(t->base_url);
+	free(t->host);
+	free(t->key);
+	t->base_url = t->host = t->key = NULL;
+}
+
+void
+upload__job_free(struct upload_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->provider);
+	free(job->state);
+	free(job->source_kind);
+	free(job->source);
+	free(job->media_name);
+	free(job->media_type);
+	free(job->media_kind);
+	free(job->procedure);
+	free(job->source_context);
+	cJSON_Delete(job->options);
+	free(job->session);
+	free(job->multipart_upload_id);
+	free(job->file_id);
+	free(job);
+}
+
+void
+upload__result_cleanup(struct upload_result *r)
+{
+	free(r->file_id);
+	free(r->media_url);
+	free(r->cover_url);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Take the strings of a claimed row into a job. */
+static struct upload_job *
+job_from_row(struct store_upload *row)
+{
+	struct upload_job *j = xcalloc(1, sizeof(*j));
+
+	snprintf(j->id, sizeof(j->id), "%s", row->id);
+	j->provider = row->provider;
+	j->state = row->state;
+	j->source_kind = row->source_kind;
+	j->source = row->source;
+	j->media_name = row->media_name;
+	j->media_type = row->media_type;
+	j->media_kind = row->media_kind;
+	j->procedure = row->procedure;
+	j->source_context = row->source_context;
+	j->options = row->options
+			 ? json_parse(row->options, strlen(row->options))
+			 : NULL;
+	if (j->options == NULL)
+		j->options = cJSON_CreateObject();
+	free(row->options);
+	j->bytes_total = row->bytes_total;
+	j->part_size = row->part_size;
+	j->session = row->session;
+	j->credential_expires_at = row->credential_expires_at;
+	j->multipart_upload_id = row->multipart_upload_id;
+	j->file_id = row->file_id;
+	j->attempts = row->attempts;
+	memset(row, 0, sizeof(*row));
+	return j;
+}
+
+/* ---------------------------------------------------------------- one job */
+
+struct job_ctx {
+	struct upload_service *svc;
+	struct upload_job *job;
+	const char *owner;
+	int64_t last_beat;
+	int64_t bytes_done;
+	bool cancel;
+	bool lease_lost;
+	struct upload_session *session; /* during the transfer */
+	upload_progress_fn fn;
+	void *fn_arg;
+};
+
+/* Renew the lease and write progress; notes cancel and lease loss. */
+static void
+beat(struct job_ctx *c, int64_t done, bool force)
+{
+	int64_t now = time_mono_ms();
+	struct err e;
+	bool cancel = false;
+
+	if (!force && now - c->last_beat < HEARTBEAT_MS)
+		return;
+	c->last_beat = now;
+	err_clear(&e);
+	if (store_upload_heartbeat(c->svc->pool, c->job->id, c->owner,
+				   c->svc->c.lease_seconds, done, &cancel,
+				   &e) != 0) {
+		if (e.code == ERR_CONFLICT) {
+			log_msg(LOG_WARN, "upload",
+				"upload %s: lease lost, stopping", c->job->id);
+			c->lease_lost = true;
+		}
+		return;
+	}
+	if (cancel)
+		c->cancel = true;
+}
+
+static int
+hook_init(void *arg, const char *upload_id, int64_t part_size, struct err *e)
+{
+	struct job_ctx *c = arg;
+
+	return store_upload_set_multipart(c->svc->pool, c->job->id, c->owner,
+					  upload_id, part_size, e);
+}
+
+static int
+hook_part(void *arg, const struct upload_part *p, struct err *e)
+{
+	struct job_ctx *c = arg;
+
+	return store_upload_part_done(c->svc->pool, c->job->id, c->owner,
+				      p->number, p->size, p->etag, e);
+}
+
+static void
+hook_progress(void *arg, int64_t done, int64_t total)
+{
+	struct job_ctx *c = arg;
+
+	c->bytes_done = done;
+	beat(c, done, false);
+	if (c->fn != NULL)
+		c->fn(c->fn_arg, "uploading", done, total);
+}
+
+/* New credentials for the session in use (Alibaba RefreshUploadVideo). */
+static int
+hook_refresh(void *arg, struct err *e)
+{
+	struct job_ctx *c = arg;
+	const struct upload_adapter *ad =
+	    upload__adapter_find(c->job->provider);
+
+	return ad->refresh(c->svc->c.cloud, c->job, c->session, e);
+}
+
+static bool
+hook_stop(void *arg)
+{
+	struct job_ctx *c = arg;
+
+	return c->cancel || c->lease_lost || atomic_load(&c->svc->stop);
+}
+
+static void
+transfer_opts(const struct upload_service *svc, const struct upload_job *job,
+	      struct upload_transfer_opts *t)
+{
+	*t = (struct upload_transfer_opts){
+	    .cloud = svc->c.cloud,
+	    .part_size = job->part_size > 0 ? job->part_size : svc->c.part_size,
+	    .threshold = svc->c.threshold,
+	    .parallel = svc->c.parallel,
+	    .max_attempts = svc->c.max_attempts,
+	    .part_timeout_ms = svc->c.part_timeout_ms,
+	};
+}
+
+/* Whether a refusal means "the credential is gone": start over. */
+static bool
+credential_expired(const struct err *e)
+{
+	return e->code == ERR_AUTH &&
+	       (strcmp(e->remote, "ExpiredToken") == 0 ||
+		strcmp(e->remote, "SecurityTokenExpired") == 0 ||
+		strcmp(e->remote, "InvalidSecurityToken") == 0 ||
+		strcmp(e->remote, "RequestTimeTooSkewed") == 0 ||
+		(strcmp(e->remote, "AccessDenied") == 0 &&
+		 strstr(e->msg, "xpired") != NULL));
+}
+
+/* Upload the cover image given with the job, if any (one PUT). */
+static int
+send_cover(struct job_ctx *c, const struct upload_session *s, struct err *e)
+{
+	const char *path = json_get_str(c->job->options, "cover_path");
+	struct upload_transfer_opts t;
+	struct upload_session cs;
+	struct upload_source *src = NULL;
+	struct upload_job cj;
+	char *mp = NULL;
+	struct upload_part *parts = NULL;
+	int np = 0, rc;
+
+	if (path == NULL || s->cover_key == NULL)
+		return 0;
+	cj = *c->job;
+	cj.source_kind = "file";
+	cj.source = (char *)(uintptr_t)path;
+	if ((rc = upload__source_open(&c->svc->so, &cj, &src, e)) != 0)
+		return rc;
+	cs = *s;
+	cs.target.key = s->cover_key;
+	transfer_opts(c->svc, c->job, &t);
+	t.threshold = INT64_MAX;
+	rc =
+	    upload__transfer_run(&t, &cs, src, &mp, &parts, &np, NULL, NULL, e);
+	free(mp);
+	free(parts);
+	upload__source_free(src);
+	return rc;
+}
+
+enum outcome { JOB_DONE, JOB_FAILED, JOB_RETRY, JOB_CANCELED, JOB_LOST };
+
+/*
+ * Run a claimed job to its end or to a point where it must be given back.
+ * On JOB_DONE, res holds the platform's answer.
+ */
+static enum outcome
+run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
+{
+	struct upload_service *svc = c->svc;
+	struct upload_job *job = c->job;
+	const struct upload_adapter *ad = upload__adapter_find(job->provider);
+	const struct cloud_opts *o = svc->c.cloud;
+	struct upload_session *s = NULL;
+	struct upload_source *src = NULL;
+	struct upload_transfer_opts t;
+	struct upload_part *parts = NULL;
+	int nparts = 0, rc = 0, restarts = 0, refreshes = 0;
+	bool committing = strcmp(job->state, "committing") == 0;
+	enum outcome out = JOB_FAILED;
+
+	transfer_opts(svc, job, &t);
+	if (ad == NULL) {
+		err_set(e, ERR_INPUT, "provider \"%s\" is not supported yet",
+			job->provider);
+		return JOB_FAILED;
+	}
+	if ((rc = upload__source_open(&svc->so, job, &src, e)) != 0)
+		return rc == ERR_NET ? JOB_RETRY : JOB_FAILED;
+
+	/* Resume with the stored session while its credential is valid. */
+	if (job->session != NULL &&
+	    job->credential_expires_at > time_unix() + CRED_MARGIN_S) {
+		struct err le;
+
+		err_clear(&le);
+		if (ad->load(job->session, &s, &le) != 0)
+			s = NULL;
+	} else if (job->session != NULL && ad->refresh != NULL) {
+		struct err le;
+
+		err_clear(&le);
+		if (ad->load(job->session, &s, &le) != 0 ||
+		    ad->refresh(o, job, s, &le) != 0) {
+			ad->free(s);
+			s = NULL;
+		}
+	}
+	if (s == NULL)
+		committing = false;
+	for (;;) {
+		if (s == NULL) {
+			/* A new session: the old checkpoint is void. */
+			free(job->multipart_upload_id);
+			job->multipart_upload_id = NULL;
+			job->part_size = 0;
+			if ((rc = ad->apply(o, job, &s, e)) != 0)
+				goto fail;
+			{
+				char *txt = ad->save(s);
+
+				rc = store_upload_set_session(
+				    svc->pool, job->id, c->owner, txt,
+				    s->expires_at, upload__source_size(src),
+				    s->file_id, e);
+				free(txt);
+			}
+			if (rc != 0)
+				goto fail;
+			free(parts);
+			parts = NULL;
+			nparts = 0;
+		} else if (!committing && job->multipart_upload_id != NULL) {
+			struct store_upload_part *sp = NULL;
+			int n = 0;
+
+			if ((rc = store_upload_parts(svc->pool, job->id, &sp,
+						     &n, e)) != 0)
+				goto fail;
+			free(parts);
+			parts =
+			    xcalloc((size_t)(n > 0 ? n : 1), sizeof(*parts));
+			for (int i = 0; i < n; i++) {
+				parts[i].number = sp[i].number;
+				parts[i].size = sp[i].size;
+				parts[i].done = true;
+				snprintf(parts[i].etag, sizeof(parts[i].etag),
+					 "%s", sp[i].etag);
+				free(sp[i].etag);
+			}
+			free(sp);
+			nparts = n;
+		}
+		if (committing)
+			break;
+		transfer_opts(svc, job, &t);
+		beat(c, -1, true);
+		c->session = s;
+		rc = upload__transfer_run(
+		    &t, s, src, &job->multipart_upload_id, &parts, &nparts,
+		    &(struct upload_transfer_hooks){
+			.arg = c,
+			.on_init = hook_init,
+			.on_part = hook_part,
+			.on_progress = hook_progress,
+			.should_stop = hook_stop,
+			.refresh = ad->refresh ? hook_refresh : NULL},
+		    NULL, e);
+		if (rc == 0)
+			rc = send_cover(c, s, e);
+		if (rc == 0)
+			break;
+		if (rc == ERR_CANCELED) {
+			if (c->cancel)
+				upload__transfer_abort(
+				    &t, s, job->multipart_upload_id);
+			out = c->cancel	      ? JOB_CANCELED
+			      : c->lease_lost ? JOB_LOST
+					      : JOB_RETRY;
+			goto done;
+		}
+		/* The credential expired where the engine could not renew
+		 * it (a control request): renew it and go on with the same
+		 * multipart upload when the platform allows it. */
+		if (credential_expired(e) && ad->refresh != NULL &&
+		    refreshes++ < 2) {
+			struct err re;
+
+			err_clear(&re);
+			if (ad->refresh(o, job, s, &re) == 0) {
+				err_clear(e);
+				continue;
+			}
+			log_msg(LOG_WARN, "upload",
+				"upload %s: could not renew the credential: "
+				"%s",
+				job->id, re.msg);
+		}
+		/* The store forgot the multipart upload, or the credential
+		 * expired: start over once with a new session. */
+		if ((rc == ERR_NOTFOUND || credential_expired(e)) &&
+		    restarts++ < 2) {
+			log_msg(LOG_INFO, "upload",
+				"upload %s: starting over with a new session: "
+				"%s",
+				job->id, e->msg);
+			ad->free(s);
+			s = NULL;
+			err_clear(e);
+			continue;
+		}
+		goto fail;
+	}
+	if ((rc = store_upload_set_state(svc->pool, job->id, c->owner,
+					 "committing", e)) != 0)
+		goto fail;
+	if (c->fn != NULL)
+		c->fn(c->fn_arg, "committing", upload__source_size(src),
+		      upload__source_size(src));
+	if (ad->commit != NULL) {
+		if ((rc = ad->commit(o, job, s, res, e)) != 0)
+			goto fail;
+	} else {
+		res->file_id = s->file_id ? xstrdup(s->file_id) : NULL;
+	}
+	out = JOB_DONE;
+	goto done;
+fail:
+	out = (rc == ERR_NET || rc == ERR_UNAVAIL || rc == ERR_DB) ? JOB_RETRY
+	      : rc == ERR_CONFLICT				   ? JOB_LOST
+								   : JOB_FAILED;
+	if (out == JOB_FAILED && s != NULL)
+		upload__transfer_abort(&t, s, job->multipart_upload_id);
+done:
+	if (s != NULL)
+		ad->free(s);
+	free(parts);
+	upload__source_free(src);
+	return out;
+}
+
+/* Abort what a canceled job left on the platform, then record it. */
+static void
+cancel_claimed(struct job_ctx *c)
+{
+	const struct upload_adapter *ad =
+	    upload__adapter_find(c->job->provider);
+	struct upload_session *s = NULL;
+	struct err e;
+
+	err_clear(&e);
+	if (ad != NULL && c->job->session != NULL &&
+	    c->job->multipart_upload_id != NULL &&
+	    ad->load(c->job->session, &s, &e) == 0) {
+		struct upload_transfer_opts t;
+
+		transfer_opts(c->svc, c->job, &t);
+		upload__transfer_abort(&t, s, c->job->multipart_upload_id);
+		ad->free(s);
+	}
+	if (store_upload_canceled(c->svc->pool, c->job->id, c->owner, &e) != 0)
+		log_msg(LOG_WARN, "upload", "upload %s: %s", c->job->id, e.msg);
+}
+
+/* Run one claimed row; the result is recorded. Returns 0 when the job
+ * finished well, else its error in e. */
+static int
+process(struct upload_service *svc, struct store_upload *row, const char *owner,
+	upload_progress_fn fn, void *arg, struct upload_result *res,
+	struct err *e)
+{
+	struct job_ctx c = {
+	    .svc = svc, .owner = owner, .fn = fn, .fn_arg = arg};
+	bool cancel = row->cancel_requested;
+	enum outcome oc;
+	struct err se;
+	int rc = 0;
+
+	c.job = job_from_row(row);
+	log_set_req_id(c.job->id);
+	if (cancel) {
+		cancel_claimed(&c);
+		rc = err_set(e, ERR_CANCELED, "the upload was canceled");
+		goto out;
+	}
+	log_msg(LOG_INFO, "upload", "upload %s: started (attempt %d, %s)",
+		c.job->id, c.job->attempts, c.job->state);
+	oc = run_claimed(&c, res, e);
+	err_clear(&se);
+	switch (oc) {
+	case JOB_DONE:
+		if (store_upload_committed(svc->pool, c.job->id, owner,
+					   res->file_id, res->media_url,
+					   &se) != 0) {
+			/* The platform has it; the record must say so. */
+			log_msg(LOG_ERROR, "upload",
+				"upload %s: committed as %s but not recorded: "
+				"%s",
+				c.job->id, res->file_id, se.msg);
+			rc = err_set(e, se.code, "%s", se.msg);
+			break;
+		}
+		log_msg(LOG_INFO, "upload", "upload %s: uploaded as %s",
+			c.job->id, res->file_id);
+		break;
+	case JOB_CANCELED:
+		cancel_claimed(&c);
+		rc = err_set(e, ERR_CANCELED, "the upload was canceled");
+		break;
+	case JOB_LOST:
+		rc = err_set(e, ERR_CONFLICT,
+			     "the job's lease was lost to another worker");
+		break;
+	case JOB_RETRY:
+		if (atomic_load(&svc->stop) && e->code == ERR_CANCELED) {
+			/* Shutdown: hand the job back for a prompt resume. */
+			if (store_upload_retry_later(svc->pool, c.job->id,
+						     owner, 0, NULL, NULL,
+						     &se) != 0)
+				log_msg(LOG_WARN, "upload", "upload %s: %s",
+					c.job->id, se.msg);
+			rc = ERR_CANCELED;
+			break;
+		}
+		if (c.job->attempts < svc->c.max_attempts) {
+			int64_t d = RETRY_BASE_MS;
+
+			for (int i = 1; i < c.job->attempts && d < RETRY_MAX_MS;
+			     i++)
+				d *= 2;
+			if (d > RETRY_MAX_MS)
+				d = RETRY_MAX_MS;
+			d = d / 2 + (int64_t)(rand() % (int)(d / 2 + 1));
+			log_msg(LOG_WARN, "upload",
+				"upload %s: attempt %d failed, retrying in "
+				"%lld ms: %s",
+				c.job->id, c.job->attempts, (long long)d,
+				e->msg);
+			if (store_upload_retry_later(
+				svc->pool, c.job->id, owner, d,
+				e->remote[0] ? e->remote : err_name(e->code),
+				e->msg, &se) != 0)
+				log_msg(LOG_WARN, "upload", "upload %s: %s",
+					c.job->id, se.msg);
+			rc = e->code ? e->code : ERR_NET;
+			break;
+		}
+		/* fall through: out of attempts */
+		/* FALLTHROUGH */
+	case JOB_FAILED:
+		log_msg(LOG_WARN, "upload", "upload %s: failed: %s", c.job->id,
+			e->msg);
+		if (store_upload_fail(svc->pool, c.job->id, owner,
+				      e->remote[0] ? e->remote
+						   : err_name(e->code),
+				      e->msg, &se) != 0)
+			log_msg(LOG_ERROR, "upload",
+				"upload %s: could not record the failure: %s",
+				c.job->id, se.msg);
+		rc = e->code ? e->code : ERR_INTERNAL;
+		break;
+	}
+out:
+	upload__job_free(c.job);
+	log_set_req_id(NULL);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+static void *
+worker_main(void *arg)
+{
+	struct upload_service *svc = arg;
+	char owner[96];
+	char rnd[9];
+
+	if (random_hex(rnd, 4) != 0)
+		snprintf(rnd, sizeof(rnd), "%08x", (unsigned)time_unix());
+	snprintf(owner, sizeof(owner), "%s/%s", svc->instance, rnd);
+	while (!atomic_load(&svc->stop)) {
+		struct store_upload row;
+		struct upload_result res = {0};
+		bool found = false;
+		struct err e;
+
+		err_clear(&e);
+		if (store_upload_claim(svc->pool, owner, svc->c.lease_seconds,
+				       NULL, &row, &found, &e) != 0)
+			log_msg(LOG_WARN, "upload", "could not claim a job: %s",
+				e.msg);
+		if (found) {
+			(void)process(svc, &row, owner, NULL, NULL, &res, &e);
+			store_upload_cleanup(&row);
+			upload__result_cleanup(&res);
+			continue;
+		}
+		store_upload_cleanup(&row);
+		pthread_mutex_lock(&svc->mu);
+		if (!atomic_load(&svc->stop)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += svc->c.poll_ms / 1000;
+			ts.tv_nsec += (svc->c.poll_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&svc->cv, &svc->mu, &ts);
+		}
+		pthread_mutex_unlock(&svc->mu);
+	}
+	return NULL;
+}
+
+int
+upload_service_new(const struct upload_config *c, struct db_pool *pool,
+		   struct upload_service **out, struct err *e)
+{
+	struct upload_service *s = xcalloc(1, sizeof(*s));
+	char host[48] = "host";
+
+	(void)e;
+	s->c = *c;
+	if (s->c.lease_seconds <= 0)
+		s->c.lease_seconds = 60;
+	if (s->c.max_attempts <= 0)
+		s->c.max_attempts = 5;
+	if (s->c.poll_ms <= 0)
+		s->c.poll_ms = 1000;
+	s->pool = pool;
+	s->so = (struct upload_source_opts){
+	    .root = NULL, /* checked at submission, not when running */
+	    .max_bytes = c->max_bytes,
+	    .allow_private_urls = c->allow_private_urls,
+	    .tmp_dir = c->tmp_dir,
+	    .cloud = c->cloud,
+	};
+	gethostname(host, sizeof(host) - 1);
+	snprintf(s->instance, sizeof(s->instance), "%s:%d", host,
+		 (int)getpid());
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	atomic_init(&s->stop, false);
+	*out = s;
+	return 0;
+}
+
+int
+upload_service_start(struct upload_service *s, struct err *e)
+{
+	if (s->c.workers <= 0)
+		return 0;
+	s->threads = xcalloc((size_t)s->c.workers, sizeof(*s->threads));
+	for (int i = 0; i < s->c.workers; i++) {
+		if (pthread_create(&s->threads[i], NULL, worker_main, s) != 0)
+			return err_set(e, ERR_INTERNAL,
+				       "could not start upload worker %d", i);
+		s->nthreads++;
+	}
+	log_msg(LOG_INFO, "upload", "%d upload worker(s) started", s->nthreads);
+	return 0;
+}
+
+void
+upload_service_stop(struct upload_service *s)
+{
+	if (s != NULL)
+		atomic_store(&s->stop, true);
+}
+
+void
+upload_service_free(struct upload_service *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	atomic_store(&s->stop, true);
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->nthreads; i++)
+		pthread_join(s->threads[i], NULL);
+	free(s->threads);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- submit */
+
+static void
+new_uuid(char out[37])
+{
+	unsigned char b[16];
+
+	if (random_bytes(b, sizeof(b)) != 0)
+		fatal("could not read random bytes");
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x"
+		 "%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* The extension of the last path segment of s (no query), or NULL. */
+static char *
+extension_of(const char *s)
+{
+	const char *end = s + strcspn(s, "?#");
+	const char *slash = s, *dot = NULL;
+
+	for (const char *p = s; p < end; p++)
+		if (*p == '/')
+			slash = p + 1;
+	for (const char *p = slash; p < end; p++)
+		if (*p == '.')
+			dot = p;
+	if (dot == NULL || dot + 1 >= end || end - dot > 12)
+		return NULL;
+	{
+		char *x = xstrndup(dot + 1, (size_t)(end - dot - 1));
+
+		for (char *p = x; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		return x;
+	}
+}
+
+/* The base name without extension, for MediaName. */
+static char *
+base_name(const char *s)
+{
+	const char *end = s + strcspn(s, "?#"), *slash = s, *dot = NULL;
+
+	for (const char *p = s; p < end; p++)
+		if (*p == '/')
+			slash = p + 1;
+	for (const char *p = slash; p < end; p++)
+		if (*p == '.')
+			dot = p;
+	if (dot != NULL && dot > slash)
+		end = dot;
+	return xstrndup(slash, (size_t)(end - slash));
+}
+
+int
+upload_submit(struct upload_service *svc, const struct upload_request *r,
+	      char **json, char id[37], struct err *e)
+{
+	struct upload_source_opts so = svc->so;
+	char *resolved = NULL, *ext = NULL, *name = NULL, *opts_txt = NULL;
+	const char *kind, *source;
+	cJSON *opts = NULL;
+	int64_t size = -1;
+	int rc = 0;
+
+	*json = NULL;
+	id[0] = '\0';
+	if (r->provider == NULL || upload__adapter_find(r->provider) == NULL) {
+		if (r->provider != NULL && strcmp(r->provider, "alibaba") == 0)
+			return err_set(e, ERR_INPUT,
+				       "provider \"alibaba\" is not supported "
+				       "yet");
+		return err_set(e, ERR_INPUT,
+			       "provider must be \"tencent\" or \"alibaba\"");
+	}
+	if ((r->path == NULL) == (r->url == NULL))
+		return err_set(e, ERR_INPUT,
+			       "give exactly one of path and url");
+	if (r->source_context != NULL && strlen(r->source_context) > 4096)
+		return err_set(e, ERR_INPUT, "source_context is too long");
+	if (r->path != NULL) {
+		so.root = r->confine ? (svc->c.root ? svc->c.root : "") : NULL;
+		if ((rc = upload__path_check(&so, r->path, &resolved, &size,
+					     e)) != 0)
+			goto out;
+		kind = "file";
+		source = resolved;
+	} else {
+		if ((rc = upload__url_check(&so, r->url, e)) != 0)
+			goto out;
+		kind = "url";
+		source = r->url;
+	}
+	ext = r->media_type ? xstrdup(r->media_type) : extension_of(source);
+	if (ext == NULL) {
+		rc = err_set(e, ERR_INPUT,
+			     "media_type is needed: the source has no "
+			     "extension");
+		goto out;
+	}
+	name = r->name ? xstrdup(r->name) : base_name(source);
+	opts = r->options ? json_parse(r->options, strlen(r->options)) : NULL;
+	if (opts == NULL)
+		opts = cJSON_CreateObject();
+	if (!cJSON_IsObject(opts)) {
+		rc = err_set(e, ERR_INPUT, "options must be a JSON object");
+		goto out;
+	}
+	if (json_get_str(opts, "storage_region") == NULL &&
+	    svc->c.default_storage_region != NULL &&
+	    svc->c.default_storage_region[0] != '\0')
+		json_add_str(opts, "storage_region",
+			     svc->c.default_storage_region);
+	{
+		const char *cover = json_get_str(opts, "cover_path");
+
+		if (cover != NULL) {
+			char *rc_path = NULL;
+			int64_t csz;
+
+			so.root = r->confine ? (svc->c.root ? svc->c.root : "")
+					     : NULL;
+			if ((rc = upload__path_check(&so, cover, &rc_path, &csz,
+						     e)) != 0)
+				goto out;
+			cJSON_DeleteItemFromObject(opts, "cover_path");
+			json_add_str(opts, "cover_path", rc_path);
+			free(rc_path);
+		}
+	}
+	if ((opts_txt = cJSON_PrintUnformatted(opts)) == NULL)
+		fatal("out of memory");
+	new_uuid(id);
+	{
+		struct store_upload_new nu = {
+		    .id = id,
+		    .provider = r->provider,
+		    .source_kind = kind,
+		    .source = source,
+		    .media_name = name,
+		    .media_type = ext,
+		    .media_kind = "video",
+		    .procedure =
+			r->procedure && r->procedure[0] ? r->procedure : NULL,
+		    .source_context = r->source_context,
+		    .options = opts_txt,
+		    .bytes_total = size,
+		    .lease_owner = r->lease_owner,
+		    .lease_seconds = svc->c.lease_seconds,
+		};
+
+		rc = store_upload_create(svc->pool, &nu, json, e);
+	}
+	if (rc == 0) {
+		/* Wake an idle worker of this process. */
+		pthread_mutex_lock(&svc->mu);
+		pthread_cond_signal(&svc->cv);
+		pthread_mutex_unlock(&svc->mu);
+	}
+out:
+	if (rc != 0)
+		id[0] = '\0';
+	cJSON_Delete(opts);
+	free(opts_txt);
+	free(resolved);
+	free(ext);
+	free(name);
+	return rc;
+}
+
+int
+upload_run(struct upload_service *svc, const char *id, const char *owner,
+	   upload_progress_fn fn, void *arg, char **file_id, char **media_url,
+	   struct err *e)
+{
+	int rc = ERR_INTERNAL;
+
+	*file_id = *media_url = NULL;
+	for (;;) {
+		struct store_upload row;
+		struct upload_result res = {0};
+		bool found = false;
+
+		if ((rc = store_upload_claim(svc->pool, owner,
+					     svc->c.lease_seconds, id, &row,
+					     &found, e)) != 0)
+			return rc;
+		if (!found) {
+			store_upload_cleanup(&row);
+			return err_set(e, ERR_CONFLICT,
+				       "upload %s is held by another worker "
+				       "or has ended",
+				       id);
+		}
+		rc = process(svc, &row, owner, fn, arg, &res, e);
+		store_upload_cleanup(&row);
+		if (rc == 0) {
+			*file_id = res.file_id;
+			*media_url = res.media_url;
+			res.file_id = res.media_url = NULL;
+			upload__result_cleanup(&res);
+			return 0;
+		}
+		upload__result_cleanup(&res);
+		if (rc != ERR_NET && rc != ERR_UNAVAIL && rc != ERR_DB)
+			return rc;
+		if (atomic_load(&svc->stop))
+			return rc;
+		/* Retried: wait for its backoff, then claim it again. */
+		{
+			struct timespec ts = {1, 0};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}

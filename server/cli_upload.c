@@ -1,0 +1,304 @@
+/*
+ * cli_upload.c: "vodhook upload": upload one file or URL from the command
+ * line with the same engine as the server, the job recorded in the
+ * database; or, with --no-wait, queue it for the servers' workers.
+ *
+ *   vodhook upload --provider tencent|alibaba [--procedure NAME]
+ *       [--source-context TEXT] [--name NAME] [--media-type EXT]
+ *       [--session-context TEXT] [--class-id N] [--storage-region R]
+ *       [--cover FILE] [--no-wait] FILE|URL
+ *
+ * Prints the upload id, then FileId and MediaUrl; exit status 0 only on
+ * success. Progress goes to stderr: a bar on a terminal, plain lines
+ * otherwise.
+ *
+ * Interface: cmd_upload, upload_config_from_cfg.
+ */
+#include "server/handlers.h"
+
+#include "cloud/cloud.h"
+#include "common/json.h"
+#include "server/config.h"
+#include "store/store.h"
+#include "upload/upload.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+
+void
+upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
+{
+	config_cloud_opts(co);
+	*uc = (struct upload_config){
+	    .cloud = co,
+	    .root = cfg.upload_root,
+	    .tmp_dir = cfg.upload_tmp_dir,
+	    .workers = (int)cfg.upload_workers,
+	    .part_size = cfg.upload_part_size,
+	    .parallel = (int)cfg.upload_parallel,
+	    .threshold = cfg.upload_threshold,
+	    .max_bytes = cfg.upload_max_bytes,
+	    .lease_seconds = (int)cfg.upload_lease_seconds,
+	    .allow_private_urls = cfg.upload_allow_private_urls != 0,
+	    .max_attempts = (int)cfg.upload_max_attempts,
+	    .poll_ms = (long)cfg.upload_poll_ms,
+	    .part_timeout_ms = (long)cfg.upload_part_timeout_ms,
+	    .default_storage_region = cfg.tencent_storage_region,
+	};
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: vodhook upload --provider tencent|alibaba [OPTIONS] "
+	    "FILE|URL\n"
+	    "\n"
+	    "  --provider P          tencent or alibaba (required)\n"
+	    "  --procedure NAME      task flow to run after the upload\n"
+	    "  --source-context T    your own context, kept with the record\n"
+	    "  --name NAME           media name (default: the file name)\n"
+	    "  --media-type EXT      media type (default: the extension)\n"
+	    "  --session-context T   Tencent SessionContext\n"
+	    "  --class-id N          Tencent ClassId\n"
+	    "  --storage-region R    Tencent StorageRegion\n"
+	    "  --cover FILE          cover image uploaded with the media\n"
+	    "  --no-wait             queue the job for the server and exit\n"
+	    "\n"
+	    "Prints the upload id, then FileId and MediaUrl. Exit status 0\n"
+	    "only when the upload succeeded.\n");
+}
+
+static struct upload_service *running_svc;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	upload_service_stop(running_svc);
+}
+
+struct progress {
+	bool tty;
+	int64_t start_ms;
+	int64_t last_ms;
+	int last_pct;
+};
+
+static void
+show_progress(void *arg, const char *state, int64_t done, int64_t total)
+{
+	struct progress *p = arg;
+	int64_t now = time_mono_ms();
+	double secs = (double)(now - p->start_ms) / 1000.0;
+	double mibs = secs > 0 ? (double)done / 1048576.0 / secs : 0;
+	int pct = total > 0 ? (int)(done * 100 / total) : 0;
+
+	if (strcmp(state, "uploading") == 0 && now - p->last_ms < 200 &&
+	    pct != 100)
+		return;
+	if (!p->tty && strcmp(state, "uploading") == 0 &&
+	    now - p->last_ms < 1000 && pct == p->last_pct)
+		return;
+	p->last_ms = now;
+	p->last_pct = pct;
+	if (p->tty) {
+		char bar[41];
+		int fill = pct * 40 / 100;
+
+		for (int i = 0; i < 40; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[40] = '\0';
+		fprintf(stderr, "\r[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s", bar,
+			pct, (double)done / 1048576.0, mibs, state);
+	} else {
+		fprintf(stderr,
+			"progress: state=%s bytes_done=%lld bytes_total=%lld "
+			"percent=%d rate_mib_s=%.1f\n",
+			state, (long long)done, (long long)total, pct, mibs);
+	}
+	fflush(stderr);
+}
+
+int
+cmd_upload(int argc, char **argv)
+{
+	struct upload_request req = {.confine = false};
+	struct upload_service *svc = NULL;
+	struct db_pool *pool = NULL;
+	struct upload_config uc;
+	struct cloud_opts co;
+	struct progress prog = {0};
+	cJSON *opts = cJSON_CreateObject();
+	char *json = NULL, *opts_txt = NULL, *file_id = NULL, *media_url = NULL;
+	const char *source = NULL;
+	char id[37], owner[80];
+	bool no_wait = false;
+	struct err e;
+	int rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = true;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			rc = 0;
+			goto out;
+		} else if (strcmp(a, "--no-wait") == 0) {
+			no_wait = true;
+			takes = false;
+		} else if (a[0] == '-' && a[1] == '-' && v == NULL) {
+			fprintf(stderr, "vodhook upload: %s needs a value\n",
+				a);
+			rc = EXIT_USAGE;
+			goto out;
+		} else if (strcmp(a, "--provider") == 0) {
+			req.provider = v;
+		} else if (strcmp(a, "--procedure") == 0) {
+			req.procedure = v;
+		} else if (strcmp(a, "--source-context") == 0) {
+			req.source_context = v;
+		} else if (strcmp(a, "--name") == 0) {
+			req.name = v;
+		} else if (strcmp(a, "--media-type") == 0) {
+			req.media_type = v;
+		} else if (strcmp(a, "--session-context") == 0) {
+			json_add_str(opts, "session_context", v);
+		} else if (strcmp(a, "--storage-region") == 0) {
+			json_add_str(opts, "storage_region", v);
+		} else if (strcmp(a, "--cover") == 0) {
+			json_add_str(opts, "cover_path", v);
+		} else if (strcmp(a, "--class-id") == 0) {
+			int64_t n;
+
+			if (parse_i64(v, 0, INT64_MAX / 2, &n) != 0) {
+				fprintf(stderr,
+					"vodhook upload: --class-id must be a "
+					"number\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			cJSON_AddNumberToObject(opts, "class_id", (double)n);
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr,
+				"vodhook upload: unknown option \"%s\"\n", a);
+			usage(stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		} else {
+			if (source != NULL) {
+				fprintf(stderr, "vodhook upload: give one "
+						"FILE or URL\n");
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			source = a;
+			takes = false;
+		}
+		if (takes)
+			i++;
+	}
+	if (source == NULL || req.provider == NULL) {
+		usage(stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (strncmp(source, "http://", 7) == 0 ||
+	    strncmp(source, "https://", 8) == 0)
+		req.url = source;
+	else
+		req.path = source;
+	/* A job left for the server must obey the server's root. */
+	req.confine = no_wait && cfg.upload_root[0] != '\0';
+	if ((opts_txt = cJSON_PrintUnformatted(opts)) == NULL)
+		fatal("out of memory");
+	req.options = opts_txt;
+
+	err_clear(&e);
+	{
+		struct db_pool_opts po = {
+		    .conninfo = cfg.database_url,
+		    .size = 2,
+		    .connect_timeout_s = (int)cfg.db_connect_timeout,
+		    .app_name = "vodhook-upload",
+		};
+
+		if (db_pool_new(&po, &pool, &e) != 0 ||
+		    store_ready(pool, &e) != 0) {
+			fprintf(stderr, "vodhook upload: database: %s\n",
+				e.msg);
+			goto out;
+		}
+	}
+	upload_config_from_cfg(&uc, &co);
+	uc.workers = 0;
+	if (upload_service_new(&uc, pool, &svc, &e) != 0) {
+		fprintf(stderr, "vodhook upload: %s\n", e.msg);
+		goto out;
+	}
+	{
+		char rnd[9];
+
+		if (random_hex(rnd, 4) != 0)
+			snprintf(rnd, sizeof(rnd), "0");
+		snprintf(owner, sizeof(owner), "cli:%d/%s", (int)getpid(), rnd);
+	}
+	req.lease_owner = no_wait ? NULL : owner;
+	if (upload_submit(svc, &req, &json, id, &e) != 0) {
+		fprintf(stderr, "vodhook upload: %s\n", e.msg);
+		rc = e.code == ERR_INPUT || e.code == ERR_FORBIDDEN ||
+			     e.code == ERR_LIMIT
+			 ? EXIT_USAGE
+			 : 1;
+		goto out;
+	}
+	printf("upload_id: %s\n", id);
+	fflush(stdout);
+	if (no_wait) {
+		printf("state: queued\n");
+		rc = 0;
+		goto out;
+	}
+	running_svc = svc;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	prog.tty = isatty(STDERR_FILENO);
+	prog.start_ms = time_mono_ms();
+	prog.last_pct = -1;
+	err_clear(&e);
+	if (upload_run(svc, id, owner, show_progress, &prog, &file_id,
+		       &media_url, &e) != 0) {
+		if (prog.tty)
+			fputc('\n', stderr);
+		fprintf(stderr, "vodhook upload: upload %s failed: %s%s%s\n",
+			id, e.remote[0] ? e.remote : "",
+			e.remote[0] ? ": " : "", e.msg);
+		goto out;
+	}
+	if (prog.tty)
+		fputc('\n', stderr);
+	printf("file_id: %s\nmedia_url: %s\n", file_id,
+	       media_url ? media_url : "");
+	rc = 0;
+out:
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	upload_service_free(svc);
+	running_svc = NULL;
+	db_pool_free(pool);
+	cJSON_Delete(opts);
+	free(opts_txt);
+	free(json);
+	free(file_id);
+	free(media_url);
+	return rc;
+}

@@ -1,0 +1,582 @@
+/*
+ * uploads.c: the queries of upload jobs (uploads, upload_parts).
+ *
+ * Workers claim jobs with FOR UPDATE SKIP LOCKED and hold them by a lease
+ * (lease_owner, lease_expires_at); every write a worker makes names its
+ * owner, so an instance whose lease was taken over changes nothing. States
+ * move forward only (upload_state_rank). PostgreSQL builds the JSON.
+ *
+ * Interface: store_upload_create, store_upload_get_json,
+ * store_upload_list_json, store_upload_cancel, store_upload_claim,
+ * store_upload_heartbeat, store_upload_set_session,
+ * store_upload_set_multipart, store_upload_part_done, store_upload_parts,
+ * store_upload_set_state, store_upload_committed, store_upload_fail,
+ * store_upload_retry_later, store_upload_canceled, store_upload_cleanup.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UPLOAD_JSON                                                            \
+	"json_build_object('id', u.id, 'provider', u.provider, 'state',"       \
+	" u.state, 'source_kind', u.source_kind, 'source', u.source,"          \
+	" 'name', u.media_name, 'media_type', u.media_type, 'media_kind',"     \
+	" u.media_kind, 'procedure', u.procedure, 'source_context',"           \
+	" u.source_context, 'options', u.options, 'bytes_total',"              \
+	" u.bytes_total, 'bytes_done', u.bytes_done, 'part_size',"             \
+	" u.part_size, 'file_id', u.file_id, 'media_url', u.media_url,"        \
+	" 'attempts', u.attempts, 'cancel_requested', u.cancel_requested,"     \
+	" 'error', CASE WHEN u.error_code IS NULL AND u.error_message IS NULL" \
+	"  THEN NULL ELSE json_build_object('code', u.error_code, 'message',"  \
+	"  u.error_message) END,"                                              \
+	" 'created_at', u.created_at, 'updated_at', u.updated_at,"             \
+	" 'started_at', u.started_at, 'uploaded_at', u.uploaded_at,"           \
+	" 'finished_at', u.finished_at)"
+
+static const char SQL_CREATE[] =
+    "INSERT INTO uploads AS u (id, provider, source_kind, source,"
+    " media_name, media_type, media_kind, procedure, source_context,"
+    " options, bytes_total, lease_owner, lease_expires_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, 'video'), $8, $9,"
+    "  coalesce($10::jsonb, '{}'::jsonb), $11::bigint, $12,"
+    "  CASE WHEN $12::text IS NULL THEN NULL"
+    "  ELSE now() + make_interval(secs => $13::int) END)"
+    " RETURNING " UPLOAD_JSON;
+
+static const char SQL_GET[] =
+    "SELECT " UPLOAD_JSON " FROM uploads u WHERE u.id = $1::uuid";
+
+static const char SQL_LIST[] =
+    "WITH page AS (SELECT u.id, u.created_at, " UPLOAD_JSON " AS j"
+    " FROM uploads u WHERE ($1::text IS NULL OR u.state = $1)"
+    "  AND ($2::uuid IS NULL OR (u.created_at, u.id) >"
+    "   (SELECT created_at, id FROM uploads WHERE id = $2::uuid))"
+    " ORDER BY u.created_at, u.id LIMIT $3::int)"
+    " SELECT json_build_object('items', coalesce(json_agg(j ORDER BY"
+    "  created_at, id), '[]'::json), 'next_cursor', CASE WHEN count(*) ="
+    "  $3::int THEN (array_agg(id ORDER BY created_at DESC, id DESC))[1]"
+    "  END) FROM page";
+
+/* Cancel: a queued job nobody holds ends now; a running one is flagged. */
+static const char SQL_CANCEL[] =
+    "WITH c AS (UPDATE uploads u SET cancel_requested = true,"
+    "  state = CASE WHEN u.state = 'queued' AND (u.lease_owner IS NULL"
+    "   OR u.lease_expires_at < now()) THEN 'canceled' ELSE u.state END,"
+    "  finished_at = CASE WHEN u.state = 'queued' AND (u.lease_owner IS"
+    "   NULL OR u.lease_expires_at < now()) THEN now()"
+    "   ELSE u.finished_at END,"
+    "  updated_at = now()"
+    " WHERE u.id = $1::uuid AND upload_state_rank(u.state) < 3"
+    " RETURNING " UPLOAD_JSON " AS j)"
+    " SELECT (SELECT j FROM c),"
+    "  EXISTS (SELECT 1 FROM uploads WHERE id = $1::uuid)";
+
+#define CLAIM_COLS                                                             \
+	" u.id, u.provider, u.state, u.source_kind, u.source, u.media_name,"   \
+	" u.media_type, u.media_kind, u.procedure, u.source_context,"          \
+	" u.options::text, coalesce(u.bytes_total, -1),"                       \
+	" coalesce(u.part_size, 0), u.session::text,"                          \
+	" coalesce(extract(epoch FROM u.credential_expires_at)::bigint, 0),"   \
+	" u.multipart_upload_id, u.file_id, u.attempts, u.cancel_requested"
+
+static const char SQL_CLAIM[] =
+    "WITH c AS (SELECT id FROM uploads"
+    " WHERE state IN ('queued', 'uploading', 'committing')"
+    "  AND (lease_owner IS NULL OR lease_expires_at < now()"
+    "   OR ($3::uuid IS NOT NULL AND lease_owner = $1))"
+    "  AND (lease_expires_at IS NULL OR lease_expires_at < now()"
+    "   OR $3::uuid IS NOT NULL)"
+    "  AND ($3::uuid IS NULL OR id = $3::uuid)"
+    " ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " UPDATE uploads u SET lease_owner = $1,"
+    "  lease_expires_at = now() + make_interval(secs => $2::int),"
+    "  attempts = u.attempts + 1, started_at = coalesce(u.started_at,"
+    "  now()), updated_at = now()"
+    " FROM c WHERE u.id = c.id RETURNING" CLAIM_COLS;
+
+static const char SQL_HEARTBEAT[] =
+    "UPDATE uploads SET lease_expires_at = now() +"
+    "  make_interval(secs => $3::int),"
+    "  bytes_done = CASE WHEN $4::bigint < 0 THEN bytes_done ELSE $4 END,"
+    "  updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2 RETURNING cancel_requested";
+
+static const char SQL_SET_SESSION[] =
+    "WITH d AS (DELETE FROM upload_parts WHERE upload_id = $1::uuid"
+    "  AND EXISTS (SELECT 1 FROM uploads WHERE id = $1::uuid"
+    "   AND lease_owner = $2))"
+    " UPDATE uploads SET session = $3::jsonb,"
+    "  credential_expires_at = CASE WHEN $4::bigint > 0"
+    "   THEN to_timestamp($4::bigint) END,"
+    "  bytes_total = $5::bigint, bytes_done = 0,"
+    "  multipart_upload_id = NULL, part_size = NULL,"
+    "  file_id = coalesce($6, file_id),"
+    "  state = CASE WHEN upload_state_rank(state) < 1 THEN 'uploading'"
+    "   ELSE state END, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2";
+
+static const char SQL_SET_MULTIPART[] =
+    "UPDATE uploads SET multipart_upload_id = $3, part_size = $4::bigint,"
+    "  updated_at = now() WHERE id = $1::uuid AND lease_owner = $2";
+
+static const char SQL_PART_DONE[] =
+    "INSERT INTO upload_parts (upload_id, part_number, size, etag)"
+    " SELECT $1::uuid, $3::int, $4::bigint, $5 WHERE EXISTS (SELECT 1"
+    "  FROM uploads WHERE id = $1::uuid AND lease_owner = $2)"
+    " ON CONFLICT (upload_id, part_number) DO UPDATE SET"
+    "  size = EXCLUDED.size, etag = EXCLUDED.etag, done_at = now()";
+
+static const char SQL_PARTS[] =
+    "SELECT part_number, size, etag FROM upload_parts"
+    " WHERE upload_id = $1::uuid ORDER BY part_number";
+
+static const char SQL_SET_STATE[] =
+    "UPDATE uploads SET state = $3, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2"
+    "  AND upload_state_rank(state) < upload_state_rank($3)";
+
+/*
+ * The bytes are committed. The upload moves to 'uploaded' unless a
+ * callback moved it further already; the media record is created at rank 1
+ * or, when an early callback made it, linked and left where it is; then
+ * the upload follows the media record forward (a callback that came
+ * before the upload knew its file id could not link it).
+ */
+static const char SQL_COMMITTED[] =
+    "WITH pm AS (SELECT m.state, m.error_code, m.error_message FROM media m,"
+    "  uploads x WHERE x.id = $1::uuid AND m.provider = x.provider"
+    "  AND m.file_id = $3),"
+    " u AS (UPDATE uploads SET file_id = $3,"
+    "  media_url = coalesce($4, media_url),"
+    "  uploaded_at = coalesce(uploaded_at, now()),"
+    "  bytes_done = coalesce(bytes_total, bytes_done),"
+    "  state = (SELECT s FROM (VALUES (uploads.state), ('uploaded'),"
+    "   ((SELECT state FROM pm))) v(s) WHERE s IS NOT NULL"
+    "   ORDER BY upload_state_rank(s) DESC LIMIT 1),"
+    "  finished_at = CASE WHEN (SELECT state FROM pm) IN ('ready',"
+    "   'failed') THEN coalesce(finished_at, now()) ELSE finished_at END,"
+    "  error_code = CASE WHEN (SELECT state FROM pm) = 'failed'"
+    "   THEN (SELECT error_code FROM pm) END,"
+    "  error_message = CASE WHEN (SELECT state FROM pm) = 'failed'"
+    "   THEN (SELECT error_message FROM pm) END,"
+    "  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+    " WHERE id = $1::uuid AND $2::text IS NOT DISTINCT FROM $2::text"
+    " RETURNING id, provider, file_id, media_url, state)"
+    " INSERT INTO media AS m (provider, file_id, state, state_rank,"
+    "  upload_id, media_url, uploaded_at)"
+    " SELECT provider, file_id, 'uploaded', 1, id, media_url, now() FROM u"
+    " ON CONFLICT (provider, file_id) DO UPDATE SET"
+    "  upload_id = coalesce(m.upload_id, EXCLUDED.upload_id),"
+    "  uploaded_at = coalesce(m.uploaded_at, EXCLUDED.uploaded_at),"
+    "  media_url = coalesce(m.media_url, EXCLUDED.media_url),"
+    "  updated_at = now()";
+
+static const char SQL_FAIL[] =
+    "UPDATE uploads SET state = 'failed', error_code = $3,"
+    "  error_message = $4, finished_at = now(), lease_owner = NULL,"
+    "  lease_expires_at = NULL, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2"
+    "  AND upload_state_rank(state) < 3";
+
+static const char SQL_RETRY_LATER[] =
+    "UPDATE uploads SET lease_owner = NULL,"
+    "  lease_expires_at = now() + make_interval(secs => $3::float8 / 1000),"
+    "  error_code = $4, error_message = $5, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2";
+
+static const char SQL_CANCELED[] =
+    "UPDATE uploads SET state = 'canceled', finished_at = now(),"
+    "  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2"
+    "  AND upload_state_rank(state) < 3";
+
+/*
+ * Run one statement. With out non-NULL, the first column of the first row
+ * is copied there (caller frees; NULL for SQL NULL or no row). *nrows (may
+ * be NULL) receives the rows returned or affected.
+ */
+static int
+exec1(struct db_pool *pool, const char *sql, int nparams,
+      const char *const *params, const char *what, char **out, int *nrows,
+      struct err *e)
+{
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, sql, nparams, params);
+	if (!store__ok(res)) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		rc = store__err(conn, res, what, e);
+		/* 22xxx: a value the caller gave is malformed (a bad uuid). */
+		if (state != NULL && strncmp(state, "22", 2) == 0) {
+			rc = ERR_INPUT;
+			if (e != NULL)
+				e->code = ERR_INPUT;
+		}
+		goto out;
+	}
+	if (nrows != NULL)
+		*nrows = PQresultStatus(res) == PGRES_TUPLES_OK
+			     ? PQntuples(res)
+			     : atoi(PQcmdTuples(res));
+	if (out != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		*out = xstrdup(PQgetvalue(res, 0, 0));
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+/* Lease-guarded write: ERR_CONFLICT when no row was changed. */
+static int
+exec_owned(struct db_pool *pool, const char *sql, int nparams,
+	   const char *const *params, const char *what, struct err *e)
+{
+	int rc, n = 0;
+
+	if ((rc = exec1(pool, sql, nparams, params, what, NULL, &n, e)) != 0)
+		return rc;
+	if (n == 0)
+		return err_set(e, ERR_CONFLICT,
+			       "could not %s: the job's lease was lost", what);
+	return 0;
+}
+
+static void
+fmt_i64(char *out, size_t n, int64_t v)
+{
+	snprintf(out, n, "%lld", (long long)v);
+}
+
+void
+store_upload_cleanup(struct store_upload *u)
+{
+	if (u == NULL)
+		return;
+	free(u->provider);
+	free(u->state);
+	free(u->source_kind);
+	free(u->source);
+	free(u->media_name);
+	free(u->media_type);
+	free(u->media_kind);
+	free(u->procedure);
+	free(u->source_context);
+	free(u->options);
+	free(u->session);
+	free(u->multipart_upload_id);
+	free(u->file_id);
+	memset(u, 0, sizeof(*u));
+}
+
+int
+store_upload_create(struct db_pool *pool, const struct store_upload_new *u,
+		    char **json, struct err *e)
+{
+	char total[24], lease[16];
+	const char *params[13] = {
+	    u->id,	   u->provider,	  u->source_kind,
+	    u->source,	   u->media_name, u->media_type,
+	    u->media_kind, u->procedure,  u->source_context,
+	    u->options,	   total,	  u->lease_owner,
+	    lease};
+
+	fmt_i64(total, sizeof(total), u->bytes_total);
+	if (u->bytes_total < 0)
+		params[10] = NULL;
+	snprintf(lease, sizeof(lease), "%d", u->lease_seconds);
+	return exec1(pool, SQL_CREATE, 13, params, "create upload", json, NULL,
+		     e);
+}
+
+int
+store_upload_get_json(struct db_pool *pool, const char *id, char **json,
+		      struct err *e)
+{
+	const char *params[1] = {id};
+	int rc;
+
+	rc = exec1(pool, SQL_GET, 1, params, "read upload", json, NULL, e);
+	if (rc == ERR_INPUT || (rc == 0 && *json == NULL))
+		return err_set(e, ERR_NOTFOUND, "no such upload");
+	return rc;
+}
+
+int
+store_upload_list_json(struct db_pool *pool, const char *state,
+		       const char *after, int limit, char **json, struct err *e)
+{
+	char lim[16];
+	const char *params[3] = {state, after, lim};
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	return exec1(pool, SQL_LIST, 3, params, "list uploads", json, NULL, e);
+}
+
+int
+store_upload_cancel(struct db_pool *pool, const char *id, char **json,
+		    struct err *e)
+{
+	const char *params[1] = {id};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	*json = NULL;
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, SQL_CANCEL, 1, params);
+	if (!store__ok(res)) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		rc = store__err(conn, res, "cancel upload", e);
+		if (state != NULL && strncmp(state, "22", 2) == 0)
+			rc = err_set(e, ERR_NOTFOUND, "no such upload");
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		rc = err_set(e, ERR_NOTFOUND, "no such upload");
+		goto out;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		rc = err_set(e, ERR_CONFLICT,
+			     "the upload can no longer be canceled: its bytes "
+			     "are committed or it has ended");
+		goto out;
+	}
+	*json = xstrdup(PQgetvalue(res, 0, 0));
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+static char *
+dup_or_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL
+					  : xstrdup(PQgetvalue(res, row, col));
+}
+
+int
+store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
+		   const char *id, struct store_upload *out, bool *found,
+		   struct err *e)
+{
+	char lease[16];
+	const char *params[3] = {owner, lease, id};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int64_t v;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, SQL_CLAIM, 3, params);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, "claim upload", e);
+		goto out;
+	}
+	if (PQntuples(res) == 0)
+		goto out;
+	*found = true;
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->provider = dup_or_null(res, 0, 1);
+	out->state = dup_or_null(res, 0, 2);
+	out->source_kind = dup_or_null(res, 0, 3);
+	out->source = dup_or_null(res, 0, 4);
+	out->media_name = dup_or_null(res, 0, 5);
+	out->media_type = dup_or_null(res, 0, 6);
+	out->media_kind = dup_or_null(res, 0, 7);
+	out->procedure = dup_or_null(res, 0, 8);
+	out->source_context = dup_or_null(res, 0, 9);
+	out->options = dup_or_null(res, 0, 10);
+	out->bytes_total =
+	    parse_i64(PQgetvalue(res, 0, 11), -1, INT64_MAX, &v) == 0 ? v : -1;
+	out->part_size =
+	    parse_i64(PQgetvalue(res, 0, 12), 0, INT64_MAX, &v) == 0 ? v : 0;
+	out->session = dup_or_null(res, 0, 13);
+	out->credential_expires_at =
+	    parse_i64(PQgetvalue(res, 0, 14), INT64_MIN, INT64_MAX, &v) == 0
+		? v
+		: 0;
+	out->multipart_upload_id = dup_or_null(res, 0, 15);
+	out->file_id = dup_or_null(res, 0, 16);
+	out->attempts = atoi(PQgetvalue(res, 0, 17));
+	out->cancel_requested = strcmp(PQgetvalue(res, 0, 18), "t") == 0;
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+int
+store_upload_heartbeat(struct db_pool *pool, const char *id, const char *owner,
+		       int lease_seconds, int64_t bytes_done, bool *cancel,
+		       struct err *e)
+{
+	char lease[16], done[24];
+	const char *params[4] = {id, owner, lease, done};
+	char *flag = NULL;
+	int rc, n = 0;
+
+	*cancel = false;
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	fmt_i64(done, sizeof(done), bytes_done);
+	rc = exec1(pool, SQL_HEARTBEAT, 4, params, "renew upload lease", &flag,
+		   &n, e);
+	if (rc == 0 && n == 0)
+		rc = err_set(e, ERR_CONFLICT,
+			     "could not renew upload lease: it was lost");
+	if (flag != NULL)
+		*cancel = strcmp(flag, "t") == 0;
+	free(flag);
+	return rc;
+}
+
+int
+store_upload_set_session(struct db_pool *pool, const char *id,
+			 const char *owner, const char *session,
+			 int64_t expires_at, int64_t bytes_total,
+			 const char *file_id, struct err *e)
+{
+	char exp[24], total[24];
+	const char *params[6] = {id, owner, session, exp, total, file_id};
+
+	fmt_i64(exp, sizeof(exp), expires_at);
+	fmt_i64(total, sizeof(total), bytes_total);
+	if (bytes_total < 0)
+		params[4] = NULL;
+	return exec_owned(pool, SQL_SET_SESSION, 6, params,
+			  "record upload session", e);
+}
+
+int
+store_upload_set_multipart(struct db_pool *pool, const char *id,
+			   const char *owner, const char *multipart_id,
+			   int64_t part_size, struct err *e)
+{
+	char ps[24];
+	const char *params[4] = {id, owner, multipart_id, ps};
+
+	fmt_i64(ps, sizeof(ps), part_size);
+	return exec_owned(pool, SQL_SET_MULTIPART, 4, params,
+			  "record multipart upload", e);
+}
+
+int
+store_upload_part_done(struct db_pool *pool, const char *id, const char *owner,
+		       int number, int64_t size, const char *etag,
+		       struct err *e)
+{
+	char num[16], sz[24];
+	const char *params[5] = {id, owner, num, sz, etag};
+
+	snprintf(num, sizeof(num), "%d", number);
+	fmt_i64(sz, sizeof(sz), size);
+	return exec_owned(pool, SQL_PART_DONE, 5, params,
+			  "checkpoint upload part", e);
+}
+
+int
+store_upload_parts(struct db_pool *pool, const char *id,
+		   struct store_upload_part **parts, int *n, struct err *e)
+{
+	const char *params[1] = {id};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	*parts = NULL;
+	*n = 0;
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, SQL_PARTS, 1, params);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, "read upload parts", e);
+		goto out;
+	}
+	if (PQntuples(res) > 0)
+		*parts = xcalloc((size_t)PQntuples(res), sizeof(**parts));
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t v = 0;
+
+		(*parts)[i].number = atoi(PQgetvalue(res, i, 0));
+		if (parse_i64(PQgetvalue(res, i, 1), 0, INT64_MAX, &v) != 0)
+			v = 0;
+		(*parts)[i].size = v;
+		(*parts)[i].etag = xstrdup(PQgetvalue(res, i, 2));
+	}
+	*n = PQntuples(res);
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+int
+store_upload_set_state(struct db_pool *pool, const char *id, const char *owner,
+		       const char *state, struct err *e)
+{
+	const char *params[3] = {id, owner, state};
+
+	/* No row changed is fine: the job may be further along already. */
+	return exec1(pool, SQL_SET_STATE, 3, params, "set upload state", NULL,
+		     NULL, e);
+}
+
+int
+store_upload_committed(struct db_pool *pool, const char *id, const char *owner,
+		       const char *file_id, const char *media_url,
+		       struct err *e)
+{
+	const char *params[4] = {id, owner, file_id, media_url};
+
+	return exec1(pool, SQL_COMMITTED, 4, params, "record committed upload",
+		     NULL, NULL, e);
+}
+
+int
+store_upload_fail(struct db_pool *pool, const char *id, const char *owner,
+		  const char *code, const char *message, struct err *e)
+{
+	const char *params[4] = {id, owner, code, message};
+
+	return exec1(pool, SQL_FAIL, 4, params, "record failed upload", NULL,
+		     NULL, e);
+}
+
+int
+store_upload_retry_later(struct db_pool *pool, const char *id,
+			 const char *owner, int64_t delay_ms, const char *code,
+			 const char *message, struct err *e)
+{
+	char d[24];
+	const char *params[5] = {id, owner, d, code, message};
+
+	fmt_i64(d, sizeof(d), delay_ms);
+	return exec1(pool, SQL_RETRY_LATER, 5, params, "release upload", NULL,
+		     NULL, e);
+}
+
+int
+store_upload_canceled(struct db_pool *pool, const char *id, const char *owner,
+		      struct err *e)
+{
+	const char *params[2] = {id, owner};
+
+	return exec1(pool, SQL_CANCELED, 2, params, "record canceled upload",
+		     NULL, NULL, e);
+}

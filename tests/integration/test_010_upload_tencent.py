@@ -1,0 +1,431 @@
+"""Uploads to Tencent VOD through the emulator: the HTTP API, the worker, the
+transfer engine (simple PUT, parallel multipart, retries), URL sources,
+callbacks that finish the record, and refusals.
+
+One emulator serves the module; each class has a database and daemon(s) of
+its own.
+"""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import harness as h
+import uploadlib as U
+
+EMU = None
+
+
+def setUpModule():
+    global EMU
+    if not h.BIN or not h.BASE_URL:
+        return
+    EMU = U.Emu()
+
+
+def tearDownModule():
+    if EMU is not None:
+        EMU.stop()
+
+
+class UploadApi(unittest.TestCase):
+    """One daemon (2 workers, 2 MiB parts above 4 MiB, plain http)."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.root = U.tmpdir()
+        cls.db = h.fresh_database()
+        cls.d = h.Daemon(cls.db, U.upload_env(EMU, cls.root, {
+            "VODHOOK_UPLOAD_PART_SIZE": str(2 * U.MIB),
+            "VODHOOK_UPLOAD_THRESHOLD": str(4 * U.MIB),
+            "VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS": "1",
+            "VODHOOK_UPLOAD_MAX_ATTEMPTS": "4",
+        })).start()
+        EMU.ctl("config", {"tencent_callback_url":
+                           "http://127.0.0.1:%d/callbacks/tencent" % cls.d.port})
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        if rc not in (0, None):
+            raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+
+    def submit(self, **body):
+        body.setdefault("provider", "tencent")
+        st, _, doc = U.post_upload(self.d, body)
+        self.assertEqual(st, 202, doc)
+        self.assertEqual(doc["state"], "queued")
+        return doc["id"]
+
+    def media_of(self, file_id):
+        for m in EMU.ctl("media"):
+            if m.get("file_id") == file_id:
+                return m
+        self.fail("emulator has no media %s" % file_id)
+
+    def stored(self, file_id):
+        m = self.media_of(file_id)
+        for o in EMU.objects():
+            if o["key"] == m["key"] and o["bucket"] == m["bucket"]:
+                return o
+        self.fail("no object for %s" % file_id)
+
+    def test_small_file_simple_put(self):
+        path, md5 = U.make_file(self.root, "small.mp4", 300 * 1024)
+        t0 = time.time()
+        uid = self.submit(path=path, name="Small one", source_context="my ctx")
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        self.assertEqual(doc["bytes_done"], 300 * 1024)
+        self.assertEqual(doc["bytes_total"], 300 * 1024)
+        self.assertEqual(doc["source_context"], "my ctx")
+        self.assertTrue(doc["file_id"] and doc["media_url"])
+        o = self.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, 300 * 1024))
+        # One PUT, no multipart; ApplyUpload carried the upload id.
+        puts = [c for c in EMU.calls("PutObject", t0) if c["params"]["key"] == o["key"]]
+        self.assertEqual(len(puts), 1)
+        self.assertEqual([c for c in EMU.calls("InitiateMultipartUpload", t0)
+                          if c["params"]["key"] == o["key"]], [])
+        applies = [c for c in EMU.calls("ApplyUpload", t0)
+                   if c["params"].get("SourceContext") == "vh1:" + uid]
+        self.assertEqual(len(applies), 1, EMU.calls("ApplyUpload", t0))
+        self.assertEqual(applies[0]["params"].get("MediaName"), "Small one")
+        # The media record exists and is linked.
+        rows = h.psql(self.db, "SELECT state, upload_id FROM media WHERE file_id = :'v1'",
+                      doc["file_id"])
+        self.assertEqual(rows[0][1], uid)
+        # Listing by state finds it (callbacks may move it meanwhile).
+        def listed():
+            state = U.get_upload(self.d, uid)["state"]
+            st, _, lst = self.d.client.json("GET", "/v1/uploads?state=" + state, None, U.AUTH)
+            self.assertEqual(st, 200)
+            return uid in [i["id"] for i in lst["items"]]
+        h.wait_for(listed, "the upload in the list of its state")
+        st, _, lst = self.d.client.json("GET", "/v1/uploads?state=failed", None, U.AUTH)
+        self.assertNotIn(uid, [i["id"] for i in lst["items"]])
+        st, _, lst = self.d.client.json("GET", "/v1/uploads?state=bogus", None, U.AUTH)
+        self.assertEqual(st, 400)
+
+    def test_64mib_parallel_multipart(self):
+        size = 64 * U.MIB
+        path, md5 = U.make_file(self.root, "big.mp4", size)
+        t0 = time.time()
+        uid = self.submit(path=path)
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"), timeout=120)
+        o = self.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        self.assertEqual(doc["part_size"], 2 * U.MIB)
+        parts = [c for c in EMU.calls("UploadPart", t0) if c["params"]["key"] == o["key"]]
+        self.assertEqual(sorted(c["params"]["partNumber"] for c in parts), list(range(1, 33)))
+        self.assertEqual(len(EMU.calls("CompleteMultipartUpload", t0)), 1)
+        n = h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'", uid)
+        self.assertEqual(n[0][0], "32")
+
+    def test_part_fails_with_503_and_connection_drop_then_succeeds(self):
+        size = 7 * U.MIB
+        path, md5 = U.make_file(self.root, "faulty.mp4", size)
+        EMU.ctl("faults", [{"kind": "UploadPart", "nth": 2, "status": 503},
+                           {"kind": "UploadPart", "nth": 3, "drop_after_bytes": 100000}])
+        t0 = time.time()
+        uid = self.submit(path=path)
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        o = self.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        faults = [c for c in EMU.calls("UploadPart", t0) if c.get("fault")]
+        self.assertEqual(len(faults), 2, faults)
+        self.assertIn("retrying", self.d.logs())
+
+    def test_credential_expired_mid_transfer_starts_over(self):
+        size = 7 * U.MIB
+        path, md5 = U.make_file(self.root, "expiring.mp4", size)
+        EMU.ctl("faults", {"expire_credentials_after_requests": 3})
+        t0 = time.time()
+        uid = self.submit(path=path)
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        o = self.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        applies = [c for c in EMU.calls("ApplyUpload", t0)
+                   if c["params"].get("SourceContext") == "vh1:" + uid]
+        self.assertEqual(len(applies), 2, "a new ApplyUpload after the credential expired")
+        self.assertIn("starting over with a new session", self.d.logs())
+
+    def test_url_source_streamed(self):
+        path, md5 = U.make_file(self.root, "src.mp4", 5 * U.MIB + 123)
+        uid = self.submit(path=path)
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        m = self.media_of(doc["file_id"])
+        url = EMU.object_url(m["bucket"], m["key"]) + "&x=.mp4"
+        t0 = time.time()
+        uid2 = self.submit(url=url, media_type="mp4")
+        doc2 = U.wait_state(self.d, uid2, ("uploaded", "confirmed", "ready"))
+        self.assertEqual(doc2["source_kind"], "url")
+        o = self.stored(doc2["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, 5 * U.MIB + 123))
+        self.assertEqual(len([c for c in EMU.calls("UploadPart", t0)
+                              if c["params"]["key"] == o["key"]]), 3)
+
+    def test_url_source_unknown_length(self):
+        body = os.urandom(300 * 1024)
+
+        class Chunked(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for i in range(0, len(body), 65536):
+                    c = body[i:i + 65536]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+                self.wfile.write(b"0\r\n\r\n")
+
+            def log_message(self, *a):
+                pass
+
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            uid = self.submit(url="http://127.0.0.1:%d/clip.mp4" % srv.server_address[1])
+            doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        finally:
+            srv.shutdown()
+            srv.server_close()
+        import hashlib
+        o = self.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (hashlib.md5(body).hexdigest(), len(body)))
+
+    def test_procedure_reaches_ready_through_callbacks(self):
+        path, _ = U.make_file(self.root, "proc.mp4", 200 * 1024)
+        uid = self.submit(path=path, procedure="LongVideoPreset", source_context="c1")
+        doc = U.wait_state(self.d, uid, ("ready",))
+        rows = h.psql(self.db, "SELECT state, upload_id, procedure_task_id IS NOT NULL"
+                      " FROM media WHERE file_id = :'v1'", doc["file_id"])
+        self.assertEqual(rows, [["ready", uid, "t"]])
+        self.assertEqual(doc["source_context"], "c1")
+
+    def test_refusals(self):
+        st, _, doc = U.post_upload(self.d, {"provider": "tencent", "path": "/etc/passwd"})
+        self.assertEqual(st, 403, doc)
+        os.symlink("/etc/hostname", os.path.join(self.root, "link.mp4"))
+        st, _, doc = U.post_upload(self.d, {"provider": "tencent",
+                                            "path": os.path.join(self.root, "link.mp4")})
+        self.assertEqual(st, 403, doc)
+        st, _, doc = U.post_upload(self.d, {"provider": "tencent",
+                                            "path": os.path.join(self.root, "missing.mp4")})
+        self.assertEqual(st, 400, doc)
+        p = os.path.join(self.root, "unreadable.mp4")
+        with open(p, "wb") as f:
+            f.write(b"x")
+        os.chmod(p, 0)
+        if os.geteuid() != 0:
+            st, _, doc = U.post_upload(self.d, {"provider": "tencent", "path": p})
+            self.assertEqual(st, 400, doc)
+        st, _, doc = U.post_upload(self.d, {"provider": "nope", "path": p})
+        self.assertEqual(st, 400, doc)
+        st, _, doc = U.post_upload(self.d, {"provider": "tencent", "path": p, "bogus": 1})
+        self.assertEqual(st, 400, doc)
+        st, _, doc = self.d.client.json("GET", "/v1/uploads/00000000-0000-4000-8000-000000000000",
+                                        None, U.AUTH)
+        self.assertEqual(st, 404)
+
+    def test_cancel_aborts_multipart(self):
+        path, _ = U.make_file(self.root, "cancel.mp4", 12 * U.MIB)
+        EMU.ctl("faults", {"rate_limit_bps": 2 * U.MIB})
+        try:
+            uid = self.submit(path=path)
+            h.wait_for(lambda: h.psql(self.db, "SELECT multipart_upload_id FROM uploads"
+                                      " WHERE id = :'v1' AND multipart_upload_id IS NOT NULL",
+                                      uid), "the multipart upload to start")
+            mp = h.psql(self.db, "SELECT multipart_upload_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+            st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
+            self.assertEqual(st, 202, doc)
+            U.wait_state(self.d, uid, ("canceled",))
+            h.wait_for(lambda: mp not in [u["uploadId"] for u in EMU.ctl("uploads")],
+                       "the multipart upload to be aborted")
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
+        self.assertEqual(st, 409, doc)
+
+
+class UploadCli(unittest.TestCase):
+    """vodhook upload, in-process, over https with the emulator's CA."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.root = U.tmpdir()
+        cls.db = h.fresh_database()
+        r = h.run(["migrate"], {"VODHOOK_DATABASE_URL": cls.db})
+        assert r.returncode == 0, r.stderr
+
+    def cli(self, args, extra=None):
+        env = U.upload_env(EMU, self.root, {"VODHOOK_DATABASE_URL": self.db}, tls=True)
+        env.update(extra or {})
+        return h.run(["upload"] + args, env, timeout=120)
+
+    def test_cli_uploads_and_prints_file_id(self):
+        path, md5 = U.make_file(self.root, "cli.mp4", 6 * U.MIB)
+        r = self.cli(["--provider", "tencent", "--source-context", "from cli", path],
+                     {"VODHOOK_UPLOAD_THRESHOLD": str(4 * U.MIB),
+                      "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB)})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = dict(line.split(": ", 1) for line in r.stdout.splitlines())
+        self.assertTrue(out["file_id"] and out["media_url"].startswith("http"))
+        self.assertIn("progress: state=uploading", r.stderr)
+        rows = h.psql(self.db, "SELECT state, file_id, source_context FROM uploads WHERE id = :'v1'",
+                      out["upload_id"])
+        self.assertEqual(rows, [["uploaded", out["file_id"], "from cli"]])
+        n = h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'",
+                   out["upload_id"])
+        self.assertEqual(n[0][0], "6")
+
+    def test_wrong_secret_fails_with_platform_error(self):
+        path, _ = U.make_file(self.root, "wrong.mp4", 1000)
+        r = self.cli(["--provider", "tencent", path], {"VODHOOK_TENCENT_SECRET_KEY": "wrong"})
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        uid = r.stdout.split("upload_id: ")[1].split()[0]
+        rows = h.psql(self.db, "SELECT state, error_code, error_message, attempts FROM uploads"
+                      " WHERE id = :'v1'", uid)
+        self.assertEqual(rows[0][0], "failed")
+        self.assertTrue(rows[0][1].startswith("AuthFailure"), rows)
+        self.assertTrue(rows[0][2], rows)
+        self.assertEqual(rows[0][3], "1")  # not retried
+        self.assertIn("AuthFailure", r.stderr)
+
+    def test_network_faults_retried_within_bounds_then_failed(self):
+        path, _ = U.make_file(self.root, "flaky.mp4", 5000)
+        # Every PutObject of this test answers 503: 2 attempts per PUT,
+        # 2 attempts of the job, then the job fails with the reason.
+        EMU.ctl("faults", [{"kind": "PutObject", "nth": n, "status": 503} for n in (1, 2, 3, 4)])
+        r = self.cli(["--provider", "tencent", path], {"VODHOOK_UPLOAD_MAX_ATTEMPTS": "2"})
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        uid = r.stdout.split("upload_id: ")[1].split()[0]
+        rows = h.psql(self.db, "SELECT state, error_code, error_message, attempts FROM uploads"
+                      " WHERE id = :'v1'", uid)
+        self.assertEqual(rows[0][0], "failed")
+        self.assertEqual(rows[0][1], "ServiceUnavailable")
+        self.assertIn("503", rows[0][2])
+        self.assertEqual(rows[0][3], "2")
+        self.assertEqual(EMU.ctl("config")["faults"], [])
+
+    def test_private_url_refused_unless_allowed(self):
+        r = self.cli(["--provider", "tencent", "http://127.0.0.1:9/x.mp4"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("private", r.stderr)
+
+    def test_missing_file(self):
+        r = self.cli(["--provider", "tencent", os.path.join(self.root, "nope.mp4")])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(h.psql(self.db, "SELECT count(*) FROM uploads WHERE source LIKE '%nope%'"),
+                         [["0"]])
+
+
+class UploadResume(unittest.TestCase):
+    """A daemon killed mid-transfer resumes from its checkpoint."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.root = U.tmpdir()
+        cls.db = h.fresh_database()
+
+    def test_killed_mid_transfer_resumes(self):
+        size = 16 * U.MIB
+        path, md5 = U.make_file(self.root, "resume.mp4", size)
+        env = U.upload_env(EMU, self.root, {
+            "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
+            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB),
+            "VODHOOK_UPLOAD_PARALLEL": "2",
+            "VODHOOK_UPLOAD_LEASE_SECONDS": "5",
+            "VODHOOK_UPLOAD_WORKERS": "1"})
+        d = h.Daemon(self.db, env).start()
+        EMU.ctl("faults", {"rate_limit_bps": 4 * U.MIB})
+        try:
+            st, _, doc = U.post_upload(d, {"provider": "tencent", "path": path})
+            self.assertEqual(st, 202, doc)
+            uid = doc["id"]
+            h.wait_for(lambda: int(h.psql(self.db, "SELECT count(*) FROM upload_parts"
+                                          " WHERE upload_id = :'v1'", uid)[0][0]) >= 4,
+                       "four parts checkpointed", timeout=60)
+            d.kill()
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        done = int(h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'",
+                          uid)[0][0])
+        self.assertLess(done, 16)
+        t_restart = time.time()
+        d2 = h.Daemon(self.db, env).start()
+        try:
+            doc = U.wait_state(d2, uid, ("uploaded", "confirmed", "ready"), timeout=60)
+        finally:
+            rc = d2.stop()
+        self.assertIn(rc, (0, None), d2.logs())
+        m = [x for x in EMU.ctl("media") if x.get("file_id") == doc["file_id"]][0]
+        o = [x for x in EMU.objects() if x["key"] == m["key"]][0]
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        resent = sum(c["bytes"] for c in EMU.calls("UploadPart", t_restart)
+                     if c["params"]["key"] == m["key"])
+        self.assertLess(resent, size)
+        self.assertGreater(resent, 0)
+        self.assertEqual(len(EMU.calls("ListParts", t_restart)), 1)
+        # One session: no second ApplyUpload.
+        self.assertEqual(len([c for c in EMU.calls("ApplyUpload")
+                              if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
+
+
+class UploadTwoInstances(unittest.TestCase):
+    """Two daemons on one database share ten queued jobs: each once."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.root = U.tmpdir()
+        cls.db = h.fresh_database()
+
+    def test_ten_jobs_each_uploaded_once(self):
+        env = U.upload_env(EMU, self.root, {"VODHOOK_UPLOAD_WORKERS": "0"})
+        # Queue first with no worker anywhere, then start two instances.
+        ids = []
+        with h.Daemon(self.db, env) as q:
+            for i in range(5):
+                path, _ = U.make_file(self.root, "job%d.mp4" % i, 64 * 1024 + i)
+                st, _, doc = U.post_upload(q, {"provider": "tencent", "path": path})
+                self.assertEqual(st, 202, doc)
+                ids.append(doc["id"])
+        # Five more queued by the CLI for the servers.
+        cli_env = dict(env, VODHOOK_DATABASE_URL=self.db)
+        for i in range(5, 10):
+            path, _ = U.make_file(self.root, "job%d.mp4" % i, 64 * 1024 + i)
+            r = h.run(["upload", "--no-wait", "--provider", "tencent", path], cli_env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("state: queued", r.stdout)
+            ids.append(r.stdout.split("upload_id: ")[1].split()[0])
+        self.assertEqual(h.psql(self.db, "SELECT count(*) FROM uploads WHERE state = 'queued'"),
+                         [["10"]])
+        env["VODHOOK_UPLOAD_WORKERS"] = "3"
+        t0 = time.time()
+        a, b = h.Daemon(self.db, env), h.Daemon(self.db, env)
+        try:
+            a.start(wait_ready=False)
+            b.start()
+            for uid in ids:
+                U.wait_state(b, uid, ("uploaded", "confirmed", "ready"))
+        finally:
+            rcs = (a.stop(), b.stop())
+        self.assertEqual(rcs, (0, 0), a.logs() + b.logs())
+        for uid in ids:
+            n = [c for c in EMU.calls("ApplyUpload", t0)
+                 if c["params"].get("SourceContext") == "vh1:" + uid]
+            self.assertEqual(len(n), 1, uid)
+        rows = h.psql(self.db, "SELECT count(DISTINCT file_id), sum(attempts) FROM uploads")
+        self.assertEqual(rows, [["10", "10"]])
+
+
+if __name__ == "__main__":
+    unittest.main()

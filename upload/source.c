@@ -1,0 +1,652 @@
+/*
+ * source.c: the bytes of an upload.
+ *
+ * A local file is confined to the upload root (realpath, so links are
+ * resolved first) and read with pread() at any offset from any thread. An
+ * http(s) URL is fetched by a download thread: with a Content-Length the
+ * body goes through a bounded ring buffer straight to the upload (a
+ * stream, read once, in order); without one it is spooled to an unlinked
+ * temporary file that then serves as a file source. Hosts that resolve to
+ * loopback, private, link-local or otherwise special addresses are refused
+ * unless allowed, and the address checked is the one connected to
+ * (CURLOPT_RESOLVE pins it).
+ *
+ * Interface: upload__path_check, upload__url_check, upload__source_open,
+ * upload__source_free, upload__source_size, upload__source_seekable,
+ * upload__source_read, upload__source_fd.
+ */
+#include "upload/upload_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RING_SIZE (1u << 20)
+
+struct upload_source {
+	int fd;	      /* file, or the spool of a URL; -1 for a stream */
+	int64_t size; /* -1 until known */
+	/* URL download */
+	bool is_url;
+	bool streaming; /* length known: bytes go through the ring */
+	pthread_t thread;
+	bool thread_live;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned char *ring;
+	size_t head, count; /* ring[head..] holds count bytes */
+	int64_t pos;	    /* offset of ring[head] in the body */
+	bool decided;	    /* streaming or spooling chosen (or failed) */
+	bool finished;	    /* download ended */
+	bool aborted;	    /* free() asked the download to stop */
+	int rc;		    /* download result */
+	struct err derr;
+	int64_t received;
+	int64_t max_bytes;
+	char *url;
+	struct curl_slist *resolve;
+	const struct cloud_opts *cloud;
+};
+
+/* ---------------------------------------------------------------- checks */
+
+int
+upload__path_check(const struct upload_source_opts *o, const char *path,
+		   char **resolved, int64_t *size, struct err *e)
+{
+	char *real = NULL, *root = NULL;
+	struct stat st;
+	int rc = 0, fd = -1;
+
+	*resolved = NULL;
+	if (path == NULL || path[0] == '\0')
+		return err_set(e, ERR_INPUT, "path is empty");
+	if (o->root != NULL && o->root[0] != '\0' && path[0] != '/') {
+		/* Relative paths are taken relative to the root. */
+		struct buf b;
+
+		buf_init(&b, PATH_MAX * 2);
+		if (buf_printf(&b, "%s/%s", o->root, path) != 0)
+			return err_set(e, ERR_INPUT, "path is too long");
+		real = realpath(buf_cstr(&b), NULL);
+		buf_free(&b);
+	} else {
+		real = realpath(path, NULL);
+	}
+	if (real == NULL) {
+		int errno_ = errno;
+		size_t n = o->root != NULL ? strlen(o->root) : 0;
+
+		/* Say nothing about paths outside the root, not even that
+		 * they do not exist. */
+		if (o->root != NULL &&
+		    (n == 0 ||
+		     (path[0] == '/' &&
+		      !(strncmp(path, o->root, n) == 0 &&
+			(path[n] == '/' || o->root[n - 1] == '/'))))) {
+			rc = err_set(e, ERR_FORBIDDEN,
+				     "\"%s\" is outside the upload root", path);
+			goto out;
+		}
+		rc = err_set(e, ERR_INPUT, "could not open \"%s\": %s", path,
+			     strerror(errno_));
+		goto out;
+	}
+	if (o->root != NULL) {
+		size_t n;
+
+		if (o->root[0] == '\0') {
+			rc = err_set(e, ERR_FORBIDDEN,
+				     "local files are not accepted: "
+				     "upload_root is not set");
+			goto out;
+		}
+		if ((root = realpath(o->root, NULL)) == NULL) {
+			rc = err_set(e, ERR_FORBIDDEN,
+				     "upload_root \"%s\" is not usable: %s",
+				     o->root, strerror(errno));
+			goto out;
+		}
+		n = strlen(root);
+		while (n > 1 && root[n - 1] == '/')
+			n--;
+		if (!(strncmp(real, root, n) == 0 &&
+		      (real[n] == '/' || (n == 1 && root[0] == '/')))) {
+			rc = err_set(e, ERR_FORBIDDEN,
+				     "\"%s\" is outside the upload root", path);
+			goto out;
+		}
+	}
+	if ((fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = err_set(e, ERR_INPUT, "could not open \"%s\": %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc =
+		    err_set(e, ERR_INPUT, "\"%s\" is not a regular file", path);
+		goto out;
+	}
+	if (o->max_bytes > 0 && st.st_size > o->max_bytes) {
+		rc = err_set(e, ERR_LIMIT,
+			     "\"%s\" is %lld bytes, more than upload_max_bytes "
+			     "(%lld)",
+			     path, (long long)st.st_size,
+			     (long long)o->max_bytes);
+		goto out;
+	}
+	*size = st.st_size;
+	*resolved = real;
+	real = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(root);
+	return rc;
+}
+
+/* True for addresses that are not on the public Internet. */
+static bool
+addr_private(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		uint32_t a = ntohl(in->sin_addr.s_addr);
+
+		return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
+		       (a >> 16) == 0xa9fe ||	       /* 169.254/16 */
+		       (a >> 20) == 0xac1 ||	       /* 172.16/12 */
+		       (a >> 16) == 0xc0a8 ||	       /* 192.168/16 */
+		       (a >> 22) == (100u << 2 | 1) || /* 100.64/10 */
+		       (a >> 28) >= 0xe;	       /* multicast, 240/4 */
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		const unsigned char *b = in6->sin6_addr.s6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			struct sockaddr_in v4 = {.sin_family = AF_INET};
+
+			memcpy(&v4.sin_addr, b + 12, 4);
+			return addr_private((const struct sockaddr *)&v4);
+		}
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+		       IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) ||
+		       (b[0] == 0xfe &&
+			(b[1] & 0xc0) == 0x80) || /* fe80::/10 */
+		       (b[0] & 0xfe) == 0xfc ||	  /* fc00::/7 */
+		       b[0] == 0xff;		  /* multicast */
+	}
+	return true;
+}
+
+/*
+ * Check url and, when resolve is not NULL, build the CURLOPT_RESOLVE entry
+ * that pins the address checked.
+ */
+static int
+url_check(const struct upload_source_opts *o, const char *url,
+	  struct curl_slist **resolve, struct err *e)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	struct addrinfo hints = {0}, *ai = NULL;
+	char addr[INET6_ADDRSTRLEN + 2] = "";
+	CURLU *u = curl_url();
+	int rc = 0, grc;
+
+	if (u == NULL)
+		fatal("out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+		CURLUE_OK) {
+		rc = err_set(e, ERR_INPUT, "url is not a valid URL");
+		goto out;
+	}
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		rc = err_set(e, ERR_INPUT, "url must be http or https");
+		goto out;
+	}
+	hints.ai_socktype = SOCK_STREAM;
+	{
+		/* CURLUPART_HOST keeps IPv6 brackets. */
+		char *h = host;
+		size_t n = strlen(h);
+
+		if (h[0] == '[' && n > 2 && h[n - 1] == ']') {
+			h[n - 1] = '\0';
+			h++;
+		}
+		grc = getaddrinfo(h, port, &hints, &ai);
+		if (grc != 0) {
+			rc = err_set(e, ERR_INPUT,
+				     "could not resolve \"%s\": %s", h,
+				     gai_strerror(grc));
+			goto out;
+		}
+	}
+	for (struct addrinfo *p = ai; p != NULL; p = p->ai_next) {
+		if (addr_private(p->ai_addr) && !o->allow_private_urls) {
+			rc = err_set(e, ERR_FORBIDDEN,
+				     "url resolves to a loopback or private "
+				     "address (upload_allow_private_urls is "
+				     "off)");
+			goto out;
+		}
+	}
+	if (resolve != NULL && ai != NULL) {
+		char entry[512];
+		const void *src =
+		    ai->ai_family == AF_INET
+			? (const void *)&(
+			      (struct sockaddr_in *)(void *)ai->ai_addr)
+			      ->sin_addr
+			: (const void *)&(
+			      (struct sockaddr_in6 *)(void *)ai->ai_addr)
+			      ->sin6_addr;
+		char txt[INET6_ADDRSTRLEN];
+		const char *h = host[0] == '[' ? host + 1 : host;
+
+		inet_ntop(ai->ai_family, src, txt, sizeof(txt));
+		snprintf(addr, sizeof(addr),
+			 ai->ai_family == AF_INET6 ? "[%s]" : "%s", txt);
+		snprintf(entry, sizeof(entry), "%s:%s:%s", h, port, addr);
+		*resolve = curl_slist_append(NULL, entry);
+	}
+out:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int
+upload__url_check(const struct upload_source_opts *o, const char *url,
+		  struct err *e)
+{
+	return url_check(o, url, NULL, e);
+}
+
+/* ---------------------------------------------------------------- download */
+
+/* Decide between streaming and spooling on the first bytes or the end. */
+static void
+decide(struct upload_source *s, CURL *h)
+{
+	curl_off_t len = -1;
+	long status = 0;
+
+	if (s->decided)
+		return;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		s->rc = err_set(&s->derr, ERR_INPUT,
+				"could not download the url: HTTP status %ld",
+				status);
+		s->aborted = true;
+	} else {
+		curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+		if (len >= 0 && s->max_bytes > 0 && len > s->max_bytes) {
+			s->rc =
+			    err_set(&s->derr, ERR_LIMIT,
+				    "the url's body is %lld bytes, more "
+				    "than upload_max_bytes (%lld)",
+				    (long long)len, (long long)s->max_bytes);
+			s->aborted = true;
+		}
+		s->streaming = len >= 0;
+		s->size = len;
+	}
+	s->decided = true;
+	pthread_cond_broadcast(&s->cv);
+}
+
+struct dl_ctx {
+	struct upload_source *s;
+	CURL *h;
+};
+
+static size_t
+dl_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct dl_ctx *c = arg;
+	struct upload_source *s = c->s;
+	size_t n = size * nmemb, done = 0;
+
+	pthread_mutex_lock(&s->mu);
+	decide(s, c->h);
+	if (s->aborted) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	s->received += (int64_t)n;
+	if (s->max_bytes > 0 && s->received > s->max_bytes) {
+		s->rc = err_set(&s->derr, ERR_LIMIT,
+				"the url's body is larger than "
+				"upload_max_bytes (%lld)",
+				(long long)s->max_bytes);
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	if (!s->streaming) {
+		pthread_mutex_unlock(&s->mu);
+		while (done < n) {
+			ssize_t w = write(s->fd, p + done, n - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				pthread_mutex_lock(&s->mu);
+				s->rc = err_set(&s->derr, ERR_IO,
+						"could not write the temporary "
+						"copy: %s",
+						strerror(errno));
+				pthread_mutex_unlock(&s->mu);
+				return 0;
+			}
+			done += (size_t)w;
+		}
+		return n;
+	}
+	while (done < n) {
+		size_t tail, room;
+
+		while (s->count == RING_SIZE && !s->aborted)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->aborted) {
+			pthread_mutex_unlock(&s->mu);
+			return 0;
+		}
+		tail = (s->head + s->count) % RING_SIZE;
+		room = RING_SIZE - s->count;
+		if (room > RING_SIZE - tail)
+			room = RING_SIZE - tail;
+		if (room > n - done)
+			room = n - done;
+		memcpy(s->ring + tail, p + done, room);
+		s->count += room;
+		done += room;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+static void *
+dl_main(void *arg)
+{
+	struct upload_source *s = arg;
+	struct cloud_easy ce;
+	struct dl_ctx c = {s, NULL};
+	bool ce_live = false;
+	struct err e;
+	CURLcode cc;
+	int rc;
+
+	err_clear(&e);
+	if ((c.h = curl_easy_init()) == NULL) {
+		rc = err_set(&e, ERR_INTERNAL, "could not create curl handle");
+		goto out;
+	}
+	if ((rc = cloud_easy_init(&ce, c.h, s->cloud, 0, &e)) != 0)
+		goto out;
+	ce_live = true;
+	curl_easy_setopt(c.h, CURLOPT_URL, s->url);
+	curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c.h, CURLOPT_CONNECT_TO, NULL);
+	/* Downloads may be long: no total timeout, but a stall limit. */
+	curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, 0L);
+	curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c.h, CURLOPT_RESOLVE, s->resolve);
+	curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, dl_write);
+	curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c);
+	cc = curl_easy_perform(c.h);
+	pthread_mutex_lock(&s->mu);
+	if (s->rc == 0 && !s->decided)
+		decide(s, c.h); /* an empty body */
+	if (s->rc == 0 && cc != CURLE_OK && !s->aborted) {
+		s->rc =
+		    err_set(&s->derr, ERR_NET, "could not download the url: %s",
+			    ce.errbuf[0] ? ce.errbuf : curl_easy_strerror(cc));
+	}
+	if (s->rc == 0 && s->streaming && s->received != s->size)
+		s->rc = err_set(&s->derr, ERR_NET,
+				"could not download the url: body ended "
+				"after %lld of %lld bytes",
+				(long long)s->received, (long long)s->size);
+	if (s->rc == 0 && !s->streaming)
+		s->size = s->received;
+	pthread_mutex_unlock(&s->mu);
+	rc = 0;
+out:
+	if (ce_live)
+		cloud_easy_cleanup(&ce);
+	curl_easy_cleanup(c.h);
+	pthread_mutex_lock(&s->mu);
+	if (rc != 0 && s->rc == 0) {
+		s->rc = rc;
+		s->derr = e;
+	}
+	s->decided = true;
+	s->finished = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static int
+open_url(const struct upload_source_opts *o, const char *url,
+	 struct upload_source *s, struct err *e)
+{
+	char tmpl[PATH_MAX];
+	int rc;
+
+	if ((rc = url_check(o, url, &s->resolve, e)) != 0)
+		return rc;
+	s->is_url = true;
+	s->url = xstrdup(url);
+	s->cloud = o->cloud;
+	s->max_bytes = o->max_bytes;
+	s->ring = xmalloc(RING_SIZE);
+	/* The spool is created up front (unlinked at once) so that the
+	 * download thread never has to. */
+	snprintf(tmpl, sizeof(tmpl), "%s/vodhook-url-XXXXXX",
+		 o->tmp_dir && o->tmp_dir[0] ? o->tmp_dir : "/tmp");
+	if ((s->fd = mkstemp(tmpl)) < 0)
+		return err_set(e, ERR_IO, "could not create \"%s\": %s", tmpl,
+			       strerror(errno));
+	unlink(tmpl);
+	if (pthread_create(&s->thread, NULL, dl_main, s) != 0)
+		return err_set(e, ERR_INTERNAL,
+			       "could not start the download thread");
+	s->thread_live = true;
+	pthread_mutex_lock(&s->mu);
+	while (!s->decided)
+		pthread_cond_wait(&s->cv, &s->mu);
+	/* Unknown length: wait for the whole body in the spool. */
+	while (s->rc == 0 && !s->streaming && !s->finished)
+		pthread_cond_wait(&s->cv, &s->mu);
+	rc = s->rc;
+	if (rc != 0 && e != NULL)
+		*e = s->derr;
+	pthread_mutex_unlock(&s->mu);
+	if (rc == 0 && s->streaming) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	return rc;
+}
+
+int
+upload__source_open(const struct upload_source_opts *o,
+		    const struct upload_job *job, struct upload_source **out,
+		    struct err *e)
+{
+	struct upload_source *s = xcalloc(1, sizeof(*s));
+	int rc = 0;
+
+	*out = NULL;
+	s->fd = -1;
+	s->size = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (strcmp(job->source_kind, "url") == 0) {
+		rc = open_url(o, job->source, s, e);
+	} else {
+		struct stat st;
+
+		s->fd = open(job->source, O_RDONLY | O_CLOEXEC);
+		if (s->fd < 0 || fstat(s->fd, &st) != 0 ||
+		    !S_ISREG(st.st_mode)) {
+			rc = err_set(e, ERR_INPUT, "could not open \"%s\": %s",
+				     job->source,
+				     s->fd < 0 ? strerror(errno)
+					       : "not a regular file");
+		} else {
+			s->size = st.st_size;
+		}
+	}
+	if (rc != 0) {
+		upload__source_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+upload__source_free(struct upload_source *s)
+{
+	if (s == NULL)
+		return;
+	if (s->thread_live) {
+		pthread_mutex_lock(&s->mu);
+		s->aborted = true;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	curl_slist_free_all(s->resolve);
+	free(s->ring);
+	free(s->url);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+int64_t
+upload__source_size(const struct upload_source *s)
+{
+	return s->size;
+}
+
+bool
+upload__source_seekable(const struct upload_source *s)
+{
+	return s->fd >= 0;
+}
+
+int
+upload__source_fd(const struct upload_source *s)
+{
+	return s->fd;
+}
+
+/* Take n bytes from the ring (n == 0 with p NULL: discard). */
+static int
+ring_take(struct upload_source *s, unsigned char *p, size_t n, struct err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	while (n > 0) {
+		size_t k;
+
+		while (s->count == 0 && s->rc == 0 && !s->finished)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->count == 0) {
+			rc = s->rc != 0 ? s->rc : ERR_NET;
+			if (e != NULL) {
+				if (s->rc != 0)
+					*e = s->derr;
+				else
+					err_set(e, ERR_NET,
+						"the download ended early");
+			}
+			break;
+		}
+		k = s->count < n ? s->count : n;
+		if (k > RING_SIZE - s->head)
+			k = RING_SIZE - s->head;
+		if (p != NULL) {
+			memcpy(p, s->ring + s->head, k);
+			p += k;
+		}
+		s->head = (s->head + k) % RING_SIZE;
+		s->count -= k;
+		s->pos += (int64_t)k;
+		n -= k;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int
+upload__source_read(struct upload_source *s, int64_t off, void *p, size_t n,
+		    struct err *e)
+{
+	unsigned char *dst = p;
+
+	if (s->fd >= 0) {
+		size_t done = 0;
+
+		while (done < n) {
+			ssize_t r = pread(s->fd, dst + done, n - done,
+					  (off_t)(off + (int64_t)done));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return err_set(e, ERR_IO,
+					       "could not read the source at "
+					       "%lld: %s",
+					       (long long)(off + (int64_t)done),
+					       r < 0 ? strerror(errno)
+						     : "file shrank");
+			done += (size_t)r;
+		}
+		return 0;
+	}
+	if (off < s->pos)
+		return err_set(e, ERR_INTERNAL,
+			       "stream read at %lld after %lld", (long long)off,
+			       (long long)s->pos);
+	while (off > s->pos) {
+		unsigned char skip[65536];
+		int64_t k = off - s->pos;
+		int rc;
+
+		if (k > (int64_t)sizeof(skip))
+			k = (int64_t)sizeof(skip);
+		if ((rc = ring_take(s, skip, (size_t)k, e)) != 0)
+			return rc;
+	}
+	return ring_take(s, dst, n, e);
+}

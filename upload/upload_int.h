@@ -1,0 +1,325 @@
+/*
+ * upload_int.h: declarations shared by the files of upload/ only.
+ *
+ *   job       struct upload_job: one row of uploads, as a worker holds it
+ *   adapter   struct upload_adapter: what a platform (Tencent, Alibaba)
+ *             provides: apply / session load+save / refresh / commit /
+ *             abort; it fills a struct upload_session whose target tells
+ *             the transfer engine where the bytes go and how each request
+ *             to the object store (COS, OSS) is signed
+ *   source    struct upload_source: the bytes (a confined local file, or an
+ *             http(s) URL streamed or spooled to a temporary file)
+ *   transfer  upload__transfer_run: simple PUT or parallel multipart on
+ *             curl multi, with per-part retries and checkpoints
+ *
+ * Both object stores speak the same S3-style protocol (PUT object;
+ * POST ?uploads; PUT ?partNumber&uploadId; POST ?uploadId with the XML part
+ * list; GET ?uploadId to list parts; DELETE ?uploadId to abort; XML
+ * <Error><Code/><Message/></Error> bodies), so the engine is shared and an
+ * adapter only supplies the address, the credential and a signing function.
+ */
+#ifndef VODHOOK_UPLOAD_INT_H
+#define VODHOOK_UPLOAD_INT_H
+
+#include "cloud/cloud.h"
+#include "upload/upload.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+/* ================================================================ job */
+
+/*
+ * One upload job as claimed by a worker (or run by the CLI). All strings
+ * are owned by the job; free with upload__job_free. options holds the other
+ * request fields ("class_id", "storage_region", "expire_time",
+ * "session_context", "cover_path", ...), as stored in uploads.options.
+ */
+struct upload_job {
+	char id[37];	   /* UUID text */
+	char *provider;	   /* "tencent" | "alibaba" */
+	char *state;	   /* state when claimed */
+	char *source_kind; /* "file" | "url" */
+	char *source;	   /* resolved path or URL */
+	char *media_name;
+	char *media_type; /* extension without dot: "mp4" */
+	char *media_kind; /* "video" | "image" */
+	char *procedure;
+	char *source_context;	       /* the user's own context */
+	cJSON *options;		       /* owned; never NULL */
+	int64_t bytes_total;	       /* -1 when unknown */
+	int64_t part_size;	       /* 0 when not chosen yet */
+	char *session;		       /* persisted session JSON, or NULL */
+	int64_t credential_expires_at; /* Unix s, 0 when none */
+	char *multipart_upload_id;     /* or NULL */
+	char *file_id;		       /* or NULL */
+	int attempts;
+};
+
+void upload__job_free(struct upload_job *job);
+
+/* ================================================================ target */
+
+/* One request to the object store, as the engine asks it to be signed. */
+struct upload_sign_input {
+	const char *method;	       /* "PUT", "POST", "GET", "DELETE" */
+	const struct cloud_kv *params; /* decoded query parameters */
+	size_t n_params;	       /* ("?uploads" is {"uploads", ""}) */
+	const char *content_type;      /* as sent, or NULL */
+	int64_t content_length;	       /* -1: no body header sent */
+	int64_t now;		       /* Unix seconds */
+};
+
+struct upload_session;
+
+/*
+ * Where the bytes go. Filled by the adapter; read-only for the engine.
+ * The request URL is base_url + "/" + uri-encoded key (slashes kept) +
+ * "?" + the query; the Host header is the URL's host (clients reach the
+ * emulator through cloud_opts.connect_to), and host is what is signed.
+ */
+struct upload_target {
+	char *base_url;	       /* "https://b-125.cos.ap-x.myqcloud.com" */
+	char *host;	       /* "b-125.cos.ap-x.myqcloud.com" */
+	char *key;	       /* object key, no leading '/' */
+	int64_t min_part_size; /* smallest non-last part (COS 1 MiB) */
+	int max_parts;	       /* 10000 */
+	/*
+	 * Append the headers that authorise one request (Authorization, the
+	 * security token, a date) to *headers. Pure apart from the clock the
+	 * caller passed in in->now; thread-safe for concurrent parts.
+	 */
+	int (*sign)(const struct upload_session *s,
+		    const struct upload_sign_input *in,
+		    struct curl_slist **headers, struct err *e);
+};
+
+/*
+ * A platform upload session (Tencent: one ApplyUpload answer; Alibaba: one
+ * CreateUploadVideo answer). Created by adapter->apply or ->load, freed by
+ * adapter->free. The engine reads target and expires_at only.
+ */
+struct upload_session {
+	const struct upload_adapter *adapter;
+	struct upload_target target;
+	int64_t expires_at; /* credential expiry, Unix seconds; 0 unknown */
+	char *file_id;	    /* known before commit (Alibaba VideoId) or NULL */
+	char *cover_key;    /* object key for the cover image, or NULL */
+	void *priv;	    /* the adapter's own state */
+};
+
+/* What CommitUpload (or its equivalent) returned. Owned strings. */
+struct upload_result {
+	char *file_id;
+	char *media_url;
+	char *cover_url;
+};
+
+void upload__result_cleanup(struct upload_result *r);
+
+/* ================================================================ adapter */
+
+/*
+ * A platform adapter: a static const table per platform (tencent.c,
+ * alibaba.c), found by name with upload__adapter_find. Every function gets
+ * the cloud options (credentials, endpoints, TLS) and the job. Errors are
+ * ERR_* with e->remote holding the platform's code; ERR_AUTH and
+ * ERR_REMOTE are permanent (the job fails), ERR_NET / ERR_UNAVAIL are
+ * retried by the worker within bounds. Thread-safe: sessions are per job.
+ */
+struct upload_adapter {
+	const char *provider; /* "tencent" | "alibaba" */
+
+	/* Start a new platform session for job (ApplyUpload with the job's
+	 * name, type, procedure, context...). Caller frees with ->free. */
+	int (*apply)(const struct cloud_opts *o, const struct upload_job *job,
+		     struct upload_session **out, struct err *e);
+	/* Serialise s to JSON text for uploads.session (caller frees with
+	 * free()); the credential is included so that a resumed job can go
+	 * on with it while it is valid. */
+	char *(*save)(const struct upload_session *s);
+	/* Rebuild a session from ->save's text. ERR_INPUT when unusable. */
+	int (*load)(const char *json, struct upload_session **out,
+		    struct err *e);
+	/* New credentials for the same object and session when the platform
+	 * allows it (Alibaba RefreshUploadVideo); NULL when it does not
+	 * (Tencent: the job restarts with a new ->apply). */
+	int (*refresh)(const struct cloud_opts *o, const struct upload_job *job,
+		       struct upload_session *s, struct err *e);
+	/* Tell the platform the bytes are there (CommitUpload); NULL when
+	 * nothing is needed (Alibaba: the file id is known from apply). */
+	int (*commit)(const struct cloud_opts *o, const struct upload_job *job,
+		      struct upload_session *s, struct upload_result *res,
+		      struct err *e);
+	/* Best-effort platform-side cleanup of an abandoned session beyond
+	 * the multipart abort the engine does; may be NULL. */
+	void (*abort)(const struct cloud_opts *o, const struct upload_job *job,
+		      struct upload_session *s);
+	void (*free)(struct upload_session *s);
+};
+
+/* The adapter for provider, or NULL. */
+const struct upload_adapter *upload__adapter_find(const char *provider);
+
+extern const struct upload_adapter upload__tencent_adapter;
+extern const struct upload_adapter upload__alibaba_adapter;
+
+/* alibaba.c, pure (unit-tested): whether the job goes through
+ * CreateUploadImage (option media_kind, else an image extension), and the
+ * UserData JSON text for it: Extend {"vh": id, "ctx": source_context} and,
+ * when callback_url is set, MessageCallback. Caller frees with free(). */
+bool upload__alibaba_is_image(const struct upload_job *job);
+char *upload__alibaba_user_data(const struct upload_job *job,
+				const char *callback_url);
+
+/* Helper for adapters: fill t->base_url ("scheme://host"), t->host and
+ * t->key (a leading '/' is dropped). scheme is "https" unless the
+ * allow_http setting is on and the adapter chooses "http". Owned strings,
+ * freed by upload__target_cleanup. */
+void upload__target_set(struct upload_target *t, const char *scheme,
+			const char *host, const char *key);
+void upload__target_cleanup(struct upload_target *t);
+
+/* ================================================================ source */
+
+/*
+ * The bytes of an upload. A file source supports reads at any offset from
+ * any thread (pread). A stream source (URL with a known length) delivers
+ * the bytes in order once: the engine asks for parts in ascending order
+ * and each is read whole into a buffer of the part's size.
+ */
+struct upload_source;
+
+struct upload_source_opts {
+	const char *root;	 /* upload_root: files must resolve under it */
+	int64_t max_bytes;	 /* upload_max_bytes */
+	bool allow_private_urls; /* loopback/private addresses allowed */
+	const char *tmp_dir;	 /* for URL sources of unknown length */
+	const struct cloud_opts *cloud; /* TLS / connect_to for downloads */
+};
+
+/*
+ * Resolve and check a local path: realpath() under root (ERR_FORBIDDEN
+ * outside it, after links), a readable regular file (ERR_INPUT when
+ * missing or unreadable), at most max_bytes (ERR_LIMIT). *resolved is
+ * the canonical path, caller frees; *size its length.
+ */
+int upload__path_check(const struct upload_source_opts *o, const char *path,
+		       char **resolved, int64_t *size,
+		       struct err *e) VH_MUST_CHECK;
+/*
+ * Check a URL: http or https, host resolving only to public addresses
+ * unless allow_private_urls (ERR_FORBIDDEN). Does not fetch.
+ */
+int upload__url_check(const struct upload_source_opts *o, const char *url,
+		      struct err *e) VH_MUST_CHECK;
+
+/* Open the job's source. Caller frees with upload__source_free. */
+int upload__source_open(const struct upload_source_opts *o,
+			const struct upload_job *job,
+			struct upload_source **out,
+			struct err *e) VH_MUST_CHECK;
+void upload__source_free(struct upload_source *src);
+/* Total size in bytes (known once open). */
+int64_t upload__source_size(const struct upload_source *src);
+/* Whether reads may be at any offset (file) or must be in order (stream). */
+bool upload__source_seekable(const struct upload_source *src);
+/* Read exactly n bytes at offset off (file: pread; stream: the next n
+ * bytes, off must follow the previous read; bytes before off are skipped).
+ * Thread-safe for a file source. */
+int upload__source_read(struct upload_source *src, int64_t off, void *p,
+			size_t n, struct err *e) VH_MUST_CHECK;
+/* The file descriptor of a file source, -1 for a stream. */
+int upload__source_fd(const struct upload_source *src);
+
+/* ================================================================ transfer */
+
+struct upload_transfer_opts {
+	const struct cloud_opts *cloud;
+	int64_t part_size;  /* wanted; grown so that parts <= max_parts */
+	int64_t threshold;  /* below: one PUT; at or above: multipart */
+	int parallel;	    /* parts in flight */
+	int max_attempts;   /* per part (and per PUT) */
+	long retry_base_ms; /* backoff: doubled per attempt, with jitter */
+	long retry_max_ms;
+	long part_timeout_ms; /* 0: none (low-speed limit still applies) */
+};
+
+/* The checkpoint of a multipart transfer (what upload_parts holds). */
+struct upload_part {
+	int number; /* 1-based */
+	int64_t size;
+	char etag[80];
+	bool done;
+};
+
+/* Hooks the engine calls from the thread that runs it. */
+struct upload_transfer_hooks {
+	void *arg;
+	/* Persist the multipart upload id before any part is sent. */
+	int (*on_init)(void *arg, const char *upload_id, int64_t part_size,
+		       struct err *e);
+	/* Persist one finished part (checkpoint). */
+	int (*on_part)(void *arg, const struct upload_part *p, struct err *e);
+	/* Bytes confirmed so far (done parts) and bytes in flight; called
+	 * often, the receiver rate-limits its own writes. */
+	void (*on_progress)(void *arg, int64_t done, int64_t total);
+	/* True to stop (cancel requested, lease lost, shutdown). */
+	bool (*should_stop)(void *arg);
+	/*
+	 * Renew the session's credential in place, same object and multipart
+	 * upload (Alibaba RefreshUploadVideo); NULL when the platform has
+	 * none. Called between requests when the credential expires within
+	 * UPLOAD_REFRESH_MARGIN_S (at most every UPLOAD_REFRESH_EVERY_S), and
+	 * when a part was refused because its token expired; that part is
+	 * then sent again with the new credential (bounded).
+	 */
+	int (*refresh)(void *arg, struct err *e);
+};
+
+#define UPLOAD_REFRESH_MARGIN_S 300
+#define UPLOAD_REFRESH_EVERY_S	30
+
+/*
+ * Choose the part size for size bytes: want rounded up to a MiB, at least
+ * min, grown (doubled) until size needs at most max_parts parts.
+ */
+int64_t upload__part_size(int64_t size, int64_t want, int64_t min,
+			  int max_parts);
+
+/*
+ * Send src to the session's target. For a multipart transfer,
+ * *multipart_id (in/out, owned, may be NULL) and parts[0..*nparts) (in:
+ * the checkpoint; out: every part) carry the resume state: a known upload
+ * id is reconciled with ListParts (a part counts as done when the store
+ * lists it with the checkpointed ETag and size) and only missing parts
+ * are sent. ERR_CANCELED when should_stop said so; ERR_AUTH/ERR_REMOTE for
+ * a refusal from the store (e->remote holds its code, not retried);
+ * ERR_NET/ERR_UNAVAIL after the retries ran out; ERR_NOTFOUND when the
+ * multipart upload id is no longer known to the store (start over).
+ * *sent receives the bytes put on the wire (for tests and the benchmark).
+ */
+int upload__transfer_run(const struct upload_transfer_opts *o,
+			 const struct upload_session *s,
+			 struct upload_source *src, char **multipart_id,
+			 struct upload_part **parts, int *nparts,
+			 const struct upload_transfer_hooks *h, int64_t *sent,
+			 struct err *e) VH_MUST_CHECK;
+
+/* Abort a multipart upload (DELETE ?uploadId), best effort. */
+void upload__transfer_abort(const struct upload_transfer_opts *o,
+			    const struct upload_session *s,
+			    const char *multipart_id);
+
+/*
+ * Pure helpers (unit-tested): parse the store's XML error body into
+ * e->remote/msg and classify it (ERR_AUTH for signature, key, token and
+ * access errors; ERR_NOTFOUND for NoSuchUpload; ERR_UNAVAIL for 5xx and
+ * SlowDown/RequestTimeout; ERR_REMOTE otherwise). Returns the code.
+ */
+int upload__store_error(long status, const char *body, size_t len,
+			struct err *e);
+/* The text of the first <tag>...</tag> in xml, or NULL. Caller frees. */
+char *upload__xml_tag(const char *xml, size_t len, const char *tag);
+
+#endif
