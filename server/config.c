@@ -78,7 +78,7 @@ static const struct cfg_opt opts[] = {
 	 "rebuilt from the request"},
 	{"alibaba_timestamp_window", I(alibaba_timestamp_window, 1, 86400), "300",
 	 0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
-	{"ingest_committers", I(ingest_committers, 1, 64), "4", 0,
+	{"ingest_committers", I(ingest_committers, 1, 64), "1", 0,
 	 "threads writing callback batches to PostgreSQL concurrently"},
 	{"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
 	 "most events written by one group-commit transaction"},
