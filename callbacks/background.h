@@ -51,7 +51,7 @@ int cb_reconcile_tencent_event(const struct cloud_tencent_media *m,
 			       const char *procedure, struct vod_event *ev,
 			       struct err *e) VH_MUST_CHECK;
 int cb_reconcile_alibaba_event(const char *video_id, const char *status,
-			       struct vod_event *ev, struct err *e)
-	VH_MUST_CHECK;
+			       struct vod_event *ev,
+			       struct err *e) VH_MUST_CHECK;
 
 #endif

@@ -138,8 +138,8 @@ min_time(int64_t a, int64_t b)
  * that the batch statement touches each record once.
  */
 static void
-add_delta(const struct vod_event *ev, int64_t now, struct store_media_delta *deltas,
-	  size_t *ndeltas)
+add_delta(const struct vod_event *ev, int64_t now,
+	  struct store_media_delta *deltas, size_t *ndeltas)
 {
 	struct store_media_delta x, *d = NULL;
 	int64_t t = ev->event_time > 0 ? ev->event_time : now;
@@ -264,7 +264,8 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e.msg,
 			n);
 		err_clear(&se);
-		rc = spool_write(ig->spool, n, providers, vias, raws, lens, &se);
+		rc =
+		    spool_write(ig->spool, n, providers, vias, raws, lens, &se);
 		if (rc != 0)
 			log_msg(LOG_ERROR, "ingest",
 				"could not store %zu event(s): database: %s; "
@@ -321,8 +322,9 @@ committer_main(void *arg)
 			break;
 		}
 		/* Take what waits, within the batch limits (at least one). */
-		while (ig->head != NULL && n < (size_t)ig->batch_max &&
-		       (n == 0 || bytes + ig->head->len <= ig->batch_max_bytes)) {
+		while (
+		    ig->head != NULL && n < (size_t)ig->batch_max &&
+		    (n == 0 || bytes + ig->head->len <= ig->batch_max_bytes)) {
 			struct item *it = ig->head;
 
 			ig->head = it->next;
@@ -350,7 +352,8 @@ ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
 	ig = xcalloc(1, sizeof(*ig));
 	ig->pool = o->pool;
 	ig->batch_max = o->batch_max > 0 ? o->batch_max : 256;
-	ig->batch_max_bytes = o->batch_max_bytes ? o->batch_max_bytes : 8u << 20;
+	ig->batch_max_bytes =
+	    o->batch_max_bytes ? o->batch_max_bytes : 8u << 20;
 	ig->tail = &ig->head;
 	pthread_mutex_init(&ig->mu, NULL);
 	pthread_cond_init(&ig->work_cv, NULL);

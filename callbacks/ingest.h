@@ -33,7 +33,7 @@ struct ingest_result {
 
 struct ingest_stats {
 	uint64_t stored, duplicates, spooled, replayed, failed, batches;
-	uint64_t commit_us; /* time spent writing batches */
+	uint64_t commit_us;	/* time spent writing batches */
 	uint64_t spool_pending; /* bytes in the spool not yet replayed */
 };
 

@@ -32,7 +32,7 @@ ingest_one(struct cb_pull *p, const cJSON *item, const char **confirm,
 	   size_t *nconfirm)
 {
 	const char *handle = cJSON_GetStringValue(
-		cJSON_GetObjectItemCaseSensitive(item, "EventHandle"));
+	    cJSON_GetObjectItemCaseSensitive(item, "EventHandle"));
 	struct ingest_result res;
 	struct vod_event ev;
 	char *raw = NULL;
@@ -88,8 +88,8 @@ pull_main(void *arg)
 			if (vh_stop_sleep(&p->stop, backoff))
 				break;
 			backoff = backoff * 2 > PULL_BACKOFF_MAX_MS
-					  ? PULL_BACKOFF_MAX_MS
-					  : backoff * 2;
+				      ? PULL_BACKOFF_MAX_MS
+				      : backoff * 2;
 			continue;
 		}
 		backoff = PULL_BACKOFF_MIN_MS;
@@ -101,7 +101,8 @@ pull_main(void *arg)
 			err_clear(&e);
 			if (cloud_tencent_confirm_events(p->opts, confirm,
 							 nconfirm, &e) != 0)
-				/* Stored already; a redelivery is deduplicated. */
+				/* Stored already; a redelivery is deduplicated.
+				 */
 				log_msg(LOG_WARN, "pull",
 					"could not confirm %zu event(s): %s",
 					nconfirm, e.msg);

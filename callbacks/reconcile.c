@@ -47,9 +47,8 @@ cb_reconcile_tencent_event(const struct cloud_tencent_media *m,
 			   const char *procedure_task_id, const char *procedure,
 			   struct vod_event *ev, struct err *e)
 {
-	bool expects_processing =
-		(procedure_task_id && *procedure_task_id) ||
-		(procedure && *procedure);
+	bool expects_processing = (procedure_task_id && *procedure_task_id) ||
+				  (procedure && *procedure);
 
 	if (!m->exists)
 		return err_set(e, ERR_INPUT, "media %s does not exist",
@@ -77,23 +76,26 @@ cb_reconcile_alibaba_event(const char *video_id, const char *status,
 		const char *status;
 		enum vod_effect effect;
 	} map[] = {
-		/* GetVideoInfo Video.Status values (API reference). */
-		{"UploadSucc", EFFECT_CONFIRMED}, {"Transcoding", EFFECT_PROCESSING},
-		{"Normal", EFFECT_READY},	   {"TranscodeFail", EFFECT_FAILED},
-		{"UploadFail", EFFECT_FAILED},
+	    /* GetVideoInfo Video.Status values (API reference). */
+	    {"UploadSucc", EFFECT_CONFIRMED},
+	    {"Transcoding", EFFECT_PROCESSING},
+	    {"Normal", EFFECT_READY},
+	    {"TranscodeFail", EFFECT_FAILED},
+	    {"UploadFail", EFFECT_FAILED},
 	};
 
 	for (size_t i = 0; status != NULL && i < sizeof(map) / sizeof(map[0]);
 	     i++) {
 		if (strcmp(status, map[i].status) != 0)
 			continue;
-		set_reconciled(ev, VOD_ALIBABA, video_id, status, map[i].effect);
+		set_reconciled(ev, VOD_ALIBABA, video_id, status,
+			       map[i].effect);
 		if (map[i].effect == EFFECT_CONFIRMED)
 			ev->processing_follows = -1;
 		if (map[i].effect == EFFECT_FAILED) {
 			ev->error_code = xstrdup(status);
 			ev->error_message =
-				xstrdup("the platform reports the video failed");
+			    xstrdup("the platform reports the video failed");
 		}
 		return 0;
 	}

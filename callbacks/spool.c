@@ -18,10 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ACTIVE_NAME "active.spool"
+#define ACTIVE_NAME   "active.spool"
 #define REPLAY_PREFIX "replay-"
-#define RECORD_MAX (64u << 20)
-#define REPLAY_BATCH 256
+#define RECORD_MAX    (64u << 20)
+#define REPLAY_BATCH  256
 
 struct spool {
 	char *dir;
@@ -29,7 +29,7 @@ struct spool {
 	int interval_ms;
 	pthread_mutex_t mu; /* the active file; stopping; counters */
 	pthread_cond_t cv;
-	int fd;		    /* active.spool, or -1 */
+	int fd; /* active.spool, or -1 */
 	bool stopping;
 	uint64_t replayed;
 	pthread_t thread;
@@ -88,11 +88,12 @@ spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 
 		snprintf(path, sizeof(path), "%s/" ACTIVE_NAME, sp->dir);
 		created = stat(path, &st) != 0;
-		sp->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			      0600);
+		sp->fd =
+		    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (sp->fd < 0) {
-			rc = err_set(e, ERR_IO, "could not open spool \"%s\": %s",
-				     path, strerror(errno));
+			rc = err_set(e, ERR_IO,
+				     "could not open spool \"%s\": %s", path,
+				     strerror(errno));
 			goto out;
 		}
 	}
@@ -111,7 +112,8 @@ spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 		iov[2].iov_base = (void *)(uintptr_t) "\n";
 		iov[2].iov_len = 1;
 		if (write_all(sp->fd, iov, 3) != 0) {
-			rc = err_set(e, ERR_IO, "could not write to the spool: %s",
+			rc = err_set(e, ERR_IO,
+				     "could not write to the spool: %s",
 				     strerror(errno));
 			goto out;
 		}
@@ -292,8 +294,9 @@ rotate_active(struct spool *sp)
 		snprintf(to, sizeof(to), "%s/" REPLAY_PREFIX "%013lld.spool",
 			 sp->dir, (long long)time_unix_ms());
 		if (rename(from, to) != 0 || sync_dir(sp->dir) != 0)
-			log_msg(LOG_ERROR, "spool", "could not rotate \"%s\": %s",
-				from, strerror(errno));
+			log_msg(LOG_ERROR, "spool",
+				"could not rotate \"%s\": %s", from,
+				strerror(errno));
 	}
 	pthread_mutex_unlock(&sp->mu);
 }
@@ -317,7 +320,8 @@ replay_all(struct spool *sp)
 	if ((d = opendir(sp->dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, REPLAY_PREFIX, strlen(REPLAY_PREFIX)) != 0)
+		if (strncmp(de->d_name, REPLAY_PREFIX, strlen(REPLAY_PREFIX)) !=
+		    0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -332,8 +336,9 @@ replay_all(struct spool *sp)
 		if (replay_file(sp, path) != 0)
 			break;
 		if (unlink(path) != 0 || sync_dir(sp->dir) != 0)
-			log_msg(LOG_ERROR, "spool", "could not remove \"%s\": %s",
-				path, strerror(errno));
+			log_msg(LOG_ERROR, "spool",
+				"could not remove \"%s\": %s", path,
+				strerror(errno));
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -467,7 +472,8 @@ spool_pending_bytes(struct spool *sp)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ACTIVE_NAME) != 0 &&
-		    strncmp(de->d_name, REPLAY_PREFIX, strlen(REPLAY_PREFIX)) != 0)
+		    strncmp(de->d_name, REPLAY_PREFIX, strlen(REPLAY_PREFIX)) !=
+			0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", sp->dir, de->d_name);
 		if (stat(path, &st) == 0)

@@ -48,9 +48,9 @@ enum vh_err {
 };
 
 struct err {
-	int code;	      /* ERR_* or 0 */
-	char remote[64];      /* platform error code ("InvalidParameter"), or "" */
-	char msg[256];	      /* human-readable, never contains a secret */
+	int code;	 /* ERR_* or 0 */
+	char remote[64]; /* platform error code ("InvalidParameter"), or "" */
+	char msg[256];	 /* human-readable, never contains a secret */
 };
 
 /* Name ("ERR_INPUT") and description of an ERR_* code; static strings. */
@@ -63,8 +63,8 @@ const char *err_str(int code);
  */
 int err_set(struct err *e, int code, const char *fmt, ...) VH_PRINTF(3, 4);
 /* Like err_set, and records the platform's own error code. */
-int err_set_remote(struct err *e, int code, const char *remote,
-		   const char *fmt, ...) VH_PRINTF(4, 5);
+int err_set_remote(struct err *e, int code, const char *remote, const char *fmt,
+		   ...) VH_PRINTF(4, 5);
 void err_clear(struct err *e);
 
 /* ---------------------------------------------------------------- memory */
@@ -99,7 +99,8 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n) VH_MUST_CHECK;
 int buf_puts(struct buf *b, const char *s) VH_MUST_CHECK;
 int buf_putc(struct buf *b, char c) VH_MUST_CHECK;
-int buf_printf(struct buf *b, const char *fmt, ...) VH_PRINTF(2, 3) VH_MUST_CHECK;
+int buf_printf(struct buf *b, const char *fmt, ...)
+    VH_PRINTF(2, 3) VH_MUST_CHECK;
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) VH_MUST_CHECK;
 /* The content; "" for an empty buffer. Borrowed, valid until the next call. */
 const char *buf_cstr(const struct buf *b);
@@ -120,7 +121,7 @@ void log_set_req_id(const char *id);
 const char *log_get_req_id(void);
 
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
-	VH_PRINTF(3, 4);
+    VH_PRINTF(3, 4);
 
 #define log_msg(level, module, ...)                                            \
 	do {                                                                   \
@@ -143,10 +144,10 @@ int random_bytes(void *p, size_t n);
 /* A random lowercase hex token of 2n characters into out[2n+1]. */
 int random_hex(char *out, size_t n);
 
-int64_t time_unix(void);	   /* wall clock, seconds */
-int64_t time_unix_ms(void);	   /* wall clock, milliseconds */
-int64_t time_mono_ms(void);	   /* monotonic, milliseconds */
-int64_t time_mono_us(void);	   /* monotonic, microseconds */
+int64_t time_unix(void);    /* wall clock, seconds */
+int64_t time_unix_ms(void); /* wall clock, milliseconds */
+int64_t time_mono_ms(void); /* monotonic, milliseconds */
+int64_t time_mono_us(void); /* monotonic, microseconds */
 
 /*
  * Parse a decimal integer in [min, max] from the whole of s (no sign for

@@ -13,7 +13,7 @@ err_name(int code)
 	switch (code) {
 	case 0:
 		return "OK";
-#define VH_ERR_NAME(name, val, text)                                          \
+#define VH_ERR_NAME(name, val, text)                                           \
 	case val:                                                              \
 		return #name;
 		VH_ERRORS(VH_ERR_NAME)
@@ -28,7 +28,7 @@ err_str(int code)
 	switch (code) {
 	case 0:
 		return "success";
-#define VH_ERR_STR(name, val, text)                                           \
+#define VH_ERR_STR(name, val, text)                                            \
 	case val:                                                              \
 		return text;
 		VH_ERRORS(VH_ERR_STR)

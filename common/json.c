@@ -38,7 +38,8 @@ json_get_i64(const cJSON *obj, const char *name, int64_t *out)
 	if (cJSON_IsNumber(it)) {
 		double d = it->valuedouble;
 
-		if (!isfinite(d) || d != floor(d) || fabs(d) >= JSON_EXACT_LIMIT)
+		if (!isfinite(d) || d != floor(d) ||
+		    fabs(d) >= JSON_EXACT_LIMIT)
 			return false;
 		*out = (int64_t)d;
 		return true;

@@ -27,7 +27,8 @@ log_set_level(enum log_level level)
 int
 log_level_parse(const char *s)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
+	     i++)
 		if (strcasecmp(s, level_names[i]) == 0)
 			return (int)i;
 	return -1;

@@ -147,8 +147,7 @@ parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 }
 
 int
-file_slurp(const char *path, size_t max, char **out, size_t *len,
-	   struct err *e)
+file_slurp(const char *path, size_t max, char **out, size_t *len, struct err *e)
 {
 	struct buf b;
 	char chunk[8192];
@@ -232,8 +231,7 @@ vh_stop_sleep(struct vh_stop *s, int64_t ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&s->mu);
-	while (!s->stop &&
-	       pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+	while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
 		;
 	v = s->stop;
 	pthread_mutex_unlock(&s->mu);

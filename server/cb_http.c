@@ -53,7 +53,9 @@ reply_ack(struct http_req *r, enum vod_provider p, const struct vod_event *ev,
 						 : "stored");
 	cJSON_AddStringToObject(doc, "event_type", ev->event_type);
 	http_note(r, "%s %s", ev->event_type,
-		  res->spooled ? "spooled" : res->duplicate ? "duplicate" : "stored");
+		  res->spooled	   ? "spooled"
+		  : res->duplicate ? "duplicate"
+				   : "stored");
 	return http_reply_json(r, 200, doc);
 }
 
@@ -77,8 +79,8 @@ read_callback_body(struct http_req *r, enum vod_provider p, struct buf *body)
 
 /* Record ev and answer: 200 once durable, 400 or 503 otherwise. */
 static int
-ingest_and_reply(struct http_req *r, struct app *app, const struct vod_event *ev,
-		 const struct buf *body)
+ingest_and_reply(struct http_req *r, struct app *app,
+		 const struct vod_event *ev, const struct buf *body)
 {
 	struct ingest_result res;
 	struct err e;
@@ -88,8 +90,8 @@ ingest_and_reply(struct http_req *r, struct app *app, const struct vod_event *ev
 	rc = ingest_submit(app->ingest, ev, buf_cstr(body), body->len, VIA_PUSH,
 			   &res, &e);
 	if (rc == ERR_INPUT)
-		return reject(r, ev->provider, REJ_MALFORMED, 400, "bad_request",
-			      e.msg);
+		return reject(r, ev->provider, REJ_MALFORMED, 400,
+			      "bad_request", e.msg);
 	if (rc != 0)
 		return reject(r, ev->provider, REJ_UNAVAIL, 503, "unavailable",
 			      e.msg);
@@ -130,28 +132,28 @@ handle_cb_tencent(struct http_req *r, void *arg)
 		goto out;
 	doc = json_parse(buf_cstr(&body), body.len);
 	if (doc == NULL) {
-		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400, "bad_request",
-				"body is not valid JSON");
+		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400,
+				"bad_request", "body is not valid JSON");
 		goto out;
 	}
 	if (cfg.tencent_sign_key[0] != '\0' &&
-	    cb_verify_tencent_doc(doc,
-				  http_query(r, "sign", qsign, sizeof(qsign))
-					  ? qsign
-				  : http_query(r, "Sign", qsign, sizeof(qsign))
-					  ? qsign
-					  : NULL,
-				  http_query(r, "t", qt, sizeof(qt))   ? qt
-				  : http_query(r, "T", qt, sizeof(qt)) ? qt
-								       : NULL,
-				  cfg.tencent_sign_key, time_unix(), &e) != 0) {
+	    cb_verify_tencent_doc(
+		doc,
+		http_query(r, "sign", qsign, sizeof(qsign))   ? qsign
+		: http_query(r, "Sign", qsign, sizeof(qsign)) ? qsign
+							      : NULL,
+		http_query(r, "t", qt, sizeof(qt))   ? qt
+		: http_query(r, "T", qt, sizeof(qt)) ? qt
+						     : NULL,
+		cfg.tencent_sign_key, time_unix(), &e) != 0) {
 		status = reject(r, VOD_TENCENT, REJ_AUTH, 401, "unauthorized",
 				e.msg);
 		goto out;
 	}
-	if (cb_parse_tencent_doc(doc, buf_cstr(&body), body.len, &ev, &e) != 0) {
-		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400, "bad_request",
-				e.msg);
+	if (cb_parse_tencent_doc(doc, buf_cstr(&body), body.len, &ev, &e) !=
+	    0) {
+		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400,
+				"bad_request", e.msg);
 		goto out;
 	}
 	status = ingest_and_reply(r, app, &ev, &body);
@@ -173,7 +175,8 @@ alibaba_url(struct http_req *r, char *out, size_t n)
 		return;
 	}
 	snprintf(out, n, "%s://%s%s%s%s", r->ri->is_ssl ? "https" : "http",
-		 host ? host : "", r->ri->request_uri ? r->ri->request_uri : "/",
+		 host ? host : "",
+		 r->ri->request_uri ? r->ri->request_uri : "/",
 		 r->query ? "?" : "", r->query ? r->query : "");
 }
 
@@ -198,14 +201,12 @@ handle_cb_alibaba(struct http_req *r, void *arg)
 		goto out;
 	}
 	alibaba_url(r, url, sizeof(url));
-	if (cb_verify_alibaba(url, http_header(r, "X-VOD-TIMESTAMP"),
-			      http_header(r, "X-VOD-SIGNATURE"),
-			      cfg.alibaba_callback_key,
-			      cfg.alibaba_callback_key_old[0]
-				      ? cfg.alibaba_callback_key_old
-				      : NULL,
-			      time_unix(), cfg.alibaba_timestamp_window,
-			      &e) != 0) {
+	if (cb_verify_alibaba(
+		url, http_header(r, "X-VOD-TIMESTAMP"),
+		http_header(r, "X-VOD-SIGNATURE"), cfg.alibaba_callback_key,
+		cfg.alibaba_callback_key_old[0] ? cfg.alibaba_callback_key_old
+						: NULL,
+		time_unix(), cfg.alibaba_timestamp_window, &e) != 0) {
 		status = reject(r, VOD_ALIBABA, REJ_AUTH, 401, "unauthorized",
 				e.msg);
 		goto out;
@@ -214,13 +215,14 @@ handle_cb_alibaba(struct http_req *r, void *arg)
 		goto out;
 	doc = json_parse(buf_cstr(&body), body.len);
 	if (doc == NULL) {
-		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400, "bad_request",
-				"body is not valid JSON");
+		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400,
+				"bad_request", "body is not valid JSON");
 		goto out;
 	}
-	if (cb_parse_alibaba_doc(doc, buf_cstr(&body), body.len, &ev, &e) != 0) {
-		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400, "bad_request",
-				e.msg);
+	if (cb_parse_alibaba_doc(doc, buf_cstr(&body), body.len, &ev, &e) !=
+	    0) {
+		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400,
+				"bad_request", e.msg);
 		goto out;
 	}
 	status = ingest_and_reply(r, app, &ev, &body);
@@ -262,7 +264,8 @@ handle_media_get(struct http_req *r, void *arg)
 	err_clear(&e);
 	if (!valid_provider(r->params[0]))
 		return http_reply_error(r, 404, "not_found",
-					"unknown provider \"%s\"", r->params[0]);
+					"unknown provider \"%s\"",
+					r->params[0]);
 	rc = store_media_get_json(app->pool, r->params[0], r->params[1], 100,
 				  &json, &e);
 	return reply_raw_json(r, rc, json, &e);
@@ -279,7 +282,8 @@ handle_media_events(struct http_req *r, void *arg)
 	err_clear(&e);
 	if (!valid_provider(r->params[0]))
 		return http_reply_error(r, 404, "not_found",
-					"unknown provider \"%s\"", r->params[0]);
+					"unknown provider \"%s\"",
+					r->params[0]);
 	rc = store_media_events_json(app->pool, r->params[0], r->params[1],
 				     &json, &e);
 	return reply_raw_json(r, rc, json, &e);
@@ -304,10 +308,11 @@ handle_media_list(struct http_req *r, void *arg)
 		for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
 			ok = ok || strcmp(state, states[i]) == 0;
 		if (!ok)
-			return http_reply_error(r, 400, "invalid_input",
-						"state must be one of uploaded, "
-						"confirmed, processing, ready, "
-						"failed");
+			return http_reply_error(
+			    r, 400, "invalid_input",
+			    "state must be one of uploaded, "
+			    "confirmed, processing, ready, "
+			    "failed");
 		f.state = state;
 	}
 	if (http_query(r, "provider", provider, sizeof(provider))) {
@@ -347,34 +352,33 @@ handle_metrics(struct http_req *r, void *arg)
 	ingest_get_stats(app->ingest, &st);
 	buf_init(&b, 64 * 1024);
 	for (int p = VOD_TENCENT; p <= VOD_ALIBABA; p++) {
-		rc |= buf_printf(&b,
-				 "vodhook_callbacks_accepted_total{provider=\"%s\"} %lu\n",
-				 vod_provider_name((enum vod_provider)p),
-				 atomic_load(&accepted[p]));
+		rc |= buf_printf(
+		    &b,
+		    "vodhook_callbacks_accepted_total{provider=\"%s\"} %lu\n",
+		    vod_provider_name((enum vod_provider)p),
+		    atomic_load(&accepted[p]));
 		for (int w = 0; w < REJ_N; w++)
-			rc |= buf_printf(&b,
-					 "vodhook_callbacks_rejected_total{provider=\"%s\",reason=\"%s\"} %lu\n",
-					 vod_provider_name((enum vod_provider)p),
-					 reject_names[w],
-					 atomic_load(&rejected[p][w]));
+			rc |= buf_printf(
+			    &b,
+			    "vodhook_callbacks_rejected_total{provider=\"%s\","
+			    "reason=\"%s\"} %lu\n",
+			    vod_provider_name((enum vod_provider)p),
+			    reject_names[w], atomic_load(&rejected[p][w]));
 	}
-	rc |= buf_printf(&b,
-			 "vodhook_events_stored_total %llu\n"
-			 "vodhook_events_duplicate_total %llu\n"
-			 "vodhook_events_spooled_total %llu\n"
-			 "vodhook_events_replayed_total %llu\n"
-			 "vodhook_events_failed_total %llu\n"
-			 "vodhook_ingest_batches_total %llu\n"
-			 "vodhook_ingest_commit_seconds_total %.6f\n"
-			 "vodhook_spool_pending_bytes %llu\n",
-			 (unsigned long long)st.stored,
-			 (unsigned long long)st.duplicates,
-			 (unsigned long long)st.spooled,
-			 (unsigned long long)st.replayed,
-			 (unsigned long long)st.failed,
-			 (unsigned long long)st.batches,
-			 (double)st.commit_us / 1e6,
-			 (unsigned long long)st.spool_pending);
+	rc |= buf_printf(
+	    &b,
+	    "vodhook_events_stored_total %llu\n"
+	    "vodhook_events_duplicate_total %llu\n"
+	    "vodhook_events_spooled_total %llu\n"
+	    "vodhook_events_replayed_total %llu\n"
+	    "vodhook_events_failed_total %llu\n"
+	    "vodhook_ingest_batches_total %llu\n"
+	    "vodhook_ingest_commit_seconds_total %.6f\n"
+	    "vodhook_spool_pending_bytes %llu\n",
+	    (unsigned long long)st.stored, (unsigned long long)st.duplicates,
+	    (unsigned long long)st.spooled, (unsigned long long)st.replayed,
+	    (unsigned long long)st.failed, (unsigned long long)st.batches,
+	    (double)st.commit_us / 1e6, (unsigned long long)st.spool_pending);
 	if (rc != 0)
 		return http_reply_error(r, 500, "internal",
 					"could not format the metrics");

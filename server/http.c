@@ -114,7 +114,8 @@ check_api_token(struct http_server *s, struct http_req *r)
 					"VODHOOK_API_TOKEN to enable it");
 	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
 	    !ct_equal(auth + 7, strlen(auth + 7), s->api_token, tlen)) {
-		http_note(r, "%s", auth ? "wrong bearer token" : "no bearer token");
+		http_note(r, "%s",
+			  auth ? "wrong bearer token" : "no bearer token");
 		return http_reply_error(r, 401, "unauthorized",
 					"a valid \"Authorization: Bearer "
 					"<token>\" header is required");
@@ -141,7 +142,8 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	log_set_req_id(r.req_id);
 
 	if (strlen(r.path) >= sizeof(path)) {
-		http_reply_error(&r, 414, "uri_too_long", "the path is too long");
+		http_reply_error(&r, 414, "uri_too_long",
+				 "the path is too long");
 		goto log;
 	}
 	for (size_t i = 0; i < s->nroutes; i++) {
@@ -155,7 +157,8 @@ dispatch(struct mg_connection *conn, void *cbdata)
 		if (strlen(allow) + strlen(s->routes[i].method) + 3 <
 		    sizeof(allow)) {
 			if (allow[0] != '\0')
-				strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+				strncat(allow, ", ",
+					sizeof(allow) - strlen(allow) - 1);
 			strncat(allow, s->routes[i].method,
 				sizeof(allow) - strlen(allow) - 1);
 		}
@@ -192,15 +195,23 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 {
 	char threads[16], timeout[24];
 	const char *options[] = {
-		"listening_ports",	 o->listen,
-		"num_threads",		 threads,
-		"request_timeout_ms",	 timeout,
-		"enable_keep_alive",	 "yes",
-		"keep_alive_timeout_ms", "60000",
-		"tcp_nodelay",		 "1",
-		"max_request_size",	 "16384",
-		"decode_url",		 "yes",
-		NULL,
+	    "listening_ports",
+	    o->listen,
+	    "num_threads",
+	    threads,
+	    "request_timeout_ms",
+	    timeout,
+	    "enable_keep_alive",
+	    "yes",
+	    "keep_alive_timeout_ms",
+	    "60000",
+	    "tcp_nodelay",
+	    "1",
+	    "max_request_size",
+	    "16384",
+	    "decode_url",
+	    "yes",
+	    NULL,
 	};
 	struct mg_callbacks cb;
 	struct http_server *s;

@@ -17,25 +17,26 @@ struct http_req {
 	struct mg_connection *conn;
 	const struct mg_request_info *ri;
 	const char *method;
-	const char *path;  /* decoded path, no query */
-	const char *query; /* raw query string or NULL */
+	const char *path;	       /* decoded path, no query */
+	const char *query;	       /* raw query string or NULL */
 	char *params[HTTP_MAX_PARAMS]; /* "*" segments, decoded */
 	int nparams;
 	char req_id[40];
-	int status;	  /* sent status, for the access log */
-	long long sent;	  /* body bytes sent */
-	char note[160];	  /* short reason logged with the access line */
+	int status;	/* sent status, for the access log */
+	long long sent; /* body bytes sent */
+	char note[160]; /* short reason logged with the access line */
 };
 
 /* A handler sends exactly one reply and returns its status. */
 typedef int (*http_handler_fn)(struct http_req *r, void *arg);
 
 #define ROUTE_SECRET_PATH 0x1 /* log the pattern, not the path */
-#define ROUTE_API 0x2	      /* /v1: needs the bearer token */
+#define ROUTE_API	  0x2 /* /v1: needs the bearer token */
 
 struct http_route {
-	const char *method;  /* "GET", "POST", ... */
-	const char *pattern; /* "/v1/media/ * / *" without blanks: '*' = segment */
+	const char *method; /* "GET", "POST", ... */
+	const char
+	    *pattern; /* "/v1/media/ * / *" without blanks: '*' = segment */
 	http_handler_fn fn;
 	void *arg;
 	unsigned flags;
@@ -55,8 +56,8 @@ struct http_server;
  * server). On failure *e says why (address in use, ...).
  */
 int http_start(const struct http_opts *o, const struct http_route *routes,
-	       size_t nroutes, struct http_server **out, struct err *e)
-	VH_MUST_CHECK;
+	       size_t nroutes, struct http_server **out,
+	       struct err *e) VH_MUST_CHECK;
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
 /* Stop accepting, finish the requests in progress, free everything. */
@@ -67,8 +68,8 @@ void http_stop(struct http_server *s);
  * sent with Content-Length or chunked. ERR_LIMIT past max (nothing more is
  * read), ERR_IO when the client went away.
  */
-int http_read_body(struct http_req *r, size_t max, struct buf *out)
-	VH_MUST_CHECK;
+int http_read_body(struct http_req *r, size_t max,
+		   struct buf *out) VH_MUST_CHECK;
 
 /* A request header, or NULL. Borrowed. */
 const char *http_header(const struct http_req *r, const char *name);

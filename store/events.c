@@ -15,81 +15,81 @@
 #include <time.h>
 
 static const char SQL_RECORD[] =
-	"WITH ins AS ("
-	" INSERT INTO vod_events (provider, event_type, dedup_key, file_id,"
-	"  task_id, status, error_code, error_message, upload_id, received_via,"
-	"  event_time, raw)"
-	" SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
-	"  $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[],"
-	"  $10::text[], $11::timestamptz[], $12::text[])"
-	" ON CONFLICT (provider, dedup_key) DO NOTHING"
-	" RETURNING provider, dedup_key),"
-	/* the deltas, linked to their upload by id or by file id */
-	" d AS ("
-	" SELECT d.*, coalesce(u1.id, u2.id) AS link,"
-	"  (u1.id IS NOT NULL OR u2.id IS NOT NULL)"
-	"   AND coalesce(u1.procedure, u2.procedure, '') = '' AS no_processing"
-	" FROM unnest($13::text[], $14::text[], $15::smallint[], $16::text[],"
-	"  $17::boolean[], $18::timestamptz[], $19::timestamptz[],"
-	"  $20::timestamptz[], $21::timestamptz[], $22::uuid[], $23::text[],"
-	"  $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[])"
-	"  AS d(provider, file_id, rank, state, maybe_ready, confirmed_at,"
-	"  processing_at, ready_at, failed_at, upload_id, media_url, size,"
-	"  procedure_task_id, source_context, error_code, error_message)"
-	" LEFT JOIN uploads u1 ON u1.id = d.upload_id"
-	" LEFT JOIN uploads u2 ON u2.provider = d.provider"
-	"  AND u2.file_id = d.file_id),"
-	" up AS ("
-	" INSERT INTO media AS m (provider, file_id, state, state_rank,"
-	"  upload_id, media_url, size, procedure_task_id, source_context,"
-	"  error_code, error_message, confirmed_at, processing_at, ready_at,"
-	"  failed_at)"
-	" SELECT provider, file_id,"
-	"  CASE WHEN maybe_ready AND no_processing AND rank = 2"
-	"   THEN 'ready' ELSE state END,"
-	"  CASE WHEN maybe_ready AND no_processing AND rank = 2"
-	"   THEN 4 ELSE rank END,"
-	"  link, media_url, size, procedure_task_id, source_context,"
-	"  error_code, error_message, confirmed_at, processing_at,"
-	"  CASE WHEN maybe_ready AND no_processing"
-	"   THEN coalesce(ready_at, confirmed_at) ELSE ready_at END,"
-	"  failed_at"
-	" FROM d"
-	" ON CONFLICT (provider, file_id) DO UPDATE SET"
-	"  state = CASE WHEN EXCLUDED.state_rank > m.state_rank"
-	"   THEN EXCLUDED.state ELSE m.state END,"
-	"  state_rank = greatest(m.state_rank, EXCLUDED.state_rank),"
-	"  upload_id = coalesce(m.upload_id, EXCLUDED.upload_id),"
-	"  media_url = coalesce(m.media_url, EXCLUDED.media_url),"
-	"  size = coalesce(m.size, EXCLUDED.size),"
-	"  procedure_task_id = coalesce(m.procedure_task_id,"
-	"   EXCLUDED.procedure_task_id),"
-	"  source_context = coalesce(m.source_context, EXCLUDED.source_context),"
-	"  error_code = coalesce(m.error_code, EXCLUDED.error_code),"
-	"  error_message = coalesce(m.error_message, EXCLUDED.error_message),"
-	"  confirmed_at = least(m.confirmed_at, EXCLUDED.confirmed_at),"
-	"  processing_at = least(m.processing_at, EXCLUDED.processing_at),"
-	"  ready_at = least(m.ready_at, EXCLUDED.ready_at),"
-	"  failed_at = least(m.failed_at, EXCLUDED.failed_at),"
-	"  updated_at = now()"
-	" RETURNING m.upload_id, m.state, m.file_id, m.media_url,"
-	"  m.error_code, m.error_message),"
-	/* the upload follows its media forward, never back */
-	" ul AS ("
-	" UPDATE uploads u SET state = up.state,"
-	"  file_id = coalesce(u.file_id, up.file_id),"
-	"  media_url = coalesce(u.media_url, up.media_url),"
-	"  error_code = CASE WHEN up.state = 'failed'"
-	"   THEN coalesce(up.error_code, u.error_code) ELSE u.error_code END,"
-	"  error_message = CASE WHEN up.state = 'failed'"
-	"   THEN coalesce(up.error_message, u.error_message)"
-	"   ELSE u.error_message END,"
-	"  finished_at = CASE WHEN up.state IN ('ready', 'failed')"
-	"   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END,"
-	"  updated_at = now()"
-	" FROM up WHERE u.id = up.upload_id"
-	"  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
-	" SELECT provider, dedup_key FROM ins";
+    "WITH ins AS ("
+    " INSERT INTO vod_events (provider, event_type, dedup_key, file_id,"
+    "  task_id, status, error_code, error_message, upload_id, received_via,"
+    "  event_time, raw)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+    "  $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[],"
+    "  $10::text[], $11::timestamptz[], $12::text[])"
+    " ON CONFLICT (provider, dedup_key) DO NOTHING"
+    " RETURNING provider, dedup_key),"
+    /* the deltas, linked to their upload by id or by file id */
+    " d AS ("
+    " SELECT d.*, coalesce(u1.id, u2.id) AS link,"
+    "  (u1.id IS NOT NULL OR u2.id IS NOT NULL)"
+    "   AND coalesce(u1.procedure, u2.procedure, '') = '' AS no_processing"
+    " FROM unnest($13::text[], $14::text[], $15::smallint[], $16::text[],"
+    "  $17::boolean[], $18::timestamptz[], $19::timestamptz[],"
+    "  $20::timestamptz[], $21::timestamptz[], $22::uuid[], $23::text[],"
+    "  $24::bigint[], $25::text[], $26::text[], $27::text[], $28::text[])"
+    "  AS d(provider, file_id, rank, state, maybe_ready, confirmed_at,"
+    "  processing_at, ready_at, failed_at, upload_id, media_url, size,"
+    "  procedure_task_id, source_context, error_code, error_message)"
+    " LEFT JOIN uploads u1 ON u1.id = d.upload_id"
+    " LEFT JOIN uploads u2 ON u2.provider = d.provider"
+    "  AND u2.file_id = d.file_id),"
+    " up AS ("
+    " INSERT INTO media AS m (provider, file_id, state, state_rank,"
+    "  upload_id, media_url, size, procedure_task_id, source_context,"
+    "  error_code, error_message, confirmed_at, processing_at, ready_at,"
+    "  failed_at)"
+    " SELECT provider, file_id,"
+    "  CASE WHEN maybe_ready AND no_processing AND rank = 2"
+    "   THEN 'ready' ELSE state END,"
+    "  CASE WHEN maybe_ready AND no_processing AND rank = 2"
+    "   THEN 4 ELSE rank END,"
+    "  link, media_url, size, procedure_task_id, source_context,"
+    "  error_code, error_message, confirmed_at, processing_at,"
+    "  CASE WHEN maybe_ready AND no_processing"
+    "   THEN coalesce(ready_at, confirmed_at) ELSE ready_at END,"
+    "  failed_at"
+    " FROM d"
+    " ON CONFLICT (provider, file_id) DO UPDATE SET"
+    "  state = CASE WHEN EXCLUDED.state_rank > m.state_rank"
+    "   THEN EXCLUDED.state ELSE m.state END,"
+    "  state_rank = greatest(m.state_rank, EXCLUDED.state_rank),"
+    "  upload_id = coalesce(m.upload_id, EXCLUDED.upload_id),"
+    "  media_url = coalesce(m.media_url, EXCLUDED.media_url),"
+    "  size = coalesce(m.size, EXCLUDED.size),"
+    "  procedure_task_id = coalesce(m.procedure_task_id,"
+    "   EXCLUDED.procedure_task_id),"
+    "  source_context = coalesce(m.source_context, EXCLUDED.source_context),"
+    "  error_code = coalesce(m.error_code, EXCLUDED.error_code),"
+    "  error_message = coalesce(m.error_message, EXCLUDED.error_message),"
+    "  confirmed_at = least(m.confirmed_at, EXCLUDED.confirmed_at),"
+    "  processing_at = least(m.processing_at, EXCLUDED.processing_at),"
+    "  ready_at = least(m.ready_at, EXCLUDED.ready_at),"
+    "  failed_at = least(m.failed_at, EXCLUDED.failed_at),"
+    "  updated_at = now()"
+    " RETURNING m.upload_id, m.state, m.file_id, m.media_url,"
+    "  m.error_code, m.error_message),"
+    /* the upload follows its media forward, never back */
+    " ul AS ("
+    " UPDATE uploads u SET state = up.state,"
+    "  file_id = coalesce(u.file_id, up.file_id),"
+    "  media_url = coalesce(u.media_url, up.media_url),"
+    "  error_code = CASE WHEN up.state = 'failed'"
+    "   THEN coalesce(up.error_code, u.error_code) ELSE u.error_code END,"
+    "  error_message = CASE WHEN up.state = 'failed'"
+    "   THEN coalesce(up.error_message, u.error_message)"
+    "   ELSE u.error_message END,"
+    "  finished_at = CASE WHEN up.state IN ('ready', 'failed')"
+    "   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END,"
+    "  updated_at = now()"
+    " FROM up WHERE u.id = up.upload_id"
+    "  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
+    " SELECT provider, dedup_key FROM ins";
 
 #define NPARAMS 28
 
@@ -186,8 +186,10 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 		const struct store_event *ev = &events[i];
 
 		is_new[i] = false;
-		if (arr_add(&a[0], ev->provider) || arr_add(&a[1], ev->event_type) ||
-		    arr_add(&a[2], ev->dedup_key) || arr_add(&a[3], ev->file_id) ||
+		if (arr_add(&a[0], ev->provider) ||
+		    arr_add(&a[1], ev->event_type) ||
+		    arr_add(&a[2], ev->dedup_key) ||
+		    arr_add(&a[3], ev->file_id) ||
 		    arr_add(&a[4], ev->task_id) || arr_add(&a[5], ev->status) ||
 		    arr_add(&a[6], ev->error_code) ||
 		    arr_add(&a[7], ev->error_message) ||
@@ -201,7 +203,8 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 	for (size_t i = 0; i < ndeltas; i++) {
 		const struct store_media_delta *d = &deltas[i];
 
-		if (arr_add(&a[12], d->provider) || arr_add(&a[13], d->file_id) ||
+		if (arr_add(&a[12], d->provider) ||
+		    arr_add(&a[13], d->file_id) ||
 		    arr_add_int(&a[14], d->rank, true) ||
 		    arr_add(&a[15], d->state) ||
 		    arr_add(&a[16], d->maybe_ready ? "t" : "f") ||
@@ -242,7 +245,8 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 		const char *key = PQgetvalue(res, r, 1);
 
 		for (size_t i = 0; i < n; i++) {
-			if (!is_new[i] && strcmp(events[i].dedup_key, key) == 0 &&
+			if (!is_new[i] &&
+			    strcmp(events[i].dedup_key, key) == 0 &&
 			    strcmp(events[i].provider, prov) == 0) {
 				is_new[i] = true;
 				break;

@@ -24,47 +24,46 @@
 	" 'ready', m.ready_at, 'failed', m.failed_at))"
 
 #define EVENT_JSON                                                             \
-	"json_build_object('id', e.id::text, 'event_type', e.event_type,"     \
-	" 'dedup_key', e.dedup_key, 'task_id', e.task_id, 'status', e.status,"  \
+	"json_build_object('id', e.id::text, 'event_type', e.event_type,"      \
+	" 'dedup_key', e.dedup_key, 'task_id', e.task_id, 'status', e.status," \
 	" 'error_code', e.error_code, 'error_message', e.error_message,"       \
 	" 'received_via', e.received_via, 'event_time', e.event_time,"         \
 	" 'received_at', e.received_at, 'body', e.raw)"
 
 static const char SQL_GET[] =
-	"SELECT " MEDIA_JSON "::jsonb || jsonb_build_object("
-	" 'upload', (SELECT json_build_object('id', u.id, 'state', u.state,"
-	"  'source_kind', u.source_kind, 'media_name', u.media_name,"
-	"  'procedure', u.procedure, 'source_context', u.source_context,"
-	"  'bytes_total', u.bytes_total, 'bytes_done', u.bytes_done,"
-	"  'created_at', u.created_at, 'finished_at', u.finished_at)"
-	"  FROM uploads u WHERE u.id = m.upload_id),"
-	" 'events', coalesce((SELECT json_agg(x.j ORDER BY x.id) FROM"
-	"  (SELECT e.id, " EVENT_JSON " AS j FROM vod_events e"
-	"   WHERE e.provider = m.provider AND e.file_id = m.file_id"
-	"   ORDER BY e.id DESC LIMIT $3) x), '[]'::json))"
-	" FROM media m WHERE m.provider = $1 AND m.file_id = $2";
+    "SELECT " MEDIA_JSON "::jsonb || jsonb_build_object("
+    " 'upload', (SELECT json_build_object('id', u.id, 'state', u.state,"
+    "  'source_kind', u.source_kind, 'media_name', u.media_name,"
+    "  'procedure', u.procedure, 'source_context', u.source_context,"
+    "  'bytes_total', u.bytes_total, 'bytes_done', u.bytes_done,"
+    "  'created_at', u.created_at, 'finished_at', u.finished_at)"
+    "  FROM uploads u WHERE u.id = m.upload_id),"
+    " 'events', coalesce((SELECT json_agg(x.j ORDER BY x.id) FROM"
+    "  (SELECT e.id, " EVENT_JSON " AS j FROM vod_events e"
+    "   WHERE e.provider = m.provider AND e.file_id = m.file_id"
+    "   ORDER BY e.id DESC LIMIT $3) x), '[]'::json))"
+    " FROM media m WHERE m.provider = $1 AND m.file_id = $2";
 
 static const char SQL_EVENTS[] =
-	"SELECT coalesce(json_agg(" EVENT_JSON " ORDER BY e.id), '[]'::json),"
-	" EXISTS (SELECT 1 FROM media WHERE provider = $1 AND file_id = $2)"
-	" FROM vod_events e WHERE e.provider = $1 AND e.file_id = $2";
+    "SELECT coalesce(json_agg(" EVENT_JSON " ORDER BY e.id), '[]'::json),"
+    " EXISTS (SELECT 1 FROM media WHERE provider = $1 AND file_id = $2)"
+    " FROM vod_events e WHERE e.provider = $1 AND e.file_id = $2";
 
 static const char SQL_LIST[] =
-	"WITH page AS (SELECT m.id, " MEDIA_JSON " AS j FROM media m"
-	" WHERE ($1::text IS NULL OR m.state = $1)"
-	"  AND ($2::text IS NULL OR m.provider = $2)"
-	"  AND ($3::timestamptz IS NULL OR m.updated_at >= $3)"
-	"  AND m.id > $4::bigint"
-	" ORDER BY m.id LIMIT $5::int)"
-	" SELECT json_build_object('items', coalesce(json_agg(j ORDER BY id),"
-	"  '[]'::json), 'next_cursor', CASE WHEN count(*) = $5::int"
-	"  THEN max(id)::text END) FROM page";
+    "WITH page AS (SELECT m.id, " MEDIA_JSON " AS j FROM media m"
+    " WHERE ($1::text IS NULL OR m.state = $1)"
+    "  AND ($2::text IS NULL OR m.provider = $2)"
+    "  AND ($3::timestamptz IS NULL OR m.updated_at >= $3)"
+    "  AND m.id > $4::bigint"
+    " ORDER BY m.id LIMIT $5::int)"
+    " SELECT json_build_object('items', coalesce(json_agg(j ORDER BY id),"
+    "  '[]'::json), 'next_cursor', CASE WHEN count(*) = $5::int"
+    "  THEN max(id)::text END) FROM page";
 
 /* Run a one-row, one-column query and hand back its text. */
 static int
 query_text(struct db_pool *pool, const char *sql, int nparams,
-	   const char *const *params, char **json, bool *second,
-	   struct err *e)
+	   const char *const *params, char **json, bool *second, struct err *e)
 {
 	PGresult *res = NULL;
 	PGconn *conn;
@@ -140,18 +139,18 @@ store_media_list_json(struct db_pool *pool, const struct store_media_filter *f,
 }
 
 static const char SQL_CLAIM_STALE[] =
-	"UPDATE media m SET reconciled_at = now()"
-	" FROM (SELECT id FROM media"
-	"  WHERE provider = $1"
-	"   AND state IN ('uploaded', 'confirmed', 'processing')"
-	"   AND updated_at < now() - make_interval(secs => $2::bigint)"
-	"   AND (reconciled_at IS NULL"
-	"    OR reconciled_at < now() - make_interval(secs => $2::bigint))"
-	"  ORDER BY updated_at LIMIT $3::int"
-	"  FOR UPDATE SKIP LOCKED) s"
-	" WHERE m.id = s.id"
-	" RETURNING m.file_id, m.state, m.procedure_task_id,"
-	"  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id)";
+    "UPDATE media m SET reconciled_at = now()"
+    " FROM (SELECT id FROM media"
+    "  WHERE provider = $1"
+    "   AND state IN ('uploaded', 'confirmed', 'processing')"
+    "   AND updated_at < now() - make_interval(secs => $2::bigint)"
+    "   AND (reconciled_at IS NULL"
+    "    OR reconciled_at < now() - make_interval(secs => $2::bigint))"
+    "  ORDER BY updated_at LIMIT $3::int"
+    "  FOR UPDATE SKIP LOCKED) s"
+    " WHERE m.id = s.id"
+    " RETURNING m.file_id, m.state, m.procedure_task_id,"
+    "  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id)";
 
 static char *
 dup_or_null(const PGresult *res, int r, int c)

@@ -21,24 +21,25 @@
 static const char SQL_LOCK[] = "SELECT pg_advisory_lock(" MIGRATE_LOCK ")";
 static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")";
 static const char SQL_CREATE[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version integer PRIMARY KEY,"
-	" name text NOT NULL,"
-	" sha256 text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY,"
+    " name text NOT NULL,"
+    " sha256 text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
 static const char SQL_APPLIED[] =
-	"SELECT version, sha256 FROM schema_migrations ORDER BY version";
+    "SELECT version, sha256 FROM schema_migrations ORDER BY version";
 static const char SQL_RECORD[] =
-	"INSERT INTO schema_migrations (version, name, sha256)"
-	" VALUES ($1, $2, $3)";
+    "INSERT INTO schema_migrations (version, name, sha256)"
+    " VALUES ($1, $2, $3)";
 static const char SQL_CURRENT[] =
-	"SELECT coalesce(max(version), 0) FROM schema_migrations";
+    "SELECT coalesce(max(version), 0) FROM schema_migrations";
 
 int
 store_schema_version(void)
 {
-	return store_nmigrations ? store_migrations[store_nmigrations - 1].version
-				 : 0;
+	return store_nmigrations
+		   ? store_migrations[store_nmigrations - 1].version
+		   : 0;
 }
 
 static int
@@ -96,7 +97,8 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 		*applied = 0;
 	if ((conn = store__acquire(pool, 10000, e)) == NULL)
 		return ERR_UNAVAIL;
-	if ((rc = exec_simple(conn, SQL_LOCK, "take the migration lock", e)) != 0)
+	if ((rc = exec_simple(conn, SQL_LOCK, "take the migration lock", e)) !=
+	    0)
 		goto out;
 	locked = true;
 	if ((rc = exec_simple(conn, SQL_CREATE, "create schema_migrations",

@@ -43,8 +43,9 @@ db_pool_new(const struct db_pool_opts *o, struct db_pool **out, struct err *e)
 
 	*out = NULL;
 	if (o->conninfo == NULL || o->conninfo[0] == '\0')
-		return err_set(e, ERR_INPUT,
-			       "database_url is not set (VODHOOK_DATABASE_URL)");
+		return err_set(
+		    e, ERR_INPUT,
+		    "database_url is not set (VODHOOK_DATABASE_URL)");
 	parsed = PQconninfoParse(o->conninfo, &errmsg);
 	if (parsed == NULL) {
 		/* libpq's message names the bad part, never the password. */
@@ -199,8 +200,8 @@ PGresult *
 store__exec_prepared(PGconn *conn, const char *name, const char *sql,
 		     int nparams, const char *const *params)
 {
-	PGresult *res = PQexecPrepared(conn, name, nparams, params, NULL, NULL,
-				       0);
+	PGresult *res =
+	    PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 	/* 26000: invalid_sql_statement_name, not prepared on this one yet. */
@@ -225,7 +226,8 @@ store__ok(const PGresult *res)
 int
 store__err(PGconn *conn, const PGresult *res, const char *what, struct err *e)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *state =
+	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : "";
 	char why[200];
 	int code = ERR_DB;
