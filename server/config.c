@@ -32,129 +32,129 @@ struct cfg_opt {
 	const char *doc;
 };
 
-#define S(f) CFG_STR, offsetof(struct config, f), 0, 0
+#define S(f)	     CFG_STR, offsetof(struct config, f), 0, 0
 #define I(f, lo, hi) CFG_INT, offsetof(struct config, f), lo, hi
-#define B(f) CFG_BOOL, offsetof(struct config, f), 0, 1
+#define B(f)	     CFG_BOOL, offsetof(struct config, f), 0, 1
 
 static const struct cfg_opt opts[] = {
-	{"listen", S(listen), "127.0.0.1:8080", 0,
-	 "HTTP listen address, host:port (use [::1]:8080 for IPv6)"},
-	{"threads", I(threads, 1, 1024), "32", 0,
-	 "HTTP worker threads (each serves one connection at a time)"},
-	{"http_max_body_bytes", I(http_max_body_bytes, 1024, 1 << 30), "1048576",
-	 0, "largest request body accepted by the HTTP API (413 beyond)"},
-	{"request_timeout_ms", I(request_timeout_ms, 100, 3600000), "30000", 0,
-	 "time allowed to receive a request and send its response"},
-	{"log_level", S(log_level), "info", 0,
-	 "least severe log level written: debug, info, warn or error"},
-	{"api_token", S(api_token), "", CFG_SECRET,
-	 "bearer token required by /v1/*; without it /v1 answers 403"},
-	{"database_url", S(database_url), "", CFG_SECRET | CFG_REQUIRED,
-	 "PostgreSQL connection string or URI (libpq syntax)"},
-	{"db_pool_size", I(db_pool_size, 1, 256), "8", 0,
-	 "PostgreSQL connections kept by each vodhook process"},
-	{"db_connect_timeout", I(db_connect_timeout, 1, 300), "5", 0,
-	 "seconds allowed to open a PostgreSQL connection"},
-	{"callback_max_bytes", I(callback_max_bytes, 1024, 64 << 20), "1048576",
-	 0, "largest callback body accepted, chunked or not (413 beyond)"},
-	{"spool_dir", S(spool_dir), "/var/lib/vodhook/spool", 0,
-	 "directory of the local spool that keeps verified events while "
-	 "PostgreSQL is unavailable"},
-	{"tencent_sign_key", S(tencent_sign_key), "", CFG_SECRET,
-	 "Tencent VOD callback SignKey: requires Sign/T on every callback"},
-	{"tencent_callback_token", S(tencent_callback_token), "", CFG_SECRET,
-	 "secret path segment: Tencent callbacks must use "
-	 "/callbacks/tencent/{token}"},
-	{"tencent_allow_unverified", B(tencent_allow_unverified), "0", 0,
-	 "accept Tencent callbacks with neither a sign key nor a token (1 = "
-	 "intended)"},
-	{"alibaba_callback_key", S(alibaba_callback_key), "", CFG_SECRET,
-	 "Alibaba VOD callback auth key (X-VOD-SIGNATURE); callbacks are "
-	 "refused without it"},
-	{"alibaba_callback_key_old", S(alibaba_callback_key_old), "", CFG_SECRET,
-	 "previous Alibaba auth key, still accepted while keys are rotated"},
-	{"alibaba_callback_url", S(alibaba_callback_url), "", 0,
-	 "public callback URL as set in the Alibaba console (signed); default: "
-	 "rebuilt from the request"},
-	{"alibaba_timestamp_window", I(alibaba_timestamp_window, 1, 86400), "300",
-	 0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
-	{"ingest_committers", I(ingest_committers, 1, 64), "1", 0,
-	 "threads writing callback batches to PostgreSQL concurrently"},
-	{"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
-	 "most events written by one group-commit transaction"},
-	{"upload_root", S(upload_root), "", 0,
-	 "local files may be uploaded only from under this directory (links "
-	 "resolved); empty: no local file is accepted by the HTTP API"},
-	{"upload_tmp_dir", S(upload_tmp_dir), "/var/tmp", 0,
-	 "directory for the temporary copy of a URL source of unknown length"},
-	{"upload_workers", I(upload_workers, 0, 64), "2", 0,
-	 "upload worker threads per server process; 0 = this process uploads "
-	 "nothing"},
-	{"upload_part_size", I(upload_part_size, 1 << 20, 1LL << 32), "8388608",
-	 0, "multipart part size in bytes (grown so that no upload needs more "
-	 "than 10000 parts)"},
-	{"upload_parallel", I(upload_parallel, 1, 64), "4", 0,
-	 "parts of one upload sent at the same time (memory: part size x this "
-	 "for URL sources)"},
-	{"upload_threshold", I(upload_threshold, 1 << 20, 1LL << 32), "33554432",
-	 0, "files of this size or more are sent in parts, smaller ones with "
-	 "one PUT"},
-	{"upload_max_bytes", I(upload_max_bytes, 1, 1LL << 45), "53687091200", 0,
-	 "largest source accepted (file or URL), in bytes"},
-	{"upload_lease_seconds", I(upload_lease_seconds, 5, 3600), "60", 0,
-	 "a claimed job not renewed for this long is taken over by another "
-	 "worker"},
-	{"upload_allow_private_urls", B(upload_allow_private_urls), "0", 0,
-	 "allow URL sources that resolve to loopback or private addresses"},
-	{"upload_max_attempts", I(upload_max_attempts, 1, 100), "5", 0,
-	 "attempts per part, and per job after a network failure, before it "
-	 "fails"},
-	{"upload_poll_ms", I(upload_poll_ms, 10, 60000), "1000", 0,
-	 "how often an idle upload worker looks for queued jobs"},
-	{"upload_part_timeout_ms", I(upload_part_timeout_ms, 0, 86400000), "0",
-	 0, "time allowed for one part or PUT (0 = none; a stalled transfer "
-	 "is still cut after 30 s)"},
-	{"connect_to", S(connect_to), "", 0,
-	 "send every platform request to this address instead (libcurl "
-	 "CONNECT_TO \"HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT\"); for "
-	 "tests"},
-	{"ca_file", S(ca_file), "", 0,
-	 "CA certificates (PEM) trusted for platform requests; empty: the "
-	 "system's"},
-	{"allow_http", B(allow_http), "0", 0,
-	 "allow plain http to the platforms (the local emulator only)"},
-	{"cloud_timeout_ms", I(cloud_timeout_ms, 100, 600000), "30000", 0,
-	 "time allowed for one platform API request"},
-	{"tencent_secret_id", S(tencent_secret_id), "", 0,
-	 "Tencent Cloud API SecretId used for ApplyUpload and CommitUpload"},
-	{"tencent_secret_key", S(tencent_secret_key), "", CFG_SECRET,
-	 "Tencent Cloud API SecretKey"},
-	{"tencent_region", S(tencent_region), "ap-guangzhou", 0,
-	 "Tencent API region (X-TC-Region)"},
-	{"tencent_subapp_id", S(tencent_subapp_id), "", 0,
-	 "Tencent VOD SubAppId (decimal); empty: the primary application"},
-	{"tencent_api_url", S(tencent_api_url), "https://vod.tencentcloudapi.com",
-	 0, "Tencent VOD API endpoint"},
-	{"tencent_storage_region", S(tencent_storage_region), "", 0,
-	 "Tencent StorageRegion for uploads; empty: the platform chooses"},
-	{"alibaba_access_key_id", S(alibaba_access_key_id), "", 0,
-	 "Alibaba Cloud AccessKey ID used for the VOD API"},
-	{"alibaba_access_key_secret", S(alibaba_access_key_secret), "",
-	 CFG_SECRET, "Alibaba Cloud AccessKey secret"},
-	{"alibaba_region", S(alibaba_region), "cn-shanghai", 0,
-	 "Alibaba VOD region"},
-	{"alibaba_api_url", S(alibaba_api_url), "", 0,
-	 "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
-	{"alibaba_app_id", S(alibaba_app_id), "", 0,
-	 "Alibaba VOD AppId; empty: the default application"},
-	{"tencent_event_mode", S(tencent_event_mode), "push", 0,
-	 "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
-	 "PullEvents and confirms what it stored (needs tencent_secret_id)"},
-	{"reconcile_after", I(reconcile_after, 0, 30 * 86400), "1800", 0,
-	 "seconds a media record may stay uploaded, confirmed or processing "
-	 "before the platform's API is asked about it; 0 disables"},
-	{"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000),
-	 "30000", 0, "how often the reconciler looks for such records"},
+    {"listen", S(listen), "127.0.0.1:8080", 0,
+     "HTTP listen address, host:port (use [::1]:8080 for IPv6)"},
+    {"threads", I(threads, 1, 1024), "32", 0,
+     "HTTP worker threads (each serves one connection at a time)"},
+    {"http_max_body_bytes", I(http_max_body_bytes, 1024, 1 << 30), "1048576", 0,
+     "largest request body accepted by the HTTP API (413 beyond)"},
+    {"request_timeout_ms", I(request_timeout_ms, 100, 3600000), "30000", 0,
+     "time allowed to receive a request and send its response"},
+    {"log_level", S(log_level), "info", 0,
+     "least severe log level written: debug, info, warn or error"},
+    {"api_token", S(api_token), "", CFG_SECRET,
+     "bearer token required by /v1/*; without it /v1 answers 403"},
+    {"database_url", S(database_url), "", CFG_SECRET | CFG_REQUIRED,
+     "PostgreSQL connection string or URI (libpq syntax)"},
+    {"db_pool_size", I(db_pool_size, 1, 256), "8", 0,
+     "PostgreSQL connections kept by each vodhook process"},
+    {"db_connect_timeout", I(db_connect_timeout, 1, 300), "5", 0,
+     "seconds allowed to open a PostgreSQL connection"},
+    {"callback_max_bytes", I(callback_max_bytes, 1024, 64 << 20), "1048576", 0,
+     "largest callback body accepted, chunked or not (413 beyond)"},
+    {"spool_dir", S(spool_dir), "/var/lib/vodhook/spool", 0,
+     "directory of the local spool that keeps verified events while "
+     "PostgreSQL is unavailable"},
+    {"tencent_sign_key", S(tencent_sign_key), "", CFG_SECRET,
+     "Tencent VOD callback SignKey: requires Sign/T on every callback"},
+    {"tencent_callback_token", S(tencent_callback_token), "", CFG_SECRET,
+     "secret path segment: Tencent callbacks must use "
+     "/callbacks/tencent/{token}"},
+    {"tencent_allow_unverified", B(tencent_allow_unverified), "0", 0,
+     "accept Tencent callbacks with neither a sign key nor a token (1 = "
+     "intended)"},
+    {"alibaba_callback_key", S(alibaba_callback_key), "", CFG_SECRET,
+     "Alibaba VOD callback auth key (X-VOD-SIGNATURE); callbacks are "
+     "refused without it"},
+    {"alibaba_callback_key_old", S(alibaba_callback_key_old), "", CFG_SECRET,
+     "previous Alibaba auth key, still accepted while keys are rotated"},
+    {"alibaba_callback_url", S(alibaba_callback_url), "", 0,
+     "public callback URL as set in the Alibaba console (signed); default: "
+     "rebuilt from the request"},
+    {"alibaba_timestamp_window", I(alibaba_timestamp_window, 1, 86400), "300",
+     0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
+    {"ingest_committers", I(ingest_committers, 1, 64), "1", 0,
+     "threads writing callback batches to PostgreSQL concurrently"},
+    {"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
+     "most events written by one group-commit transaction"},
+    {"upload_root", S(upload_root), "", 0,
+     "local files may be uploaded only from under this directory (links "
+     "resolved); empty: no local file is accepted by the HTTP API"},
+    {"upload_tmp_dir", S(upload_tmp_dir), "/var/tmp", 0,
+     "directory for the temporary copy of a URL source of unknown length"},
+    {"upload_workers", I(upload_workers, 0, 64), "2", 0,
+     "upload worker threads per server process; 0 = this process uploads "
+     "nothing"},
+    {"upload_part_size", I(upload_part_size, 1 << 20, 1LL << 32), "8388608", 0,
+     "multipart part size in bytes (grown so that no upload needs more "
+     "than 10000 parts)"},
+    {"upload_parallel", I(upload_parallel, 1, 64), "4", 0,
+     "parts of one upload sent at the same time (memory: part size x this "
+     "for URL sources)"},
+    {"upload_threshold", I(upload_threshold, 1 << 20, 1LL << 32), "33554432", 0,
+     "files of this size or more are sent in parts, smaller ones with "
+     "one PUT"},
+    {"upload_max_bytes", I(upload_max_bytes, 1, 1LL << 45), "53687091200", 0,
+     "largest source accepted (file or URL), in bytes"},
+    {"upload_lease_seconds", I(upload_lease_seconds, 5, 3600), "60", 0,
+     "a claimed job not renewed for this long is taken over by another "
+     "worker"},
+    {"upload_allow_private_urls", B(upload_allow_private_urls), "0", 0,
+     "allow URL sources that resolve to loopback or private addresses"},
+    {"upload_max_attempts", I(upload_max_attempts, 1, 100), "5", 0,
+     "attempts per part, and per job after a network failure, before it "
+     "fails"},
+    {"upload_poll_ms", I(upload_poll_ms, 10, 60000), "1000", 0,
+     "how often an idle upload worker looks for queued jobs"},
+    {"upload_part_timeout_ms", I(upload_part_timeout_ms, 0, 86400000), "0", 0,
+     "time allowed for one part or PUT (0 = none; a stalled transfer "
+     "is still cut after 30 s)"},
+    {"connect_to", S(connect_to), "", 0,
+     "send every platform request to this address instead (libcurl "
+     "CONNECT_TO \"HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT\"); for "
+     "tests"},
+    {"ca_file", S(ca_file), "", 0,
+     "CA certificates (PEM) trusted for platform requests; empty: the "
+     "system's"},
+    {"allow_http", B(allow_http), "0", 0,
+     "allow plain http to the platforms (the local emulator only)"},
+    {"cloud_timeout_ms", I(cloud_timeout_ms, 100, 600000), "30000", 0,
+     "time allowed for one platform API request"},
+    {"tencent_secret_id", S(tencent_secret_id), "", 0,
+     "Tencent Cloud API SecretId used for ApplyUpload and CommitUpload"},
+    {"tencent_secret_key", S(tencent_secret_key), "", CFG_SECRET,
+     "Tencent Cloud API SecretKey"},
+    {"tencent_region", S(tencent_region), "ap-guangzhou", 0,
+     "Tencent API region (X-TC-Region)"},
+    {"tencent_subapp_id", S(tencent_subapp_id), "", 0,
+     "Tencent VOD SubAppId (decimal); empty: the primary application"},
+    {"tencent_api_url", S(tencent_api_url), "https://vod.tencentcloudapi.com",
+     0, "Tencent VOD API endpoint"},
+    {"tencent_storage_region", S(tencent_storage_region), "", 0,
+     "Tencent StorageRegion for uploads; empty: the platform chooses"},
+    {"alibaba_access_key_id", S(alibaba_access_key_id), "", 0,
+     "Alibaba Cloud AccessKey ID used for the VOD API"},
+    {"alibaba_access_key_secret", S(alibaba_access_key_secret), "", CFG_SECRET,
+     "Alibaba Cloud AccessKey secret"},
+    {"alibaba_region", S(alibaba_region), "cn-shanghai", 0,
+     "Alibaba VOD region"},
+    {"alibaba_api_url", S(alibaba_api_url), "", 0,
+     "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
+    {"alibaba_app_id", S(alibaba_app_id), "", 0,
+     "Alibaba VOD AppId; empty: the default application"},
+    {"tencent_event_mode", S(tencent_event_mode), "push", 0,
+     "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
+     "PullEvents and confirms what it stored (needs tencent_secret_id)"},
+    {"reconcile_after", I(reconcile_after, 0, 30 * 86400), "1800", 0,
+     "seconds a media record may stay uploaded, confirmed or processing "
+     "before the platform's API is asked about it; 0 disables"},
+    {"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000), "30000",
+     0, "how often the reconciler looks for such records"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -207,7 +207,8 @@ set_value(const struct cfg_opt *o, const char *value, const char *where,
 		break;
 	case CFG_BOOL:
 		if (strcmp(value, "1") == 0 || strcasecmp(value, "true") == 0 ||
-		    strcasecmp(value, "yes") == 0 || strcasecmp(value, "on") == 0)
+		    strcasecmp(value, "yes") == 0 ||
+		    strcasecmp(value, "on") == 0)
 			v = 1;
 		else if (strcmp(value, "0") == 0 ||
 			 strcasecmp(value, "false") == 0 ||
@@ -425,19 +426,22 @@ config_print(FILE *out)
 static const char *
 type_name(const struct cfg_opt *o)
 {
-	return o->type == CFG_STR ? "string" : o->type == CFG_INT ? "integer" : "boolean";
+	return o->type == CFG_STR   ? "string"
+	       : o->type == CFG_INT ? "integer"
+				    : "boolean";
 }
 
 void
 config_print_example(FILE *out)
 {
-	fprintf(out, "# vodhook configuration: \"key = value\" lines, read with "
-		     "--config FILE.\n"
-		     "# Every key can also be set as an environment variable "
-		     "VODHOOK_<KEY> (upper case),\n"
-		     "# which wins over this file. Secret keys can be read from "
-		     "a file instead:\n"
-		     "# <key>_file = /path (or VODHOOK_<KEY>_FILE).\n");
+	fprintf(out,
+		"# vodhook configuration: \"key = value\" lines, read with "
+		"--config FILE.\n"
+		"# Every key can also be set as an environment variable "
+		"VODHOOK_<KEY> (upper case),\n"
+		"# which wins over this file. Secret keys can be read from "
+		"a file instead:\n"
+		"# <key>_file = /path (or VODHOOK_<KEY>_FILE).\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct cfg_opt *o = &opts[i];
 
@@ -470,8 +474,7 @@ config_print_markdown(FILE *out)
 				 (long long)o->min, (long long)o->max);
 		fprintf(out, "| `%s` | `%s`%s | %s%s | `%s` | %s |\n", o->name,
 			env, (o->flags & CFG_SECRET) ? " or `_FILE`" : "",
-			type_name(o), range, o->def,
-			o->doc);
+			type_name(o), range, o->def, o->doc);
 	}
 }
 
@@ -486,20 +489,20 @@ void
 config_cloud_opts(struct cloud_opts *o)
 {
 	*o = (struct cloud_opts){
-		.connect_to = or_null(cfg.connect_to),
-		.ca_file = or_null(cfg.ca_file),
-		.allow_http = cfg.allow_http != 0,
-		.timeout_ms = (long)cfg.cloud_timeout_ms,
-		.tencent_secret_id = cfg.tencent_secret_id,
-		.tencent_secret_key = cfg.tencent_secret_key,
-		.tencent_region = or_null(cfg.tencent_region),
-		.tencent_subapp_id = or_null(cfg.tencent_subapp_id),
-		.tencent_api_url = or_null(cfg.tencent_api_url),
-		.alibaba_access_key_id = cfg.alibaba_access_key_id,
-		.alibaba_access_key_secret = cfg.alibaba_access_key_secret,
-		.alibaba_region = or_null(cfg.alibaba_region),
-		.alibaba_api_url = or_null(cfg.alibaba_api_url),
-		.alibaba_app_id = or_null(cfg.alibaba_app_id),
-		.alibaba_callback_url = or_null(cfg.alibaba_callback_url),
+	    .connect_to = or_null(cfg.connect_to),
+	    .ca_file = or_null(cfg.ca_file),
+	    .allow_http = cfg.allow_http != 0,
+	    .timeout_ms = (long)cfg.cloud_timeout_ms,
+	    .tencent_secret_id = cfg.tencent_secret_id,
+	    .tencent_secret_key = cfg.tencent_secret_key,
+	    .tencent_region = or_null(cfg.tencent_region),
+	    .tencent_subapp_id = or_null(cfg.tencent_subapp_id),
+	    .tencent_api_url = or_null(cfg.tencent_api_url),
+	    .alibaba_access_key_id = cfg.alibaba_access_key_id,
+	    .alibaba_access_key_secret = cfg.alibaba_access_key_secret,
+	    .alibaba_region = or_null(cfg.alibaba_region),
+	    .alibaba_api_url = or_null(cfg.alibaba_api_url),
+	    .alibaba_app_id = or_null(cfg.alibaba_app_id),
+	    .alibaba_callback_url = or_null(cfg.alibaba_callback_url),
 	};
 }

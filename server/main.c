@@ -27,23 +27,24 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: vodhook [--config FILE] COMMAND\n"
-		"\n"
-		"commands:\n"
-		"  serve              run the HTTP server (callbacks, API)\n"
-		"  migrate            apply the database migrations and exit\n"
-		"  config             print the effective settings (secrets "
-		"masked)\n"
-		"  config --example   print an example configuration file\n"
-		"  config --markdown  print the settings as a Markdown table\n"
-		"  upload [OPTIONS] FILE|URL\n"
-		"                     upload a file or URL (\"upload --help\")\n"
-		"  version            print the version\n"
-		"\n"
-		"Settings come from VODHOOK_* environment variables and the "
-		"--config file;\n"
-		"see \"vodhook config --example\".\n");
+	fprintf(
+	    out,
+	    "usage: vodhook [--config FILE] COMMAND\n"
+	    "\n"
+	    "commands:\n"
+	    "  serve              run the HTTP server (callbacks, API)\n"
+	    "  migrate            apply the database migrations and exit\n"
+	    "  config             print the effective settings (secrets "
+	    "masked)\n"
+	    "  config --example   print an example configuration file\n"
+	    "  config --markdown  print the settings as a Markdown table\n"
+	    "  upload [OPTIONS] FILE|URL\n"
+	    "                     upload a file or URL (\"upload --help\")\n"
+	    "  version            print the version\n"
+	    "\n"
+	    "Settings come from VODHOOK_* environment variables and the "
+	    "--config file;\n"
+	    "see \"vodhook config --example\".\n");
 }
 
 /* Open the pool and check the database; one line on stderr on failure. */
@@ -51,16 +52,17 @@ static int
 open_database(struct db_pool **pool)
 {
 	struct db_pool_opts o = {
-		.conninfo = cfg.database_url,
-		.size = (int)cfg.db_pool_size,
-		.connect_timeout_s = (int)cfg.db_connect_timeout,
-		.app_name = "vodhook",
+	    .conninfo = cfg.database_url,
+	    .size = (int)cfg.db_pool_size,
+	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .app_name = "vodhook",
 	};
 	struct err e;
 
 	err_clear(&e);
 	if (db_pool_new(&o, pool, &e) != 0 || store_ping(*pool, &e) != 0) {
-		fprintf(stderr, "vodhook: database_url (VODHOOK_DATABASE_URL): %s\n",
+		fprintf(stderr,
+			"vodhook: database_url (VODHOOK_DATABASE_URL): %s\n",
 			e.msg);
 		db_pool_free(*pool);
 		*pool = NULL;
@@ -80,9 +82,10 @@ migrate(struct db_pool *pool)
 		fprintf(stderr, "vodhook: %s\n", e.msg);
 		return 1;
 	}
-	log_msg(LOG_INFO, "main",
-		"database schema is at version %d (%d migration(s) applied now)",
-		store_schema_version(), applied);
+	log_msg(
+	    LOG_INFO, "main",
+	    "database schema is at version %d (%d migration(s) applied now)",
+	    store_schema_version(), applied);
 	return 0;
 }
 
@@ -107,13 +110,13 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 	bool tencent = cfg.tencent_secret_id[0] != '\0';
 	bool alibaba = cfg.alibaba_access_key_id[0] != '\0';
 	struct cb_reconcile_opts ro = {
-		.cloud = co,
-		.pool = app->pool,
-		.ingest = app->ingest,
-		.tencent = tencent,
-		.alibaba = alibaba,
-		.after_s = cfg.reconcile_after,
-		.interval_ms = cfg.reconcile_interval_ms,
+	    .cloud = co,
+	    .pool = app->pool,
+	    .ingest = app->ingest,
+	    .tencent = tencent,
+	    .alibaba = alibaba,
+	    .after_s = cfg.reconcile_after,
+	    .interval_ms = cfg.reconcile_interval_ms,
 	};
 	struct err e;
 
@@ -128,7 +131,8 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 			fprintf(stderr, "vodhook: %s\n", e.msg);
 			return 1;
 		}
-		log_msg(LOG_INFO, "main", "pulling Tencent events (PullEvents)");
+		log_msg(LOG_INFO, "main",
+			"pulling Tencent events (PullEvents)");
 	}
 	if (cfg.reconcile_after > 0 && (tencent || alibaba) &&
 	    cb_reconcile_start(&ro, reconciler, &e) != 0) {
@@ -144,41 +148,40 @@ cmd_serve(void)
 	struct app app = {0};
 	struct http_server *http = NULL;
 	struct http_opts ho = {
-		.listen = cfg.listen,
-		.threads = (int)cfg.threads,
-		.request_timeout_ms = cfg.request_timeout_ms,
-		.api_token = cfg.api_token,
+	    .listen = cfg.listen,
+	    .threads = (int)cfg.threads,
+	    .request_timeout_ms = cfg.request_timeout_ms,
+	    .api_token = cfg.api_token,
 	};
 	const struct http_route routes[] = {
-		{"GET", "/healthz", handle_healthz, &app, 0},
-		{"HEAD", "/healthz", handle_healthz, &app, 0},
-		{"GET", "/readyz", handle_readyz, &app, 0},
-		{"HEAD", "/readyz", handle_readyz, &app, 0},
-		{"GET", "/metrics", handle_metrics, &app, 0},
-		{"POST", "/callbacks/tencent", handle_cb_tencent, &app, 0},
-		{"POST", "/callbacks/tencent/*", handle_cb_tencent, &app,
-		 ROUTE_SECRET_PATH},
-		{"POST", "/callbacks/alibaba", handle_cb_alibaba, &app, 0},
-		{"GET", "/v1/media", handle_media_list, &app, ROUTE_API},
-		{"GET", "/v1/media/*/*", handle_media_get, &app, ROUTE_API},
-		{"GET", "/v1/media/*/*/events", handle_media_events, &app,
-		 ROUTE_API},
-		{"POST", "/v1/uploads", handle_upload_create, &app, ROUTE_API},
-		{"GET", "/v1/uploads", handle_upload_list, &app, ROUTE_API},
-		{"GET", "/v1/uploads/*", handle_upload_get, &app, ROUTE_API},
-		{"DELETE", "/v1/uploads/*", handle_upload_cancel, &app,
-		 ROUTE_API},
+	    {"GET", "/healthz", handle_healthz, &app, 0},
+	    {"HEAD", "/healthz", handle_healthz, &app, 0},
+	    {"GET", "/readyz", handle_readyz, &app, 0},
+	    {"HEAD", "/readyz", handle_readyz, &app, 0},
+	    {"GET", "/metrics", handle_metrics, &app, 0},
+	    {"POST", "/callbacks/tencent", handle_cb_tencent, &app, 0},
+	    {"POST", "/callbacks/tencent/*", handle_cb_tencent, &app,
+	     ROUTE_SECRET_PATH},
+	    {"POST", "/callbacks/alibaba", handle_cb_alibaba, &app, 0},
+	    {"GET", "/v1/media", handle_media_list, &app, ROUTE_API},
+	    {"GET", "/v1/media/*/*", handle_media_get, &app, ROUTE_API},
+	    {"GET", "/v1/media/*/*/events", handle_media_events, &app,
+	     ROUTE_API},
+	    {"POST", "/v1/uploads", handle_upload_create, &app, ROUTE_API},
+	    {"GET", "/v1/uploads", handle_upload_list, &app, ROUTE_API},
+	    {"GET", "/v1/uploads/*", handle_upload_get, &app, ROUTE_API},
+	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, &app, ROUTE_API},
 	};
 	struct upload_config uc;
 	struct cloud_opts co;
 	struct cb_pull *puller = NULL;
 	struct cb_reconcile *reconciler = NULL;
 	struct ingest_opts io = {
-		.spool_dir = cfg.spool_dir,
-		.batch_max = (int)cfg.ingest_batch_max,
-		.committers = (int)cfg.ingest_committers,
-		.batch_max_bytes = 8u << 20,
-		.replay_interval_ms = 1000,
+	    .spool_dir = cfg.spool_dir,
+	    .batch_max = (int)cfg.ingest_batch_max,
+	    .committers = (int)cfg.ingest_committers,
+	    .batch_max_bytes = 8u << 20,
+	    .replay_interval_ms = 1000,
 	};
 	sigset_t sigs;
 	struct err e;
@@ -187,11 +190,12 @@ cmd_serve(void)
 	if (cfg.tencent_sign_key[0] == '\0' &&
 	    cfg.tencent_callback_token[0] == '\0' &&
 	    !cfg.tencent_allow_unverified) {
-		fprintf(stderr,
-			"vodhook: Tencent callbacks would be accepted unverified: "
-			"set VODHOOK_TENCENT_SIGN_KEY or "
-			"VODHOOK_TENCENT_CALLBACK_TOKEN, or "
-			"VODHOOK_TENCENT_ALLOW_UNVERIFIED=1 if that is intended\n");
+		fprintf(
+		    stderr,
+		    "vodhook: Tencent callbacks would be accepted unverified: "
+		    "set VODHOOK_TENCENT_SIGN_KEY or "
+		    "VODHOOK_TENCENT_CALLBACK_TOKEN, or "
+		    "VODHOOK_TENCENT_ALLOW_UNVERIFIED=1 if that is intended\n");
 		return EXIT_USAGE;
 	}
 	if ((rc = open_database(&app.pool)) != 0)
@@ -225,7 +229,8 @@ cmd_serve(void)
 	err_clear(&e);
 	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &http,
 		       &e) != 0) {
-		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n", e.msg);
+		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n",
+			e.msg);
 		rc = 1;
 		goto out;
 	}
@@ -237,7 +242,8 @@ cmd_serve(void)
 	}
 	if ((rc = start_event_sources(&app, &co, &puller, &reconciler)) != 0)
 		goto out;
-	log_msg(LOG_INFO, "main", "vodhook %s listening on http://%s/ (%d threads)",
+	log_msg(LOG_INFO, "main",
+		"vodhook %s listening on http://%s/ (%d threads)",
 		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
 	sigwait(&sigs, &sig);
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
@@ -245,7 +251,7 @@ cmd_serve(void)
 out:
 	cb_pull_stop(puller);
 	cb_reconcile_stop(reconciler);
-	http_stop(http); /* no request in flight after this */
+	http_stop(http);		  /* no request in flight after this */
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
 	db_pool_free(app.pool);

@@ -14,10 +14,10 @@
 struct db_pool;
 
 struct db_pool_opts {
-	const char *conninfo;	/* libpq connection string or URI */
-	int size;		/* connections kept */
-	int connect_timeout_s;	/* per connection attempt */
-	const char *app_name;	/* application_name, e.g. "vodhook" */
+	const char *conninfo;  /* libpq connection string or URI */
+	int size;	       /* connections kept */
+	int connect_timeout_s; /* per connection attempt */
+	const char *app_name;  /* application_name, e.g. "vodhook" */
 };
 
 /*
@@ -37,8 +37,8 @@ int store_ping(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
  * advisory lock so that instances starting together do not race. *applied
  * (may be NULL) receives the number applied now.
  */
-int store_migrate(struct db_pool *pool, int *applied, struct err *e)
-	VH_MUST_CHECK;
+int store_migrate(struct db_pool *pool, int *applied,
+		  struct err *e) VH_MUST_CHECK;
 
 /*
  * Whether the database is reachable and has every migration of this binary:
@@ -53,18 +53,18 @@ int store_schema_version(void);
 
 /* One received event notification, as stored in vod_events. */
 struct store_event {
-	const char *provider;	/* "tencent" | "alibaba" */
+	const char *provider; /* "tencent" | "alibaba" */
 	const char *event_type;
 	const char *dedup_key;
-	const char *file_id;	/* NULL when the event names no media */
+	const char *file_id; /* NULL when the event names no media */
 	const char *task_id;
 	const char *status;
 	const char *error_code;
 	const char *error_message;
-	const char *upload_id;	/* canonical UUID text, or NULL */
-	const char *via;	/* "push", "pull", "spool", "reconcile" */
-	int64_t event_time;	/* Unix seconds, 0 when unknown */
-	const char *raw;	/* the body as received (valid UTF-8) */
+	const char *upload_id; /* canonical UUID text, or NULL */
+	const char *via;       /* "push", "pull", "spool", "reconcile" */
+	int64_t event_time;    /* Unix seconds, 0 when unknown */
+	const char *raw;       /* the body as received (valid UTF-8) */
 };
 
 /*
@@ -75,14 +75,14 @@ struct store_event {
 struct store_media_delta {
 	const char *provider;
 	const char *file_id;
-	int rank;		/* 2 confirmed, 3 processing, 4 ready/failed */
-	const char *state;	/* the state of that rank */
-	bool maybe_ready;	/* confirmed, and ready when the linked upload
-				 * asked for no processing */
+	int rank;	   /* 2 confirmed, 3 processing, 4 ready/failed */
+	const char *state; /* the state of that rank */
+	bool maybe_ready;  /* confirmed, and ready when the linked upload
+			    * asked for no processing */
 	int64_t confirmed_at, processing_at, ready_at, failed_at;
-	const char *upload_id;	/* canonical UUID text, or NULL */
+	const char *upload_id; /* canonical UUID text, or NULL */
 	const char *media_url;
-	int64_t size;		/* -1 when unknown */
+	int64_t size; /* -1 when unknown */
 	const char *procedure_task_id;
 	const char *source_context;
 	const char *error_code;
@@ -102,8 +102,8 @@ struct store_media_delta {
  */
 int store_events_record(struct db_pool *pool, const struct store_event *events,
 			size_t n, const struct store_media_delta *deltas,
-			size_t ndeltas, bool *is_new, struct err *e)
-	VH_MUST_CHECK;
+			size_t ndeltas, bool *is_new,
+			struct err *e) VH_MUST_CHECK;
 
 /* ------------------------------------------------------------ queries */
 
@@ -156,20 +156,20 @@ struct store_upload_new {
 	const char *media_kind; /* "video" | "image" */
 	const char *procedure;
 	const char *source_context;
-	const char *options;	  /* JSON object text */
-	int64_t bytes_total;	  /* -1 unknown */
-	const char *lease_owner;  /* non-NULL: created already claimed (CLI) */
+	const char *options;	 /* JSON object text */
+	int64_t bytes_total;	 /* -1 unknown */
+	const char *lease_owner; /* non-NULL: created already claimed (CLI) */
 	int lease_seconds;
 };
 
 /* A claimed job. Owned strings; free with store_upload_cleanup. */
 struct store_upload {
 	char id[37];
-	char *provider, *state, *source_kind, *source, *media_name,
-	    *media_type, *media_kind, *procedure, *source_context, *options;
-	int64_t bytes_total; /* -1 unknown */
-	int64_t part_size;   /* 0 unset */
-	char *session;	     /* JSON text or NULL */
+	char *provider, *state, *source_kind, *source, *media_name, *media_type,
+	    *media_kind, *procedure, *source_context, *options;
+	int64_t bytes_total;	       /* -1 unknown */
+	int64_t part_size;	       /* 0 unset */
+	char *session;		       /* JSON text or NULL */
 	int64_t credential_expires_at; /* Unix s, 0 none */
 	char *multipart_upload_id;
 	char *file_id;
@@ -254,9 +254,9 @@ int store_upload_committed(struct db_pool *pool, const char *id,
 			   const char *owner, const char *file_id,
 			   const char *media_url, struct err *e) VH_MUST_CHECK;
 /* The job failed for good (only before the bytes were committed). */
-int store_upload_fail(struct db_pool *pool, const char *id,
-		      const char *owner, const char *code,
-		      const char *message, struct err *e) VH_MUST_CHECK;
+int store_upload_fail(struct db_pool *pool, const char *id, const char *owner,
+		      const char *code, const char *message,
+		      struct err *e) VH_MUST_CHECK;
 /* Give the job back for a later retry: lease released, not claimable for
  * delay_ms, the reason kept in error_code/error_message. */
 int store_upload_retry_later(struct db_pool *pool, const char *id,
