@@ -27,10 +27,9 @@ struct spool {
 	char *dir;
 	struct db_pool *pool;
 	int interval_ms;
-	pthread_mutex_t mu; /* the active file; stopping; counters */
-	pthread_cond_t cv;
+	pthread_mutex_t mu; /* the active file; counters */
+	struct vh_stop stop;
 	int fd; /* active.spool, or -1 */
-	bool stopping;
 	uint64_t replayed;
 	pthread_t thread;
 };
@@ -350,26 +349,9 @@ replay_main(void *arg)
 {
 	struct spool *sp = arg;
 
-	for (;;) {
-		struct timespec until;
-
+	do
 		replay_all(sp);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += sp->interval_ms / 1000;
-		until.tv_nsec += (long)(sp->interval_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_lock(&sp->mu);
-		if (!sp->stopping)
-			pthread_cond_timedwait(&sp->cv, &sp->mu, &until);
-		if (sp->stopping) {
-			pthread_mutex_unlock(&sp->mu);
-			break;
-		}
-		pthread_mutex_unlock(&sp->mu);
-	}
+	while (!vh_stop_sleep(&sp->stop, sp->interval_ms));
 	return NULL;
 }
 
@@ -423,7 +405,7 @@ spool_open(const char *dir, struct db_pool *pool, int interval_ms,
 	sp->interval_ms = interval_ms > 0 ? interval_ms : 1000;
 	sp->fd = -1;
 	pthread_mutex_init(&sp->mu, NULL);
-	pthread_cond_init(&sp->cv, NULL);
+	vh_stop_init(&sp->stop);
 	if (pthread_create(&sp->thread, NULL, replay_main, sp) != 0)
 		fatal("could not start the spool replay thread");
 	*out = sp;
@@ -435,14 +417,11 @@ spool_close(struct spool *sp)
 {
 	if (sp == NULL)
 		return;
-	pthread_mutex_lock(&sp->mu);
-	sp->stopping = true;
-	pthread_cond_signal(&sp->cv);
-	pthread_mutex_unlock(&sp->mu);
+	vh_stop_request(&sp->stop);
 	pthread_join(sp->thread, NULL);
 	if (sp->fd >= 0)
 		close(sp->fd);
-	pthread_cond_destroy(&sp->cv);
+	vh_stop_cleanup(&sp->stop);
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->dir);
 	free(sp);

@@ -98,6 +98,15 @@ ingest_and_reply(struct http_req *r, struct app *app,
 	return reply_ack(r, ev->provider, ev, &res);
 }
 
+/* The query parameter a, or else b, decoded into out; NULL when neither. */
+static const char *
+query_any(struct http_req *r, const char *a, const char *b, char *out, size_t n)
+{
+	if (http_query(r, a, out, n) || http_query(r, b, out, n))
+		return out;
+	return NULL;
+}
+
 int
 handle_cb_tencent(struct http_req *r, void *arg)
 {
@@ -138,14 +147,9 @@ handle_cb_tencent(struct http_req *r, void *arg)
 	}
 	if (cfg.tencent_sign_key[0] != '\0' &&
 	    cb_verify_tencent_doc(
-		doc,
-		http_query(r, "sign", qsign, sizeof(qsign))   ? qsign
-		: http_query(r, "Sign", qsign, sizeof(qsign)) ? qsign
-							      : NULL,
-		http_query(r, "t", qt, sizeof(qt))   ? qt
-		: http_query(r, "T", qt, sizeof(qt)) ? qt
-						     : NULL,
-		cfg.tencent_sign_key, time_unix(), &e) != 0) {
+		doc, query_any(r, "sign", "Sign", qsign, sizeof(qsign)),
+		query_any(r, "t", "T", qt, sizeof(qt)), cfg.tencent_sign_key,
+		time_unix(), &e) != 0) {
 		status = reject(r, VOD_TENCENT, REJ_AUTH, 401, "unauthorized",
 				e.msg);
 		goto out;

@@ -229,15 +229,27 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 			goto out;
 		}
 
-	if ((conn = store__acquire(pool, 5000, e)) == NULL) {
-		rc = ERR_UNAVAIL;
-		goto out;
-	}
-	res = store__exec_prepared(conn, "vh_record_events", SQL_RECORD,
-				   NPARAMS, params);
-	if (!store__ok(res)) {
+	/* A pooled connection may have died while idle (the server was
+	 * restarted): that is found only by using it. The statement is
+	 * idempotent, so it is tried once more on a fresh connection before
+	 * the caller falls back to the spool. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((conn = store__acquire(pool, 5000, e)) == NULL) {
+			rc = ERR_UNAVAIL;
+			goto out;
+		}
+		res = store__exec_prepared(conn, "vh_record_events", SQL_RECORD,
+					   NPARAMS, params);
+		if (store__ok(res))
+			break;
 		rc = store__err(conn, res, "record events", e);
-		goto out;
+		if (attempt == 1 || PQstatus(conn) == CONNECTION_OK)
+			goto out;
+		PQclear(res);
+		res = NULL;
+		store__release(pool, conn); /* broken: the pool drops it */
+		conn = NULL;
+		rc = 0;
 	}
 	/* Mark the events that were inserted now; the rest were duplicates. */
 	for (int r = 0; r < PQntuples(res); r++) {

@@ -32,16 +32,24 @@ class Pull(unittest.TestCase):
 
     def test_pulled_events_are_stored_then_confirmed(self):
         fid = "52858907842" + str(uuid.uuid4().int)[:8]
+        t0 = U.now()
         self.emu.ctl("tencent/event", ve.tencent_new_file_upload(fid, procedure_task_id="p-" + fid))
         self.emu.ctl("tencent/event", ve.tencent_procedure(fid, "p-" + fid, "FINISH"))
         h.wait_for(lambda: count(self.url, "SELECT count(*) FROM vod_events WHERE file_id = :'v1'"
                                  " AND received_via = 'pull'", fid) == 2,
                    "both pulled events to be stored")
         self.assertEqual(h.psql(self.url, "SELECT state FROM media WHERE file_id = :'v1'", fid), [["ready"]])
-        # Confirmed only after they were stored: the emulator saw the handles.
-        h.wait_for(lambda: self.emu.calls("ConfirmEvents"), "ConfirmEvents")
-        # Nothing left to pull: a confirmed event is not handed out again.
-        self.assertEqual(count(self.url, "SELECT count(*) FROM vod_events WHERE file_id = :'v1'", fid), 2)
+        # Both handles confirmed (the emulator accepts only live handles and
+        # records a call only when it succeeded), each once.
+        def confirmed():
+            hs = []
+            for c in self.emu.calls("ConfirmEvents", since=t0):
+                v = c["params"].get("EventHandles") or []
+                hs += [v] if isinstance(v, str) else v
+            return hs
+        h.wait_for(lambda: len(confirmed()) >= 2, "ConfirmEvents for both events")
+        self.assertEqual(len(confirmed()), len(set(confirmed())))
+        self.assertEqual(len(confirmed()), 2)
 
     def test_procedure_upload_ready_through_pull(self):
         path, _ = U.make_file(self.root, "pull.mp4", 300 * 1024)
