@@ -23,12 +23,15 @@ static const char SQL_RECORD[] =
     "  $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[],"
     "  $10::text[], $11::timestamptz[], $12::text[])"
     " ON CONFLICT (provider, dedup_key) DO NOTHING"
-    " RETURNING provider, dedup_key),"
+    " RETURNING provider, dedup_key, event_type, task_id, status,"
+    "  error_code, error_message),"
     /* the deltas, linked to their upload by id or by file id */
     " d AS ("
     " SELECT d.*, coalesce(u1.id, u2.id) AS link,"
     "  (u1.id IS NOT NULL OR u2.id IS NOT NULL)"
-    "   AND coalesce(u1.procedure, u2.procedure, '') = '' AS no_processing"
+    "   AND coalesce(u1.procedure, u2.procedure,"
+    "    u1.options->>'workflow_id', u2.options->>'workflow_id', '') = ''"
+    "   AS no_processing"
     " FROM unnest($13::text[], $14::text[], $15::smallint[], $16::text[],"
     "  $17::boolean[], $18::timestamptz[], $19::timestamptz[],"
     "  $20::timestamptz[], $21::timestamptz[], $22::uuid[], $23::text[],"
@@ -79,6 +82,9 @@ static const char SQL_RECORD[] =
     " UPDATE uploads u SET state = up.state,"
     "  file_id = coalesce(u.file_id, up.file_id),"
     "  media_url = coalesce(u.media_url, up.media_url),"
+    /* the platform holds every byte, even if the worker has not said so */
+    "  bytes_done = CASE WHEN up.state = 'failed' THEN u.bytes_done"
+    "   ELSE coalesce(u.bytes_total, u.bytes_done) END,"
     "  error_code = CASE WHEN up.state = 'failed'"
     "   THEN coalesce(up.error_code, u.error_code) ELSE u.error_code END,"
     "  error_message = CASE WHEN up.state = 'failed'"
@@ -88,7 +94,17 @@ static const char SQL_RECORD[] =
     "   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END,"
     "  updated_at = now()"
     " FROM up WHERE u.id = up.upload_id"
-    "  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
+    "  AND upload_state_rank(up.state) > upload_state_rank(u.state)),"
+    /* a URL the platform could not pull: no VideoId, only the JobId */
+    " uj AS ("
+    " UPDATE uploads u SET state = 'failed',"
+    "  error_code = coalesce(i.error_code, 'UploadByURLFailed'),"
+    "  error_message = i.error_message,"
+    "  finished_at = coalesce(u.finished_at, now()), updated_at = now()"
+    " FROM ins i WHERE i.event_type = 'UploadByURLComplete'"
+    "  AND lower(i.status) = 'fail' AND u.provider = i.provider"
+    "  AND u.url_job_id = i.task_id AND u.file_id IS NULL"
+    "  AND upload_state_rank(u.state) < 6)"
     " SELECT provider, dedup_key FROM ins";
 
 #define NPARAMS 28

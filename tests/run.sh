@@ -7,7 +7,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-build="$top/build-test"
+build="${VODHOOK_TEST_BUILD:-$top/build-test}"
 "$top/deploy/deps.sh" --test
 
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
