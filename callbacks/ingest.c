@@ -3,14 +3,20 @@
  * fallback when PostgreSQL is unavailable.
  *
  * Request threads enqueue an item that lives on their own stack and wait
- * for it to be marked done. The committer takes every waiting item (up to
- * batch_max events and batch_max_bytes bytes), turns them into one
- * store_events_record call (one statement, one commit) and wakes the
- * waiters. If the database cannot be reached, the batch is appended to the
- * spool and fsync'ed instead; only if that fails too is the event refused,
- * so that the platform delivers it again. Several committers may run: while
- * one waits for its commit to be flushed, another gathers the next batch,
- * and PostgreSQL flushes their commits together.
+ * for it to be marked done. A committer takes every waiting item (up to
+ * batch_max events and batch_max_bytes bytes), writes them with one
+ * statement in one transaction (store_events_send, then _wait) and wakes
+ * the waiters once the commit is durable. If the database cannot be
+ * reached, the batch is appended to the spool and fsync'ed instead; only if
+ * that fails too is the event refused, so that the platform delivers it
+ * again.
+ *
+ * With several committers (each with its own connection) the batches form
+ * a pipeline: a baton lets one batch's statement run at a time, and is
+ * passed on as soon as that statement has run, so that the next batch's
+ * statement runs while the previous commit is being flushed to disk. That
+ * overlaps the two costs of a batch (CPU, then the WAL flush) without
+ * splitting the waiting events into smaller batches.
  *
  * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats,
  * utf8_valid.
@@ -46,6 +52,7 @@ struct ingest {
 	pthread_cond_t work_cv; /* items queued, or stopping */
 	struct item *head, **tail;
 	bool stopping;
+	bool executing; /* the baton: a batch's statement is running */
 	int ncommitters;
 	pthread_t *committers;
 
@@ -230,37 +237,64 @@ ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 	return rc;
 }
 
-/* Write one batch: database first, spool second. Fills each item. */
+/* The statement of one batch has run: the next batch may start its own. */
+static void
+pass_baton(struct ingest *ig)
+{
+	pthread_mutex_lock(&ig->mu);
+	ig->executing = false;
+	if (ig->stopping)
+		pthread_cond_broadcast(&ig->work_cv);
+	else if (ig->head != NULL)
+		pthread_cond_signal(&ig->work_cv);
+	pthread_mutex_unlock(&ig->mu);
+}
+
+/*
+ * Write one batch: database first, spool second. Fills each item. The
+ * baton (ig->executing, taken by the caller) is passed on as soon as the
+ * statement has run, so that the next batch's statement runs while this
+ * one's commit is being flushed to disk.
+ */
 static void
 commit_batch(struct ingest *ig, struct item **items, size_t n)
 {
-	const struct vod_event **evs = xcalloc(n, sizeof(*evs));
+	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
+	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
 	enum vod_provider *providers = xcalloc(n, sizeof(*providers));
 	const char **raws = xcalloc(n, sizeof(*raws));
 	enum vod_via *vias = xcalloc(n, sizeof(*vias));
 	size_t *lens = xcalloc(n, sizeof(*lens));
 	bool *is_new = xcalloc(n, sizeof(*is_new));
+	int64_t now = time_unix(), t0 = time_mono_us();
+	size_t ndeltas = 0;
+	struct store_batch b;
 	struct err e, se;
-	int64_t t0;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		evs[i] = items[i]->ev;
+		to_store_event(items[i]->ev, items[i]->raw, items[i]->via,
+			       &sevs[i]);
+		add_delta(items[i]->ev, now, deltas, &ndeltas);
 		providers[i] = items[i]->ev->provider;
 		raws[i] = items[i]->raw;
 		vias[i] = items[i]->via;
 		lens[i] = items[i]->len;
 	}
 	err_clear(&e);
-	t0 = time_mono_us();
-	rc = ingest__record(ig->pool, evs, raws, vias, n, is_new, &e);
+	rc = store_events_send(ig->pool, sevs, n, deltas, ndeltas, is_new, &b,
+			       &e);
+	pass_baton(ig);
+	if (rc == 0)
+		rc = store_events_wait(&b, &e);
 	t0 = time_mono_us() - t0;
 	if (rc == 0) {
 		for (size_t i = 0; i < n; i++)
 			items[i]->res.duplicate = !is_new[i];
 	} else {
-		/* Whatever the database said (away, or refusing the batch),
-		 * the spool keeps the events and the replay retries them. */
+		/* Whatever the database said (away, refusing the batch, or
+		 * gone before the commit was confirmed), the spool keeps the
+		 * events and the replay retries them: dedup makes that safe. */
 		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e.msg,
 			n);
 		err_clear(&se);
@@ -297,7 +331,8 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 	pthread_mutex_unlock(&ig->mu);
 	for (size_t i = 0; i < n; i++)
 		sem_post(&items[i]->done);
-	free(evs);
+	free(sevs);
+	free(deltas);
 	free(providers);
 	free(raws);
 	free(vias);
@@ -314,10 +349,15 @@ committer_main(void *arg)
 	for (;;) {
 		size_t n = 0, bytes = 0;
 
+		/* Wait for events and for the baton: one batch's statement
+		 * runs at a time, the others' commits are being flushed. */
 		pthread_mutex_lock(&ig->mu);
-		while (ig->head == NULL && !ig->stopping)
+		while (ig->head == NULL || ig->executing) {
+			if (ig->head == NULL && ig->stopping)
+				break;
 			pthread_cond_wait(&ig->work_cv, &ig->mu);
-		if (ig->head == NULL && ig->stopping) {
+		}
+		if (ig->head == NULL) {
 			pthread_mutex_unlock(&ig->mu);
 			break;
 		}
@@ -333,6 +373,7 @@ committer_main(void *arg)
 		}
 		if (ig->head == NULL)
 			ig->tail = &ig->head;
+		ig->executing = true;
 		pthread_mutex_unlock(&ig->mu);
 		commit_batch(ig, batch, n);
 	}

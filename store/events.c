@@ -5,7 +5,7 @@
  * are arrays (unnest), so that a group of callbacks costs one round trip
  * and one commit: group commit is where callback throughput comes from.
  *
- * Interface: store_events_record.
+ * Interface: store_events_record, store_events_send, store_events_wait.
  */
 #include "store/store_int.h"
 
@@ -75,16 +75,20 @@ static const char SQL_RECORD[] =
     "  ready_at = least(m.ready_at, EXCLUDED.ready_at),"
     "  failed_at = least(m.failed_at, EXCLUDED.failed_at),"
     "  updated_at = now()"
-    " RETURNING m.upload_id, m.state, m.file_id, m.media_url,"
+    " RETURNING m.upload_id, m.state, m.file_id, m.media_url, m.size,"
     "  m.error_code, m.error_message),"
     /* the upload follows its media forward, never back */
     " ul AS ("
     " UPDATE uploads u SET state = up.state,"
     "  file_id = coalesce(u.file_id, up.file_id),"
     "  media_url = coalesce(u.media_url, up.media_url),"
-    /* the platform holds every byte, even if the worker has not said so */
+    /* the platform holds every byte, even if the worker has not said so
+     * (or never saw them: a URL the platform pulled itself) */
+    "  bytes_total = coalesce(u.bytes_total, up.size),"
     "  bytes_done = CASE WHEN up.state = 'failed' THEN u.bytes_done"
-    "   ELSE coalesce(u.bytes_total, u.bytes_done) END,"
+    "   ELSE coalesce(u.bytes_total, up.size, u.bytes_done) END,"
+    "  uploaded_at = CASE WHEN up.state = 'failed' THEN u.uploaded_at"
+    "   ELSE coalesce(u.uploaded_at, now()) END,"
     "  error_code = CASE WHEN up.state = 'failed'"
     "   THEN coalesce(up.error_code, u.error_code) ELSE u.error_code END,"
     "  error_message = CASE WHEN up.state = 'failed'"
@@ -185,23 +189,15 @@ arr_finish(struct arr *a)
 	return buf_cstr(&a->b);
 }
 
-int
-store_events_record(struct db_pool *pool, const struct store_event *events,
-		    size_t n, const struct store_media_delta *deltas,
-		    size_t ndeltas, bool *is_new, struct err *e)
+/* Fill the statement's array parameters; they point into a[]. */
+static int
+build_params(const struct store_event *events, size_t n,
+	     const struct store_media_delta *deltas, size_t ndeltas,
+	     struct arr *a, const char **params, struct err *e)
 {
-	struct arr a[NPARAMS];
-	const char *params[NPARAMS];
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	int rc = 0;
-
-	for (int i = 0; i < NPARAMS; i++)
-		arr_init(&a[i], (size_t)1 << 30);
 	for (size_t i = 0; i < n; i++) {
 		const struct store_event *ev = &events[i];
 
-		is_new[i] = false;
 		if (arr_add(&a[0], ev->provider) ||
 		    arr_add(&a[1], ev->event_type) ||
 		    arr_add(&a[2], ev->dedup_key) ||
@@ -211,10 +207,8 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 		    arr_add(&a[7], ev->error_message) ||
 		    arr_add(&a[8], ev->upload_id) || arr_add(&a[9], ev->via) ||
 		    arr_add_time(&a[10], ev->event_time) ||
-		    arr_add(&a[11], ev->raw)) {
-			rc = err_set(e, ERR_LIMIT, "event batch is too large");
-			goto out;
-		}
+		    arr_add(&a[11], ev->raw))
+			return err_set(e, ERR_LIMIT, "event batch is too large");
 	}
 	for (size_t i = 0; i < ndeltas; i++) {
 		const struct store_media_delta *d = &deltas[i];
@@ -234,40 +228,52 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 		    arr_add(&a[24], d->procedure_task_id) ||
 		    arr_add(&a[25], d->source_context) ||
 		    arr_add(&a[26], d->error_code) ||
-		    arr_add(&a[27], d->error_message)) {
-			rc = err_set(e, ERR_LIMIT, "event batch is too large");
-			goto out;
-		}
+		    arr_add(&a[27], d->error_message))
+			return err_set(e, ERR_LIMIT, "event batch is too large");
 	}
 	for (int i = 0; i < NPARAMS; i++)
-		if ((params[i] = arr_finish(&a[i])) == NULL) {
-			rc = err_set(e, ERR_LIMIT, "event batch is too large");
-			goto out;
-		}
+		if ((params[i] = arr_finish(&a[i])) == NULL)
+			return err_set(e, ERR_LIMIT, "event batch is too large");
+	return 0;
+}
 
-	/* A pooled connection may have died while idle (the server was
-	 * restarted): that is found only by using it. The statement is
-	 * idempotent, so it is tried once more on a fresh connection before
-	 * the caller falls back to the spool. */
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if ((conn = store__acquire(pool, 5000, e)) == NULL) {
-			rc = ERR_UNAVAIL;
-			goto out;
+/*
+ * Read a pipeline's results up to and including its Sync. The first failed
+ * result, if any, is kept in *failed (caller clears). False when the
+ * connection broke before the Sync came back.
+ */
+static bool
+drain_to_sync(PGconn *conn, PGresult **failed)
+{
+	int nulls = 0;
+
+	for (;;) {
+		PGresult *r = PQgetResult(conn);
+
+		if (r == NULL) {
+			/* one NULL ends each query's results; two in a row
+			 * mean nothing more will come */
+			if (PQstatus(conn) != CONNECTION_OK || ++nulls > 1)
+				return false;
+			continue;
 		}
-		res = store__exec_prepared(conn, "vh_record_events", SQL_RECORD,
-					   NPARAMS, params);
-		if (store__ok(res))
-			break;
-		rc = store__err(conn, res, "record events", e);
-		if (attempt == 1 || PQstatus(conn) == CONNECTION_OK)
-			goto out;
-		PQclear(res);
-		res = NULL;
-		store__release(pool, conn); /* broken: the pool drops it */
-		conn = NULL;
-		rc = 0;
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			return true;
+		}
+		if (*failed == NULL && !store__ok(r))
+			*failed = r;
+		else
+			PQclear(r);
 	}
-	/* Mark the events that were inserted now; the rest were duplicates. */
+}
+
+/* Mark the events that were inserted now; the rest were duplicates. */
+static void
+mark_new(const PGresult *res, const struct store_event *events, size_t n,
+	 bool *is_new)
+{
 	for (int r = 0; r < PQntuples(res); r++) {
 		const char *prov = PQgetvalue(res, r, 0);
 		const char *key = PQgetvalue(res, r, 1);
@@ -281,11 +287,157 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 			}
 		}
 	}
+}
+
+/*
+ * Send the statement and a Sync in pipeline mode, with a Flush request in
+ * between so that the server sends the statement's result at once instead
+ * of after the commit. The commit (at the Sync) proceeds on the server
+ * while the caller goes on. Returns the statement's result; on failure the
+ * pipeline is drained and left.
+ */
+static PGresult *
+send_record(PGconn *conn, const char *const *params)
+{
+	PGresult *res, *failed = NULL;
+
+	if (PQenterPipelineMode(conn) != 1)
+		return NULL;
+	if (PQsendQueryPrepared(conn, "vh_record_events", NPARAMS, params,
+				NULL, NULL, 0) != 1 ||
+	    PQsendFlushRequest(conn) != 1 || PQpipelineSync(conn) != 1 ||
+	    PQflush(conn) != 0) {
+		/* the connection broke while sending */
+		PQexitPipelineMode(conn);
+		return NULL;
+	}
+	res = PQgetResult(conn);
+	if (store__ok(res)) {
+		PGresult *more = PQgetResult(conn);
+
+		if (more == NULL)
+			return res; /* the Sync is to come: store_events_wait */
+		failed = more;
+	}
+	if (drain_to_sync(conn, &failed) && failed != NULL && store__ok(res)) {
+		PQclear(res);
+		res = failed;
+		failed = NULL;
+	}
+	PQclear(failed);
+	PQexitPipelineMode(conn);
+	if (store__ok(res)) { /* more results than one statement gives */
+		PQclear(res);
+		res = NULL;
+	}
+	return res;
+}
+
+static bool
+not_prepared(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	/* 26000: invalid_sql_statement_name */
+	return state != NULL && strcmp(state, "26000") == 0;
+}
+
+int
+store_events_send(struct db_pool *pool, const struct store_event *events,
+		  size_t n, const struct store_media_delta *deltas,
+		  size_t ndeltas, bool *is_new, struct store_batch *b,
+		  struct err *e)
+{
+	struct arr a[NPARAMS];
+	const char *params[NPARAMS];
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+	bool prepared = false;
+	int rc;
+
+	b->pool = pool;
+	b->conn = NULL;
+	for (size_t i = 0; i < n; i++)
+		is_new[i] = false;
+	for (int i = 0; i < NPARAMS; i++)
+		arr_init(&a[i], (size_t)1 << 30);
+	if ((rc = build_params(events, n, deltas, ndeltas, a, params, e)) != 0)
+		goto out;
+
+	/* A pooled connection may have died while idle (the server was
+	 * restarted): that is found only by using it. The statement is
+	 * idempotent, so it is tried once more on a fresh connection before
+	 * the caller falls back to the spool. A connection that has not
+	 * prepared the statement yet does so and tries again. */
+	for (int attempt = 0; attempt < 2;) {
+		if (conn == NULL &&
+		    (conn = store__acquire(pool, 5000, e)) == NULL) {
+			rc = ERR_UNAVAIL;
+			goto out;
+		}
+		res = send_record(conn, params);
+		if (store__ok(res))
+			break;
+		if (res != NULL && not_prepared(res) && !prepared) {
+			PQclear(res);
+			res = PQprepare(conn, "vh_record_events", SQL_RECORD,
+					NPARAMS, NULL);
+			prepared = true;
+			if (store__ok(res)) {
+				PQclear(res);
+				continue;
+			}
+		}
+		rc = store__err(conn, res, "record events", e);
+		if (++attempt == 2 || PQstatus(conn) == CONNECTION_OK)
+			goto out;
+		PQclear(res);
+		res = NULL;
+		store__release(pool, conn); /* broken: the pool drops it */
+		conn = NULL;
+		prepared = false;
+		rc = 0;
+	}
+	mark_new(res, events, n, is_new);
+	b->conn = conn;
+	conn = NULL;
 out:
 	PQclear(res);
 	if (conn != NULL)
 		store__release(pool, conn);
 	for (int i = 0; i < NPARAMS; i++)
 		buf_free(&a[i].b);
+	return rc;
+}
+
+int
+store_events_wait(struct store_batch *b, struct err *e)
+{
+	PGconn *conn = b->conn;
+	PGresult *failed = NULL;
+	int rc = 0;
+
+	if (conn == NULL)
+		return err_set(e, ERR_INTERNAL, "no batch in flight");
+	if (!drain_to_sync(conn, &failed) || failed != NULL)
+		rc = store__err(conn, failed, "commit events", e);
+	PQclear(failed);
+	PQexitPipelineMode(conn);
+	store__release(b->pool, conn);
+	b->conn = NULL;
+	return rc;
+}
+
+int
+store_events_record(struct db_pool *pool, const struct store_event *events,
+		    size_t n, const struct store_media_delta *deltas,
+		    size_t ndeltas, bool *is_new, struct err *e)
+{
+	struct store_batch b;
+	int rc = store_events_send(pool, events, n, deltas, ndeltas, is_new,
+				   &b, e);
+
+	if (rc == 0)
+		rc = store_events_wait(&b, e);
 	return rc;
 }

@@ -173,12 +173,14 @@ void
 store__release(struct db_pool *pool, PGconn *conn)
 {
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
+	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF &&
 	    PQtransactionStatus(conn) != PQTRANS_IDLE) {
 		/* Left inside a transaction (a failed path): roll it back so
 		 * that the next user starts clean. */
 		PQclear(PQexec(conn, "ROLLBACK"));
 	}
 	if (conn != NULL && (PQstatus(conn) != CONNECTION_OK ||
+			     PQpipelineStatus(conn) != PQ_PIPELINE_OFF ||
 			     PQtransactionStatus(conn) != PQTRANS_IDLE)) {
 		PQfinish(conn);
 		conn = NULL;

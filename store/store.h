@@ -105,6 +105,27 @@ int store_events_record(struct db_pool *pool, const struct store_event *events,
 			size_t ndeltas, bool *is_new,
 			struct err *e) VH_MUST_CHECK;
 
+/*
+ * store_events_record in two halves, so that a caller can overlap one
+ * batch's commit with the next batch's statement (the callback path's
+ * group commit does, on two connections). store_events_send returns once
+ * the statement has run (is_new filled) and its commit has been asked for;
+ * store_events_wait returns once that commit is durable, or failed (then
+ * the outcome is unknown: the events may or may not be stored, and
+ * recording them again is safe). Every successful send must be followed by
+ * exactly one wait.
+ */
+struct store_batch {
+	struct db_pool *pool;
+	struct pg_conn *conn; /* libpq's PGconn, in pipeline mode */
+};
+
+int store_events_send(struct db_pool *pool, const struct store_event *events,
+		      size_t n, const struct store_media_delta *deltas,
+		      size_t ndeltas, bool *is_new, struct store_batch *b,
+		      struct err *e) VH_MUST_CHECK;
+int store_events_wait(struct store_batch *b, struct err *e) VH_MUST_CHECK;
+
 /* ------------------------------------------------------------ queries */
 
 /*
@@ -193,7 +214,8 @@ int store_upload_list_json(struct db_pool *pool, const char *state,
 /*
  * Ask for a job to be canceled: a queued job nobody holds is canceled at
  * once; a running one is flagged and its worker stops. ERR_NOTFOUND;
- * ERR_CONFLICT when the bytes are already uploaded or the job ended.
+ * ERR_CONFLICT when the bytes are already uploaded, the platform is
+ * pulling its URL, or the job ended.
  */
 int store_upload_cancel(struct db_pool *pool, const char *id, char **json,
 			struct err *e) VH_MUST_CHECK;
@@ -201,7 +223,8 @@ int store_upload_cancel(struct db_pool *pool, const char *id, char **json,
 /*
  * Claim one job (queued or abandoned in progress, lease expired), oldest
  * first, with FOR UPDATE SKIP LOCKED; id non-NULL claims that job only
- * (and only if owner already holds it or nobody does). 0 with *found false
+ * (and only if owner already holds it or nobody does). A job whose URL the
+ * platform pulls (url_job_id set) is never claimed. 0 with *found false
  * when there is none.
  */
 int store_upload_claim(struct db_pool *pool, const char *owner,
@@ -222,6 +245,15 @@ int store_upload_set_session(struct db_pool *pool, const char *id,
 			     const char *owner, const char *session,
 			     int64_t expires_at, int64_t bytes_total,
 			     const char *file_id, struct err *e) VH_MUST_CHECK;
+/*
+ * Renewed credentials of the same session (Alibaba RefreshUploadVideo):
+ * session and credential_expires_at only; the multipart upload id, the
+ * parts and the bytes done stay. ERR_CONFLICT when the lease was lost.
+ */
+int store_upload_set_credential(struct db_pool *pool, const char *id,
+				const char *owner, const char *session,
+				int64_t expires_at,
+				struct err *e) VH_MUST_CHECK;
 /* The multipart upload id and part size (before any part is sent). */
 int store_upload_set_multipart(struct db_pool *pool, const char *id,
 			       const char *owner, const char *multipart_id,
@@ -266,6 +298,17 @@ int store_upload_retry_later(struct db_pool *pool, const char *id,
 /* The job was canceled (after the worker cleaned up). */
 int store_upload_canceled(struct db_pool *pool, const char *id,
 			  const char *owner, struct err *e) VH_MUST_CHECK;
+/*
+ * The platform pulls the job's URL itself as job url_job_id (Alibaba
+ * UploadMediaByURL): record it and park the job (state uploading, lease
+ * released, never claimed again; its callbacks finish it). A failed
+ * UploadByURLComplete of that JobId recorded before this call fails the
+ * job now. ERR_CONFLICT when the lease was lost.
+ */
+int store_upload_set_url_job(struct db_pool *pool, const char *id,
+			     const char *owner, const char *provider,
+			     const char *url_job_id,
+			     struct err *e) VH_MUST_CHECK;
 
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
