@@ -588,22 +588,25 @@ cloud_alibaba_get_video_info(const struct cloud_opts *o, const char *video_id,
 }
 
 int
-cloud_alibaba_upload_media_by_url(const struct cloud_opts *o, const char *urls,
-				  const char *metadatas, const char *user_data,
+cloud_alibaba_upload_media_by_url(const struct cloud_opts *o,
+				  const struct cloud_alibaba_url_params *up,
 				  struct cloud_alibaba_url_jobs *r,
 				  struct err *e)
 {
 	struct cloud_response resp;
-	struct cloud_kv p[4];
+	struct cloud_kv p[8];
 	size_t n = 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (urls == NULL || urls[0] == '\0')
+	if (up->urls == NULL || up->urls[0] == '\0')
 		return err_set(e, ERR_INPUT, "UploadMediaByURL needs URLs");
-	add(p, &n, "UploadURLs", urls);
-	add(p, &n, "UploadMetadatas", metadatas);
-	add(p, &n, "UserData", user_data);
+	add(p, &n, "UploadURLs", up->urls);
+	add(p, &n, "UploadMetadatas", up->metadatas);
+	add(p, &n, "TemplateGroupId", up->template_group_id);
+	add(p, &n, "WorkflowId", up->workflow_id);
+	add(p, &n, "StorageLocation", up->storage_location);
+	add(p, &n, "UserData", up->user_data);
 	add(p, &n, "AppId", o->alibaba_app_id);
 	cloud_response_init(&resp);
 	if ((rc = ali_call(o, "UploadMediaByURL", p, n, false, &resp, e)) == 0)

@@ -227,6 +227,8 @@ struct cloud_opts {
 	const char *alibaba_app_id; /* AppId, optional */
 	/* UserData.MessageCallback.CallbackURL of uploads, optional */
 	const char *alibaba_callback_url;
+	/* sign OSS requests with OSS4-HMAC-SHA256 instead of V1 */
+	bool alibaba_oss_v4;
 };
 
 #define CLOUD_BODY_MAX (4u << 20) /* API response cap */
@@ -462,6 +464,18 @@ struct cloud_alibaba_video_info {
 	char *request_id;
 };
 
+/* UploadMediaByURL parameters; strings borrowed, NULL or "" = absent. */
+struct cloud_alibaba_url_params {
+	const char *urls;      /* required: UploadURLs, comma-separated, each
+				  URL-encoded (at most 20) */
+	const char *metadatas; /* UploadMetadatas: JSON array text of
+				  {SourceURL, Title, FileExtension, ...} */
+	const char *template_group_id;
+	const char *workflow_id;
+	const char *storage_location;
+	const char *user_data; /* JSON text */
+};
+
 struct cloud_alibaba_url_jobs {
 	cJSON *doc; /* owned */
 	char **source_urls;
@@ -498,11 +512,12 @@ int cloud_alibaba_get_video_info(const struct cloud_opts *o,
 				 const char *video_id,
 				 struct cloud_alibaba_video_info *r,
 				 struct err *e) VH_MUST_CHECK;
-/* urls: comma-separated, each URL-encoded, as the API takes UploadURLs;
- * metadatas (UploadMetadatas JSON) and user_data may be NULL. */
+/* UploadMediaByURL: the platform fetches the URLs itself (asynchronous;
+ * each URL becomes one JobId, finished by an UploadByURLComplete event).
+ * Not retried once the request may have been sent (a retry could queue
+ * the same URL twice). */
 int cloud_alibaba_upload_media_by_url(const struct cloud_opts *o,
-				      const char *urls, const char *metadatas,
-				      const char *user_data,
+				      const struct cloud_alibaba_url_params *p,
 				      struct cloud_alibaba_url_jobs *r,
 				      struct err *e) VH_MUST_CHECK;
 

@@ -6,11 +6,21 @@
  *   vodhook upload --provider tencent|alibaba [--procedure NAME]
  *       [--source-context TEXT] [--name NAME] [--media-type EXT]
  *       [--session-context TEXT] [--class-id N] [--storage-region R]
- *       [--cover FILE] [--no-wait] FILE|URL
+ *       [--expire-time T] [--cover FILE]                      (Tencent)
+ *       [--workflow-id ID] [--description T] [--cover-url URL]
+ *       [--cate-id N] [--tags T1,T2] [--storage-location HOST]
+ *       [--media-kind video|image] [--image-type default|cover]
+ *       [--url-upload stream|platform]                          (Alibaba)
+ *       [--no-wait] FILE|URL
+ *
+ * The options map to the HTTP API's fields of the same name (dashes for
+ * underscores); upload_submit checks them for both.
  *
  * Prints the upload id, then FileId and MediaUrl; exit status 0 only on
- * success. Progress goes to stderr: a bar on a terminal, plain lines
- * otherwise.
+ * success. With --url-upload platform the platform fetches the URL: the
+ * command ends once it took the URL, printing its url_job_id, and the
+ * callbacks (received by a server) finish the record. Progress goes to
+ * stderr: a bar on a terminal, plain lines otherwise.
  *
  * Interface: cmd_upload, upload_config_from_cfg.
  */
@@ -49,6 +59,7 @@ upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
 	    .poll_ms = (long)cfg.upload_poll_ms,
 	    .part_timeout_ms = (long)cfg.upload_part_timeout_ms,
 	    .default_storage_region = cfg.tencent_storage_region,
+	    .alibaba_url_upload = cfg.alibaba_url_upload,
 	};
 }
 
@@ -65,14 +76,93 @@ usage(FILE *out)
 	    "  --source-context T    your own context, kept with the record\n"
 	    "  --name NAME           media name (default: the file name)\n"
 	    "  --media-type EXT      media type (default: the extension)\n"
-	    "  --session-context T   Tencent SessionContext\n"
-	    "  --class-id N          Tencent ClassId\n"
-	    "  --storage-region R    Tencent StorageRegion\n"
-	    "  --cover FILE          cover image uploaded with the media\n"
 	    "  --no-wait             queue the job for the server and exit\n"
+	    "\n"
+	    "Tencent only:\n"
+	    "  --session-context T   SessionContext (up to 1000 characters)\n"
+	    "  --class-id N          ClassId\n"
+	    "  --storage-region R    StorageRegion\n"
+	    "  --expire-time T       ExpireTime, ISO 8601 UTC\n"
+	    "  --cover FILE          cover image uploaded with the media\n"
+	    "\n"
+	    "Alibaba only (--procedure is the TemplateGroupId):\n"
+	    "  --workflow-id ID      WorkflowId (wins over a TemplateGroupId)\n"
+	    "  --description T       Description (up to 1024 characters)\n"
+	    "  --cover-url URL       CoverURL, http(s)\n"
+	    "  --cate-id N           CateId (category id)\n"
+	    "  --tags T1,T2          Tags: up to 16, each up to 32 "
+	    "characters\n"
+	    "  --storage-location H  StorageLocation (storage address)\n"
+	    "  --media-kind K        video or image (default: image for\n"
+	    "                        png, jpg, jpeg, gif; CreateUploadImage)\n"
+	    "  --image-type T        ImageType of an image: default or cover\n"
+	    "  --url-upload W        how a URL is uploaded: stream (through\n"
+	    "                        vodhook) or platform (UploadMediaByURL:\n"
+	    "                        Alibaba fetches it; the command ends\n"
+	    "                        once it took the URL); default: the\n"
+	    "                        alibaba_url_upload setting\n"
 	    "\n"
 	    "Prints the upload id, then FileId and MediaUrl. Exit status 0\n"
 	    "only when the upload succeeded.\n");
+}
+
+/*
+ * The options that are kept as they are in the job's options: the name of
+ * the field for "--class-id" and the like (dashes for underscores), or
+ * NULL. Static strings.
+ */
+static const char *
+option_name(const char *arg)
+{
+	static const char *const fields[] = {"session_context",
+					     "class_id",
+					     "storage_region",
+					     "expire_time",
+					     "workflow_id",
+					     "description",
+					     "cover_url",
+					     "cate_id",
+					     "tags",
+					     "storage_location",
+					     "media_kind",
+					     "image_type",
+					     NULL};
+
+	if (strncmp(arg, "--", 2) != 0)
+		return NULL;
+	for (size_t i = 0; fields[i] != NULL; i++) {
+		const char *f = fields[i], *p = arg + 2;
+
+		for (; *f != '\0' && *p != '\0'; f++, p++)
+			if (*p != (*f == '_' ? '-' : *f))
+				break;
+		if (*f == '\0' && *p == '\0')
+			return fields[i];
+	}
+	return NULL;
+}
+
+/* A URL the platform pulls: print its state and JobId. 0 or 1. */
+static int
+print_pull(struct db_pool *pool, const char *id)
+{
+	char *json = NULL;
+	cJSON *doc;
+	struct err e;
+
+	err_clear(&e);
+	if (store_upload_get_json(pool, id, &json, &e) != 0) {
+		fprintf(stderr, "vodhook upload: %s\n", e.msg);
+		return 1;
+	}
+	doc = json_parse(json, strlen(json));
+	printf("state: %s\nurl_job_id: %s\n",
+	       json_get_str(doc, "state") ? json_get_str(doc, "state") : "",
+	       json_get_str(doc, "url_job_id") ? json_get_str(doc, "url_job_id")
+					       : "");
+	cJSON_Delete(doc);
+	free(json);
+	return 0;
 }
 
 static struct upload_service *running_svc;
@@ -146,6 +236,7 @@ cmd_upload(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *opt;
 		bool takes = true;
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -170,23 +261,14 @@ cmd_upload(int argc, char **argv)
 			req.name = v;
 		} else if (strcmp(a, "--media-type") == 0) {
 			req.media_type = v;
-		} else if (strcmp(a, "--session-context") == 0) {
-			json_add_str(opts, "session_context", v);
-		} else if (strcmp(a, "--storage-region") == 0) {
-			json_add_str(opts, "storage_region", v);
+		} else if (strcmp(a, "--url-upload") == 0) {
+			req.url_upload = v;
 		} else if (strcmp(a, "--cover") == 0) {
 			json_add_str(opts, "cover_path", v);
-		} else if (strcmp(a, "--class-id") == 0) {
-			int64_t n;
-
-			if (parse_i64(v, 0, INT64_MAX / 2, &n) != 0) {
-				fprintf(stderr,
-					"vodhook upload: --class-id must be a "
-					"number\n");
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			cJSON_AddNumberToObject(opts, "class_id", (double)n);
+		} else if ((opt = option_name(a)) != NULL) {
+			/* Checked with the HTTP API's by upload_submit. */
+			cJSON_DeleteItemFromObjectCaseSensitive(opts, opt);
+			json_add_str(opts, opt, v);
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr,
 				"vodhook upload: unknown option \"%s\"\n", a);
@@ -286,6 +368,11 @@ cmd_upload(int argc, char **argv)
 	}
 	if (prog.tty)
 		fputc('\n', stderr);
+	if (file_id == NULL) {
+		/* The platform pulls the URL: its callbacks finish it. */
+		rc = print_pull(pool, id);
+		goto out;
+	}
 	printf("file_id: %s\nmedia_url: %s\n", file_id,
 	       media_url ? media_url : "");
 	rc = 0;

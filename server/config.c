@@ -78,8 +78,10 @@ static const struct cfg_opt opts[] = {
      "rebuilt from the request"},
     {"alibaba_timestamp_window", I(alibaba_timestamp_window, 1, 86400), "300",
      0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
-    {"ingest_committers", I(ingest_committers, 1, 64), "1", 0,
-     "threads writing callback batches to PostgreSQL concurrently"},
+    {"ingest_committers", I(ingest_committers, 1, 64), "2", 0,
+     "callback batches in flight: one batch's statement runs while the "
+     "previous ones' commits are flushed (each holds a database "
+     "connection)"},
     {"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
      "most events written by one group-commit transaction"},
     {"upload_root", S(upload_root), "", 0,
@@ -147,6 +149,14 @@ static const struct cfg_opt opts[] = {
      "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
     {"alibaba_app_id", S(alibaba_app_id), "", 0,
      "Alibaba VOD AppId; empty: the default application"},
+    {"alibaba_oss_signature", S(alibaba_oss_signature), "v1", 0,
+     "signature of uploads to OSS: v1 (HMAC-SHA1, what the VOD SDKs send) "
+     "or v4 (OSS4-HMAC-SHA256, in the region of the upload credential)"},
+    {"alibaba_url_upload", S(alibaba_url_upload), "stream", 0,
+     "how an Alibaba URL source is uploaded when the request does not say "
+     "(url_upload): stream (vodhook downloads it and uploads the bytes) or "
+     "platform (UploadMediaByURL: Alibaba fetches it; the callbacks finish "
+     "the upload)"},
     {"tencent_event_mode", S(tencent_event_mode), "push", 0,
      "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
      "PullEvents and confirms what it stored (needs tencent_secret_id)"},
@@ -376,6 +386,16 @@ config_load(const char *path, struct err *e)
 		return err_set(e, ERR_INPUT,
 			       "invalid value for \"tencent_event_mode\": "
 			       "expected push or pull");
+	if (strcmp(cfg.alibaba_oss_signature, "v1") != 0 &&
+	    strcmp(cfg.alibaba_oss_signature, "v4") != 0)
+		return err_set(e, ERR_INPUT,
+			       "invalid value for \"alibaba_oss_signature\": "
+			       "expected v1 or v4");
+	if (strcmp(cfg.alibaba_url_upload, "stream") != 0 &&
+	    strcmp(cfg.alibaba_url_upload, "platform") != 0)
+		return err_set(e, ERR_INPUT,
+			       "invalid value for \"alibaba_url_upload\": "
+			       "expected stream or platform");
 	level = log_level_parse(cfg.log_level);
 	if (level < 0)
 		return err_set(e, ERR_INPUT,
@@ -504,5 +524,6 @@ config_cloud_opts(struct cloud_opts *o)
 	    .alibaba_api_url = or_null(cfg.alibaba_api_url),
 	    .alibaba_app_id = or_null(cfg.alibaba_app_id),
 	    .alibaba_callback_url = or_null(cfg.alibaba_callback_url),
+	    .alibaba_oss_v4 = strcmp(cfg.alibaba_oss_signature, "v4") == 0,
 	};
 }

@@ -67,6 +67,8 @@ struct config {
 	char *alibaba_region;
 	char *alibaba_api_url;
 	char *alibaba_app_id;
+	char *alibaba_oss_signature;
+	char *alibaba_url_upload;
 	/* event sources besides push */
 	char *tencent_event_mode;
 	int64_t reconcile_after;

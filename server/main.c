@@ -203,6 +203,15 @@ cmd_serve(void)
 	if ((rc = migrate(app.pool)) != 0)
 		goto out;
 	io.pool = app.pool;
+	/* Block the stop signals in every thread before any is started (the
+	 * ingest committers too, and CivetWeb's: threads inherit the mask)
+	 * and wait for them here, so that shutdown runs in main. A thread
+	 * that did not block SIGTERM could take it and end the process. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	err_clear(&e);
 	if (ingest_new(&io, &app.ingest, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
@@ -217,14 +226,6 @@ cmd_serve(void)
 		rc = 1;
 		goto out;
 	}
-
-	/* Block the stop signals in every thread (CivetWeb's inherit the
-	 * mask) and wait for them here, so that shutdown runs in main. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	err_clear(&e);
 	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &http,

@@ -7,10 +7,16 @@
  *   DELETE /v1/uploads/{id}         cancel (aborts the multipart upload)
  *
  * The request body of POST is a JSON object: provider, path or url, name,
- * procedure, source_context, media_type; the other known fields
- * (class_id, storage_region, expire_time, session_context, cover_path)
- * are kept in the job's options. A missing or unreadable file is refused
- * now (400), a path outside the upload root too (403).
+ * procedure, source_context, media_type; the platform-specific fields
+ * (Tencent: class_id, storage_region, expire_time, session_context,
+ * cover_path; Alibaba: description, cover_url, cate_id, tags, workflow_id,
+ * storage_location, image_type, media_kind) are kept in the job's options
+ * once upload_submit has checked them (400 with the reason, naming the
+ * field). A missing or unreadable file is refused now (400), a path
+ * outside the upload root too (403). url_upload ("stream" or "platform",
+ * default: the alibaba_url_upload setting) chooses how an Alibaba URL is
+ * uploaded: through vodhook, or fetched by the platform itself
+ * (UploadMediaByURL; 400 for another provider or a path source).
  */
 #include "server/handlers.h"
 
@@ -18,27 +24,23 @@
 #include "server/config.h"
 #include "upload/upload.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const option_fields[] = {"class_id",	   "storage_region",
-					    "expire_time", "session_context",
-					    "cover_path",  NULL};
+/* Kept in the job's options; upload_submit checks them (upload/options.c). */
+static const char *const option_fields[] = {
+    /* Tencent only */
+    "class_id", "storage_region", "expire_time", "session_context",
+    "cover_path",
+    /* Alibaba only */
+    "description", "cover_url", "cate_id", "tags", "workflow_id",
+    "storage_location", "image_type", "media_kind", NULL};
 
-static const char *const known_fields[] = {"provider",
-					   "path",
-					   "url",
-					   "name",
-					   "procedure",
-					   "source_context",
-					   "media_type",
-					   "class_id",
-					   "storage_region",
-					   "expire_time",
-					   "session_context",
-					   "cover_path",
-					   NULL};
+static const char *const known_fields[] = {
+    "provider",	      "path",	    "url",	  "name", "procedure",
+    "source_context", "media_type", "url_upload", NULL};
 
 static bool
 in_list(const char *s, const char *const *list)
@@ -61,6 +63,33 @@ str_field(const cJSON *doc, const char *name, const char **out, struct err *e)
 	if (!cJSON_IsString(v))
 		return err_set(e, ERR_INPUT, "%s must be a string", name);
 	*out = v->valuestring;
+	return 0;
+}
+
+/*
+ * Copy option v into opts under name. A number is copied as its exact
+ * text (cJSON prints doubles with 15 significant digits, which would
+ * change a 16-digit integer); one at or above 2^53 already lost digits
+ * when parsed and is refused.
+ */
+static int
+option_copy(cJSON *opts, const char *name, const cJSON *v, struct err *e)
+{
+	char txt[40];
+	double d;
+
+	if (!cJSON_IsNumber(v)) {
+		cJSON_AddItemToObject(opts, name, cJSON_Duplicate(v, true));
+		return 0;
+	}
+	d = v->valuedouble;
+	if (!isfinite(d) || fabs(d) >= 9007199254740992.0)
+		return err_set(e, ERR_INPUT,
+			       "%s is not below 2^53: give it as a string of "
+			       "digits",
+			       name);
+	snprintf(txt, sizeof(txt), d == floor(d) ? "%.0f" : "%.17g", d);
+	cJSON_AddItemToObject(opts, name, cJSON_CreateRaw(txt));
 	return 0;
 }
 
@@ -104,7 +133,8 @@ handle_upload_create(struct http_req *r, void *arg)
 	}
 	cJSON_ArrayForEach(it, doc)
 	{
-		if (!in_list(it->string, known_fields)) {
+		if (!in_list(it->string, known_fields) &&
+		    !in_list(it->string, option_fields)) {
 			status = http_reply_error(r, 400, "invalid_input",
 						  "unknown field \"%s\"",
 						  it->string);
@@ -118,7 +148,8 @@ handle_upload_create(struct http_req *r, void *arg)
 	    (rc = str_field(doc, "procedure", &req.procedure, &e)) != 0 ||
 	    (rc = str_field(doc, "source_context", &req.source_context, &e)) !=
 		0 ||
-	    (rc = str_field(doc, "media_type", &req.media_type, &e)) != 0) {
+	    (rc = str_field(doc, "media_type", &req.media_type, &e)) != 0 ||
+	    (rc = str_field(doc, "url_upload", &req.url_upload, &e)) != 0) {
 		status = http_reply_err(r, rc, &e);
 		goto out;
 	}
@@ -127,9 +158,12 @@ handle_upload_create(struct http_req *r, void *arg)
 		cJSON *v =
 		    cJSON_GetObjectItemCaseSensitive(doc, option_fields[i]);
 
-		if (v != NULL && !cJSON_IsNull(v))
-			cJSON_AddItemToObject(opts, option_fields[i],
-					      cJSON_Duplicate(v, true));
+		if (v == NULL || cJSON_IsNull(v))
+			continue;
+		if ((rc = option_copy(opts, option_fields[i], v, &e)) != 0) {
+			status = http_reply_err(r, rc, &e);
+			goto out;
+		}
 	}
 	if ((opts_txt = cJSON_PrintUnformatted(opts)) == NULL)
 		fatal("out of memory");

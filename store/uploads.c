@@ -9,9 +9,11 @@
  * Interface: store_upload_create, store_upload_get_json,
  * store_upload_list_json, store_upload_cancel, store_upload_claim,
  * store_upload_heartbeat, store_upload_set_session,
+ * store_upload_set_credential,
  * store_upload_set_multipart, store_upload_part_done, store_upload_parts,
  * store_upload_set_state, store_upload_committed, store_upload_fail,
- * store_upload_retry_later, store_upload_canceled, store_upload_cleanup.
+ * store_upload_retry_later, store_upload_canceled, store_upload_cleanup,
+ * store_upload_set_url_job.
  */
 #include "store/store_int.h"
 
@@ -27,6 +29,7 @@
 	" u.source_context, 'options', u.options, 'bytes_total',"              \
 	" u.bytes_total, 'bytes_done', u.bytes_done, 'part_size',"             \
 	" u.part_size, 'file_id', u.file_id, 'media_url', u.media_url,"        \
+	" 'url_job_id', u.url_job_id,"                                         \
 	" 'attempts', u.attempts, 'cancel_requested', u.cancel_requested,"     \
 	" 'error', CASE WHEN u.error_code IS NULL AND u.error_message IS NULL" \
 	"  THEN NULL ELSE json_build_object('code', u.error_code, 'message',"  \
@@ -59,7 +62,11 @@ static const char SQL_LIST[] =
     "  $3::int THEN (array_agg(id ORDER BY created_at DESC, id DESC))[1]"
     "  END) FROM page";
 
-/* Cancel: a queued job nobody holds ends now; a running one is flagged. */
+/*
+ * Cancel: a queued job nobody holds ends now; a running one is flagged. A
+ * URL the platform is pulling (url_job_id set) cannot be canceled: no
+ * worker holds it any more and the platform has no call to stop a pull.
+ */
 static const char SQL_CANCEL[] =
     "WITH c AS (UPDATE uploads u SET cancel_requested = true,"
     "  state = CASE WHEN u.state = 'queued' AND (u.lease_owner IS NULL"
@@ -69,6 +76,7 @@ static const char SQL_CANCEL[] =
     "   ELSE u.finished_at END,"
     "  updated_at = now()"
     " WHERE u.id = $1::uuid AND upload_state_rank(u.state) < 3"
+    "  AND u.url_job_id IS NULL"
     " RETURNING " UPLOAD_JSON " AS j)"
     " SELECT (SELECT j FROM c),"
     "  EXISTS (SELECT 1 FROM uploads WHERE id = $1::uuid)";
@@ -81,9 +89,12 @@ static const char SQL_CANCEL[] =
 	" coalesce(extract(epoch FROM u.credential_expires_at)::bigint, 0),"   \
 	" u.multipart_upload_id, u.file_id, u.attempts, u.cancel_requested"
 
+/* A job whose URL the platform pulls (url_job_id set) is never claimed
+ * again: its callbacks finish it. */
 static const char SQL_CLAIM[] =
     "WITH c AS (SELECT id FROM uploads"
     " WHERE state IN ('queued', 'uploading', 'committing')"
+    "  AND url_job_id IS NULL"
     "  AND (lease_owner IS NULL OR lease_expires_at < now()"
     "   OR ($3::uuid IS NOT NULL AND lease_owner = $1))"
     "  AND (lease_expires_at IS NULL OR lease_expires_at < now()"
@@ -115,6 +126,13 @@ static const char SQL_SET_SESSION[] =
     "  file_id = coalesce($6, file_id),"
     "  state = CASE WHEN upload_state_rank(state) < 1 THEN 'uploading'"
     "   ELSE state END, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2";
+
+/* Renewed credentials: the session only, the checkpoint stays. */
+static const char SQL_SET_CREDENTIAL[] =
+    "UPDATE uploads SET session = $3::jsonb,"
+    "  credential_expires_at = CASE WHEN $4::bigint > 0"
+    "   THEN to_timestamp($4::bigint) END, updated_at = now()"
     " WHERE id = $1::uuid AND lease_owner = $2";
 
 static const char SQL_SET_MULTIPART[] =
@@ -185,6 +203,35 @@ static const char SQL_RETRY_LATER[] =
     "  lease_expires_at = now() + make_interval(secs => $3::float8 / 1000),"
     "  error_code = $4, error_message = $5, updated_at = now()"
     " WHERE id = $1::uuid AND lease_owner = $2";
+
+/*
+ * The platform accepted the URL (UploadMediaByURL): record its JobId and
+ * park the job: state uploading (unless a callback moved it further
+ * already), lease released; the claim never takes it again.
+ */
+static const char SQL_SET_URL_JOB[] =
+    "UPDATE uploads SET url_job_id = $3,"
+    "  state = CASE WHEN upload_state_rank(state) < 1 THEN 'uploading'"
+    "   ELSE state END,"
+    "  lease_owner = NULL, lease_expires_at = NULL, updated_at = now()"
+    " WHERE id = $1::uuid AND lease_owner = $2";
+
+/*
+ * After SQL_SET_URL_JOB committed: a failed UploadByURLComplete that was
+ * recorded before the JobId was (its ingest could not find the upload)
+ * fails the upload now, as ingest would have.
+ */
+static const char SQL_URL_JOB_EARLY_FAIL[] =
+    "UPDATE uploads u SET state = 'failed',"
+    "  error_code = coalesce(f.error_code, 'UploadByURLFailed'),"
+    "  error_message = f.error_message,"
+    "  finished_at = coalesce(u.finished_at, now()), updated_at = now()"
+    " FROM (SELECT v.error_code, v.error_message FROM vod_events v"
+    "  WHERE v.provider = $2 AND v.task_id = $3"
+    "   AND v.event_type = 'UploadByURLComplete'"
+    "   AND lower(v.status) = 'fail' ORDER BY v.id LIMIT 1) f"
+    " WHERE u.id = $1::uuid AND u.provider = $2 AND u.url_job_id = $3"
+    "  AND u.file_id IS NULL AND upload_state_rank(u.state) < 6";
 
 static const char SQL_CANCELED[] =
     "UPDATE uploads SET state = 'canceled', finished_at = now(),"
@@ -350,7 +397,8 @@ store_upload_cancel(struct db_pool *pool, const char *id, char **json,
 	if (PQgetisnull(res, 0, 0)) {
 		rc = err_set(e, ERR_CONFLICT,
 			     "the upload can no longer be canceled: its bytes "
-			     "are committed or it has ended");
+			     "are committed, the platform is pulling its URL, "
+			     "or it has ended");
 		goto out;
 	}
 	*json = xstrdup(PQgetvalue(res, 0, 0));
@@ -461,6 +509,19 @@ store_upload_set_session(struct db_pool *pool, const char *id,
 		params[4] = NULL;
 	return exec_owned(pool, SQL_SET_SESSION, 6, params,
 			  "record upload session", e);
+}
+
+int
+store_upload_set_credential(struct db_pool *pool, const char *id,
+			    const char *owner, const char *session,
+			    int64_t expires_at, struct err *e)
+{
+	char exp[24];
+	const char *params[4] = {id, owner, session, exp};
+
+	fmt_i64(exp, sizeof(exp), expires_at);
+	return exec_owned(pool, SQL_SET_CREDENTIAL, 4, params,
+			  "record renewed upload credential", e);
 }
 
 int
@@ -579,4 +640,26 @@ store_upload_canceled(struct db_pool *pool, const char *id, const char *owner,
 
 	return exec1(pool, SQL_CANCELED, 2, params, "record canceled upload",
 		     NULL, NULL, e);
+}
+
+int
+store_upload_set_url_job(struct db_pool *pool, const char *id,
+			 const char *owner, const char *provider,
+			 const char *url_job_id, struct err *e)
+{
+	const char *params[3] = {id, owner, url_job_id};
+	const char *check[3] = {id, provider, url_job_id};
+	struct err ce;
+	int rc;
+
+	if ((rc = exec_owned(pool, SQL_SET_URL_JOB, 3, params,
+			     "record the URL pull job", e)) != 0)
+		return rc;
+	/* Parked whatever this says: a failure here only means that a
+	 * callback which came first is not applied yet. */
+	err_clear(&ce);
+	if (exec1(pool, SQL_URL_JOB_EARLY_FAIL, 3, check,
+		  "apply an early URL pull failure", NULL, NULL, &ce) != 0)
+		log_msg(LOG_WARN, "store", "upload %s: %s", id, ce.msg);
+	return 0;
 }

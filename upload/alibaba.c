@@ -1,8 +1,9 @@
 /*
  * alibaba.c: the Alibaba ApsaraVideo VOD adapter: CreateUploadVideo (or
  * CreateUploadImage) -> OSS with the STS credential of UploadAuth (header
- * signature V1, x-oss-security-token) -> nothing to commit: the VideoId is
- * known from the first call. RefreshUploadVideo renews the credential of
+ * signature V1, or V4 with the alibaba_oss_signature setting;
+ * x-oss-security-token) -> nothing to commit: the VideoId is known from the
+ * first call. RefreshUploadVideo renews the credential of
  * the same VideoId and object, so a multipart upload goes on with it.
  *
  * The API calls are cloud/alibaba.c's; this file maps a job to their
@@ -41,6 +42,7 @@ struct ali_priv {
 	char *security_token;
 	char *image_url; /* images: ImageURL */
 	bool image;	 /* CreateUploadImage: cannot be refreshed */
+	bool v4;	 /* OSS4-HMAC-SHA256 (cloud_opts.alibaba_oss_v4) */
 };
 
 static char *
@@ -82,9 +84,121 @@ ali_free(struct upload_session *s)
 	free(s);
 }
 
+/* Append the header "name: value" to *headers. */
+static int
+add_header(struct curl_slist **headers, const char *name, const char *value,
+	   struct err *e)
+{
+	struct buf line;
+	struct curl_slist *l;
+
+	buf_init(&line, 16384);
+	if (buf_printf(&line, "%s: %s", name, value) != 0)
+		return err_set(e, ERR_LIMIT, "OSS header %s is too long", name);
+	l = curl_slist_append(*headers, buf_cstr(&line));
+	buf_free(&line);
+	if (l == NULL)
+		fatal("out of memory");
+	*headers = l;
+	return 0;
+}
+
 /*
- * Sign one OSS request with the STS credential (signature V1): Date,
- * x-oss-security-token and Authorization headers.
+ * The OSS region that signature V4 is scoped to: Region of UploadAuth, else
+ * the one of the endpoint "oss-<region>[-internal].aliyuncs.com".
+ */
+static int
+oss_region(const struct ali_priv *p, char *out, size_t n, struct err *e)
+{
+	const char *h = p->endpoint;
+	size_t len = 0;
+
+	if (p->region != NULL && p->region[0] != '\0') {
+		h = p->region;
+		len = strlen(h);
+	} else if (strncmp(h, "oss-", 4) == 0) {
+		h += 4;
+		len = strcspn(h, ".");
+		if (len > 9 && strncmp(h + len - 9, "-internal", 9) == 0)
+			len -= 9;
+	}
+	if (len == 0 || len >= n)
+		return err_set(e, ERR_REMOTE,
+			       "no OSS region to sign with (V4) in the upload "
+			       "credential or the endpoint \"%s\"",
+			       p->endpoint);
+	memcpy(out, h, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/*
+ * Sign one OSS request with the STS credential, signature V4
+ * (OSS4-HMAC-SHA256, reference 3.2): x-oss-date, x-oss-content-sha256
+ * UNSIGNED-PAYLOAD, x-oss-security-token and Authorization headers; the
+ * Content-Type the engine sends is signed too.
+ */
+static int
+ali_sign_v4(const struct upload_session *s, const struct upload_sign_input *in,
+	    struct curl_slist **headers, struct err *e)
+{
+	const struct ali_priv *p = s->priv;
+	struct cloud_kv hdrs[4];
+	size_t nh = 0, nsent;
+	char date[17], region[64];
+	struct buf auth;
+	int rc;
+
+	if (cloud_time_iso8601_basic(in->now, date) != 0)
+		return err_set(e, ERR_INTERNAL, "clock out of range");
+	if ((rc = oss_region(p, region, sizeof(region), e)) != 0)
+		return rc;
+	hdrs[nh++] = (struct cloud_kv){"x-oss-date", date};
+	hdrs[nh++] =
+	    (struct cloud_kv){"x-oss-content-sha256", "UNSIGNED-PAYLOAD"};
+	if (p->security_token != NULL && p->security_token[0] != '\0')
+		hdrs[nh++] = (struct cloud_kv){"x-oss-security-token",
+					       p->security_token};
+	nsent = nh; /* the engine sends Content-Type itself */
+	if (in->content_type != NULL)
+		hdrs[nh++] =
+		    (struct cloud_kv){"content-type", in->content_type};
+	buf_init(&auth, 4096);
+	{
+		struct oss_v4_input vi = {
+		    .verb = in->method,
+		    .bucket = p->bucket,
+		    .key = s->target.key,
+		    .params = in->params,
+		    .n_params = in->n_params,
+		    .headers = hdrs,
+		    .n_headers = nh,
+		    .region = region,
+		    .time = in->now,
+		    .access_key_id = p->access_key_id,
+		    .access_key_secret = p->access_key_secret,
+		};
+
+		rc = oss_v4_authorization(&vi, &auth);
+	}
+	if (rc != 0) {
+		rc = err_set(e, rc, "could not sign the OSS request (V4)");
+		goto out;
+	}
+	if ((rc = add_header(headers, "Authorization", buf_cstr(&auth), e)) !=
+	    0)
+		goto out;
+	for (size_t i = 0; i < nsent && rc == 0; i++)
+		rc = add_header(headers, hdrs[i].key, hdrs[i].value, e);
+out:
+	buf_free(&auth);
+	return rc;
+}
+
+/*
+ * Sign one OSS request with the STS credential (signature V1, or V4 when
+ * the session says so): Date, x-oss-security-token and Authorization
+ * headers.
  */
 static int
 ali_sign(const struct upload_session *s, const struct upload_sign_input *in,
@@ -97,6 +211,8 @@ ali_sign(const struct upload_session *s, const struct upload_sign_input *in,
 	struct buf auth, line;
 	int rc;
 
+	if (p->v4)
+		return ali_sign_v4(s, in, headers, e);
 	if (cloud_time_rfc1123(in->now, date) != 0)
 		return err_set(e, ERR_INTERNAL, "clock out of range");
 	if (p->security_token != NULL && p->security_token[0] != '\0')
@@ -353,6 +469,7 @@ ali_apply(const struct cloud_opts *o, const struct upload_job *job,
 			r.auth.region, r.auth.file_name, r.auth.access_key_id,
 			r.auth.access_key_secret, r.auth.security_token,
 			r.auth.expire_at, r.video_id, r.image_url, image);
+	((struct ali_priv *)(*out)->priv)->v4 = o->alibaba_oss_v4;
 	log_msg(LOG_INFO, "upload", "upload %s: %s %s created", job->id,
 		image ? "image" : "video", r.video_id);
 out:
@@ -394,7 +511,8 @@ ali_save(const struct upload_session *s)
 }
 
 static int
-ali_load(const char *json, struct upload_session **out, struct err *e)
+ali_load(const struct cloud_opts *o, const char *json,
+	 struct upload_session **out, struct err *e)
 {
 	cJSON *doc = json_parse(json, strlen(json));
 	const char *scheme, *bucket, *endpoint, *key, *id;
@@ -421,6 +539,7 @@ ali_load(const char *json, struct upload_session **out, struct err *e)
 			json_get_str(doc, "security_token"), exp, id,
 			json_get_str(doc, "image_url"),
 			cJSON_IsTrue(json_get(doc, "image")));
+	((struct ali_priv *)(*out)->priv)->v4 = o != NULL && o->alibaba_oss_v4;
 	cJSON_Delete(doc);
 	return 0;
 }
@@ -468,6 +587,7 @@ ali_refresh(const struct cloud_opts *o, const struct upload_job *job,
 	p->security_token = r.auth.security_token;
 	r.auth.access_key_id = r.auth.access_key_secret = NULL;
 	r.auth.security_token = NULL;
+	p->v4 = o->alibaba_oss_v4;
 	s->expires_at = r.auth.expire_at;
 	log_msg(LOG_INFO, "upload",
 		"upload %s: credential of %s refreshed, valid %lld s", job->id,

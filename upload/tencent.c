@@ -235,12 +235,14 @@ tc_save(const struct upload_session *s)
 }
 
 static int
-tc_load(const char *json, struct upload_session **out, struct err *e)
+tc_load(const struct cloud_opts *o, const char *json,
+	struct upload_session **out, struct err *e)
 {
 	cJSON *doc = json_parse(json, strlen(json));
 	const char *scheme, *bucket, *region, *key, *sk;
 	int64_t exp = 0;
 
+	(void)o; /* COS signing has no options */
 	*out = NULL;
 	if (doc == NULL)
 		return err_set(e, ERR_INPUT, "stored session is not JSON");

@@ -34,6 +34,9 @@ struct upload_config {
 	long poll_ms;
 	long part_timeout_ms;
 	const char *default_storage_region; /* Tencent, may be "" */
+	/* Alibaba URL sources without url_upload in the request: "stream"
+	 * (through vodhook) or "platform" (UploadMediaByURL); NULL = stream */
+	const char *alibaba_url_upload;
 };
 
 struct upload_service;
@@ -61,6 +64,10 @@ struct upload_request {
 	const char *options;	    /* JSON object text of the other fields */
 	bool confine;		    /* path must be under the upload root */
 	const char *lease_owner;    /* non-NULL: created claimed by it (CLI) */
+	/* URL sources: "stream" (vodhook downloads and uploads the bytes) or
+	 * "platform" (Alibaba only: UploadMediaByURL, the platform fetches
+	 * the URL); NULL = the alibaba_url_upload setting */
+	const char *url_upload;
 };
 
 /*
@@ -80,7 +87,9 @@ typedef void (*upload_progress_fn)(void *arg, const char *state, int64_t done,
 /*
  * Run job id in the calling thread (claiming it as owner) until it is
  * uploaded, failed, canceled or out of attempts. *file_id and *media_url
- * (caller frees) are set on success. ERR_* and the job's error otherwise.
+ * (caller frees) are set on success. A URL the platform pulls (url_upload
+ * "platform") succeeds once the platform took it, with *file_id NULL: the
+ * callbacks finish the record. ERR_* and the job's error otherwise.
  */
 int upload_run(struct upload_service *s, const char *id, const char *owner,
 	       upload_progress_fn fn, void *arg, char **file_id,

@@ -138,9 +138,10 @@ struct upload_adapter {
 	 * free()); the credential is included so that a resumed job can go
 	 * on with it while it is valid. */
 	char *(*save)(const struct upload_session *s);
-	/* Rebuild a session from ->save's text. ERR_INPUT when unusable. */
-	int (*load)(const char *json, struct upload_session **out,
-		    struct err *e);
+	/* Rebuild a session from ->save's text, signing as the options say
+	 * now (o may be NULL: the defaults). ERR_INPUT when unusable. */
+	int (*load)(const struct cloud_opts *o, const char *json,
+		    struct upload_session **out, struct err *e);
 	/* New credentials for the same object and session when the platform
 	 * allows it (Alibaba RefreshUploadVideo); NULL when it does not
 	 * (Tencent: the job restarts with a new ->apply). */
@@ -171,6 +172,44 @@ extern const struct upload_adapter upload__alibaba_adapter;
 bool upload__alibaba_is_image(const struct upload_job *job);
 char *upload__alibaba_user_data(const struct upload_job *job,
 				const char *callback_url);
+
+/*
+ * alibaba_url.c: URL sources the platform pulls itself (UploadMediaByURL).
+ * upload__url_mode (pure): whether a request's URL is pulled by the
+ * platform: requested ("stream", "platform" or NULL for the setting's
+ * default, which applies to Alibaba URL sources only); ERR_INPUT for
+ * another value, or "platform" with another provider or a path source.
+ * upload__pull_url_check (pure): http or https, a host, no blank or
+ * control character, at most UPLOAD_PULL_URL_MAX bytes; not resolved and
+ * no private-address refusal (the platform fetches it, not vodhook).
+ * upload__alibaba_is_pull: whether a job is such a pull (options
+ * url_upload "platform"). upload__alibaba_url_metadatas (pure): the
+ * UploadMetadatas JSON text for the job, caller frees.
+ * upload__alibaba_url_pull: the UploadMediaByURL call; *job_id (caller
+ * frees) is the platform's JobId. Errors as an adapter's.
+ */
+#define UPLOAD_PULL_URL_MAX 4096
+int upload__url_mode(const char *provider, bool is_url, const char *requested,
+		     const char *setting, bool *platform,
+		     struct err *e) VH_MUST_CHECK;
+int upload__pull_url_check(const char *url, struct err *e) VH_MUST_CHECK;
+bool upload__alibaba_is_pull(const struct upload_job *job);
+char *upload__alibaba_url_metadatas(const struct upload_job *job);
+int upload__alibaba_url_pull(const struct cloud_opts *o,
+			     const struct upload_job *job, char **job_id,
+			     struct err *e) VH_MUST_CHECK;
+
+/*
+ * options.c, pure (unit-tested): check the platform-specific fields of a
+ * request in opts (a JSON object; fields of the other platform refused,
+ * JSON types and the platform's limits checked) and normalise them in
+ * place (integers as strings of digits, tags as one comma-separated
+ * string). *media_kind (static) is "image" when an Alibaba job goes
+ * through CreateUploadImage, else "video". 0 or ERR_INPUT with the reason.
+ */
+int upload__options_check(const char *provider, const char *media_type,
+			  cJSON *opts, const char **media_kind,
+			  struct err *e) VH_MUST_CHECK;
 
 /* Helper for adapters: fill t->base_url ("scheme://host"), t->host and
  * t->key (a leading '/' is dropped). scheme is "https" unless the

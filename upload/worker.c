@@ -9,7 +9,9 @@
  * over with a new session when it is not. Failures are sorted: refusals
  * (credentials, bad input) fail the job at once with the platform's code;
  * network and 5xx failures give the job back for a later attempt, up to
- * upload_max_attempts.
+ * upload_max_attempts. A URL Alibaba pulls itself (url_upload "platform")
+ * is one UploadMediaByURL call, after which the job is parked for its
+ * callbacks to finish (run_pull).
  *
  * Interface: upload_service_new, upload_service_start,
  * upload_service_stop, upload_service_free, upload_submit, upload_run;
@@ -212,15 +214,46 @@ hook_progress(void *arg, int64_t done, int64_t total)
 		c->fn(c->fn_arg, "uploading", done, total);
 }
 
+/*
+ * New credentials for session s (Alibaba RefreshUploadVideo), written to
+ * uploads.session so that a job resumed after a restart goes on with them
+ * instead of asking again; the checkpoint (multipart upload id, parts,
+ * bytes) stays. A failure to record them does not stop the transfer,
+ * which has them in memory; a lost lease does (hook_stop).
+ */
+static int
+renew_credential(struct job_ctx *c, struct upload_session *s, struct err *e)
+{
+	const struct upload_adapter *ad =
+	    upload__adapter_find(c->job->provider);
+	struct err se;
+	char *txt;
+	int rc;
+
+	if ((rc = ad->refresh(c->svc->c.cloud, c->job, s, e)) != 0)
+		return rc;
+	txt = ad->save(s);
+	err_clear(&se);
+	if (store_upload_set_credential(c->svc->pool, c->job->id, c->owner, txt,
+					s->expires_at, &se) != 0) {
+		if (se.code == ERR_CONFLICT)
+			c->lease_lost = true;
+		log_msg(LOG_WARN, "upload",
+			"upload %s: could not record the renewed credential: "
+			"%s",
+			c->job->id, se.msg);
+	}
+	free(txt);
+	return 0;
+}
+
 /* New credentials for the session in use (Alibaba RefreshUploadVideo). */
 static int
 hook_refresh(void *arg, struct err *e)
 {
 	struct job_ctx *c = arg;
-	const struct upload_adapter *ad =
-	    upload__adapter_find(c->job->provider);
 
-	return ad->refresh(c->svc->c.cloud, c->job, c->session, e);
+	return renew_credential(c, c->session, e);
 }
 
 static bool
@@ -290,7 +323,61 @@ send_cover(struct job_ctx *c, const struct upload_session *s, struct err *e)
 	return rc;
 }
 
-enum outcome { JOB_DONE, JOB_FAILED, JOB_RETRY, JOB_CANCELED, JOB_LOST };
+/* JOB_PARKED: the platform pulls the URL; the callbacks finish the job. */
+enum outcome {
+	JOB_DONE,
+	JOB_FAILED,
+	JOB_RETRY,
+	JOB_CANCELED,
+	JOB_LOST,
+	JOB_PARKED
+};
+
+/* The outcome of a failure: retried later, lost, or failed for good. */
+static enum outcome
+failed_outcome(int rc)
+{
+	if (rc == ERR_NET || rc == ERR_UNAVAIL || rc == ERR_DB)
+		return JOB_RETRY;
+	return rc == ERR_CONFLICT ? JOB_LOST : JOB_FAILED;
+}
+
+/*
+ * A URL the platform pulls itself (Alibaba UploadMediaByURL): one call,
+ * then the JobId is recorded and the job parked (state uploading, lease
+ * released, never claimed again). Its callbacks finish it: the
+ * FileUploadComplete that follows the pull names the upload in Extend, a
+ * failed UploadByURLComplete names the JobId.
+ *
+ * The one window for a second pull of the same URL: the platform accepted
+ * the call but the JobId was not recorded (a crash in between, a network
+ * failure after the request left, the database unavailable at that
+ * moment); the job is then claimed again once its lease expires or its
+ * retry is due, and calls UploadMediaByURL again. Both pulls name the same
+ * upload; the first media record to arrive is the upload's.
+ */
+static enum outcome
+run_pull(struct job_ctx *c, struct err *e)
+{
+	struct upload_service *svc = c->svc;
+	char *job_id = NULL;
+	int rc;
+
+	if (c->fn != NULL)
+		c->fn(c->fn_arg, "uploading", 0, -1);
+	if ((rc = upload__alibaba_url_pull(svc->c.cloud, c->job, &job_id, e)) !=
+	    0)
+		return failed_outcome(rc);
+	rc = store_upload_set_url_job(svc->pool, c->job->id, c->owner,
+				      c->job->provider, job_id, e);
+	if (rc != 0)
+		log_msg(LOG_ERROR, "upload",
+			"upload %s: the platform pulls the URL as job %s but "
+			"that was not recorded: %s",
+			c->job->id, job_id, e->msg);
+	free(job_id);
+	return rc == 0 ? JOB_PARKED : failed_outcome(rc);
+}
 
 /*
  * Run a claimed job to its end or to a point where it must be given back.
@@ -317,6 +404,8 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			job->provider);
 		return JOB_FAILED;
 	}
+	if (upload__alibaba_is_pull(job))
+		return run_pull(c, e);
 	if ((rc = upload__source_open(&svc->so, job, &src, e)) != 0)
 		return rc == ERR_NET ? JOB_RETRY : JOB_FAILED;
 
@@ -326,14 +415,14 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 		struct err le;
 
 		err_clear(&le);
-		if (ad->load(job->session, &s, &le) != 0)
+		if (ad->load(o, job->session, &s, &le) != 0)
 			s = NULL;
 	} else if (job->session != NULL && ad->refresh != NULL) {
 		struct err le;
 
 		err_clear(&le);
-		if (ad->load(job->session, &s, &le) != 0 ||
-		    ad->refresh(o, job, s, &le) != 0) {
+		if (ad->load(o, job->session, &s, &le) != 0 ||
+		    renew_credential(c, s, &le) != 0) {
 			ad->free(s);
 			s = NULL;
 		}
@@ -419,7 +508,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			struct err re;
 
 			err_clear(&re);
-			if (ad->refresh(o, job, s, &re) == 0) {
+			if (renew_credential(c, s, &re) == 0) {
 				err_clear(e);
 				continue;
 			}
@@ -458,9 +547,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	out = JOB_DONE;
 	goto done;
 fail:
-	out = (rc == ERR_NET || rc == ERR_UNAVAIL || rc == ERR_DB) ? JOB_RETRY
-	      : rc == ERR_CONFLICT				   ? JOB_LOST
-								   : JOB_FAILED;
+	out = failed_outcome(rc);
 	if (out == JOB_FAILED && s != NULL)
 		upload__transfer_abort(&t, s, job->multipart_upload_id);
 done:
@@ -483,7 +570,7 @@ cancel_claimed(struct job_ctx *c)
 	err_clear(&e);
 	if (ad != NULL && c->job->session != NULL &&
 	    c->job->multipart_upload_id != NULL &&
-	    ad->load(c->job->session, &s, &e) == 0) {
+	    ad->load(c->svc->c.cloud, c->job->session, &s, &e) == 0) {
 		struct upload_transfer_opts t;
 
 		transfer_opts(c->svc, c->job, &t);
@@ -534,6 +621,9 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 		}
 		log_msg(LOG_INFO, "upload", "upload %s: uploaded as %s",
 			c.job->id, res->file_id);
+		break;
+	case JOB_PARKED:
+		/* Recorded already: nothing to write. */
 		break;
 	case JOB_CANCELED:
 		cancel_claimed(&c);
@@ -785,10 +875,11 @@ upload_submit(struct upload_service *svc, const struct upload_request *r,
 {
 	struct upload_source_opts so = svc->so;
 	char *resolved = NULL, *ext = NULL, *name = NULL, *opts_txt = NULL;
-	const char *kind, *source;
+	const char *kind, *source, *media_kind = "video";
 	cJSON *opts = NULL;
 	int64_t size = -1;
 	int rc = 0;
+	bool pull = false; /* the platform fetches the URL itself */
 
 	*json = NULL;
 	id[0] = '\0';
@@ -805,6 +896,9 @@ upload_submit(struct upload_service *svc, const struct upload_request *r,
 			       "give exactly one of path and url");
 	if (r->source_context != NULL && strlen(r->source_context) > 4096)
 		return err_set(e, ERR_INPUT, "source_context is too long");
+	if ((rc = upload__url_mode(r->provider, r->url != NULL, r->url_upload,
+				   svc->c.alibaba_url_upload, &pull, e)) != 0)
+		return rc;
 	if (r->path != NULL) {
 		so.root = r->confine ? (svc->c.root ? svc->c.root : "") : NULL;
 		if ((rc = upload__path_check(&so, r->path, &resolved, &size,
@@ -813,7 +907,16 @@ upload_submit(struct upload_service *svc, const struct upload_request *r,
 		kind = "file";
 		source = resolved;
 	} else {
-		if ((rc = upload__url_check(&so, r->url, e)) != 0)
+		/*
+		 * A URL the platform pulls is fetched from the platform's
+		 * network, not from vodhook's: the private-address refusal,
+		 * which keeps callers from making vodhook fetch from its own
+		 * network (SSRF), has nothing to protect there, and the host
+		 * is not resolved here either (the platform resolves it).
+		 */
+		rc = pull ? upload__pull_url_check(r->url, e)
+			  : upload__url_check(&so, r->url, e);
+		if (rc != 0)
 			goto out;
 		kind = "url";
 		source = r->url;
@@ -833,7 +936,11 @@ upload_submit(struct upload_service *svc, const struct upload_request *r,
 		rc = err_set(e, ERR_INPUT, "options must be a JSON object");
 		goto out;
 	}
-	if (json_get_str(opts, "storage_region") == NULL &&
+	if ((rc = upload__options_check(r->provider, ext, opts, &media_kind,
+					e)) != 0)
+		goto out;
+	if (strcmp(r->provider, "tencent") == 0 &&
+	    json_get_str(opts, "storage_region") == NULL &&
 	    svc->c.default_storage_region != NULL &&
 	    svc->c.default_storage_region[0] != '\0')
 		json_add_str(opts, "storage_region",
@@ -855,6 +962,24 @@ upload_submit(struct upload_service *svc, const struct upload_request *r,
 			free(rc_path);
 		}
 	}
+	/* UploadMediaByURL takes audio and video only: an image URL is
+	 * streamed unless the request asked for a pull. */
+	if (pull && strcmp(media_kind, "image") == 0) {
+		if (r->url_upload != NULL) {
+			rc = err_set(e, ERR_INPUT,
+				     "url_upload \"platform\" takes audio and "
+				     "video only (UploadMediaByURL)");
+			goto out;
+		}
+		pull = false;
+		if ((rc = upload__url_check(&so, r->url, e)) != 0)
+			goto out;
+	}
+	/* The way an Alibaba URL is taken is decided now, for good. */
+	if (strcmp(kind, "url") == 0 && strcmp(r->provider, "alibaba") == 0) {
+		cJSON_DeleteItemFromObject(opts, "url_upload");
+		json_add_str(opts, "url_upload", pull ? "platform" : "stream");
+	}
 	if ((opts_txt = cJSON_PrintUnformatted(opts)) == NULL)
 		fatal("out of memory");
 	new_uuid(id);
@@ -866,7 +991,7 @@ upload_submit(struct upload_service *svc, const struct upload_request *r,
 		    .source = source,
 		    .media_name = name,
 		    .media_type = ext,
-		    .media_kind = "video",
+		    .media_kind = media_kind,
 		    .procedure =
 			r->procedure && r->procedure[0] ? r->procedure : NULL,
 		    .source_context = r->source_context,

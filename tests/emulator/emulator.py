@@ -155,6 +155,7 @@ class State:
             self.tc_events = []        # PULL queue: {handle, body, lease_until}
             self.cred_expiry_fault = None
             self.callback_faults = []
+            self.processing_faults = []
             self.kind_counts = {}
             if not full:
                 self.config = dict(self._initial_config)
@@ -188,6 +189,10 @@ class State:
             if "callbacks" in f or "delay_ms" in f:
                 self.callback_faults.append({"mode": f.get("callbacks"), "delay_ms": int(f.get("delay_ms") or 0),
                                              "repeat": bool(f.get("repeat"))})
+            if "processing" in f:
+                if f["processing"] != "fail":
+                    raise ValueError("processing fault must be \"fail\"")
+                self.processing_faults.append({"mode": "fail", "repeat": bool(f.get("repeat"))})
             if "expire_credentials_after_requests" in f:
                 self.cred_expiry_fault = {"n": int(f["expire_credentials_after_requests"]), "seen": 0,
                                           "repeat": bool(f.get("repeat"))}
@@ -218,6 +223,16 @@ class State:
             f = self.callback_faults[0]
             if not f["repeat"]:
                 self.callback_faults.pop(0)
+            return dict(f)
+
+    def take_processing_fault(self):
+        """The processing fault for the next Alibaba video with a TemplateGroupId/WorkflowId, or None."""
+        with self.lock:
+            if not self.processing_faults:
+                return None
+            f = self.processing_faults[0]
+            if not f["repeat"]:
+                self.processing_faults.pop(0)
             return dict(f)
 
     def storage_request_done(self):
@@ -570,7 +585,27 @@ def ali_events_for(m, pre=None):
     if m.get("template_group_id") or m.get("workflow_id"):
         with STATE.lock:
             m["state"] = "Transcoding"
+        fault = STATE.take_processing_fault()
         processing_sleep()
+        if fault:
+            # The reference has no sample of a failed transcode: the stream's ErrorCode/ErrorMessage fields
+            # (StreamTranscodeComplete) are used, and Video.Status becomes TranscodeFail.
+            si = {"Status": "fail", "Definition": "LD", "ErrorCode": "InvalidVideo.Damaged",
+                  "ErrorMessage": "transcoding failed (emulator fault)", "JobId": rand_hex(32)}
+            ev = {"EventTime": iso(), "EventType": "StreamTranscodeComplete", "VideoId": m["id"]}
+            ev.update(si)
+            if ext is not None:
+                ev["Extend"] = ext
+            batch.emit((url, ev))
+            with STATE.lock:
+                m["state"] = "TranscodeFail"
+            ev = {"EventTime": iso(), "EventType": "TranscodeComplete", "VideoId": m["id"], "Status": "fail",
+                  "ErrorCode": si["ErrorCode"], "ErrorMessage": si["ErrorMessage"], "StreamInfos": [si]}
+            if ext is not None:
+                ev["Extend"] = ext
+            batch.emit((url, ev))
+            batch.close()
+            return
         streams = []
         for defn, br, h, w in (("LD", "925", 960, 540), ("SD", "1575", 1280, 720)):
             si = {"Status": "success", "Bitrate": br, "Definition": defn, "Duration": 15.0, "Encrypt": False,
@@ -917,6 +952,7 @@ def control(h):
         with st.lock:
             return h.send_json(200, {"config": st.config, "faults": st.faults,
                                      "callback_faults": st.callback_faults,
+                                     "processing_faults": st.processing_faults,
                                      "cred_expiry_fault": st.cred_expiry_fault})
     if method == "POST" and path == "/reset":
         st.reset()
@@ -926,8 +962,11 @@ def control(h):
             f = json.loads(body or b"{}")
         except ValueError as e:
             return h.send_json(400, {"error": "bad JSON: %s" % e})
-        for ff in (f if isinstance(f, list) else [f]):
-            st.add_fault(ff)
+        try:
+            for ff in (f if isinstance(f, list) else [f]):
+                st.add_fault(ff)
+        except ValueError as e:
+            return h.send_json(400, {"error": str(e)})
         return h.send_json(200, {"ok": True})
     if method == "POST" and path == "/config":
         try:
@@ -1452,6 +1491,7 @@ def storage_kind(method, q, key):
 def storage_ops(h, service, bucket, key, kind, q, cred):
     """Perform the storage operation (after authentication)."""
     st = STATE
+    auth = getattr(h, "_auth_kind", None)  # recorded with the call (OSS: "OSS" or "OSS4-HMAC-SHA256")
     quote = '"'
     upper = service == "oss"
 
@@ -1479,7 +1519,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
                          "Content-MD5 %s does not match body md5 %s" % (cmd5, md5hex))
         etag = fmt_etag(md5hex)
         st.put_object(service, bucket, key, path, size, md5hex, etag)
-        st.record_call(service, kind, {"bucket": bucket, "key": key}, size)
+        st.record_call(service, kind, {"bucket": bucket, "key": key}, size, auth=auth)
         h.send_bytes(200, b"", "text/plain", {"ETag": etag, rid_hdr: rid})
         if service == "oss":
             ali_object_completed(bucket, key, size, md5hex)
@@ -1490,7 +1530,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
         with st.lock:
             st.uploads[uid] = {"service": service, "bucket": bucket, "key": key, "parts": {}, "t": time.time(),
                                "initiated": iso()}
-        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid}, 0)
+        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid}, 0, auth=auth)
         x = dict_to_xml("InitiateMultipartUploadResult", {"Bucket": bucket, "Key": key, "UploadId": uid})
         return h.send_bytes(200, ('<?xml version="1.0" encoding="UTF-8"?>\n' + x).encode(), "application/xml",
                             {rid_hdr: rid})
@@ -1534,7 +1574,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
                 os.unlink(old["path"])
             except OSError:
                 pass
-        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid, "partNumber": pn}, size)
+        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid, "partNumber": pn}, size, auth=auth)
         return h.send_bytes(200, b"", "text/plain", {"ETag": etag, rid_hdr: rid})
     if kind == "ListParts":
         with st.lock:
@@ -1555,7 +1595,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
              "IsTruncated": "true" if trunc else "false", "StorageClass": "Standard",
              "Part": [{"PartNumber": n, "LastModified": iso(p["t"]), "ETag": p["etag"], "Size": p["size"]}
                       for n, p in sel]}
-        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid}, 0)
+        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid}, 0, auth=auth)
         return h.send_bytes(200, ('<?xml version="1.0" encoding="UTF-8"?>\n' + dict_to_xml("ListPartsResult", d)).encode(),
                             "application/xml", {rid_hdr: rid})
     if kind == "AbortMultipartUpload":
@@ -1566,7 +1606,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
                 os.unlink(p["path"])
             except OSError:
                 pass
-        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid}, 0)
+        st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid}, 0, auth=auth)
         return h.send_bytes(204, b"", "text/plain", {rid_hdr: rid})
     if kind == "CompleteMultipartUpload":
         body = h.body_reader().read_all()
@@ -1579,7 +1619,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
              "UploadIdMarker": q.get("upload-id-marker", ""), "MaxUploads": 1000, "IsTruncated": "false",
              "Upload": [{"Key": u["key"], "UploadId": k, "Initiated": u["initiated"], "StorageClass": "Standard"}
                         for k, u in ups]}
-        st.record_call(service, kind, {"bucket": bucket, "prefix": prefix}, 0)
+        st.record_call(service, kind, {"bucket": bucket, "prefix": prefix}, 0, auth=auth)
         return h.send_bytes(200, ('<?xml version="1.0" encoding="UTF-8"?>\n' +
                                   dict_to_xml("ListMultipartUploadsResult", d)).encode(), "application/xml", {rid_hdr: rid})
     if kind in ("GetObject", "HeadObject"):
@@ -1587,7 +1627,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
             o = st.objects.get((bucket, key))
         if not o:
             raise Reject(404, "NoSuchKey", "The specified key does not exist.", "no object %s/%s" % (bucket, key))
-        st.record_call(service, kind, {"bucket": bucket, "key": key}, 0)
+        st.record_call(service, kind, {"bucket": bucket, "key": key}, 0, auth=auth)
         h.resp_sent = True
         h.send_response(200)
         h.send_header("Content-Type", "application/octet-stream")
@@ -1612,7 +1652,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
                 os.unlink(o["path"])
             except OSError:
                 pass
-        st.record_call(service, kind, {"bucket": bucket, "key": key}, 0)
+        st.record_call(service, kind, {"bucket": bucket, "key": key}, 0, auth=auth)
         return h.send_bytes(204, b"", "text/plain", {rid_hdr: rid})
     raise Reject(405, "MethodNotAllowed", "The specified method is not allowed (emulator).",
                  "unsupported storage operation %s" % kind)
@@ -1713,7 +1753,8 @@ def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt
         except OSError:
             pass
     st.record_call(service, "CompleteMultipartUpload", {"bucket": bucket, "key": key, "uploadId": uid,
-                                                        "parts": len(listed)}, len(body))
+                                                        "parts": len(listed)}, len(body),
+                   auth=getattr(h, "_auth_kind", None))
     loc = "%s/%s" % (h.host, key)
     x = '<?xml version="1.0" encoding="UTF-8"?>\n' + dict_to_xml(
         "CompleteMultipartUploadResult", {"Location": loc, "Bucket": bucket, "Key": key, "ETag": etag})
@@ -1738,6 +1779,7 @@ def cos_handler(h, bucket, region):
     qp = h.query_pairs()
     q = dict(qp)
     kind = storage_kind(h.command, q, key)
+    h._auth_kind = None
     try:
         auth = h.headers.get("Authorization") or ""
         if not auth and "q-sign-algorithm" in q:
@@ -1826,6 +1868,7 @@ def oss_handler(h, bucket, region):
     qp = h.query_pairs()
     q = dict(qp)
     kind = storage_kind(h.command, q, key)
+    h._auth_kind = None
     try:
         auth = h.headers.get("Authorization") or ""
         token = h.headers.get("x-oss-security-token")
@@ -1836,8 +1879,10 @@ def oss_handler(h, bucket, region):
             token = q["security-token"]
         if auth.startswith("OSS4-HMAC-SHA256"):
             cred = oss_v4_verify(h, auth, bucket, key, token, region)
+            h._auth_kind = "OSS4-HMAC-SHA256"
         elif auth.startswith("OSS "):
             cred = oss_v1_verify(h, auth, bucket, key, qp, token)
+            h._auth_kind = "OSS"
         else:
             raise Reject(403, "AccessDenied", "AccessDenied", "missing or unsupported Authorization %r" % auth[:40])
     except Reject as r:

@@ -119,6 +119,34 @@ class AlibabaTest(unittest.TestCase):
         code, r2 = ali_call(self.emu, "GetVideoInfo", {"VideoId": r["VideoId"]})
         self.assertEqual(r2["Video"]["Status"], "Normal")
         self.assertEqual(self.emu.rejections(), [])
+        self.assertEqual([c["auth"] for c in self.emu.calls("PutObject")], ["OSS"])
+
+    def test_processing_failure_fault(self):
+        import urllib.error
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            self.emu.ctl("faults", {"processing": "maybe"})
+        self.assertEqual(cm.exception.code, 400)
+        self.emu.ctl("faults", {"processing": "fail"})
+        r = self.create(WorkflowId="wf-1")
+        addr, auth = self.decode(r)
+        self.assertEqual(self.oss(addr, auth, "PUT", data_file=self.write("f", b"abc"))[0], 200)
+        self.rx.wait(3)
+        evs = self.rx.json()
+        self.assertEqual([(e["EventType"], e["Status"]) for e in evs],
+                         [("FileUploadComplete", "success"), ("StreamTranscodeComplete", "fail"),
+                          ("TranscodeComplete", "fail")])
+        self.assertEqual(evs[2]["StreamInfos"][0]["ErrorCode"], evs[2]["ErrorCode"])
+        code, v = ali_call(self.emu, "GetVideoInfo", {"VideoId": r["VideoId"]})
+        self.assertEqual(v["Video"]["Status"], "TranscodeFail")
+        # one-shot: the next video is transcoded
+        self.rx.got.clear()
+        r = self.create(TemplateGroupId="tg-1")
+        addr, auth = self.decode(r)
+        self.assertEqual(self.oss(addr, auth, "PUT", data_file=self.write("g", b"abc"))[0], 200)
+        self.rx.wait(4)
+        self.assertEqual(self.rx.json()[3]["Status"], "success")
+        code, v = ali_call(self.emu, "GetVideoInfo", {"VideoId": r["VideoId"]})
+        self.assertEqual(v["Video"]["Status"], "Normal")
 
     def test_multipart_with_refresh(self):
         r = self.create(UserData="")
@@ -212,6 +240,7 @@ class AlibabaTest(unittest.TestCase):
         self.rx.wait(1)
         ev = self.rx.json()[0]
         self.assertEqual((ev["EventType"], ev["ImageId"], ev["Extend"]), ("ImageUploadComplete", r["ImageId"], "raw-string"))
+        self.assertEqual([c["auth"] for c in self.emu.calls("PutObject")], ["OSS4-HMAC-SHA256"])
         code, _, body, _, _ = self.oss(addr, auth, "PUT", data_file=self.write("i", data), v4=True, sk="bad",
                                        ctype="image/jpeg")
         self.assertEqual(code, 403)

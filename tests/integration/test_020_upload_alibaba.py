@@ -441,5 +441,76 @@ class AliUploadResume(unittest.TestCase):
         self.assertEqual(len(calls_for("CreateUploadVideo", uid)), 1)
 
 
+class AliCredentialPersisted(unittest.TestCase):
+    """A credential renewed by RefreshUploadVideo mid-multipart is written to
+    uploads.session (the checkpoint kept), and a daemon killed after the
+    renewal resumes with it instead of asking again."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.root = U.tmpdir()
+        cls.db = h.fresh_database()
+
+    def session(self, uid):
+        rows = h.psql(self.db, "SELECT session->>'security_token', multipart_upload_id,"
+                      " extract(epoch FROM credential_expires_at)::bigint FROM uploads"
+                      " WHERE id = :'v1' AND session IS NOT NULL", uid)
+        return rows[0] if rows else None
+
+    def test_renewed_credential_persisted_and_reused_after_restart(self):
+        size = 16 * U.MIB
+        path, md5 = U.make_file(self.root, "persist.mp4", size)
+        env = U.upload_env(EMU, self.root, ali_env({
+            "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
+            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB),
+            "VODHOOK_UPLOAD_PARALLEL": "2",
+            "VODHOOK_UPLOAD_LEASE_SECONDS": "5",
+            "VODHOOK_UPLOAD_WORKERS": "1"}))
+        d = h.Daemon(self.db, env).start()
+        t0 = time.time()
+        # Initiate + 3 parts with the first credential, then it expires;
+        # slow parts leave time to stop the daemon after the renewal.
+        EMU.ctl("faults", [{"rate_limit_bps": U.MIB}, {"expire_credentials_after_requests": 4}])
+        try:
+            st, _, doc = U.post_upload(d, {"provider": "alibaba", "path": path})
+            self.assertEqual(st, 202, doc)
+            uid = doc["id"]
+            first = h.wait_for(lambda: (lambda s: s if s and s[1] else None)(self.session(uid)),
+                               "the first session and its multipart upload stored")
+            second = h.wait_for(lambda: (lambda s: s if s and s[0] != first[0] else None)(
+                self.session(uid)), "the renewed credential stored", timeout=60)
+            d.kill()
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        vid = h.psql(self.db, "SELECT file_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+        refreshed = [c for c in EMU.calls("RefreshUploadVideo", t0) if c["params"].get("VideoId") == vid]
+        self.assertEqual(len(refreshed), 1)
+        # The checkpoint survived the renewal: same multipart upload, parts
+        # still recorded, a new expiry.
+        self.assertEqual(second[1], first[1])
+        self.assertGreater(int(h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'",
+                                      uid)[0][0]), 0)
+        self.assertGreater(int(second[2]), int(first[2]))
+        t_restart = time.time()
+        d2 = h.Daemon(self.db, env).start()
+        try:
+            doc = U.wait_state(d2, uid, DONE, timeout=60)
+        finally:
+            rc = d2.stop()
+        self.assertIn(rc, (0, None), d2.logs())
+        o = stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        # Resumed with the stored credential: no second renewal, nothing
+        # refused, the same multipart upload and VideoId.
+        self.assertEqual([c for c in EMU.calls("RefreshUploadVideo", t_restart)
+                          if c["params"].get("VideoId") == vid], [])
+        self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t_restart], [])
+        self.assertGreater(len(key_calls("UploadPart", o["key"], t_restart)), 0)
+        self.assertEqual(len(key_calls("InitiateMultipartUpload", o["key"])), 1)
+        self.assertEqual(len(calls_for("CreateUploadVideo", uid)), 1)
+        self.assertEqual(self.session(uid)[0], second[0])
+
+
 if __name__ == "__main__":
     unittest.main()

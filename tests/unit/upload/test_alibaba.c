@@ -2,9 +2,9 @@
  * test_alibaba.c: the pure parts of the Alibaba adapter (upload/alibaba.c):
  * UserData (Extend with the upload id and the user's context,
  * MessageCallback only when a URL is set), the image/video choice, the
- * session round trip and the OSS V1 signature it produces for parts and
- * Complete (expected values computed independently with Python's hmac).
- * No network.
+ * session round trip and the OSS V1 and V4 signatures it produces for
+ * parts and Complete (expected values computed independently with Python's
+ * hmac, V4 with tests/emulator/emu_sig.py). No network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -133,7 +133,7 @@ test_session_and_oss_signature(void **state)
 	err_clear(&e);
 	assert_non_null(ad);
 	assert_string_equal(ad->provider, "alibaba");
-	assert_int_equal(ad->load(SESSION, &s, &e), 0);
+	assert_int_equal(ad->load(NULL, SESSION, &s, &e), 0);
 	assert_string_equal(s->target.base_url,
 			    "https://outin-b.oss-cn-shanghai.aliyuncs.com");
 	assert_string_equal(s->target.host,
@@ -167,7 +167,7 @@ test_session_and_oss_signature(void **state)
 
 	/* save -> load keeps everything; commit needs no call. */
 	txt = ad->save(s);
-	assert_int_equal(ad->load(txt, &s2, &e), 0);
+	assert_int_equal(ad->load(NULL, txt, &s2, &e), 0);
 	free(txt);
 	assert_string_equal(s2->target.base_url, s->target.base_url);
 	assert_string_equal(s2->target.key, s->target.key);
@@ -178,9 +178,87 @@ test_session_and_oss_signature(void **state)
 	upload__result_cleanup(&res);
 	ad->free(s);
 	ad->free(s2);
-	assert_int_equal(ad->load("{\"scheme\":\"https\"}", &s, &e), ERR_INPUT);
-	assert_int_equal(ad->load("not json", &s, &e), ERR_INPUT);
+	assert_int_equal(ad->load(NULL, "{\"scheme\":\"https\"}", &s, &e),
+			 ERR_INPUT);
+	assert_int_equal(ad->load(NULL, "not json", &s, &e), ERR_INPUT);
 	ad->free(NULL);
+}
+
+/* With alibaba_oss_v4 the same session signs OSS4-HMAC-SHA256. */
+static void
+test_oss_v4_signature(void **state)
+{
+	const struct upload_adapter *ad = upload__adapter_find("alibaba");
+	const struct cloud_opts v4 = {.alibaba_oss_v4 = true};
+	struct upload_session *s = NULL;
+	const struct cloud_kv part[] = {{"partNumber", "3"},
+					{"uploadId", "U1"}};
+	const struct cloud_kv done[] = {{"uploadId", "U1"}};
+	const struct cloud_kv init[] = {{"uploads", ""}};
+	struct curl_slist *hdrs = NULL;
+	struct upload_sign_input in = {.method = "PUT",
+				       .params = part,
+				       .n_params = 2,
+				       .content_length = 5,
+				       .now = 1448180198};
+	char *json, *p;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(ad->load(&v4, SESSION, &s, &e), 0);
+	assert_int_equal(s->target.sign(s, &in, &hdrs, &e), 0);
+	assert_string_equal(
+	    header(hdrs, "Authorization"),
+	    "OSS4-HMAC-SHA256 Credential=44CF9590006BF252F707/20151122/"
+	    "cn-shanghai/oss/aliyun_v4_request,Signature=af683f0e85a8fc0d6ce23"
+	    "53ca15863a6f4bcec66d2e5c8edab3eacaa9f05443b");
+	assert_string_equal(header(hdrs, "x-oss-date"), "20151122T081638Z");
+	assert_string_equal(header(hdrs, "x-oss-content-sha256"),
+			    "UNSIGNED-PAYLOAD");
+	assert_string_equal(header(hdrs, "x-oss-security-token"), "tok123");
+	assert_null(header(hdrs, "Date"));
+	/* Content-Type is signed but sent by the engine, not the signer. */
+	curl_slist_free_all(hdrs);
+	hdrs = NULL;
+	in = (struct upload_sign_input){.method = "POST",
+					.params = done,
+					.n_params = 1,
+					.content_type = "application/xml",
+					.content_length = 10,
+					.now = 1448180198};
+	assert_int_equal(s->target.sign(s, &in, &hdrs, &e), 0);
+	assert_string_equal(
+	    header(hdrs, "Authorization"),
+	    "OSS4-HMAC-SHA256 Credential=44CF9590006BF252F707/20151122/"
+	    "cn-shanghai/oss/aliyun_v4_request,Signature=4d9334b8327cd703286a6"
+	    "05adcda130af8f4d2c4cbfe0543e5817779cfd5174d");
+	assert_null(header(hdrs, "Content-Type"));
+	curl_slist_free_all(hdrs);
+	hdrs = NULL;
+	ad->free(s);
+
+	/* No Region in the credential: the one of the endpoint. */
+	json = strdup(SESSION);
+	p = strstr(json, "\"region\":\"cn-shanghai\",");
+	memcpy(p, "\"regioX\":", 9);
+	p = strstr(json, "oss-cn-shanghai.aliyuncs.com");
+	memcpy(p, "oss-cn-hangzhou", 15);
+	assert_int_equal(ad->load(&v4, json, &s, &e), 0);
+	in = (struct upload_sign_input){.method = "POST",
+					.params = init,
+					.n_params = 1,
+					.content_length = 0,
+					.now = 1448180198};
+	assert_int_equal(s->target.sign(s, &in, &hdrs, &e), 0);
+	assert_string_equal(
+	    header(hdrs, "Authorization"),
+	    "OSS4-HMAC-SHA256 Credential=44CF9590006BF252F707/20151122/"
+	    "cn-hangzhou/oss/aliyun_v4_request,Signature=343d14f4dcd7e7bf5bf8e"
+	    "555dd175e55386843d157be03be8bb3c7d1986484f5");
+	curl_slist_free_all(hdrs);
+	ad->free(s);
+	free(json);
 }
 
 static void
@@ -196,7 +274,7 @@ test_image_refresh_refused(void **state)
 	(void)state;
 	err_clear(&e);
 	memcpy(p, "\"image\":true ", 13);
-	assert_int_equal(ad->load(json, &s, &e), 0);
+	assert_int_equal(ad->load(NULL, json, &s, &e), 0);
 	/* Images cannot be refreshed: the worker starts over. No network. */
 	assert_int_equal(ad->refresh(NULL, j, s, &e), ERR_NOTFOUND);
 	ad->free(s);
@@ -211,6 +289,7 @@ main(void)
 	    cmocka_unit_test(test_user_data),
 	    cmocka_unit_test(test_is_image),
 	    cmocka_unit_test(test_session_and_oss_signature),
+	    cmocka_unit_test(test_oss_v4_signature),
 	    cmocka_unit_test(test_image_refresh_refused),
 	};
 

@@ -115,7 +115,7 @@ test_tencent_session_roundtrip(void **state)
 	(void)state;
 	assert_non_null(ad);
 	assert_null(upload__adapter_find("nope"));
-	assert_int_equal(ad->load(stored, &s, &e), 0);
+	assert_int_equal(ad->load(NULL, stored, &s, &e), 0);
 	assert_string_equal(s->target.host,
 			    "b-1250000000.cos.ap-guangzhou.myqcloud.com");
 	assert_string_equal(s->target.key, "dir/a b.mp4");
@@ -125,7 +125,7 @@ test_tencent_session_roundtrip(void **state)
 	assert_int_equal(s->expires_at, 1900000000);
 	assert_int_equal(s->target.min_part_size, MIB);
 	txt = ad->save(s);
-	assert_int_equal(ad->load(txt, &s2, &e), 0);
+	assert_int_equal(ad->load(NULL, txt, &s2, &e), 0);
 	free(txt);
 	assert_string_equal(s2->target.key, s->target.key);
 	assert_int_equal(s->target.sign(s, &in, &hdrs, &e), 0);
@@ -144,7 +144,8 @@ test_tencent_session_roundtrip(void **state)
 	curl_slist_free_all(hdrs);
 	ad->free(s);
 	ad->free(s2);
-	assert_int_equal(ad->load("{\"scheme\":\"https\"}", &s, &e), ERR_INPUT);
+	assert_int_equal(ad->load(NULL, "{\"scheme\":\"https\"}", &s, &e),
+			 ERR_INPUT);
 }
 
 int

@@ -1,0 +1,104 @@
+"""Alibaba callbacks that never arrive: the reconciler asks GetVideoInfo
+about media stuck before ready and records what it says as a 'Reconciled'
+event, so that an upload with a TemplateGroupId ends ready, and one whose
+processing failed ends failed, without a single callback.
+
+Its own emulator: every callback batch is dropped for the whole module.
+"""
+import json
+import unittest
+
+import harness as h
+import uploadlib as U
+
+
+def ali_env(extra=None):
+    env = {"VODHOOK_ALIBABA_API_URL": "http://vod.cn-shanghai.aliyuncs.com",
+           "VODHOOK_ALIBABA_ACCESS_KEY_ID": "LTAIemu",
+           "VODHOOK_ALIBABA_ACCESS_KEY_SECRET": "emusecret",
+           "VODHOOK_ALIBABA_REGION": "cn-shanghai",
+           "VODHOOK_ALIBABA_CALLBACK_KEY": "ali-callback-key",
+           "VODHOOK_RECONCILE_AFTER": "1",
+           "VODHOOK_RECONCILE_INTERVAL_MS": "200"}
+    env.update(extra or {})
+    return env
+
+
+class AliReconcile(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.emu = U.Emu()
+        cls.emu.ctl("faults", {"callbacks": "drop", "repeat": True})
+        cls.root = U.tmpdir()
+        cls.url = h.fresh_database()
+        cls.d = h.Daemon(cls.url, U.upload_env(cls.emu, cls.root, ali_env()))
+        cls.d.env["VODHOOK_ALIBABA_CALLBACK_URL"] = \
+            "http://127.0.0.1:%d/callbacks/alibaba" % cls.d.port
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rc = cls.d.stop()
+            if rc not in (0, None):
+                raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+        finally:
+            cls.emu.stop()
+
+    def upload(self, name):
+        path, _ = U.make_file(self.root, name, 200 * 1024)
+        st, _, doc = U.post_upload(self.d, {"provider": "alibaba", "path": path,
+                                            "procedure": "tg-quiet"})
+        self.assertEqual(st, 202, doc)
+        return U.wait_state(self.d, doc["id"], ("ready", "failed"))
+
+    def events(self, vid):
+        return h.psql(self.url, "SELECT event_type, received_via, status FROM vod_events"
+                      " WHERE provider = 'alibaba' AND file_id = :'v1' ORDER BY id", vid)
+
+    def dropped(self, vid):
+        """The callbacks the emulator produced for vid and dropped."""
+        out = []
+        for c in self.emu.ctl("callbacks"):
+            try:
+                body = json.loads(c.get("body") or "null")
+            except ValueError:
+                continue
+            if isinstance(body, dict) and body.get("VideoId") == vid:
+                self.assertTrue(c.get("dropped"), c)
+                out.append(body["EventType"])
+        return out
+
+    def test_callbacks_dropped_reconciled_ready(self):
+        done = self.upload("quiet.mp4")
+        self.assertEqual(done["state"], "ready", done)
+        vid = done["file_id"]
+        evs = self.events(vid)
+        self.assertTrue(evs)
+        self.assertEqual({(t, via) for t, via, _ in evs}, {("Reconciled", "reconcile")}, evs)
+        self.assertEqual(evs[-1][2], "Normal")
+        # The platform did send them, and they were all lost.
+        h.wait_for(lambda: "TranscodeComplete" in self.dropped(vid), "the dropped TranscodeComplete")
+        self.assertIn("FileUploadComplete", self.dropped(vid))
+        self.assertTrue([c for c in self.emu.calls("GetVideoInfo")
+                         if c["params"].get("VideoId") == vid])
+        rows = h.psql(self.url, "SELECT state, upload_id FROM media WHERE file_id = :'v1'", vid)
+        self.assertEqual(rows, [["ready", done["id"]]])
+
+    def test_callbacks_dropped_processing_failed(self):
+        self.emu.ctl("faults", {"processing": "fail"})
+        done = self.upload("broken.mp4")
+        self.assertEqual(done["state"], "failed", done)
+        vid = done["file_id"]
+        evs = self.events(vid)
+        self.assertEqual({(t, via) for t, via, _ in evs}, {("Reconciled", "reconcile")}, evs)
+        self.assertEqual(evs[-1][2], "TranscodeFail")
+        h.wait_for(lambda: "TranscodeComplete" in self.dropped(vid), "the dropped TranscodeComplete")
+        rows = h.psql(self.url, "SELECT state, last_error_code FROM media_lifecycle"
+                      " WHERE file_id = :'v1'", vid)
+        self.assertEqual(rows, [["failed", "TranscodeFail"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
