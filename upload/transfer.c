@@ -789,7 +789,7 @@ run_pieces(struct run *r, struct err *e)
 	}
 	while (remaining > 0) {
 		int64_t now = time_mono_ms();
-		int running = 0, msgs = 0;
+		int running = 0, msgs = 0, finished = 0;
 		CURLMsg *msg;
 
 		if (r->h && r->h->should_stop && r->h->should_stop(r->h->arg)) {
@@ -833,6 +833,7 @@ run_pieces(struct run *r, struct err *e)
 
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			finished++;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 					  (char **)&x);
 			curl_multi_remove_handle(m, x->h);
@@ -932,7 +933,9 @@ run_pieces(struct run *r, struct err *e)
 				last_progress = t;
 			}
 		}
-		if (remaining > 0)
+		/* A finished piece freed a connection: start the next one
+		 * now rather than after the poll's timeout. */
+		if (remaining > 0 && finished == 0)
 			curl_multi_poll(m, NULL, 0, 100, NULL);
 	}
 out:

@@ -357,7 +357,8 @@ class Durability(unittest.TestCase):
         url = subprocess.run([pg, "start", pgdir], env=env, capture_output=True,
                              text=True, check=True).stdout.strip()
         try:
-            d = h.Daemon(url, daemon_env()).start()
+            # Three batches in flight: a commit can be cut off mid-pipeline.
+            d = h.Daemon(url, daemon_env(VODHOOK_INGEST_COMMITTERS="3")).start()
             acked = []
             try:
                 pump(d, 150, "a", acked)
@@ -390,7 +391,8 @@ class Durability(unittest.TestCase):
 
     def test_sigkill_under_load_then_restart(self):
         url = h.fresh_database()
-        d = h.Daemon(url, daemon_env()).start()
+        # Three batches in flight, so that the kill finds commits pipelined.
+        d = h.Daemon(url, daemon_env(VODHOOK_INGEST_COMMITTERS="3")).start()
         acked = [[] for _ in range(4)]
         stop = threading.Event()
         threads = [threading.Thread(target=pump, args=(d, 100000, "k%d" % i, acked[i], stop))

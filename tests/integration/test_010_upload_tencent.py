@@ -22,14 +22,11 @@ EMU = None
 
 def setUpModule():
     global EMU
-    if not h.BIN or not h.BASE_URL:
-        return
-    EMU = U.Emu()
+    EMU = U.module_emu()
 
 
 def tearDownModule():
-    if EMU is not None:
-        EMU.stop()
+    U.stop_emu(EMU)
 
 
 class UploadApi(unittest.TestCase):
@@ -38,42 +35,21 @@ class UploadApi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        cls.d = h.Daemon(cls.db, U.upload_env(EMU, cls.root, {
+        U.class_daemon(cls, EMU, {
             "VODHOOK_UPLOAD_PART_SIZE": str(2 * U.MIB),
             "VODHOOK_UPLOAD_THRESHOLD": str(4 * U.MIB),
             "VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS": "1",
             "VODHOOK_UPLOAD_MAX_ATTEMPTS": "4",
-        })).start()
+        }).start()
         EMU.ctl("config", {"tencent_callback_url":
                            "http://127.0.0.1:%d/callbacks/tencent" % cls.d.port})
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        if rc not in (0, None):
-            raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+        U.stop_daemon(cls.d)
 
     def submit(self, **body):
-        body.setdefault("provider", "tencent")
-        st, _, doc = U.post_upload(self.d, body)
-        self.assertEqual(st, 202, doc)
-        self.assertEqual(doc["state"], "queued")
-        return doc["id"]
-
-    def media_of(self, file_id):
-        for m in EMU.ctl("media"):
-            if m.get("file_id") == file_id:
-                return m
-        self.fail("emulator has no media %s" % file_id)
-
-    def stored(self, file_id):
-        m = self.media_of(file_id)
-        for o in EMU.objects():
-            if o["key"] == m["key"] and o["bucket"] == m["bucket"]:
-                return o
-        self.fail("no object for %s" % file_id)
+        return U.submit(self, self.d, "tencent", body)["id"]
 
     def test_small_file_simple_put(self):
         path, md5 = U.make_file(self.root, "small.mp4", 300 * 1024)
@@ -84,13 +60,12 @@ class UploadApi(unittest.TestCase):
         self.assertEqual(doc["bytes_total"], 300 * 1024)
         self.assertEqual(doc["source_context"], "my ctx")
         self.assertTrue(doc["file_id"] and doc["media_url"])
-        o = self.stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, 300 * 1024))
         # One PUT, no multipart; ApplyUpload carried the upload id.
-        puts = [c for c in EMU.calls("PutObject", t0) if c["params"]["key"] == o["key"]]
+        puts = EMU.key_calls("PutObject", o["key"], t0)
         self.assertEqual(len(puts), 1)
-        self.assertEqual([c for c in EMU.calls("InitiateMultipartUpload", t0)
-                          if c["params"]["key"] == o["key"]], [])
+        self.assertEqual(EMU.key_calls("InitiateMultipartUpload", o["key"], t0), [])
         applies = [c for c in EMU.calls("ApplyUpload", t0)
                    if c["params"].get("SourceContext") == "vh1:" + uid]
         self.assertEqual(len(applies), 1, EMU.calls("ApplyUpload", t0))
@@ -117,10 +92,10 @@ class UploadApi(unittest.TestCase):
         t0 = time.time()
         uid = self.submit(path=path)
         doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"), timeout=120)
-        o = self.stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         self.assertEqual(doc["part_size"], 2 * U.MIB)
-        parts = [c for c in EMU.calls("UploadPart", t0) if c["params"]["key"] == o["key"]]
+        parts = EMU.key_calls("UploadPart", o["key"], t0)
         self.assertEqual(sorted(c["params"]["partNumber"] for c in parts), list(range(1, 33)))
         self.assertEqual(len(EMU.calls("CompleteMultipartUpload", t0)), 1)
         n = h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'", uid)
@@ -134,7 +109,7 @@ class UploadApi(unittest.TestCase):
         t0 = time.time()
         uid = self.submit(path=path)
         doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
-        o = self.stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         faults = [c for c in EMU.calls("UploadPart", t0) if c.get("fault")]
         self.assertEqual(len(faults), 2, faults)
@@ -147,7 +122,7 @@ class UploadApi(unittest.TestCase):
         t0 = time.time()
         uid = self.submit(path=path)
         doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
-        o = self.stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         applies = [c for c in EMU.calls("ApplyUpload", t0)
                    if c["params"].get("SourceContext") == "vh1:" + uid]
@@ -158,16 +133,15 @@ class UploadApi(unittest.TestCase):
         path, md5 = U.make_file(self.root, "src.mp4", 5 * U.MIB + 123)
         uid = self.submit(path=path)
         doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
-        m = self.media_of(doc["file_id"])
+        m = EMU.media(doc["file_id"])
         url = EMU.object_url(m["bucket"], m["key"]) + "&x=.mp4"
         t0 = time.time()
         uid2 = self.submit(url=url, media_type="mp4")
         doc2 = U.wait_state(self.d, uid2, ("uploaded", "confirmed", "ready"))
         self.assertEqual(doc2["source_kind"], "url")
-        o = self.stored(doc2["file_id"])
+        o = EMU.stored(doc2["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, 5 * U.MIB + 123))
-        self.assertEqual(len([c for c in EMU.calls("UploadPart", t0)
-                              if c["params"]["key"] == o["key"]]), 3)
+        self.assertEqual(len(EMU.key_calls("UploadPart", o["key"], t0)), 3)
 
     def test_url_source_unknown_length(self):
         body = os.urandom(300 * 1024)
@@ -196,7 +170,7 @@ class UploadApi(unittest.TestCase):
             srv.shutdown()
             srv.server_close()
         import hashlib
-        o = self.stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (hashlib.md5(body).hexdigest(), len(body)))
 
     def test_procedure_reaches_ready_through_callbacks(self):
@@ -259,10 +233,7 @@ class UploadCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        r = h.run(["migrate"], {"VODHOOK_DATABASE_URL": cls.db})
-        assert r.returncode == 0, r.stderr
+        U.class_db(cls, migrate=True)
 
     def cli(self, args, extra=None):
         env = U.upload_env(EMU, self.root, {"VODHOOK_DATABASE_URL": self.db}, tls=True)
@@ -332,45 +303,20 @@ class UploadResume(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
+        U.class_db(cls)
 
     def test_killed_mid_transfer_resumes(self):
         size = 16 * U.MIB
         path, md5 = U.make_file(self.root, "resume.mp4", size)
-        env = U.upload_env(EMU, self.root, {
-            "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
-            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB),
-            "VODHOOK_UPLOAD_PARALLEL": "2",
-            "VODHOOK_UPLOAD_LEASE_SECONDS": "5",
-            "VODHOOK_UPLOAD_WORKERS": "1"})
-        d = h.Daemon(self.db, env).start()
-        EMU.ctl("faults", {"rate_limit_bps": 4 * U.MIB})
-        try:
-            st, _, doc = U.post_upload(d, {"provider": "tencent", "path": path})
-            self.assertEqual(st, 202, doc)
-            uid = doc["id"]
-            h.wait_for(lambda: int(h.psql(self.db, "SELECT count(*) FROM upload_parts"
-                                          " WHERE upload_id = :'v1'", uid)[0][0]) >= 4,
-                       "four parts checkpointed", timeout=60)
-            d.kill()
-        finally:
-            EMU.ctl("faults", {"rate_limit_bps": 0})
-        done = int(h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'",
-                          uid)[0][0])
+        env = U.upload_env(EMU, self.root, U.RESUMABLE)
+        uid, done = U.kill_mid_transfer(self, EMU, self.db, env,
+                                        {"provider": "tencent", "path": path})
         self.assertLess(done, 16)
-        t_restart = time.time()
-        d2 = h.Daemon(self.db, env).start()
-        try:
-            doc = U.wait_state(d2, uid, ("uploaded", "confirmed", "ready"), timeout=60)
-        finally:
-            rc = d2.stop()
-        self.assertIn(rc, (0, None), d2.logs())
-        m = [x for x in EMU.ctl("media") if x.get("file_id") == doc["file_id"]][0]
-        o = [x for x in EMU.objects() if x["key"] == m["key"]][0]
+        doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid,
+                                                ("uploaded", "confirmed", "ready"))
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
-        resent = sum(c["bytes"] for c in EMU.calls("UploadPart", t_restart)
-                     if c["params"]["key"] == m["key"])
+        resent = sum(c["bytes"] for c in EMU.key_calls("UploadPart", o["key"], t_restart))
         self.assertLess(resent, size)
         self.assertGreater(resent, 0)
         self.assertEqual(len(EMU.calls("ListParts", t_restart)), 1)
@@ -385,8 +331,7 @@ class UploadTwoInstances(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
+        U.class_db(cls)
 
     def test_ten_jobs_each_uploaded_once(self):
         env = U.upload_env(EMU, self.root, {"VODHOOK_UPLOAD_WORKERS": "0"})

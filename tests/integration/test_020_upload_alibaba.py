@@ -7,7 +7,6 @@ mid-transfer, and a refused secret.
 One emulator serves the module (uploadlib.Emu, as the Tencent tests); each
 class has a database and daemon(s) of its own.
 """
-import json
 import os
 import time
 import unittest
@@ -16,67 +15,16 @@ import harness as h
 import uploadlib as U
 
 EMU = None
-ALI_KEY = "ali-callback-key"
 DONE = ("uploaded", "confirmed", "processing", "ready")
 
 
 def setUpModule():
     global EMU
-    if not h.BIN or not h.BASE_URL:
-        return
-    EMU = U.Emu()
+    EMU = U.module_emu()
 
 
 def tearDownModule():
-    if EMU is not None:
-        EMU.stop()
-
-
-def ali_env(extra=None, tls=False):
-    if tls:
-        env = {"VODHOOK_ALIBABA_API_URL": "https://vod.cn-shanghai.aliyuncs.com"}
-    else:
-        env = {"VODHOOK_ALIBABA_API_URL": "http://vod.cn-shanghai.aliyuncs.com"}
-    env.update({"VODHOOK_ALIBABA_ACCESS_KEY_ID": "LTAIemu",
-                "VODHOOK_ALIBABA_ACCESS_KEY_SECRET": "emusecret",
-                "VODHOOK_ALIBABA_REGION": "cn-shanghai"})
-    env.update(extra or {})
-    return env
-
-
-def media(vid):
-    for m in EMU.ctl("media"):
-        if m.get("id") == vid:
-            return m
-    raise AssertionError("emulator has no media %s" % vid)
-
-
-def stored(vid):
-    m = media(vid)
-    for o in EMU.objects():
-        if o["key"] == m["key"] and o["bucket"] == m["bucket"]:
-            return o
-    raise AssertionError("no object for %s" % vid)
-
-
-def user_data(call):
-    return json.loads(call["params"]["UserData"])
-
-
-def calls_for(action, uid, since=0.0):
-    """API calls whose UserData.Extend names upload uid."""
-    out = []
-    for c in EMU.calls(action, since):
-        try:
-            if user_data(c)["Extend"]["vh"] == uid:
-                out.append(c)
-        except (KeyError, ValueError, TypeError):
-            pass
-    return out
-
-
-def key_calls(action, key, since=0.0):
-    return [c for c in EMU.calls(action, since) if c["params"].get("key") == key]
+    U.stop_emu(EMU)
 
 
 class AliUploadApi(unittest.TestCase):
@@ -86,35 +34,22 @@ class AliUploadApi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        cls.d = h.Daemon(cls.db, U.upload_env(EMU, cls.root, ali_env({
+        U.start_ali_daemon(cls, EMU, {
             "VODHOOK_UPLOAD_PART_SIZE": str(2 * U.MIB),
             "VODHOOK_UPLOAD_THRESHOLD": str(4 * U.MIB),
             "VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS": "1",
             "VODHOOK_UPLOAD_MAX_ATTEMPTS": "4",
-            "VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY,
-        })))
-        cls.cb_url = "http://127.0.0.1:%d/callbacks/alibaba" % cls.d.port
-        cls.d.env["VODHOOK_ALIBABA_CALLBACK_URL"] = cls.cb_url
-        cls.d.start()
-        EMU.ctl("config", {"alibaba_auth_key": ALI_KEY})
+        })
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        if rc not in (0, None):
-            raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+        U.stop_daemon(cls.d)
 
     def submit(self, **body):
-        body.setdefault("provider", "alibaba")
-        st, _, doc = U.post_upload(self.d, body)
-        self.assertEqual(st, 202, doc)
-        self.assertEqual(doc["state"], "queued")
-        return doc["id"]
+        return U.submit(self, self.d, "alibaba", body)["id"]
 
     def check_bytes(self, vid, md5, size):
-        o = stored(vid)
+        o = EMU.stored(vid)
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         return o
 
@@ -130,16 +65,16 @@ class AliUploadApi(unittest.TestCase):
         vid = doc["file_id"]
         self.assertRegex(vid, "^[0-9a-f]{32}$")
         o = self.check_bytes(vid, md5, size)
-        self.assertEqual(len(key_calls("PutObject", o["key"], t0)), 1)
-        self.assertEqual(key_calls("InitiateMultipartUpload", o["key"], t0), [])
-        cv = calls_for("CreateUploadVideo", uid, t0)
+        self.assertEqual(len(EMU.key_calls("PutObject", o["key"], t0)), 1)
+        self.assertEqual(EMU.key_calls("InitiateMultipartUpload", o["key"], t0), [])
+        cv = EMU.calls_for("CreateUploadVideo", uid, t0)
         self.assertEqual(len(cv), 1, EMU.calls("CreateUploadVideo", t0))
         p = cv[0]["params"]
         self.assertEqual((p["Title"], p["FileName"], p["FileSize"]),
                          ("Small one", "Small one.mp4", str(size)))
         self.assertNotIn("TemplateGroupId", p)
-        self.assertEqual(user_data(cv[0]), {"Extend": {"vh": uid, "ctx": "my ctx"},
-                                            "MessageCallback": {"CallbackURL": self.cb_url}})
+        self.assertEqual(U.user_data(cv[0]), {"Extend": {"vh": uid, "ctx": "my ctx"},
+                                              "MessageCallback": {"CallbackURL": self.cb_url}})
         # The callback arrived at the configured URL, signed, and was taken.
         cbs = [c for c in EMU.ctl("callbacks") if vid in (c.get("body") or "")]
         self.assertTrue(cbs and all(c["url"] == self.cb_url and c["status"] == 200 for c in cbs),
@@ -159,7 +94,7 @@ class AliUploadApi(unittest.TestCase):
         finally:
             EMU.ctl("faults", {"rate_limit_bps": 0})
         doc = U.wait_state(self.d, uid, ("ready",))
-        self.assertEqual(len(calls_for("CreateUploadVideo", uid)), 1)
+        self.assertEqual(len(EMU.calls_for("CreateUploadVideo", uid)), 1)
         self.assertTrue(doc["file_id"])
 
     def test_64mib_parallel_multipart(self):
@@ -170,9 +105,9 @@ class AliUploadApi(unittest.TestCase):
         doc = U.wait_state(self.d, uid, DONE, timeout=120)
         o = self.check_bytes(doc["file_id"], md5, size)
         self.assertEqual(doc["part_size"], 2 * U.MIB)
-        parts = key_calls("UploadPart", o["key"], t0)
+        parts = EMU.key_calls("UploadPart", o["key"], t0)
         self.assertEqual(sorted(int(c["params"]["partNumber"]) for c in parts), list(range(1, 33)))
-        self.assertEqual(len(key_calls("CompleteMultipartUpload", o["key"], t0)), 1)
+        self.assertEqual(len(EMU.key_calls("CompleteMultipartUpload", o["key"], t0)), 1)
         n = h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'", uid)
         self.assertEqual(n[0][0], "32")
 
@@ -194,11 +129,11 @@ class AliUploadApi(unittest.TestCase):
         self.assertTrue(rej, "the first credential was never refused")
         # The same multipart upload went on: one Initiate, one Complete, every
         # part, and no second CreateUploadVideo.
-        self.assertEqual(len(key_calls("InitiateMultipartUpload", o["key"], t0)), 1)
-        self.assertEqual(len(key_calls("CompleteMultipartUpload", o["key"], t0)), 1)
-        nums = {int(c["params"]["partNumber"]) for c in key_calls("UploadPart", o["key"], t0)}
+        self.assertEqual(len(EMU.key_calls("InitiateMultipartUpload", o["key"], t0)), 1)
+        self.assertEqual(len(EMU.key_calls("CompleteMultipartUpload", o["key"], t0)), 1)
+        nums = {int(c["params"]["partNumber"]) for c in EMU.key_calls("UploadPart", o["key"], t0)}
         self.assertEqual(nums, set(range(1, 9)))
-        self.assertEqual(len(calls_for("CreateUploadVideo", uid)), 1)
+        self.assertEqual(len(EMU.calls_for("CreateUploadVideo", uid)), 1)
 
     def test_credential_renewed_before_it_expires(self):
         path, md5 = U.make_file(self.root, "early.mp4", 6 * U.MIB)
@@ -214,7 +149,7 @@ class AliUploadApi(unittest.TestCase):
         o = self.check_bytes(vid, md5, 6 * U.MIB)
         ref = [c for c in EMU.calls("RefreshUploadVideo", t0) if c["params"].get("VideoId") == vid]
         self.assertGreaterEqual(len(ref), 1)
-        init = key_calls("InitiateMultipartUpload", o["key"], t0)
+        init = EMU.key_calls("InitiateMultipartUpload", o["key"], t0)
         # Renewed before the first request to OSS, not after a refusal.
         self.assertLess(ref[0]["t"], init[0]["t"])
         self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t0
@@ -228,12 +163,12 @@ class AliUploadApi(unittest.TestCase):
         doc = U.wait_state(self.d, uid, DONE)
         iid = doc["file_id"]
         self.check_bytes(iid, md5, size)
-        ci = calls_for("CreateUploadImage", uid, t0)
+        ci = EMU.calls_for("CreateUploadImage", uid, t0)
         self.assertEqual(len(ci), 1)
         self.assertEqual((ci[0]["params"]["ImageType"], ci[0]["params"]["ImageExt"]),
                          ("default", "jpg"))
-        self.assertEqual(calls_for("CreateUploadVideo", uid, t0), [])
-        self.assertEqual(media(iid)["kind"], "image")
+        self.assertEqual(EMU.calls_for("CreateUploadVideo", uid, t0), [])
+        self.assertEqual(EMU.media(iid)["kind"], "image")
         self.assertTrue(doc["media_url"].endswith(".jpg"), doc)
 
     def test_template_group_ready_through_signed_callbacks(self):
@@ -241,7 +176,7 @@ class AliUploadApi(unittest.TestCase):
         t0 = time.time()
         uid = self.submit(path=path, procedure="tg-emu-1", source_context="c1")
         doc = U.wait_state(self.d, uid, ("ready",))
-        cv = calls_for("CreateUploadVideo", uid, t0)
+        cv = EMU.calls_for("CreateUploadVideo", uid, t0)
         self.assertEqual(cv[0]["params"]["TemplateGroupId"], "tg-emu-1")
         vid = doc["file_id"]
         types = sorted(r[0] for r in h.psql(
@@ -263,7 +198,7 @@ class AliUploadApi(unittest.TestCase):
         o = self.check_bytes(doc["file_id"], md5, size)
         faults = [c for c in EMU.calls("UploadPart", t0) if c.get("fault")]
         self.assertEqual(len(faults), 2, faults)
-        nums = [int(c["params"]["partNumber"]) for c in key_calls("UploadPart", o["key"], t0)
+        nums = [int(c["params"]["partNumber"]) for c in EMU.key_calls("UploadPart", o["key"], t0)
                 if not c.get("fault")]
         self.assertEqual(sorted(set(nums)), [1, 2, 3, 4])
         self.assertIn("retrying", self.d.logs())
@@ -273,14 +208,14 @@ class AliUploadApi(unittest.TestCase):
         path, md5 = U.make_file(self.root, "src.mp4", size)
         uid = self.submit(path=path)
         doc = U.wait_state(self.d, uid, DONE)
-        m = media(doc["file_id"])
+        m = EMU.media(doc["file_id"])
         url = EMU.object_url(m["bucket"], m["key"]) + "&x=.mp4"
         t0 = time.time()
         uid2 = self.submit(url=url, media_type="mp4")
         doc2 = U.wait_state(self.d, uid2, DONE)
         self.assertEqual(doc2["source_kind"], "url")
         o = self.check_bytes(doc2["file_id"], md5, size)
-        self.assertEqual(len(key_calls("UploadPart", o["key"], t0)), 3)
+        self.assertEqual(len(EMU.key_calls("UploadPart", o["key"], t0)), 3)
 
     def test_platform_refusal_recorded(self):
         path, _ = U.make_file(self.root, "clip.mp4", 1000)
@@ -298,14 +233,13 @@ class AliUploadManyParts(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
+        U.class_db(cls)
 
     def test_list_parts_past_1000(self):
         n = 1001
         size = n * U.MIB
         path, md5 = U.make_file(self.root, "many.mp4", size)
-        env = U.upload_env(EMU, self.root, ali_env({
+        env = U.upload_env(EMU, self.root, U.ali_env({
             "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
             "VODHOOK_UPLOAD_THRESHOLD": str(U.MIB),
             "VODHOOK_UPLOAD_PARALLEL": "8",
@@ -330,13 +264,13 @@ class AliUploadManyParts(unittest.TestCase):
             rc = d.stop()
         self.assertIn(rc, (0, None), d.logs())
         self.assertEqual(EMU.ctl("config")["faults"], [])
-        o = stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
-        self.assertEqual(len(key_calls("UploadPart", o["key"], t1)), 0)
-        lp = key_calls("ListParts", o["key"], t1)
+        self.assertEqual(len(EMU.key_calls("UploadPart", o["key"], t1)), 0)
+        lp = EMU.key_calls("ListParts", o["key"], t1)
         self.assertEqual(len(lp), 2, lp)
-        self.assertEqual(len(key_calls("InitiateMultipartUpload", o["key"], t0)), 1)
-        self.assertEqual(len(key_calls("CompleteMultipartUpload", o["key"], t0)), 1)
+        self.assertEqual(len(EMU.key_calls("InitiateMultipartUpload", o["key"], t0)), 1)
+        self.assertEqual(len(EMU.key_calls("CompleteMultipartUpload", o["key"], t0)), 1)
         self.assertEqual(len([c for c in EMU.calls("CompleteMultipartUpload", t0)
                               if c.get("fault")]), 3)
         self.assertEqual(h.psql(self.db, "SELECT count(*) FROM upload_parts"
@@ -349,13 +283,10 @@ class AliUploadCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        r = h.run(["migrate"], {"VODHOOK_DATABASE_URL": cls.db})
-        assert r.returncode == 0, r.stderr
+        U.class_db(cls, migrate=True)
 
     def cli(self, args, extra=None):
-        env = U.upload_env(EMU, self.root, ali_env({"VODHOOK_DATABASE_URL": self.db}, tls=True),
+        env = U.upload_env(EMU, self.root, U.ali_env({"VODHOOK_DATABASE_URL": self.db}, tls=True),
                            tls=True)
         env.update(extra or {})
         return h.run(["upload"] + args, env, timeout=120)
@@ -369,12 +300,12 @@ class AliUploadCli(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
         vid = out["file_id"]
-        o = stored(vid)
+        o = EMU.stored(vid)
         self.assertEqual((o["md5"], o["size"]), (md5, 6 * U.MIB))
         rows = h.psql(self.db, "SELECT state, file_id, source_context, procedure FROM uploads"
                       " WHERE id = :'v1'", out["upload_id"])
         self.assertEqual(rows, [["uploaded", vid, "from cli", "tg-cli"]])
-        self.assertEqual(media(vid)["template_group_id"], "tg-cli")
+        self.assertEqual(EMU.media(vid)["template_group_id"], "tg-cli")
 
     def test_wrong_secret_fails_with_platform_code(self):
         path, _ = U.make_file(self.root, "wrong.mp4", 1000)
@@ -396,49 +327,25 @@ class AliUploadResume(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
+        U.class_db(cls)
 
     def test_killed_mid_transfer_resumes(self):
         size = 16 * U.MIB
         path, md5 = U.make_file(self.root, "resume.mp4", size)
-        env = U.upload_env(EMU, self.root, ali_env({
-            "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
-            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB),
-            "VODHOOK_UPLOAD_PARALLEL": "2",
-            "VODHOOK_UPLOAD_LEASE_SECONDS": "5",
-            "VODHOOK_UPLOAD_WORKERS": "1"}))
-        d = h.Daemon(self.db, env).start()
-        EMU.ctl("faults", {"rate_limit_bps": 4 * U.MIB})
-        try:
-            st, _, doc = U.post_upload(d, {"provider": "alibaba", "path": path})
-            self.assertEqual(st, 202, doc)
-            uid = doc["id"]
-            h.wait_for(lambda: int(h.psql(self.db, "SELECT count(*) FROM upload_parts"
-                                          " WHERE upload_id = :'v1'", uid)[0][0]) >= 4,
-                       "four parts checkpointed", timeout=60)
-            d.kill()
-        finally:
-            EMU.ctl("faults", {"rate_limit_bps": 0})
-        done = int(h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'",
-                          uid)[0][0])
+        env = U.upload_env(EMU, self.root, U.ali_env(U.RESUMABLE))
+        uid, done = U.kill_mid_transfer(self, EMU, self.db, env,
+                                        {"provider": "alibaba", "path": path})
         self.assertLess(done, 16)
-        t_restart = time.time()
-        d2 = h.Daemon(self.db, env).start()
-        try:
-            doc = U.wait_state(d2, uid, DONE, timeout=60)
-        finally:
-            rc = d2.stop()
-        self.assertIn(rc, (0, None), d2.logs())
-        o = stored(doc["file_id"])
+        doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid, DONE)
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
-        resent = sum(c["bytes"] for c in key_calls("UploadPart", o["key"], t_restart))
+        resent = sum(c["bytes"] for c in EMU.key_calls("UploadPart", o["key"], t_restart))
         self.assertLess(resent, size)
         self.assertGreater(resent, 0)
-        self.assertEqual(len(key_calls("ListParts", o["key"], t_restart)), 1)
-        self.assertEqual(len(key_calls("InitiateMultipartUpload", o["key"])), 1)
+        self.assertEqual(len(EMU.key_calls("ListParts", o["key"], t_restart)), 1)
+        self.assertEqual(len(EMU.key_calls("InitiateMultipartUpload", o["key"])), 1)
         # One VideoId for the job: no second CreateUploadVideo.
-        self.assertEqual(len(calls_for("CreateUploadVideo", uid)), 1)
+        self.assertEqual(len(EMU.calls_for("CreateUploadVideo", uid)), 1)
 
 
 class AliCredentialPersisted(unittest.TestCase):
@@ -449,8 +356,7 @@ class AliCredentialPersisted(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
+        U.class_db(cls)
 
     def session(self, uid):
         rows = h.psql(self.db, "SELECT session->>'security_token', multipart_upload_id,"
@@ -461,12 +367,7 @@ class AliCredentialPersisted(unittest.TestCase):
     def test_renewed_credential_persisted_and_reused_after_restart(self):
         size = 16 * U.MIB
         path, md5 = U.make_file(self.root, "persist.mp4", size)
-        env = U.upload_env(EMU, self.root, ali_env({
-            "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
-            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB),
-            "VODHOOK_UPLOAD_PARALLEL": "2",
-            "VODHOOK_UPLOAD_LEASE_SECONDS": "5",
-            "VODHOOK_UPLOAD_WORKERS": "1"}))
+        env = U.upload_env(EMU, self.root, U.ali_env(U.RESUMABLE))
         d = h.Daemon(self.db, env).start()
         t0 = time.time()
         # Initiate + 3 parts with the first credential, then it expires;
@@ -489,26 +390,19 @@ class AliCredentialPersisted(unittest.TestCase):
         # The checkpoint survived the renewal: same multipart upload, parts
         # still recorded, a new expiry.
         self.assertEqual(second[1], first[1])
-        self.assertGreater(int(h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'",
-                                      uid)[0][0]), 0)
+        self.assertGreater(U.checkpointed(self.db, uid), 0)
         self.assertGreater(int(second[2]), int(first[2]))
-        t_restart = time.time()
-        d2 = h.Daemon(self.db, env).start()
-        try:
-            doc = U.wait_state(d2, uid, DONE, timeout=60)
-        finally:
-            rc = d2.stop()
-        self.assertIn(rc, (0, None), d2.logs())
-        o = stored(doc["file_id"])
+        doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid, DONE)
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         # Resumed with the stored credential: no second renewal, nothing
         # refused, the same multipart upload and VideoId.
         self.assertEqual([c for c in EMU.calls("RefreshUploadVideo", t_restart)
                           if c["params"].get("VideoId") == vid], [])
         self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t_restart], [])
-        self.assertGreater(len(key_calls("UploadPart", o["key"], t_restart)), 0)
-        self.assertEqual(len(key_calls("InitiateMultipartUpload", o["key"])), 1)
-        self.assertEqual(len(calls_for("CreateUploadVideo", uid)), 1)
+        self.assertGreater(len(EMU.key_calls("UploadPart", o["key"], t_restart)), 0)
+        self.assertEqual(len(EMU.key_calls("InitiateMultipartUpload", o["key"])), 1)
+        self.assertEqual(len(EMU.calls_for("CreateUploadVideo", uid)), 1)
         self.assertEqual(self.session(uid)[0], second[0])
 
 

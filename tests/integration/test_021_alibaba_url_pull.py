@@ -25,7 +25,6 @@ import uploadlib as U
 
 EMU = None
 SRV = None
-ALI_KEY = "ali-callback-key"
 DONE = ("uploaded", "confirmed", "processing", "ready")
 
 
@@ -83,27 +82,15 @@ class MediaServer:
 
 def setUpModule():
     global EMU, SRV
-    if not h.BIN or not h.BASE_URL:
-        return
-    EMU = U.Emu()
-    SRV = MediaServer()
+    EMU = U.module_emu()
+    if EMU is not None:
+        SRV = MediaServer()
 
 
 def tearDownModule():
     if SRV is not None:
         SRV.stop()
-    if EMU is not None:
-        EMU.stop()
-
-
-def ali_env(extra=None):
-    env = {"VODHOOK_ALIBABA_API_URL": "http://vod.cn-shanghai.aliyuncs.com",
-           "VODHOOK_ALIBABA_ACCESS_KEY_ID": "LTAIemu",
-           "VODHOOK_ALIBABA_ACCESS_KEY_SECRET": "emusecret",
-           "VODHOOK_ALIBABA_REGION": "cn-shanghai",
-           "VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY}
-    env.update(extra or {})
-    return env
+    U.stop_emu(EMU)
 
 
 def media_file(name, size):
@@ -114,47 +101,7 @@ def media_file(name, size):
 
 def pulls(uid, since=0.0):
     """The UploadMediaByURL calls (not the injected faults) for upload uid."""
-    out = []
-    for c in EMU.calls("UploadMediaByURL", since):
-        if c.get("fault"):
-            continue
-        try:
-            if json.loads(c["params"]["UserData"])["Extend"]["vh"] == uid:
-                out.append(c)
-        except (KeyError, ValueError, TypeError):
-            pass
-    return out
-
-
-def emu_media(vid):
-    for m in EMU.ctl("media"):
-        if m.get("id") == vid:
-            return m
-    raise AssertionError("emulator has no media %s" % vid)
-
-
-def stored(vid):
-    m = emu_media(vid)
-    for o in EMU.objects():
-        if o["key"] == m["key"] and o["bucket"] == m["bucket"]:
-            return o
-    raise AssertionError("no object for %s" % vid)
-
-
-def start_daemon(cls, extra=None):
-    cls.root = U.tmpdir()
-    cls.db = h.fresh_database()
-    cls.d = h.Daemon(cls.db, U.upload_env(EMU, cls.root, ali_env(extra)))
-    cls.cb_url = "http://127.0.0.1:%d/callbacks/alibaba" % cls.d.port
-    cls.d.env["VODHOOK_ALIBABA_CALLBACK_URL"] = cls.cb_url
-    cls.d.start()
-    EMU.ctl("config", {"alibaba_auth_key": ALI_KEY})
-
-
-def stop_daemon(cls):
-    rc = cls.d.stop()
-    if rc not in (0, None):
-        raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+    return EMU.calls_for("UploadMediaByURL", uid, since, skip_faults=True)
 
 
 class AliUrlPull(unittest.TestCase):
@@ -164,18 +111,14 @@ class AliUrlPull(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        start_daemon(cls)
+        U.start_ali_daemon(cls, EMU)
 
     @classmethod
     def tearDownClass(cls):
-        stop_daemon(cls)
+        U.stop_daemon(cls.d)
 
     def submit(self, **body):
-        body.setdefault("provider", "alibaba")
-        st, _, doc = U.post_upload(self.d, body)
-        self.assertEqual(st, 202, doc)
-        self.assertEqual(doc["state"], "queued")
-        return doc
+        return U.submit(self, self.d, "alibaba", body)
 
     def test_pulled_by_the_platform_ends_ready(self):
         path, md5, size = media_file("pulled.mp4", 3 * U.MIB + 7)
@@ -191,7 +134,7 @@ class AliUrlPull(unittest.TestCase):
         vid = doc["file_id"]
         self.assertRegex(vid, "^[0-9a-f]{32}$")
         # The bytes the platform stored are the file's.
-        o = stored(vid)
+        o = EMU.stored(vid)
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         # Exactly one UploadMediaByURL, with the documented parameters.
         calls = pulls(uid, t0)
@@ -206,13 +149,12 @@ class AliUrlPull(unittest.TestCase):
                           "MessageCallback": {"CallbackURL": self.cb_url}})
         self.assertNotIn("TemplateGroupId", p)
         # The JobId is recorded and shown; it is the emulator's.
-        m = emu_media(vid)
+        m = EMU.media(vid)
         self.assertEqual(doc["url_job_id"], m["job_id"])
         self.assertEqual(m["title"], "Pulled one")
         # vodhook sent no bytes and created no upload of its own; only the
         # platform fetched the URL.
-        self.assertEqual([c for c in EMU.calls("PutObject", t0)
-                          if c["params"].get("key") == m["key"]], [])
+        self.assertEqual(EMU.key_calls("PutObject", m["key"], t0), [])
         self.assertEqual([c for c in EMU.calls("CreateUploadVideo", t0)
                           if uid in json.dumps(c["params"])], [])
         self.assertEqual(SRV.fetches(path), ["vodhook-emulator"])
@@ -241,7 +183,7 @@ class AliUrlPull(unittest.TestCase):
         p = calls[0]["params"]
         self.assertEqual(p["TemplateGroupId"], "tg-pull")
         self.assertEqual(json.loads(p["UploadMetadatas"])[0]["TemplateGroupId"], "tg-pull")
-        self.assertEqual(emu_media(doc["file_id"])["template_group_id"], "tg-pull")
+        self.assertEqual(EMU.media(doc["file_id"])["template_group_id"], "tg-pull")
         types = {r[0] for r in h.psql(self.db, "SELECT event_type FROM vod_events"
                                       " WHERE file_id = :'v1'", doc["file_id"])}
         self.assertIn("TranscodeComplete", types)
@@ -281,7 +223,7 @@ class AliUrlPull(unittest.TestCase):
         self.assertEqual(len(pulls(uid, t0)), 1)
         self.assertEqual(len([c for c in EMU.calls("UploadMediaByURL", t0) if c.get("fault")]), 1)
         self.assertEqual(doc["attempts"], 2, doc)
-        o = stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
 
     def test_platform_refusal_fails_with_its_code(self):
@@ -329,7 +271,7 @@ class AliUrlPull(unittest.TestCase):
         self.assertEqual(SRV.fetches(path), [])
         uid = self.submit(url=SRV.url(path), url_upload="platform")["id"]
         doc = U.wait_state(self.d, uid, ("ready",))
-        o = stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         self.assertEqual(SRV.fetches(path), ["vodhook-emulator"])
 
@@ -342,7 +284,7 @@ class AliUrlPullFailureFirst(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        start_daemon(cls)
+        U.start_ali_daemon(cls, EMU)
         h.psql(cls.db, """
 CREATE TABLE t_held (url_job_id text, event_first boolean);
 CREATE FUNCTION t_hold_url_job() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -362,7 +304,7 @@ CREATE TRIGGER t_hold_url_job BEFORE UPDATE OF url_job_id ON uploads FOR EACH RO
 
     @classmethod
     def tearDownClass(cls):
-        stop_daemon(cls)
+        U.stop_daemon(cls.d)
 
     def test_failure_stored_before_the_job_id(self):
         st, _, doc = U.post_upload(self.d, {"provider": "alibaba", "url_upload": "platform",
@@ -387,13 +329,13 @@ class AliUrlPullRestart(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        start_daemon(cls, {"VODHOOK_ALIBABA_URL_UPLOAD": "platform",
-                           "VODHOOK_UPLOAD_WORKERS": "1",
-                           "VODHOOK_UPLOAD_LEASE_SECONDS": "5"})
+        U.start_ali_daemon(cls, EMU, {"VODHOOK_ALIBABA_URL_UPLOAD": "platform",
+                                      "VODHOOK_UPLOAD_WORKERS": "1",
+                                      "VODHOOK_UPLOAD_LEASE_SECONDS": "5"})
 
     @classmethod
     def tearDownClass(cls):
-        stop_daemon(cls)
+        U.stop_daemon(cls.d)
 
     def test_restart_while_parked(self):
         name = "gated.mp4"
@@ -426,7 +368,7 @@ class AliUrlPullRestart(unittest.TestCase):
         doc = U.wait_state(self.d, uid, ("ready",))
         self.assertEqual(len(pulls(uid, t0)), 1)
         self.assertEqual(doc["attempts"], 1, doc)
-        o = stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, 2 * U.MIB + 1))
 
 
@@ -437,11 +379,11 @@ class AliUrlPullCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        start_daemon(cls, {"VODHOOK_UPLOAD_WORKERS": "0"})
+        U.start_ali_daemon(cls, EMU, {"VODHOOK_UPLOAD_WORKERS": "0"})
 
     @classmethod
     def tearDownClass(cls):
-        stop_daemon(cls)
+        U.stop_daemon(cls.d)
 
     def cli(self, args):
         env = dict(self.d.env)
@@ -458,7 +400,7 @@ class AliUrlPullCli(unittest.TestCase):
         self.assertTrue(out.get("url_job_id"), r.stdout)
         doc = U.wait_state(self.d, uid, ("ready",))
         self.assertEqual(doc["url_job_id"], out["url_job_id"])
-        o = stored(doc["file_id"])
+        o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         self.assertEqual(len(pulls(uid)), 1)
 

@@ -5,7 +5,6 @@ StorageLocation, ImageType), the 400s and usage errors for bad or misplaced
 fields, a WorkflowId upload that becomes ready only after processing, and
 OSS signature V4 chosen by alibaba_oss_signature.
 """
-import json
 import time
 import unittest
 
@@ -13,7 +12,6 @@ import harness as h
 import uploadlib as U
 
 EMU = None
-ALI_KEY = "ali-callback-key"
 DONE = ("uploaded", "confirmed", "processing", "ready")
 # Above 2^53: a double would change it.
 BIG_CATE = "9007199254740993"
@@ -21,58 +19,18 @@ BIG_CATE = "9007199254740993"
 
 def setUpModule():
     global EMU
-    if not h.BIN or not h.BASE_URL:
-        return
-    EMU = U.Emu()
+    EMU = U.module_emu()
 
 
 def tearDownModule():
-    if EMU is not None:
-        EMU.stop()
-
-
-def ali_env(extra=None, tls=False):
-    scheme = "https" if tls else "http"
-    env = {"VODHOOK_ALIBABA_API_URL": scheme + "://vod.cn-shanghai.aliyuncs.com",
-           "VODHOOK_ALIBABA_ACCESS_KEY_ID": "LTAIemu",
-           "VODHOOK_ALIBABA_ACCESS_KEY_SECRET": "emusecret",
-           "VODHOOK_ALIBABA_REGION": "cn-shanghai"}
-    env.update(extra or {})
-    return env
-
-
-def calls_for(action, uid, since=0.0):
-    """API calls whose UserData.Extend names upload uid."""
-    out = []
-    for c in EMU.calls(action, since):
-        try:
-            if json.loads(c["params"]["UserData"])["Extend"]["vh"] == uid:
-                out.append(c)
-        except (KeyError, ValueError, TypeError):
-            pass
-    return out
-
-
-def media(vid):
-    for m in EMU.ctl("media"):
-        if m.get("id") == vid:
-            return m
-    raise AssertionError("emulator has no media %s" % vid)
+    U.stop_emu(EMU)
 
 
 def oss_calls(vid, since):
     """The OSS requests made for the object of media vid."""
-    m = media(vid)
+    m = EMU.media(vid)
     return [c for c in EMU.calls(None, since)
             if c["service"] == "oss" and c["params"].get("key") == m["key"]]
-
-
-def stored(vid):
-    m = media(vid)
-    for o in EMU.objects():
-        if (o["bucket"], o["key"]) == (m["bucket"], m["key"]):
-            return o["md5"], o["size"]
-    raise AssertionError("no object for %s" % vid)
 
 
 class AliOptionsApi(unittest.TestCase):
@@ -81,27 +39,14 @@ class AliOptionsApi(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        cls.d = h.Daemon(cls.db, U.upload_env(EMU, cls.root, ali_env({
-            "VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY,
-            "VODHOOK_TENCENT_STORAGE_REGION": "ap-chongqing"})))
-        cls.d.env["VODHOOK_ALIBABA_CALLBACK_URL"] = \
-            "http://127.0.0.1:%d/callbacks/alibaba" % cls.d.port
-        cls.d.start()
-        EMU.ctl("config", {"alibaba_auth_key": ALI_KEY})
+        U.start_ali_daemon(cls, EMU, {"VODHOOK_TENCENT_STORAGE_REGION": "ap-chongqing"})
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        if rc not in (0, None):
-            raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+        U.stop_daemon(cls.d)
 
     def submit(self, **body):
-        body.setdefault("provider", "alibaba")
-        st, _, doc = U.post_upload(self.d, body)
-        self.assertEqual(st, 202, doc)
-        return doc
+        return U.submit(self, self.d, "alibaba", body, queued=False)
 
     def test_video_fields_reach_create_upload_video(self):
         path, md5 = U.make_file(self.root, "opts.mp4", 200 * 1024)
@@ -121,7 +66,7 @@ class AliOptionsApi(unittest.TestCase):
             "storage_location": "outin-emu.oss-cn-shanghai.aliyuncs.com"})
         self.assertEqual(doc["media_kind"], "video")
         done = U.wait_state(self.d, uid, ("ready",))
-        cv = calls_for("CreateUploadVideo", uid, t0)
+        cv = EMU.calls_for("CreateUploadVideo", uid, t0)
         self.assertEqual(len(cv), 1)
         p = cv[0]["params"]
         self.assertEqual({k: p.get(k) for k in ("Title", "Description", "CoverURL", "CateId", "Tags",
@@ -131,7 +76,7 @@ class AliOptionsApi(unittest.TestCase):
                           "Tags": "alpha,beta gamma",
                           "StorageLocation": "outin-emu.oss-cn-shanghai.aliyuncs.com",
                           "TemplateGroupId": "tg-opts", "WorkflowId": None})
-        self.assertEqual(stored(done["file_id"]), (md5, 200 * 1024))
+        self.assertEqual(EMU.md5_size(done["file_id"]), (md5, 200 * 1024))
         # OSS signature V1 by default.
         auths = {c.get("auth") for c in oss_calls(done["file_id"], t0)}
         self.assertEqual(auths, {"OSS"})
@@ -145,13 +90,13 @@ class AliOptionsApi(unittest.TestCase):
         uid = doc["id"]
         self.assertEqual(doc["media_kind"], "image")
         done = U.wait_state(self.d, uid, DONE)
-        ci = calls_for("CreateUploadImage", uid, t0)
+        ci = EMU.calls_for("CreateUploadImage", uid, t0)
         self.assertEqual(len(ci), 1)
         p = ci[0]["params"]
         self.assertEqual((p["ImageType"], p["ImageExt"], p["CateId"], p["Tags"], p["Description"]),
                          ("cover", "jpg", "9007199254740991", "p,q", "a poster"))
-        self.assertEqual(calls_for("CreateUploadVideo", uid, t0), [])
-        self.assertEqual(stored(done["file_id"]), (md5, 50 * 1024))
+        self.assertEqual(EMU.calls_for("CreateUploadVideo", uid, t0), [])
+        self.assertEqual(EMU.md5_size(done["file_id"]), (md5, 50 * 1024))
 
     def test_media_kind_overrides_the_extension(self):
         path, _ = U.make_file(self.root, "frame.png", 10 * 1024)
@@ -159,9 +104,9 @@ class AliOptionsApi(unittest.TestCase):
         doc = self.submit(path=path, media_kind="video")
         self.assertEqual(doc["media_kind"], "video")
         U.wait_state(self.d, doc["id"], DONE)
-        cv = calls_for("CreateUploadVideo", doc["id"], t0)
+        cv = EMU.calls_for("CreateUploadVideo", doc["id"], t0)
         self.assertEqual(cv[0]["params"]["FileName"], "frame.png")
-        self.assertEqual(calls_for("CreateUploadImage", doc["id"], t0), [])
+        self.assertEqual(EMU.calls_for("CreateUploadImage", doc["id"], t0), [])
 
     def test_tencent_fields_still_reach_apply_upload(self):
         path, _ = U.make_file(self.root, "tc.mp4", 100 * 1024)
@@ -250,7 +195,7 @@ class AliOptionsApi(unittest.TestCase):
             doc = U.wait_state(self.d, uid, ("ready",))
         finally:
             EMU.ctl("config", {"processing_delay_ms": 0})
-        cv = calls_for("CreateUploadVideo", uid, t0)
+        cv = EMU.calls_for("CreateUploadVideo", uid, t0)
         self.assertEqual(cv[0]["params"]["WorkflowId"], "wf-emu-1")
         self.assertNotIn("TemplateGroupId", cv[0]["params"])
         rows = h.psql(self.db, "SELECT m.ready_at >= e.event_time, m.ready_at >= f.received_at"
@@ -268,13 +213,10 @@ class AliOptionsCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        r = h.run(["migrate"], {"VODHOOK_DATABASE_URL": cls.db})
-        assert r.returncode == 0, r.stderr
+        U.class_db(cls, migrate=True)
 
     def cli(self, args):
-        env = U.upload_env(EMU, self.root, ali_env({"VODHOOK_DATABASE_URL": self.db}))
+        env = U.upload_env(EMU, self.root, U.ali_env({"VODHOOK_DATABASE_URL": self.db}))
         return h.run(["upload"] + args, env, timeout=120)
 
     def test_cli_video_options(self):
@@ -286,7 +228,7 @@ class AliOptionsCli(unittest.TestCase):
                       path])
         self.assertEqual(r.returncode, 0, r.stderr)
         out = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
-        cv = calls_for("CreateUploadVideo", out["upload_id"], t0)
+        cv = EMU.calls_for("CreateUploadVideo", out["upload_id"], t0)
         self.assertEqual(len(cv), 1)
         p = cv[0]["params"]
         self.assertEqual({k: p.get(k) for k in ("WorkflowId", "Description", "CoverURL", "CateId", "Tags",
@@ -294,7 +236,7 @@ class AliOptionsCli(unittest.TestCase):
                          {"WorkflowId": "wf-cli", "Description": "from the CLI",
                           "CoverURL": "http://cdn.example.com/c.jpg", "CateId": BIG_CATE,
                           "Tags": "one,two", "StorageLocation": "outin-emu.oss-cn-shanghai.aliyuncs.com"})
-        self.assertEqual(stored(out["file_id"]), (md5, 300 * 1024))
+        self.assertEqual(EMU.md5_size(out["file_id"]), (md5, 300 * 1024))
         rows = h.psql(self.db, "SELECT options->>'cate_id', media_kind FROM uploads WHERE id = :'v1'",
                       out["upload_id"])
         self.assertEqual(rows, [[BIG_CATE, "video"]])
@@ -306,12 +248,12 @@ class AliOptionsCli(unittest.TestCase):
                       "--image-type", "cover", "--tags", "still", path])
         self.assertEqual(r.returncode, 0, r.stderr)
         out = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
-        ci = calls_for("CreateUploadImage", out["upload_id"], t0)
+        ci = EMU.calls_for("CreateUploadImage", out["upload_id"], t0)
         self.assertEqual(len(ci), 1)
         self.assertEqual((ci[0]["params"]["ImageType"], ci[0]["params"]["ImageExt"], ci[0]["params"]["Tags"]),
                          ("cover", "png", "still"))
         self.assertTrue(out["media_url"].endswith(".png"), out)
-        self.assertEqual(stored(out["file_id"]), (md5, 20 * 1024))
+        self.assertEqual(EMU.md5_size(out["file_id"]), (md5, 20 * 1024))
 
     def test_cli_refusals(self):
         path, _ = U.make_file(self.root, "no.mp4", 1000)
@@ -346,18 +288,14 @@ class AliOssV4(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        cls.root = U.tmpdir()
-        cls.db = h.fresh_database()
-        cls.d = h.Daemon(cls.db, U.upload_env(EMU, cls.root, ali_env({
+        U.class_daemon(cls, EMU, U.ali_env({
             "VODHOOK_ALIBABA_OSS_SIGNATURE": "v4",
             "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
-            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB)}))).start()
+            "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB)})).start()
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        if rc not in (0, None):
-            raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+        U.stop_daemon(cls.d)
 
     def test_put_object_and_multipart_signed_v4(self):
         small, md5s = U.make_file(self.root, "v4s.mp4", 300 * 1024)
@@ -371,8 +309,8 @@ class AliOssV4(unittest.TestCase):
         st, _, b = U.post_upload(self.d, {"provider": "alibaba", "path": big})
         self.assertEqual(st, 202, b)
         b = U.wait_state(self.d, b["id"], DONE, timeout=60)
-        self.assertEqual(stored(a["file_id"]), (md5s, 300 * 1024))
-        self.assertEqual(stored(b["file_id"]), (md5b, 6 * U.MIB))
+        self.assertEqual(EMU.md5_size(a["file_id"]), (md5s, 300 * 1024))
+        self.assertEqual(EMU.md5_size(b["file_id"]), (md5b, 6 * U.MIB))
         ca, cb = oss_calls(a["file_id"], t0), oss_calls(b["file_id"], t0)
         self.assertEqual([c["action"] for c in ca], ["PutObject"])
         kinds = [c["action"] for c in cb]

@@ -12,37 +12,19 @@ import harness as h
 import uploadlib as U
 
 
-def ali_env(extra=None):
-    env = {"VODHOOK_ALIBABA_API_URL": "http://vod.cn-shanghai.aliyuncs.com",
-           "VODHOOK_ALIBABA_ACCESS_KEY_ID": "LTAIemu",
-           "VODHOOK_ALIBABA_ACCESS_KEY_SECRET": "emusecret",
-           "VODHOOK_ALIBABA_REGION": "cn-shanghai",
-           "VODHOOK_ALIBABA_CALLBACK_KEY": "ali-callback-key",
-           "VODHOOK_RECONCILE_AFTER": "1",
-           "VODHOOK_RECONCILE_INTERVAL_MS": "200"}
-    env.update(extra or {})
-    return env
-
-
 class AliReconcile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
         cls.emu = U.Emu()
         cls.emu.ctl("faults", {"callbacks": "drop", "repeat": True})
-        cls.root = U.tmpdir()
-        cls.url = h.fresh_database()
-        cls.d = h.Daemon(cls.url, U.upload_env(cls.emu, cls.root, ali_env()))
-        cls.d.env["VODHOOK_ALIBABA_CALLBACK_URL"] = \
-            "http://127.0.0.1:%d/callbacks/alibaba" % cls.d.port
-        cls.d.start()
+        U.start_ali_daemon(cls, cls.emu, {"VODHOOK_RECONCILE_AFTER": "1",
+                                          "VODHOOK_RECONCILE_INTERVAL_MS": "200"})
 
     @classmethod
     def tearDownClass(cls):
         try:
-            rc = cls.d.stop()
-            if rc not in (0, None):
-                raise AssertionError("vodhook exited with %s:\n%s" % (rc, cls.d.logs()))
+            U.stop_daemon(cls.d)
         finally:
             cls.emu.stop()
 
@@ -54,7 +36,7 @@ class AliReconcile(unittest.TestCase):
         return U.wait_state(self.d, doc["id"], ("ready", "failed"))
 
     def events(self, vid):
-        return h.psql(self.url, "SELECT event_type, received_via, status FROM vod_events"
+        return h.psql(self.db, "SELECT event_type, received_via, status FROM vod_events"
                       " WHERE provider = 'alibaba' AND file_id = :'v1' ORDER BY id", vid)
 
     def dropped(self, vid):
@@ -83,7 +65,7 @@ class AliReconcile(unittest.TestCase):
         self.assertIn("FileUploadComplete", self.dropped(vid))
         self.assertTrue([c for c in self.emu.calls("GetVideoInfo")
                          if c["params"].get("VideoId") == vid])
-        rows = h.psql(self.url, "SELECT state, upload_id FROM media WHERE file_id = :'v1'", vid)
+        rows = h.psql(self.db, "SELECT state, upload_id FROM media WHERE file_id = :'v1'", vid)
         self.assertEqual(rows, [["ready", done["id"]]])
 
     def test_callbacks_dropped_processing_failed(self):
@@ -95,7 +77,7 @@ class AliReconcile(unittest.TestCase):
         self.assertEqual({(t, via) for t, via, _ in evs}, {("Reconciled", "reconcile")}, evs)
         self.assertEqual(evs[-1][2], "TranscodeFail")
         h.wait_for(lambda: "TranscodeComplete" in self.dropped(vid), "the dropped TranscodeComplete")
-        rows = h.psql(self.url, "SELECT state, last_error_code FROM media_lifecycle"
+        rows = h.psql(self.db, "SELECT state, last_error_code FROM media_lifecycle"
                       " WHERE file_id = :'v1'", vid)
         self.assertEqual(rows, [["failed", "TranscodeFail"]])
 

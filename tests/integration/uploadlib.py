@@ -41,6 +41,44 @@ class Emu:
         return [c for c in self.ctl("calls")
                 if (action is None or c["action"] == action) and c["t"] >= since]
 
+    def calls_for(self, action, uid, since=0.0, skip_faults=False):
+        """Calls of action whose UserData.Extend.vh names upload uid (Alibaba);
+        skip_faults leaves out the injected faults."""
+        out = []
+        for c in self.calls(action, since):
+            if skip_faults and c.get("fault"):
+                continue
+            try:
+                if user_data(c)["Extend"]["vh"] == uid:
+                    out.append(c)
+            except (KeyError, ValueError, TypeError):
+                pass
+        return out
+
+    def key_calls(self, action, key, since=0.0):
+        """Object storage calls of action on object key."""
+        return [c for c in self.calls(action, since) if c["params"].get("key") == key]
+
+    def media(self, media_id):
+        """The emulator's media record with this id (FileId, VideoId or ImageId)."""
+        for m in self.ctl("media"):
+            if m.get("id") == media_id:
+                return m
+        raise AssertionError("emulator has no media %s" % media_id)
+
+    def stored(self, media_id):
+        """The stored object (bucket, key, md5, size) of a media."""
+        m = self.media(media_id)
+        for o in self.objects():
+            if o["key"] == m["key"] and o["bucket"] == m["bucket"]:
+                return o
+        raise AssertionError("no object for %s" % media_id)
+
+    def md5_size(self, media_id):
+        """(md5 hex, size) of the stored object of a media."""
+        o = self.stored(media_id)
+        return o["md5"], o["size"]
+
     def objects(self):
         return self.ctl("objects")
 
@@ -79,6 +117,35 @@ def make_file(directory, name, size):
     return path, md5.hexdigest()
 
 
+def module_emu():
+    """An emulator for a test module's setUpModule; None where the tests are
+    skipped (not run through tests/run.sh)."""
+    if not h.BIN or not h.BASE_URL:
+        return None
+    return Emu()
+
+
+def stop_emu(emu):
+    if emu is not None:
+        emu.stop()
+
+
+def user_data(call):
+    """The UserData JSON of an Alibaba API call."""
+    return json.loads(call["params"]["UserData"])
+
+
+def ali_env(extra=None, tls=False):
+    """vodhook's Alibaba settings for the emulator, then extra."""
+    scheme = "https" if tls else "http"
+    env = {"VODHOOK_ALIBABA_API_URL": scheme + "://vod.cn-shanghai.aliyuncs.com",
+           "VODHOOK_ALIBABA_ACCESS_KEY_ID": "LTAIemu",
+           "VODHOOK_ALIBABA_ACCESS_KEY_SECRET": "emusecret",
+           "VODHOOK_ALIBABA_REGION": "cn-shanghai"}
+    env.update(extra or {})
+    return env
+
+
 def upload_env(emu, root, extra=None, tls=False):
     env = emu.env(tls=tls)
     env.update({"VODHOOK_API_TOKEN": "t0ken",
@@ -95,6 +162,17 @@ AUTH = {"Authorization": "Bearer t0ken", "Content-Type": "application/json"}
 
 def post_upload(daemon, body):
     return daemon.client.json("POST", "/v1/uploads", body, AUTH)
+
+
+def submit(tc, daemon, provider, body, queued=True):
+    """POST body (for provider unless it names one); assert 202 and, unless
+    queued is false, the queued state; returns the upload."""
+    body.setdefault("provider", provider)
+    st, _, doc = post_upload(daemon, body)
+    tc.assertEqual(st, 202, doc)
+    if queued:
+        tc.assertEqual(doc["state"], "queued")
+    return doc
 
 
 def get_upload(daemon, uid):
@@ -115,6 +193,87 @@ def wait_state(daemon, uid, states, timeout=h.WAIT):
         raise AssertionError("upload %s: %s\n%s" % (uid, json.dumps(last.get("doc"), indent=1),
                                                     daemon.logs()[-4000:]))
     return last["doc"]
+
+
+ALI_KEY = "ali-callback-key"
+
+# Restart tests: 1 MiB parts above 2 MiB, two at a time, one worker, and a
+# lease short enough for a killed daemon's job to be taken again.
+RESUMABLE = {"VODHOOK_UPLOAD_PART_SIZE": str(MIB),
+             "VODHOOK_UPLOAD_THRESHOLD": str(2 * MIB),
+             "VODHOOK_UPLOAD_PARALLEL": "2",
+             "VODHOOK_UPLOAD_LEASE_SECONDS": "5",
+             "VODHOOK_UPLOAD_WORKERS": "1"}
+
+
+def class_db(cls, migrate=False):
+    """Give test class cls an upload root (cls.root) and a fresh database
+    (cls.db), migrated if asked (for the CLI, which does not migrate)."""
+    cls.root = tmpdir()
+    cls.db = h.fresh_database()
+    if migrate:
+        r = h.run(["migrate"], {"VODHOOK_DATABASE_URL": cls.db})
+        assert r.returncode == 0, r.stderr
+
+
+def class_daemon(cls, emu, extra=None):
+    """class_db, and a daemon (cls.d, not started) on upload_env(extra)."""
+    class_db(cls)
+    cls.d = h.Daemon(cls.db, upload_env(emu, cls.root, extra))
+    return cls.d
+
+
+def start_ali_daemon(cls, emu, extra=None):
+    """class_daemon with ali_env(extra), started, taking Alibaba callbacks
+    signed with ALI_KEY at its own URL (cls.cb_url)."""
+    d = class_daemon(cls, emu, ali_env(dict({"VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY},
+                                            **(extra or {}))))
+    cls.cb_url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
+    d.env["VODHOOK_ALIBABA_CALLBACK_URL"] = cls.cb_url
+    d.start()
+    emu.ctl("config", {"alibaba_auth_key": ALI_KEY})
+    return d
+
+
+def stop_daemon(d):
+    """Stop a class's daemon; fail if it did not exit cleanly."""
+    rc = d.stop()
+    if rc not in (0, None):
+        raise AssertionError("vodhook exited with %s:\n%s" % (rc, d.logs()))
+
+
+def checkpointed(db, uid):
+    """How many parts of upload uid are checkpointed."""
+    return int(h.psql(db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'", uid)[0][0])
+
+
+def kill_mid_transfer(tc, emu, db, env, body):
+    """Submit body to a new daemon with the transfer slowed down and kill -9
+    it once four parts are checkpointed; returns (upload id, parts done)."""
+    d = h.Daemon(db, env).start()
+    emu.ctl("faults", {"rate_limit_bps": 4 * MIB})
+    try:
+        st, _, doc = post_upload(d, body)
+        tc.assertEqual(st, 202, doc)
+        uid = doc["id"]
+        h.wait_for(lambda: checkpointed(db, uid) >= 4, "four parts checkpointed", timeout=60)
+        d.kill()
+    finally:
+        emu.ctl("faults", {"rate_limit_bps": 0})
+    return uid, checkpointed(db, uid)
+
+
+def resume_in_new_daemon(tc, db, env, uid, states, timeout=60):
+    """Start a new daemon, wait for upload uid to reach states, stop it and
+    check its exit; returns (the upload, the time the daemon was started)."""
+    t_restart = time.time()
+    d = h.Daemon(db, env).start()
+    try:
+        doc = wait_state(d, uid, states, timeout=timeout)
+    finally:
+        rc = d.stop()
+    tc.assertIn(rc, (0, None), d.logs())
+    return doc, t_restart
 
 
 def object_md5(emu, key_suffix=None, file_id=None):
