@@ -208,7 +208,8 @@ build_params(const struct store_event *events, size_t n,
 		    arr_add(&a[8], ev->upload_id) || arr_add(&a[9], ev->via) ||
 		    arr_add_time(&a[10], ev->event_time) ||
 		    arr_add(&a[11], ev->raw))
-			return err_set(e, ERR_LIMIT, "event batch is too large");
+			return err_set(e, ERR_LIMIT,
+				       "event batch is too large");
 	}
 	for (size_t i = 0; i < ndeltas; i++) {
 		const struct store_media_delta *d = &deltas[i];
@@ -229,11 +230,13 @@ build_params(const struct store_event *events, size_t n,
 		    arr_add(&a[25], d->source_context) ||
 		    arr_add(&a[26], d->error_code) ||
 		    arr_add(&a[27], d->error_message))
-			return err_set(e, ERR_LIMIT, "event batch is too large");
+			return err_set(e, ERR_LIMIT,
+				       "event batch is too large");
 	}
 	for (int i = 0; i < NPARAMS; i++)
 		if ((params[i] = arr_finish(&a[i])) == NULL)
-			return err_set(e, ERR_LIMIT, "event batch is too large");
+			return err_set(e, ERR_LIMIT,
+				       "event batch is too large");
 	return 0;
 }
 
@@ -303,8 +306,8 @@ send_record(PGconn *conn, const char *const *params)
 
 	if (PQenterPipelineMode(conn) != 1)
 		return NULL;
-	if (PQsendQueryPrepared(conn, "vh_record_events", NPARAMS, params,
-				NULL, NULL, 0) != 1 ||
+	if (PQsendQueryPrepared(conn, "vh_record_events", NPARAMS, params, NULL,
+				NULL, 0) != 1 ||
 	    PQsendFlushRequest(conn) != 1 || PQpipelineSync(conn) != 1 ||
 	    PQflush(conn) != 0) {
 		/* the connection broke while sending */
@@ -434,8 +437,8 @@ store_events_record(struct db_pool *pool, const struct store_event *events,
 		    size_t ndeltas, bool *is_new, struct err *e)
 {
 	struct store_batch b;
-	int rc = store_events_send(pool, events, n, deltas, ndeltas, is_new,
-				   &b, e);
+	int rc =
+	    store_events_send(pool, events, n, deltas, ndeltas, is_new, &b, e);
 
 	if (rc == 0)
 		rc = store_events_wait(&b, e);
