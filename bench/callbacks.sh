@@ -21,6 +21,7 @@ pid=
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   "$top/deploy/pg.sh" stop "$work/pg" || true
+  [ -n "${VH_BENCH_KEEP_LOG:-}" ] && cp "$work/pg/server.log" "$VH_BENCH_KEEP_LOG" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
