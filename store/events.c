@@ -102,7 +102,7 @@ static const char SQL_RECORD[] =
     /* a URL the platform could not pull: no VideoId, only the JobId */
     " uj AS ("
     " UPDATE uploads u SET state = 'failed',"
-    "  error_code = coalesce(i.error_code, 'UploadByURLFailed'),"
+    "  error_code = i.error_code,"
     "  error_message = i.error_message,"
     "  finished_at = coalesce(u.finished_at, now()), updated_at = now()"
     " FROM ins i WHERE i.event_type = 'UploadByURLComplete'"
