@@ -18,8 +18,7 @@
  * overlaps the two costs of a batch (CPU, then the WAL flush) without
  * splitting the waiting events into smaller batches.
  *
- * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats,
- * utf8_valid.
+ * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats.
  */
 #include "callbacks/ingest.h"
 #include "callbacks/spool.h"
@@ -58,51 +57,6 @@ struct ingest {
 
 	struct ingest_stats stats; /* under mu */
 };
-
-bool
-utf8_valid(const char *p, size_t len)
-{
-	/* No library we depend on exposes a UTF-8 check (cJSON does not
-	 * validate); PostgreSQL rejects invalid text, which would fail a whole
-	 * batch, so it is checked here, RFC 3629 strict. */
-	const unsigned char *s = (const unsigned char *)p, *end = s + len;
-
-	while (s < end) {
-		unsigned c = *s;
-		size_t n;
-		unsigned min;
-
-		if (c == 0)
-			return false;
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1, min = 0x80;
-			c &= 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2, min = 0x800;
-			c &= 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3, min = 0x10000;
-			c &= 0x07;
-		} else {
-			return false;
-		}
-		if ((size_t)(end - s) <= n)
-			return false;
-		for (size_t i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			c = (c << 6) | (s[i] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
-	return true;
-}
 
 /* ------------------------------------------------------------ batches */
 
@@ -443,7 +397,8 @@ ingest_submit(struct ingest *ig, const struct vod_event *ev, const char *raw,
 	memset(res, 0, sizeof(*res));
 	if (ev->dedup_key == NULL)
 		return err_set(e, ERR_INPUT, "event has no dedup key");
-	if (!utf8_valid(raw, len))
+	/* PostgreSQL rejects invalid text, which would fail a whole batch. */
+	if (utf8_chars(raw, len) < 0)
 		return err_set(e, ERR_INPUT,
 			       "body is not valid UTF-8 (or contains NUL)");
 	memset(&it, 0, sizeof(it));

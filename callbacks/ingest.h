@@ -57,7 +57,5 @@ int ingest_submit(struct ingest *ig, const struct vod_event *ev,
 /* Counters since start. Thread-safe. */
 void ingest_get_stats(struct ingest *ig, struct ingest_stats *st);
 
-/* Whether p[len] is well-formed UTF-8 without NUL bytes. */
-bool utf8_valid(const char *p, size_t len);
 
 #endif

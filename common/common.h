@@ -139,6 +139,12 @@ void md5_hex(const void *p, size_t n, char out[33]);
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* As ct_equal, ignoring ASCII case: for hex digests of unknown case. */
 bool ct_equal_nocase(const char *a, size_t alen, const char *b, size_t blen);
+/*
+ * The number of code points in p[0..len) when it is well-formed UTF-8
+ * (RFC 3629 strict: no overlong forms, surrogates or values above
+ * U+10FFFF) without NUL; -1 otherwise.
+ */
+long utf8_chars(const char *p, size_t len);
 /* Fill p with n random bytes from the OS; 0 or ERR_IO. */
 int random_bytes(void *p, size_t n);
 /* A random lowercase hex token of 2n characters into out[2n+1]. */

@@ -1,6 +1,6 @@
 /*
  * util.c: hex, MD5, constant-time comparison, randomness, clocks, bounded
- * integer parsing and file reading.
+ * integer parsing, file reading and UTF-8 validation.
  */
 #include "common/common.h"
 
@@ -236,4 +236,49 @@ vh_stop_sleep(struct vh_stop *s, int64_t ms)
 	v = s->stop;
 	pthread_mutex_unlock(&s->mu);
 	return v;
+}
+
+long
+utf8_chars(const char *p, size_t len)
+{
+	/* No library we depend on exposes a UTF-8 check (cJSON and libpq
+	 * do not validate), so it is written here. */
+	const unsigned char *s = (const unsigned char *)p, *end = s + len;
+	long count = 0;
+
+	for (; s < end; count++) {
+		unsigned c = *s;
+		size_t n;
+		unsigned min;
+
+		if (c == 0)
+			return -1;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1, min = 0x80;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2, min = 0x800;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3, min = 0x10000;
+			c &= 0x07;
+		} else {
+			return -1;
+		}
+		if ((size_t)(end - s) <= n)
+			return -1;
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return -1;
+			c = (c << 6) | (s[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return -1;
+		s += n + 1;
+	}
+	return count;
 }

@@ -75,35 +75,11 @@ static const struct opt_spec {
 static long
 text_chars(const char *s, bool multiline)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	long n = 0;
-
-	while (*p != '\0') {
-		unsigned c = *p;
-		int more;
-
-		if (c < 0x80) {
-			if ((c < 0x20 || c == 0x7f) &&
-			    !(multiline &&
-			      (c == '\n' || c == '\r' || c == '\t')))
-				return -1;
-			more = 0;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			more = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			more = 2;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			more = 3;
-		} else {
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if ((*p < 0x20 || *p == 0x7f) &&
+		    !(multiline && (*p == '\n' || *p == '\r' || *p == '\t')))
 			return -1;
-		}
-		p++;
-		for (int i = 0; i < more; i++, p++)
-			if ((*p & 0xc0) != 0x80)
-				return -1;
-		n++;
-	}
-	return n;
+	return utf8_chars(s, strlen(s));
 }
 
 /* Check one UTF-8 text value. */
