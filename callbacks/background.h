@@ -7,7 +7,8 @@
  *              ConfirmEvents for exactly those that are durable.
  *   reconcile  media records stuck in uploaded, confirmed or processing
  *              (a callback that never came) are looked up with
- *              DescribeMediaInfos / GetVideoInfo and advanced from the answer.
+ *              DescribeMediaInfos / GetVideoInfo and advanced from the answer;
+ *              Alibaba URL pulls parked as long, with GetURLUploadInfos.
  *
  * Both run on their own thread until stopped; several vodhook instances may
  * run them at once (PullEvents hands an event to one caller at a time,
@@ -53,5 +54,19 @@ int cb_reconcile_tencent_event(const struct cloud_tencent_media *m,
 int cb_reconcile_alibaba_event(const char *video_id, const char *status,
 			       struct vod_event *ev,
 			       struct err *e) VH_MUST_CHECK;
+/*
+ * The event a GetURLUploadInfos answer u about the URL pull of upload_id
+ * (canonical UUID text) amounts to, keyed "Reconciled:job:<JobId>:<Status>"
+ * with task_id the JobId and upload_id set. A success is recorded as its
+ * FileUploadComplete would be: file_id the MediaId, EFFECT_CONFIRMED with
+ * processing unknown, size FileSize, event_time CompleteTime. A failure
+ * names no media (EFFECT_NONE) and carries the error code (ErrorCode, else
+ * the status, else "fail") and message: the caller fails the upload
+ * (store_upload_url_failed). ERR_INPUT while the pull is under way or the
+ * job is unknown (nothing to record).
+ */
+int cb_reconcile_url_event(const struct cloud_alibaba_url_info *u,
+			   const char *upload_id, struct vod_event *ev,
+			   struct err *e) VH_MUST_CHECK;
 
 #endif

@@ -10,8 +10,17 @@
  * the record moves by the same forward-only rules as for a callback and the
  * answer is kept as evidence.
  *
+ * An Alibaba URL pull (UploadMediaByURL) has no media record until its
+ * callbacks name the VideoId, so the parked jobs that waited as long are
+ * looked up too, with GetURLUploadInfos (10 JobIds a call): a pull that
+ * succeeded is recorded like its FileUploadComplete (a "Reconciled" event
+ * for the MediaId, linked to the upload by its id), which links the upload
+ * and moves it on, and from then on the media record is reconciled like
+ * any other; a pull that failed fails the upload with the platform's code.
+ *
  * Interface: cb_reconcile_start, cb_reconcile_stop,
- * cb_reconcile_tencent_event, cb_reconcile_alibaba_event.
+ * cb_reconcile_tencent_event, cb_reconcile_alibaba_event,
+ * cb_reconcile_url_event.
  */
 #include "callbacks/background.h"
 
@@ -103,6 +112,73 @@ cb_reconcile_alibaba_event(const char *video_id, const char *status,
 		       status ? status : "(none)", video_id);
 }
 
+/*
+ * An owned copy of s for a column: at most max bytes (cut at a character
+ * boundary), NULL when s is NULL or not UTF-8.
+ */
+static char *
+dup_text(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (utf8_chars(s, n) < 0)
+		return NULL;
+	return xstrndup(s, n);
+}
+
+int
+cb_reconcile_url_event(const struct cloud_alibaba_url_info *u,
+		       const char *upload_id, struct vod_event *ev,
+		       struct err *e)
+{
+	char key[CB_DEDUP_KEY_MAX + 1];
+	const char *status = u->status != NULL ? u->status : "";
+
+	if (u->outcome != CLOUD_URL_SUCCESS && u->outcome != CLOUD_URL_FAILED)
+		return err_set(e, ERR_INPUT, "URL pull %s: %s", u->job_id,
+			       u->outcome == CLOUD_URL_UNKNOWN
+				   ? "the platform does not know it"
+				   : "still under way");
+	if (strlen(status) > CB_ID_MAX ||
+	    utf8_chars(status, strlen(status)) < 0)
+		return err_set(e, ERR_INPUT, "URL pull %s: unusable status",
+			       u->job_id);
+	ev->provider = VOD_ALIBABA;
+	ev->event_type = xstrdup("Reconciled");
+	ev->task_id = xstrdup(u->job_id);
+	ev->status = u->status != NULL ? xstrdup(u->status) : NULL;
+	ev->upload_id = xstrdup(upload_id);
+	snprintf(key, sizeof(key), "Reconciled:job:%s:%s", u->job_id, status);
+	ev->dedup_key = xstrdup(key);
+	if (u->outcome == CLOUD_URL_SUCCESS) {
+		/* As its FileUploadComplete would: the upload completed,
+		 * whether processing follows is not said. */
+		ev->file_id = xstrdup(u->media_id);
+		ev->effect = EFFECT_CONFIRMED;
+		ev->processing_follows = -1;
+		ev->size = u->file_size;
+		ev->event_time = u->complete_time;
+		return 0;
+	}
+	/* The event only keeps the answer; the caller fails the upload. */
+	ev->effect = EFFECT_NONE;
+	ev->error_code = dup_text(u->error_code, CB_ID_MAX);
+	if (ev->error_code == NULL)
+		ev->error_code = dup_text(u->status, CB_ID_MAX);
+	if (ev->error_code == NULL)
+		ev->error_code = xstrdup("fail");
+	ev->error_message = dup_text(u->error_message, CB_MESSAGE_MAX);
+	return 0;
+}
+
 static void
 submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
 {
@@ -117,8 +193,9 @@ submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
 			ev->dedup_key, e.msg);
 	else if (!res.duplicate)
 		log_msg(LOG_INFO, "reconcile", "%s %s: %s",
-			vod_provider_name(ev->provider), ev->file_id,
-			ev->status);
+			vod_provider_name(ev->provider),
+			ev->file_id ? ev->file_id : ev->task_id,
+			ev->status ? ev->status : "(no status)");
 	cJSON_free(raw);
 }
 
@@ -202,6 +279,88 @@ out:
 	store_stale_media_free(stale, n);
 }
 
+/* One GetURLUploadInfos call about jobs p[0..n), n <= 10. */
+static void
+reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
+		    size_t n)
+{
+	const char *ids[CLOUD_ALIBABA_URL_INFOS_MAX];
+	struct cloud_alibaba_url_infos infos;
+	struct err e;
+
+	err_clear(&e);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = p[i].url_job_id;
+	if (cloud_alibaba_get_url_upload_infos(r->o.cloud, ids, n, &infos,
+					       &e) != 0) {
+		log_msg(LOG_WARN, "reconcile",
+			"could not get %zu alibaba URL pull(s): %s%s%s", n,
+			e.remote, e.remote[0] ? ": " : "", e.msg);
+		cloud_alibaba_url_infos_cleanup(&infos);
+		return;
+	}
+	for (size_t i = 0; i < infos.n_items; i++) {
+		const struct cloud_alibaba_url_info *u = &infos.items[i];
+		const struct store_parked_pull *job = NULL;
+		struct vod_event ev;
+		bool failed = false;
+
+		for (size_t k = 0; k < n && job == NULL; k++)
+			if (strcmp(p[k].url_job_id, u->job_id) == 0)
+				job = &p[k];
+		if (job == NULL)
+			continue;
+		vod_event_init(&ev);
+		err_clear(&e);
+		if (cb_reconcile_url_event(u, job->id, &ev, &e) != 0) {
+			/* Under way, or unknown: asked again after the
+			 * delay. */
+			log_msg(LOG_DEBUG, "reconcile", "upload %s: %s",
+				job->id, e.msg);
+			vod_event_cleanup(&ev);
+			continue;
+		}
+		submit(r, &ev, u->info);
+		if (u->outcome == CLOUD_URL_FAILED &&
+		    store_upload_url_failed(r->o.pool, job->id, "alibaba",
+					    job->url_job_id, ev.error_code,
+					    ev.error_message, &failed, &e) != 0)
+			log_msg(LOG_WARN, "reconcile",
+				"could not fail upload %s: %s", job->id, e.msg);
+		else if (failed)
+			log_msg(LOG_INFO, "reconcile",
+				"upload %s: the platform could not pull its "
+				"URL: %s",
+				job->id, ev.error_code);
+		vod_event_cleanup(&ev);
+	}
+	cloud_alibaba_url_infos_cleanup(&infos);
+}
+
+/* Alibaba URL pulls parked longer than after_s without their callbacks. */
+static void
+reconcile_alibaba_urls(struct cb_reconcile *r)
+{
+	struct store_parked_pull *parked = NULL;
+	size_t n = 0;
+	struct err e;
+
+	err_clear(&e);
+	if (store_upload_claim_parked(r->o.pool, "alibaba", r->o.after_s,
+				      RECONCILE_BATCH, &parked, &n, &e) != 0)
+		log_msg(LOG_DEBUG, "reconcile",
+			"could not look for parked URL pulls: %s", e.msg);
+	for (size_t i = 0; i < n && !vh_stop_requested(&r->stop);
+	     i += CLOUD_ALIBABA_URL_INFOS_MAX) {
+		size_t k = n - i < CLOUD_ALIBABA_URL_INFOS_MAX
+			       ? n - i
+			       : CLOUD_ALIBABA_URL_INFOS_MAX;
+
+		reconcile_url_batch(r, parked + i, k);
+	}
+	store_parked_pulls_free(parked, n);
+}
+
 static void *
 reconcile_main(void *arg)
 {
@@ -210,8 +369,10 @@ reconcile_main(void *arg)
 	while (!vh_stop_sleep(&r->stop, r->o.interval_ms)) {
 		if (r->o.tencent)
 			reconcile_tencent(r);
-		if (r->o.alibaba)
+		if (r->o.alibaba) {
 			reconcile_alibaba(r);
+			reconcile_alibaba_urls(r);
+		}
 	}
 	return NULL;
 }

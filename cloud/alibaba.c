@@ -6,8 +6,9 @@
  * Interface: cloud_alibaba_create_upload_video,
  * cloud_alibaba_refresh_upload_video, cloud_alibaba_create_upload_image,
  * cloud_alibaba_get_video_info, cloud_alibaba_upload_media_by_url,
- * cloud_alibaba_decode_upload_auth, cloud_alibaba_parse_*, and the
- * _cleanup functions.
+ * cloud_alibaba_get_url_upload_infos, cloud_alibaba_decode_upload_auth,
+ * cloud_alibaba_parse_*, cloud_alibaba_url_outcome, and the _cleanup
+ * functions.
  *
  * Requests are GET with every parameter in the signed query string, as the
  * API reference documents. A fresh SignatureNonce and Timestamp are made for
@@ -19,12 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ALI_VERSION	   "2017-03-21"
 #define ALI_DEFAULT_REGION "cn-shanghai"
 #define ALI_AUTH_MAX	   (64 * 1024) /* decoded UploadAuth/Address */
 #define ALI_DEFAULT_TTL	   3000	       /* documented credential lifetime */
 #define ALI_MAX_PARAMS	   32
+#define ALI_ID_MAX	   128 /* JobId, MediaId */
+#define ALI_LIST_MAX	   100 /* entries of a GetURLUploadInfos answer */
 
 static char *
 dup_member(const cJSON *obj, const char *name)
@@ -368,6 +372,137 @@ cloud_alibaba_parse_url_jobs(long status, const char *body, size_t len,
 	return 0;
 }
 
+void
+cloud_alibaba_url_infos_cleanup(struct cloud_alibaba_url_infos *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_items; i++) {
+		free(r->items[i].job_id);
+		free(r->items[i].media_id);
+		free(r->items[i].status);
+		free(r->items[i].error_code);
+		free(r->items[i].error_message);
+	}
+	free(r->items);
+	free(r->request_id);
+	cJSON_Delete(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Whether s holds sub, compared without case. */
+static bool
+has_nocase(const char *s, const char *sub)
+{
+	size_t n = strlen(sub);
+
+	for (; *s != '\0'; s++)
+		if (strncasecmp(s, sub, n) == 0)
+			return true;
+	return false;
+}
+
+enum cloud_url_outcome
+cloud_alibaba_url_outcome(const char *status, const char *error_code,
+			  const char *media_id)
+{
+	const char *s = status != NULL ? status : "";
+
+	if (strncasecmp(s, "FAIL", 4) == 0 || has_nocase(s, "_FAIL"))
+		return CLOUD_URL_FAILED;
+	if (media_id != NULL && media_id[0] != '\0' &&
+	    (strcasecmp(s, "SUCCESS") == 0 || strcasecmp(s, "NORMAL") == 0 ||
+	     strcasecmp(s, "UPLOAD_SUCCESS") == 0))
+		return CLOUD_URL_SUCCESS;
+	if (error_code != NULL && error_code[0] != '\0' &&
+	    strcmp(error_code, "200") != 0 && strcmp(error_code, "0") != 0)
+		return CLOUD_URL_FAILED;
+	return CLOUD_URL_PENDING;
+}
+
+/* A string member that is not empty, as an owned copy; NULL otherwise. */
+static char *
+dup_nonempty(const cJSON *obj, const char *name)
+{
+	const char *s = json_get_str(obj, name);
+
+	return s != NULL && s[0] != '\0' ? xstrdup(s) : NULL;
+}
+
+int
+cloud_alibaba_parse_url_upload_infos(long status, const char *body, size_t len,
+				     struct cloud_alibaba_url_infos *r,
+				     struct err *e)
+{
+	const char *what = "GetURLUploadInfos";
+	const cJSON *o, *list, *absent, *it;
+	cJSON *doc = NULL;
+	int rc, n1, n2;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ali_doc(what, status, body, len, &doc, e)) != 0)
+		return rc;
+	r->doc = doc;
+	o = ali_unwrap(doc);
+	r->request_id = dup_member(o, "RequestId");
+	list = json_get(o, "URLUploadInfoList");
+	absent = json_get(o, "NonExists");
+	if ((list != NULL && !cJSON_IsArray(list)) ||
+	    (absent != NULL && !cJSON_IsArray(absent))) {
+		cloud_alibaba_url_infos_cleanup(r);
+		return err_set(e, ERR_REMOTE, "%s failed: malformed response",
+			       what);
+	}
+	n1 = list != NULL ? cJSON_GetArraySize(list) : 0;
+	n2 = absent != NULL ? cJSON_GetArraySize(absent) : 0;
+	if (n1 + n2 > ALI_LIST_MAX) {
+		cloud_alibaba_url_infos_cleanup(r);
+		return err_set(e, ERR_LIMIT, "%s failed: too many entries",
+			       what);
+	}
+	r->items = xcalloc((size_t)(n1 + n2) + 1, sizeof(*r->items));
+	cJSON_ArrayForEach(it, list)
+	{
+		struct cloud_alibaba_url_info *u = &r->items[r->n_items];
+		const char *id = json_get_str(it, "JobId");
+		const char *mid = json_get_str(it, "MediaId");
+		const char *t = json_get_str(it, "CompleteTime");
+
+		/* Without its JobId an entry cannot be matched to a job. */
+		if (id == NULL || id[0] == '\0' || strlen(id) > ALI_ID_MAX ||
+		    (mid != NULL && strlen(mid) > ALI_ID_MAX))
+			continue;
+		u->job_id = xstrdup(id);
+		u->media_id = dup_nonempty(it, "MediaId");
+		u->status = dup_nonempty(it, "Status");
+		u->error_code = dup_nonempty(it, "ErrorCode");
+		u->error_message = dup_nonempty(it, "ErrorMessage");
+		if (!json_get_i64(it, "FileSize", &u->file_size) ||
+		    u->file_size < 0)
+			u->file_size = -1;
+		if (t == NULL ||
+		    cloud_time_parse_iso8601(t, &u->complete_time) != 0)
+			u->complete_time = 0;
+		u->outcome = cloud_alibaba_url_outcome(u->status, u->error_code,
+						       u->media_id);
+		u->info = it;
+		r->n_items++;
+	}
+	cJSON_ArrayForEach(it, absent)
+	{
+		struct cloud_alibaba_url_info *u = &r->items[r->n_items];
+
+		if (!cJSON_IsString(it) || it->valuestring[0] == '\0' ||
+		    strlen(it->valuestring) > ALI_ID_MAX)
+			continue;
+		u->job_id = xstrdup(it->valuestring);
+		u->file_size = -1;
+		u->outcome = CLOUD_URL_UNKNOWN;
+		r->n_items++;
+	}
+	return 0;
+}
+
 /* ================================================================ calls */
 
 static bool
@@ -613,5 +748,49 @@ cloud_alibaba_upload_media_by_url(const struct cloud_opts *o,
 		rc = cloud_alibaba_parse_url_jobs(
 		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
 	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+int
+cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
+				   const char *const *job_ids, size_t n,
+				   struct cloud_alibaba_url_infos *r,
+				   struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	struct buf ids;
+	size_t np = 0;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (n == 0 || n > CLOUD_ALIBABA_URL_INFOS_MAX)
+		return err_set(e, ERR_INPUT,
+			       "GetURLUploadInfos takes 1 to %d JobIds",
+			       CLOUD_ALIBABA_URL_INFOS_MAX);
+	buf_init(&ids, CLOUD_ALIBABA_URL_INFOS_MAX * (ALI_ID_MAX + 1));
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (job_ids[i] == NULL || job_ids[i][0] == '\0' ||
+		    strchr(job_ids[i], ',') != NULL ||
+		    strlen(job_ids[i]) > ALI_ID_MAX) {
+			rc = err_set(e, ERR_INPUT,
+				     "GetURLUploadInfos: bad JobId");
+			break;
+		}
+		if ((i > 0 && (rc = buf_putc(&ids, ',')) != 0) ||
+		    (rc = buf_puts(&ids, job_ids[i])) != 0)
+			err_set(e, rc, "GetURLUploadInfos: JobIds too long");
+	}
+	if (rc != 0) {
+		buf_free(&ids);
+		return rc;
+	}
+	add(p, &np, "JobIds", buf_cstr(&ids));
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "GetURLUploadInfos", p, np, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_url_upload_infos(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	buf_free(&ids);
 	return rc;
 }

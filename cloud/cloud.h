@@ -14,8 +14,9 @@
  *   tencent   cloud_tencent_* (ApplyUpload, CommitUpload, PullEvents,
  *             ConfirmEvents, DescribeMediaInfos) and their pure parsers
  *   alibaba   cloud_alibaba_* (CreateUploadVideo, RefreshUploadVideo,
- *             CreateUploadImage, GetVideoInfo, UploadMediaByURL) and their
- *             pure parsers, UploadAddress/UploadAuth decoding
+ *             CreateUploadImage, GetVideoInfo, UploadMediaByURL,
+ *             GetURLUploadInfos) and their pure parsers,
+ *             UploadAddress/UploadAuth decoding
  *
  * Every signing function is pure (no I/O, no clock) and thread-safe. Output
  * goes to a caller-owned struct buf, appended to (not reset). Functions
@@ -484,18 +485,51 @@ struct cloud_alibaba_url_jobs {
 	char *request_id;
 };
 
+/* Where a URL pull stands (GetURLUploadInfos), as vodhook reads it. */
+enum cloud_url_outcome {
+	CLOUD_URL_PENDING = 0, /* queued or under way (or a status not known) */
+	CLOUD_URL_SUCCESS,     /* the media exists: media_id */
+	CLOUD_URL_FAILED,      /* the pull failed: error_code, error_message */
+	CLOUD_URL_UNKNOWN,     /* the platform does not know it (NonExists) */
+};
+
+#define CLOUD_ALIBABA_URL_INFOS_MAX 10 /* JobIds per GetURLUploadInfos */
+
+/* One URL pull job. Owned strings (NULL when absent or empty). */
+struct cloud_alibaba_url_info {
+	char *job_id;
+	char *media_id; /* MediaId: the VideoId, once the media exists */
+	char *status;	/* as sent ("SUCCESS", "Normal", "DOWNLOADING", ...) */
+	char *error_code;
+	char *error_message;
+	int64_t file_size;     /* FileSize (number or string), -1 unknown */
+	int64_t complete_time; /* CompleteTime, Unix seconds, 0 unknown */
+	enum cloud_url_outcome outcome;
+	const cJSON *info; /* the raw element, borrowed from doc; NULL for an
+			      entry of NonExists */
+};
+
+struct cloud_alibaba_url_infos {
+	cJSON *doc; /* owned */
+	struct cloud_alibaba_url_info *items;
+	size_t n_items;
+	char *request_id;
+};
+
 void cloud_alibaba_upload_auth_cleanup(struct cloud_alibaba_upload_auth *a);
 void cloud_alibaba_upload_cleanup(struct cloud_alibaba_upload *r);
 void cloud_alibaba_video_info_cleanup(struct cloud_alibaba_video_info *r);
 void cloud_alibaba_url_jobs_cleanup(struct cloud_alibaba_url_jobs *r);
+void cloud_alibaba_url_infos_cleanup(struct cloud_alibaba_url_infos *r);
 
 /*
  * The API calls. Errors: non-2xx
  * with {Code, Message, RequestId} become ERR_AUTH (signature/key codes) or
  * ERR_REMOTE with Code in e->remote; a non-2xx body without Code is
  * ERR_UNAVAIL (5xx) or ERR_REMOTE. Only the idempotent calls
- * (RefreshUploadVideo, GetVideoInfo) are retried after the request may have
- * been sent; every attempt gets a fresh SignatureNonce. Requests are GET
+ * (RefreshUploadVideo, GetVideoInfo, GetURLUploadInfos) are retried after
+ * the request may have been sent; every attempt gets a fresh
+ * SignatureNonce. Requests are GET
  * with the signed parameters in the query string.
  */
 int cloud_alibaba_create_upload_video(
@@ -520,6 +554,16 @@ int cloud_alibaba_upload_media_by_url(const struct cloud_opts *o,
 				      const struct cloud_alibaba_url_params *p,
 				      struct cloud_alibaba_url_jobs *r,
 				      struct err *e) VH_MUST_CHECK;
+/*
+ * GetURLUploadInfos: where the URL pulls job_ids[0..n) stand (1 to
+ * CLOUD_ALIBABA_URL_INFOS_MAX JobIds, sent comma-separated; an id that is
+ * empty or holds a comma is ERR_INPUT). A job the platform does not know
+ * comes back with outcome CLOUD_URL_UNKNOWN, or not at all.
+ */
+int cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
+				       const char *const *job_ids, size_t n,
+				       struct cloud_alibaba_url_infos *r,
+				       struct err *e) VH_MUST_CHECK;
 
 /*
  * Pure parsers. issued_at is the local time the response arrived, used when
@@ -541,6 +585,29 @@ int cloud_alibaba_parse_video_info(long status, const char *body, size_t len,
 int cloud_alibaba_parse_url_jobs(long status, const char *body, size_t len,
 				 struct cloud_alibaba_url_jobs *r,
 				 struct err *e) VH_MUST_CHECK;
+/*
+ * GetURLUploadInfos: URLUploadInfoList[] (each with its outcome, see
+ * cloud_alibaba_url_outcome; an element without JobId is skipped) and the
+ * JobIds of NonExists[] (outcome CLOUD_URL_UNKNOWN). At most 100 entries
+ * (ERR_LIMIT beyond); ids are read as strings only, at most 128 bytes.
+ */
+int cloud_alibaba_parse_url_upload_infos(long status, const char *body,
+					 size_t len,
+					 struct cloud_alibaba_url_infos *r,
+					 struct err *e) VH_MUST_CHECK;
+/*
+ * What a URL pull's Status, ErrorCode and MediaId amount to. The status
+ * values are not consistent across Alibaba's documentation ("SUCCESS",
+ * "Normal", "UPLOAD_SUCCESS", "FAIL", "DOWNLOAD_FAIL", ...), so they are
+ * compared without case: a status FAIL* or *_FAIL* is a failure; SUCCESS,
+ * NORMAL or UPLOAD_SUCCESS with a MediaId is a success (even with an
+ * ErrorCode); otherwise a non-empty ErrorCode other than "200" or "0" is a
+ * failure, and anything else (PENDING, DOWNLOADING, a success without a
+ * MediaId, an unknown word) means the pull is still under way.
+ */
+enum cloud_url_outcome cloud_alibaba_url_outcome(const char *status,
+						 const char *error_code,
+						 const char *media_id);
 /* Error shape only: 0 for a 2xx status, else the mapped error. */
 int cloud_alibaba_parse_error(long status, const char *body, size_t len,
 			      struct err *e) VH_MUST_CHECK;

@@ -155,14 +155,15 @@ static const struct cfg_opt opts[] = {
     {"alibaba_url_upload", S(alibaba_url_upload), "stream", 0,
      "how an Alibaba URL source is uploaded when the request does not say "
      "(url_upload): stream (vodhook downloads it and uploads the bytes) or "
-     "platform (UploadMediaByURL: Alibaba fetches it; the callbacks finish "
-     "the upload)"},
+     "platform (UploadMediaByURL: Alibaba fetches it; the callbacks, or the "
+     "reconciler, finish the upload)"},
     {"tencent_event_mode", S(tencent_event_mode), "push", 0,
      "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
      "PullEvents and confirms what it stored (needs tencent_secret_id)"},
     {"reconcile_after", I(reconcile_after, 0, 30 * 86400), "1800", 0,
-     "seconds a media record may stay uploaded, confirmed or processing "
-     "before the platform's API is asked about it; 0 disables"},
+     "seconds a media record may stay uploaded, confirmed or processing, "
+     "or an Alibaba URL pull wait for its callbacks, before the platform's "
+     "API is asked about it (and again after as long); 0 disables"},
     {"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000), "30000",
      0, "how often the reconciler looks for such records"},
 };

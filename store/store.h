@@ -310,6 +310,36 @@ int store_upload_set_url_job(struct db_pool *pool, const char *id,
 			     const char *url_job_id,
 			     struct err *e) VH_MUST_CHECK;
 
+/* A parked URL pull the reconciler should look up with the platform. */
+struct store_parked_pull {
+	char id[37];	  /* upload id */
+	char *url_job_id; /* the platform's JobId */
+};
+
+/*
+ * Claim up to max jobs of provider whose URL the platform pulls (url_job_id
+ * set, no file id yet, state uploading) and that have not changed for at
+ * least older_than_s seconds nor been looked up in the last older_than_s
+ * seconds; the claim (setting uploads.reconciled_at, FOR UPDATE SKIP
+ * LOCKED) keeps other instances from looking them up too. *out is an array
+ * of *n entries freed with store_parked_pulls_free.
+ */
+int store_upload_claim_parked(struct db_pool *pool, const char *provider,
+			      int64_t older_than_s, int max,
+			      struct store_parked_pull **out, size_t *n,
+			      struct err *e) VH_MUST_CHECK;
+void store_parked_pulls_free(struct store_parked_pull *p, size_t n);
+/*
+ * The platform reports that the URL pull url_job_id of upload id failed:
+ * fail the upload with its code and message, only while it is still that
+ * job's parked pull (no file id, not ended). *changed (may be NULL) tells
+ * whether it was failed now.
+ */
+int store_upload_url_failed(struct db_pool *pool, const char *id,
+			    const char *provider, const char *url_job_id,
+			    const char *code, const char *message,
+			    bool *changed, struct err *e) VH_MUST_CHECK;
+
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
 	char *file_id;

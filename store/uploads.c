@@ -13,7 +13,8 @@
  * store_upload_set_multipart, store_upload_part_done, store_upload_parts,
  * store_upload_set_state, store_upload_committed, store_upload_fail,
  * store_upload_retry_later, store_upload_canceled, store_upload_cleanup,
- * store_upload_set_url_job.
+ * store_upload_set_url_job, store_upload_claim_parked,
+ * store_parked_pulls_free, store_upload_url_failed.
  */
 #include "store/store_int.h"
 
@@ -232,6 +233,33 @@ static const char SQL_URL_JOB_EARLY_FAIL[] =
     "   AND lower(v.status) = 'fail' ORDER BY v.id LIMIT 1) f"
     " WHERE u.id = $1::uuid AND u.provider = $2 AND u.url_job_id = $3"
     "  AND u.file_id IS NULL AND upload_state_rank(u.state) < 6";
+
+/*
+ * Parked URL pulls that waited too long for their callbacks, for the
+ * reconciler: unchanged for $2 seconds and not looked up for as long.
+ * reconciled_at is the claim; updated_at is left alone.
+ */
+static const char SQL_CLAIM_PARKED[] =
+    "UPDATE uploads u SET reconciled_at = now()"
+    " FROM (SELECT id FROM uploads"
+    "  WHERE provider = $1 AND url_job_id IS NOT NULL"
+    "   AND file_id IS NULL AND state = 'uploading'"
+    "   AND finished_at IS NULL AND lease_owner IS NULL"
+    "   AND updated_at < now() - make_interval(secs => $2::bigint)"
+    "   AND (reconciled_at IS NULL"
+    "    OR reconciled_at < now() - make_interval(secs => $2::bigint))"
+    "  ORDER BY updated_at LIMIT $3::int"
+    "  FOR UPDATE SKIP LOCKED) s"
+    " WHERE u.id = s.id RETURNING u.id, u.url_job_id";
+
+/* The platform says the pull failed: as a failed UploadByURLComplete
+ * would (store/events.c, uj), only while the job is still parked. */
+static const char SQL_URL_FAILED[] =
+    "UPDATE uploads SET state = 'failed', error_code = $4,"
+    "  error_message = $5, finished_at = coalesce(finished_at, now()),"
+    "  updated_at = now()"
+    " WHERE id = $1::uuid AND provider = $2 AND url_job_id = $3"
+    "  AND file_id IS NULL AND upload_state_rank(state) < 6";
 
 static const char SQL_CANCELED[] =
     "UPDATE uploads SET state = 'canceled', finished_at = now(),"
@@ -662,4 +690,64 @@ store_upload_set_url_job(struct db_pool *pool, const char *id,
 		  "apply an early URL pull failure", NULL, NULL, &ce) != 0)
 		log_msg(LOG_WARN, "store", "upload %s: %s", id, ce.msg);
 	return 0;
+}
+
+int
+store_upload_claim_parked(struct db_pool *pool, const char *provider,
+			  int64_t older_than_s, int max,
+			  struct store_parked_pull **out, size_t *n,
+			  struct err *e)
+{
+	char secs[24], limit[16];
+	const char *params[3] = {provider, secs, limit};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	fmt_i64(secs, sizeof(secs), older_than_s);
+	snprintf(limit, sizeof(limit), "%d", max);
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return ERR_UNAVAIL;
+	res = store__exec(conn, SQL_CLAIM_PARKED, 3, params);
+	if (!store__ok(res)) {
+		rc = store__err(conn, res, "claim parked URL pulls", e);
+		goto out;
+	}
+	*n = (size_t)PQntuples(res);
+	*out = xcalloc(*n ? *n : 1, sizeof(**out));
+	for (int r = 0; r < PQntuples(res); r++) {
+		snprintf((*out)[r].id, sizeof((*out)[r].id), "%s",
+			 PQgetvalue(res, r, 0));
+		(*out)[r].url_job_id = xstrdup(PQgetvalue(res, r, 1));
+	}
+out:
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+void
+store_parked_pulls_free(struct store_parked_pull *p, size_t n)
+{
+	for (size_t i = 0; p != NULL && i < n; i++)
+		free(p[i].url_job_id);
+	free(p);
+}
+
+int
+store_upload_url_failed(struct db_pool *pool, const char *id,
+			const char *provider, const char *url_job_id,
+			const char *code, const char *message, bool *changed,
+			struct err *e)
+{
+	const char *params[5] = {id, provider, url_job_id, code, message};
+	int rc, n = 0;
+
+	rc = exec1(pool, SQL_URL_FAILED, 5, params, "record failed URL pull",
+		   NULL, &n, e);
+	if (changed != NULL)
+		*changed = rc == 0 && n > 0;
+	return rc;
 }

@@ -151,6 +151,7 @@ class State:
             self.tc_sessions = {}      # VodSessionKey -> session
             self.media = {}            # FileId/VideoId/ImageId -> media dict
             self.ali_by_object = {}    # (bucket,key) -> media id
+            self.ali_url_jobs = {}     # JobId -> GetURLUploadInfos entry (UploadMediaByURL)
             self.nonces = {}           # nonce -> t
             self.tc_events = []        # PULL queue: {handle, body, lease_until}
             self.cred_expiry_fault = None
@@ -940,6 +941,9 @@ def control(h):
         with st.lock:
             out = [{k: v for k, v in m.items() if not k.startswith("_")} for m in st.media.values()]
         return h.send_json(200, out)
+    if method == "GET" and path == "/url_jobs":
+        with st.lock:
+            return h.send_json(200, [dict(j) for j in st.ali_url_jobs.values()])
     if method == "GET" and path == "/uploads":
         with st.lock:
             out = [{"uploadId": k, "bucket": u["bucket"], "key": u["key"], "service": u["service"],
@@ -2009,6 +2013,7 @@ def alibaba_api(h, region):
         params.update(dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
     action = params.get("Action") or h.headers.get("x-acs-action") or ""
     h._ali_action = action
+    h._ali_extra = {}  # set by an action: recorded with its call
     fmt = params.get("Format") or ("JSON" if h.headers.get("x-acs-action") else "XML")
     rid = str(uuid.uuid4()).upper()
     try:
@@ -2036,7 +2041,7 @@ def alibaba_api(h, region):
     except AliError as e:
         st.record_call("vod-alibaba", action, clean, len(body), status=e.status, error=e.code)
         return ali_respond(h, e.status, {"RequestId": rid, "HostId": h.host, "Code": e.code, "Message": e.message}, fmt)
-    st.record_call("vod-alibaba", action, clean, len(body))
+    st.record_call("vod-alibaba", action, clean, len(body), **h._ali_extra)
     out = {"RequestId": rid}
     out.update(resp)
     return ali_respond(h, 200, out, fmt)
@@ -2272,8 +2277,18 @@ def ali_upload_media_by_url(h, p, region):
     for u in lst:
         jid = rand_hex(32)
         jobs.append({"SourceURL": u, "JobId": jid})
+        with STATE.lock:
+            STATE.ali_url_jobs[jid] = {"JobId": jid, "UploadURL": u, "Status": "PENDING",
+                                       "CreationTime": iso(), "UserData": p.get("UserData") or ""}
         spawn(ali_url_job, u, jid, metas.get(u) or {}, ud, p, region)
     return {"UploadJobs": jobs}
+
+
+def ali_url_job_update(jid, **kw):
+    with STATE.lock:
+        j = STATE.ali_url_jobs.get(jid)  # gone after a reset
+        if j is not None:
+            j.update(kw)
 
 
 def ali_url_job(url, jid, meta, ud, p, region):
@@ -2291,6 +2306,7 @@ def ali_url_job(url, jid, meta, ud, p, region):
     path = STATE.new_file()
     h = hashlib.md5()
     size = 0
+    ali_url_job_update(jid, Status="DOWNLOADING")
     try:
         req = urllib.request.Request(url, headers={"User-Agent": "vodhook-emulator"})
         with urllib.request.urlopen(req, timeout=30, context=_ssl_unverified) as r, open(path, "wb") as f:
@@ -2307,6 +2323,8 @@ def ali_url_job(url, jid, meta, ud, p, region):
         except OSError:
             pass
         STATE.record_call("vod-alibaba", "UploadByURLDownload", {"url": url, "error": str(e)}, 0, status=None)
+        ali_url_job_update(jid, Status="FAIL", ErrorCode="URLInvalidError",
+                           ErrorMessage="download video failed by the url, please check it", CompleteTime=iso())
         batch = EventBatch("alibaba")
         batch.emit((ali_callback_url({"user_data": ud}), {
             "Status": "fail", "EventTime": iso(), "EventType": "UploadByURLComplete", "ErrorCode": "URLInvalidError",
@@ -2323,14 +2341,41 @@ def ali_url_job(url, jid, meta, ud, p, region):
         m["size"] = size
         m["md5"] = md5hex
         m["uploaded"] = True
+    ali_url_job_update(jid, Status="SUCCESS", MediaId=vid, FileSize=str(size), ErrorCode="200",
+                       ErrorMessage="Success", CompleteTime=iso())
     pre = [{"Status": "success", "EventTime": iso(), "EventType": "UploadByURLComplete", "VideoId": vid,
             "JobId": jid, "SourceURL": url, "Size": str(size)}]
     ali_events_for(m, pre=pre)
 
 
+def ali_get_url_upload_infos(h, p, region):
+    """GetURLUploadInfos (API reference, doc-detail/106830): the jobs by JobIds, else by UploadURLs (at most 10,
+    comma-separated); NonExists lists what is not known. Status goes PENDING -> DOWNLOADING -> SUCCESS | FAIL (the
+    reference's samples also show "Normal": an emulator choice)."""
+    if p.get("JobIds"):
+        keys, by_url = [j.strip() for j in p["JobIds"].split(",") if j.strip()], False
+    elif p.get("UploadURLs"):
+        keys, by_url = [urllib.parse.unquote(u.strip()) for u in p["UploadURLs"].split(",") if u.strip()], True
+    else:
+        raise AliError(400, "MissingParameter", "JobIds or UploadURLs is mandatory for this action.")
+    if len(keys) > 10:
+        raise AliError(400, "InvalidParameter", "At most 10 JobIds or UploadURLs.",
+                       "%d JobIds/UploadURLs" % len(keys))
+    found, absent = [], []
+    with STATE.lock:
+        for k in keys:
+            js = ([j for j in STATE.ali_url_jobs.values() if j["UploadURL"] == k] if by_url
+                  else [STATE.ali_url_jobs[k]] if k in STATE.ali_url_jobs else [])
+            found.extend(dict(j) for j in js)
+            if not js:
+                absent.append(k)
+    h._ali_extra = {"answer": {j["JobId"]: j["Status"] for j in found}}
+    return {"NonExists": absent, "URLUploadInfoList": found}
+
+
 ALI_ACTIONS = {"CreateUploadVideo": ali_create_upload_video, "RefreshUploadVideo": ali_refresh_upload_video,
                "CreateUploadImage": ali_create_upload_image, "GetVideoInfo": ali_get_video_info,
-               "UploadMediaByURL": ali_upload_media_by_url}
+               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos}
 
 
 # ============================================================================================

@@ -290,6 +290,61 @@ class AlibabaTest(unittest.TestCase):
         self.assertEqual(self.rx.got, [])
         self.assertEqual(vid in [m["id"] for m in self.emu.ctl("media")], True)
 
+    def test_get_url_upload_infos(self):
+        # The documented shape (API reference, doc-detail/106830): the jobs
+        # of JobIds (or UploadURLs) in URLUploadInfoList, the unknown ones in
+        # NonExists; a pull runs PENDING -> DOWNLOADING -> SUCCESS | FAIL.
+        data = os.urandom(5000)
+        self.rx.files["/src/a.mp4"] = data
+        good = "http://127.0.0.1:%d/src/a.mp4" % self.rx.port
+        bad = "http://127.0.0.1:%d/src/missing.mp4" % self.rx.port
+        ud = json.dumps({"Extend": {"vh": "x"}})
+        self.emu.ctl("faults", {"callbacks": "drop", "repeat": True})
+        code, r = ali_call(self.emu, "UploadMediaByURL", {
+            "UploadURLs": ",".join(urllib.parse.quote(u, safe="") for u in (good, bad)), "UserData": ud})
+        self.assertEqual(code, 200, r)
+        jobs = {j["SourceURL"]: j["JobId"] for j in r["UploadJobs"]}
+        ids = [jobs[good], jobs[bad], "f" * 32]
+
+        def infos():
+            code, r = ali_call(self.emu, "GetURLUploadInfos", {"JobIds": ",".join(ids)})
+            self.assertEqual(code, 200, r)
+            return r
+        wait_for(lambda: {j["Status"] for j in infos()["URLUploadInfoList"]} == {"SUCCESS", "FAIL"},
+                 what="both pulls to end")
+        r = infos()
+        self.assertEqual(r["NonExists"], ["f" * 32])
+        self.assertTrue(r["RequestId"])
+        by_id = {j["JobId"]: j for j in r["URLUploadInfoList"]}
+        ok, ko = by_id[jobs[good]], by_id[jobs[bad]]
+        vid = ok["MediaId"]
+        self.assertEqual((ok["Status"], ok["ErrorCode"], ok["ErrorMessage"], ok["FileSize"], ok["UploadURL"]),
+                         ("SUCCESS", "200", "Success", str(len(data)), good))
+        self.assertEqual(ok["UserData"], ud)
+        for k in ("CreationTime", "CompleteTime"):
+            self.assertRegex(ok[k], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual([m["job_id"] for m in self.emu.ctl("media") if m["id"] == vid], [jobs[good]])
+        self.assertEqual((ko["Status"], ko["ErrorCode"], ko["UploadURL"]), ("FAIL", "URLInvalidError", bad))
+        self.assertNotIn("MediaId", ko)
+        # GetVideoInfo knows the pulled media; the callbacks were all dropped.
+        code, v = ali_call(self.emu, "GetVideoInfo", {"VideoId": vid})
+        self.assertEqual((code, v["Video"]["Size"]), (200, len(data)))
+        cbs = self.emu.ctl("callbacks")
+        self.assertTrue(cbs)
+        self.assertTrue(all(c.get("dropped") for c in cbs), cbs)
+        self.assertEqual(self.rx.got, [])
+        # By URL; the answer of each call is in /_emu/calls; the jobs in /_emu/url_jobs.
+        code, r = ali_call(self.emu, "GetURLUploadInfos", {"UploadURLs": urllib.parse.quote(bad, safe="")})
+        self.assertEqual([j["JobId"] for j in r["URLUploadInfoList"]], [jobs[bad]])
+        calls = [c for c in self.emu.ctl("calls") if c["action"] == "GetURLUploadInfos"]
+        self.assertEqual(calls[-1]["answer"], {jobs[bad]: "FAIL"})
+        self.assertEqual({j["JobId"] for j in self.emu.ctl("url_jobs")}, {jobs[good], jobs[bad]})
+        # Errors: neither parameter, more than 10 ids.
+        code, r = ali_call(self.emu, "GetURLUploadInfos", {})
+        self.assertEqual((code, r["Code"]), (400, "MissingParameter"))
+        code, r = ali_call(self.emu, "GetURLUploadInfos", {"JobIds": ",".join("j%d" % i for i in range(11))})
+        self.assertEqual((code, r["Code"]), (400, "InvalidParameter"))
+
     def test_callback_retry_on_non_200(self):
         bad = Receiver(status=500)
         try:

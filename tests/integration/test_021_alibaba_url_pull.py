@@ -6,16 +6,13 @@ that fails, also when its callback comes before the JobId is recorded; a
 network failure retried; a restart while the platform pulls; the request's
 and the setting's validation, over HTTP and in the CLI.
 
-The media are served by a small HTTP server of this module on 127.0.0.1
-(the emulator fetches them as Alibaba would); it logs every request with
+The media are served by a small HTTP server on 127.0.0.1 (U.MediaServer:
+the emulator fetches them as Alibaba would); it logs every request with
 its User-Agent, so that the tests can tell who fetched what, and holds the
 requests of a gated path until the test opens the gate.
 """
 import hashlib
-import http.server
 import json
-import os
-import threading
 import time
 import unittest
 import urllib.parse
@@ -28,63 +25,11 @@ SRV = None
 DONE = ("uploaded", "confirmed", "processing", "ready")
 
 
-class MediaServer:
-    """Serves files of a directory; /gate/... waits for the gate; logs
-    (path, User-Agent) of every request; 404 for a missing file."""
-
-    def __init__(self):
-        self.dir = U.tmpdir()
-        self.gate = threading.Event()
-        self.log = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                path = urllib.parse.urlsplit(self.path).path
-                with outer.lock:
-                    outer.log.append((path, self.headers.get("User-Agent", "")))
-                if path.startswith("/gate/"):
-                    outer.gate.wait(60)
-                name = os.path.join(outer.dir, os.path.basename(path))
-                if not os.path.isfile(name):
-                    self.send_error(404)
-                    return
-                with open(name, "rb") as f:
-                    data = f.read()
-                self.send_response(200)
-                self.send_header("Content-Type", "video/mp4")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def fetches(self, path):
-        with self.lock:
-            return [ua for p, ua in self.log if p == path]
-
-    def stop(self):
-        self.gate.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def setUpModule():
     global EMU, SRV
     EMU = U.module_emu()
     if EMU is not None:
-        SRV = MediaServer()
+        SRV = U.MediaServer()
 
 
 def tearDownModule():

@@ -5,11 +5,14 @@ reaches it through VODHOOK_CONNECT_TO, over plain http (allow_http) where TLS
 is not under test, or over https trusting the emulator's test CA.
 """
 import hashlib
+import http.server
 import json
 import os
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 import urllib.request
 
 import harness as h
@@ -283,6 +286,60 @@ def object_md5(emu, key_suffix=None, file_id=None):
                 if o["key"] == m["key"]:
                     return o["md5"], o["size"]
     return None, None
+
+
+class MediaServer:
+    """Media for the platform to pull (UploadMediaByURL), on 127.0.0.1:
+    serves the files of its directory (404 for a missing one); a request
+    for /gate/... waits until the gate is set; logs (path, User-Agent) of
+    every request, so that a test can tell who fetched what."""
+
+    def __init__(self):
+        self.dir = tmpdir()
+        self.gate = threading.Event()
+        self.log = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                path = urllib.parse.urlsplit(self.path).path
+                with outer.lock:
+                    outer.log.append((path, self.headers.get("User-Agent", "")))
+                if path.startswith("/gate/"):
+                    outer.gate.wait(60)
+                name = os.path.join(outer.dir, os.path.basename(path))
+                if not os.path.isfile(name):
+                    self.send_error(404)
+                    return
+                with open(name, "rb") as f:
+                    data = f.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "video/mp4")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def fetches(self, path):
+        with self.lock:
+            return [ua for p, ua in self.log if p == path]
+
+    def stop(self):
+        self.gate.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def tmpdir():

@@ -437,6 +437,191 @@ test_ali_video_info_and_url_jobs(void **state)
 	cloud_alibaba_url_jobs_cleanup(&j);
 }
 
+/* GetURLUploadInfos, the API reference's sample (doc-detail/106830),
+ * with the masked ids of the sample made whole. */
+static const char url_infos_doc[] =
+    "{\n\"RequestId\": \"******11-DB8D-4A9A-875B-275798******\",\n"
+    "\"NonExists\": [\n\"e3e71ae8e4a46e4893d8cadce50c3bd0\"\n],\n"
+    "\"URLUploadInfoList\": [\n{\n"
+    "\"CreationTime\": \"2021-11-07T10:03:37Z\",\n"
+    "\"Status\": \"Normal\",\n\"ErrorMessage\": \"Success\",\n"
+    "\"ErrorCode\": \"200\",\n"
+    "\"CompleteTime\": \"2021-11-26 21:47:37\",\n"
+    "\"JobId\": \"3829500c0fef429fa4ec1680b122d000\",\n"
+    "\"UserData\": \"{\\\"Extend\\\":\\\"x\\\"}\",\n"
+    "\"UploadURL\": \"http://****.mp4\",\n"
+    "\"MediaId\": \"5014ca70f08171ecbf940764a0fd6000\",\n"
+    "\"FileSize\": \"64610\"\n}\n]\n}";
+
+static void
+test_ali_url_upload_infos(void **state)
+{
+	static const char mixed[] =
+	    "{\"RequestId\":\"r\",\"URLUploadInfoList\":["
+	    "{\"JobId\":\"j1\",\"Status\":\"DOWNLOADING\","
+	    "\"CreationTime\":\"2021-11-07T10:03:37Z\"},"
+	    "{\"JobId\":\"j2\",\"Status\":\"FAIL\",\"ErrorCode\":"
+	    "\"URLInvalidError\",\"ErrorMessage\":\"download failed\"},"
+	    "{\"JobId\":\"j3\",\"Status\":\"SUCCESS\",\"MediaId\":\"m3\","
+	    "\"FileSize\":12345678901,\"CompleteTime\":"
+	    "\"2021-11-07T10:05:00Z\",\"ErrorCode\":\"\"},"
+	    "{\"Status\":\"SUCCESS\",\"MediaId\":\"no-job\"},"
+	    "{\"JobId\":\"j5\",\"Status\":\"success\",\"FileSize\":1.5}],"
+	    "\"NonExists\":[\"j6\",7,\"\"]}";
+	static const char wrapped[] =
+	    "{\"GetURLUploadInfosResponse\":{\"RequestId\":\"r\","
+	    "\"URLUploadInfoList\":[{\"JobId\":\"j\",\"Status\":"
+	    "\"UPLOAD_SUCCESS\",\"MediaId\":\"m\"}]}}";
+	static const char denied[] =
+	    "{\"Code\":\"Forbidden.RAM\",\"Message\":\"m\","
+	    "\"RequestId\":\"r\"}";
+	struct cloud_alibaba_url_infos r;
+	char big[4096];
+	size_t n;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(200, P(url_infos_doc), &r, &e),
+	    0);
+	assert_int_equal(r.n_items, 2);
+	assert_string_equal(r.request_id,
+			    "******11-DB8D-4A9A-875B-275798******");
+	assert_string_equal(r.items[0].job_id,
+			    "3829500c0fef429fa4ec1680b122d000");
+	assert_string_equal(r.items[0].media_id,
+			    "5014ca70f08171ecbf940764a0fd6000");
+	assert_string_equal(r.items[0].status, "Normal");
+	assert_string_equal(r.items[0].error_code, "200");
+	assert_string_equal(r.items[0].error_message, "Success");
+	assert_int_equal(r.items[0].file_size, 64610);
+	/* "2021-11-26 21:47:37" is not ISO 8601: unknown. */
+	assert_int_equal(r.items[0].complete_time, 0);
+	assert_int_equal(r.items[0].outcome, CLOUD_URL_SUCCESS);
+	assert_non_null(r.items[0].info);
+	assert_string_equal(r.items[1].job_id,
+			    "e3e71ae8e4a46e4893d8cadce50c3bd0");
+	assert_int_equal(r.items[1].outcome, CLOUD_URL_UNKNOWN);
+	assert_null(r.items[1].info);
+	assert_null(r.items[1].media_id);
+	cloud_alibaba_url_infos_cleanup(&r);
+
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(200, P(mixed), &r, &e), 0);
+	assert_int_equal(r.n_items, 5);
+	assert_string_equal(r.items[0].job_id, "j1");
+	assert_int_equal(r.items[0].outcome, CLOUD_URL_PENDING);
+	assert_int_equal(r.items[0].file_size, -1);
+	assert_null(r.items[0].media_id);
+	assert_string_equal(r.items[1].job_id, "j2");
+	assert_int_equal(r.items[1].outcome, CLOUD_URL_FAILED);
+	assert_string_equal(r.items[1].error_code, "URLInvalidError");
+	assert_string_equal(r.items[1].error_message, "download failed");
+	assert_string_equal(r.items[2].job_id, "j3");
+	assert_int_equal(r.items[2].outcome, CLOUD_URL_SUCCESS);
+	assert_string_equal(r.items[2].media_id, "m3");
+	assert_null(r.items[2].error_code); /* empty is absent */
+	assert_int_equal(r.items[2].file_size, 12345678901LL);
+	assert_int_equal(r.items[2].complete_time, 1636279500);
+	/* The element without a JobId is skipped. */
+	assert_string_equal(r.items[3].job_id, "j5");
+	/* A success without a MediaId is not one yet; a fraction is no
+	 * size. */
+	assert_int_equal(r.items[3].outcome, CLOUD_URL_PENDING);
+	assert_int_equal(r.items[3].file_size, -1);
+	assert_string_equal(r.items[4].job_id, "j6");
+	assert_int_equal(r.items[4].outcome, CLOUD_URL_UNKNOWN);
+	cloud_alibaba_url_infos_cleanup(&r);
+
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(200, P(wrapped), &r, &e), 0);
+	assert_int_equal(r.n_items, 1);
+	assert_int_equal(r.items[0].outcome, CLOUD_URL_SUCCESS);
+	cloud_alibaba_url_infos_cleanup(&r);
+
+	/* Nothing listed at all: no entries, no error. */
+	assert_int_equal(cloud_alibaba_parse_url_upload_infos(
+			     200, P("{\"RequestId\":\"r\"}"), &r, &e),
+			 0);
+	assert_int_equal(r.n_items, 0);
+	cloud_alibaba_url_infos_cleanup(&r);
+
+	/* Errors. */
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(403, P(denied), &r, &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "Forbidden.RAM");
+	assert_null(r.doc);
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(
+		200, P("{\"URLUploadInfoList\":{\"JobId\":\"j\"}}"), &r, &e),
+	    ERR_REMOTE);
+	assert_int_equal(cloud_alibaba_parse_url_upload_infos(
+			     200, P("{\"NonExists\":\"j\"}"), &r, &e),
+			 ERR_REMOTE);
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(200, P("[]"), &r, &e),
+	    ERR_REMOTE);
+	/* More entries than any answer to 10 JobIds may hold. */
+	n = (size_t)snprintf(big, sizeof(big), "{\"NonExists\":[");
+	for (int i = 0; i < 101; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"j%d\"",
+				      i ? "," : "", i);
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "]}");
+	assert_int_equal(
+	    cloud_alibaba_parse_url_upload_infos(200, big, n, &r, &e),
+	    ERR_LIMIT);
+	assert_null(r.items);
+}
+
+static void
+test_ali_url_outcome(void **state)
+{
+	static const struct {
+		const char *status, *code, *media;
+		enum cloud_url_outcome want;
+	} cases[] = {
+	    {"SUCCESS", "200", "m", CLOUD_URL_SUCCESS},
+	    {"Normal", "200", "m", CLOUD_URL_SUCCESS},
+	    {"success", NULL, "m", CLOUD_URL_SUCCESS},
+	    {"UPLOAD_SUCCESS", NULL, "m", CLOUD_URL_SUCCESS},
+	    {"SUCCESS", "InternalError", "m", CLOUD_URL_SUCCESS},
+	    {"SUCCESS", NULL, NULL, CLOUD_URL_PENDING},
+	    {"SUCCESS", "", "", CLOUD_URL_PENDING},
+	    {"DOWNLOAD_SUCCESS", NULL, NULL, CLOUD_URL_PENDING},
+	    {"DOWNLOAD_SUCCESS", "200", "m", CLOUD_URL_PENDING},
+	    {"PENDING", NULL, NULL, CLOUD_URL_PENDING},
+	    {"PROCESSING", "0", NULL, CLOUD_URL_PENDING},
+	    {"DOWNLOADING", "200", NULL, CLOUD_URL_PENDING},
+	    {"UPLOADING", NULL, NULL, CLOUD_URL_PENDING},
+	    {NULL, NULL, NULL, CLOUD_URL_PENDING},
+	    {"Something new", NULL, NULL, CLOUD_URL_PENDING},
+	    {"FAIL", NULL, NULL, CLOUD_URL_FAILED},
+	    {"fail", NULL, "m", CLOUD_URL_FAILED},
+	    {"FAILED", "URLInvalidError", NULL, CLOUD_URL_FAILED},
+	    {"Failure", NULL, NULL, CLOUD_URL_FAILED},
+	    {"DOWNLOAD_FAIL", NULL, NULL, CLOUD_URL_FAILED},
+	    {"upload_failed", NULL, NULL, CLOUD_URL_FAILED},
+	    {"PROCESSING", "URLInvalidError", NULL, CLOUD_URL_FAILED},
+	    {NULL, "InvalidParameter", NULL, CLOUD_URL_FAILED},
+	    {"Normal", "InternalError", NULL, CLOUD_URL_FAILED},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum cloud_url_outcome got = cloud_alibaba_url_outcome(
+		    cases[i].status, cases[i].code, cases[i].media);
+
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s, %s, %s): %d, want %d", i,
+				 cases[i].status ? cases[i].status : "NULL",
+				 cases[i].code ? cases[i].code : "NULL",
+				 cases[i].media ? cases[i].media : "NULL",
+				 (int)got, (int)cases[i].want);
+	}
+}
+
 static void
 test_backoff(void **state)
 {
@@ -471,6 +656,8 @@ main(void)
 	    cmocka_unit_test(test_ali_parse_upload),
 	    cmocka_unit_test(test_ali_errors),
 	    cmocka_unit_test(test_ali_video_info_and_url_jobs),
+	    cmocka_unit_test(test_ali_url_upload_infos),
+	    cmocka_unit_test(test_ali_url_outcome),
 	    cmocka_unit_test(test_backoff),
 	};
 

@@ -1,0 +1,190 @@
+/*
+ * test_reconcile.c: the pure half of callbacks/reconcile.c: the events that
+ * the platforms' lookup answers amount to, here those of GetURLUploadInfos
+ * about parked Alibaba URL pulls (cb_reconcile_url_event), parsed from
+ * canned answers by cloud_alibaba_parse_url_upload_infos.
+ */
+#include "callbacks/background.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define UUID "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+static const char answer[] =
+    "{\"RequestId\":\"r\",\"NonExists\":[\"gone\"],\"URLUploadInfoList\":["
+    "{\"JobId\":\"j-ok\",\"Status\":\"SUCCESS\",\"MediaId\":\"m1\","
+    "\"ErrorCode\":\"200\",\"ErrorMessage\":\"Success\",\"FileSize\":"
+    "\"64610\",\"CompleteTime\":\"2021-11-07T10:05:00Z\"},"
+    "{\"JobId\":\"j-bad\",\"Status\":\"FAIL\",\"ErrorCode\":"
+    "\"URLInvalidError\",\"ErrorMessage\":\"download failed\"},"
+    "{\"JobId\":\"j-busy\",\"Status\":\"DOWNLOADING\"},"
+    "{\"JobId\":\"j-nocode\",\"Status\":\"DOWNLOAD_FAIL\"},"
+    "{\"JobId\":\"j-bare\",\"ErrorCode\":\"InvalidParameter\"}]}";
+
+static struct cloud_alibaba_url_infos infos;
+
+static int
+setup(void **state)
+{
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	if (cloud_alibaba_parse_url_upload_infos(200, answer, strlen(answer),
+						 &infos, &e) != 0)
+		fail_msg("parse: %s", e.msg);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cloud_alibaba_url_infos_cleanup(&infos);
+	return 0;
+}
+
+static const struct cloud_alibaba_url_info *
+job(const char *id)
+{
+	for (size_t i = 0; i < infos.n_items; i++)
+		if (strcmp(infos.items[i].job_id, id) == 0)
+			return &infos.items[i];
+	fail_msg("no job %s", id);
+	return NULL;
+}
+
+static void
+test_success_is_a_confirmation(void **state)
+{
+	struct vod_event ev;
+	struct err e;
+
+	(void)state;
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(job("j-ok"), UUID, &ev, &e), 0);
+	assert_int_equal(ev.provider, VOD_ALIBABA);
+	assert_string_equal(ev.event_type, "Reconciled");
+	assert_string_equal(ev.dedup_key, "Reconciled:job:j-ok:SUCCESS");
+	assert_string_equal(ev.file_id, "m1");
+	assert_string_equal(ev.task_id, "j-ok");
+	assert_string_equal(ev.status, "SUCCESS");
+	assert_string_equal(ev.upload_id, UUID);
+	assert_int_equal(ev.effect, EFFECT_CONFIRMED);
+	assert_int_equal(ev.processing_follows, -1);
+	assert_int_equal(ev.size, 64610);
+	assert_int_equal(ev.event_time, 1636279500);
+	assert_null(ev.error_code);
+	vod_event_cleanup(&ev);
+}
+
+static void
+test_failure_names_no_media(void **state)
+{
+	struct vod_event ev;
+	struct err e;
+
+	(void)state;
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(job("j-bad"), UUID, &ev, &e),
+			 0);
+	assert_string_equal(ev.dedup_key, "Reconciled:job:j-bad:FAIL");
+	assert_null(ev.file_id);
+	assert_string_equal(ev.task_id, "j-bad");
+	assert_string_equal(ev.upload_id, UUID);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_string_equal(ev.error_code, "URLInvalidError");
+	assert_string_equal(ev.error_message, "download failed");
+	vod_event_cleanup(&ev);
+
+	/* Without an ErrorCode, the status is the code. */
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(job("j-nocode"), UUID, &ev, &e),
+			 0);
+	assert_string_equal(ev.error_code, "DOWNLOAD_FAIL");
+	assert_null(ev.error_message);
+	vod_event_cleanup(&ev);
+
+	/* Without a status, the key still names the job. */
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(job("j-bare"), UUID, &ev, &e),
+			 0);
+	assert_string_equal(ev.dedup_key, "Reconciled:job:j-bare:");
+	assert_null(ev.status);
+	assert_string_equal(ev.error_code, "InvalidParameter");
+	vod_event_cleanup(&ev);
+}
+
+static void
+test_under_way_or_unknown_records_nothing(void **state)
+{
+	struct vod_event ev;
+	struct err e;
+
+	(void)state;
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(job("j-busy"), UUID, &ev, &e),
+			 ERR_INPUT);
+	assert_non_null(strstr(e.msg, "under way"));
+	assert_null(ev.dedup_key);
+	assert_int_equal(cb_reconcile_url_event(job("gone"), UUID, &ev, &e),
+			 ERR_INPUT);
+	assert_non_null(strstr(e.msg, "does not know"));
+	assert_null(ev.dedup_key);
+	vod_event_cleanup(&ev);
+}
+
+static void
+test_long_error_text_is_cut(void **state)
+{
+	struct cloud_alibaba_url_info u;
+	char code[300], msg[5000];
+	struct vod_event ev;
+	struct err e;
+
+	(void)state;
+	memset(code, 'C', sizeof(code) - 1);
+	code[sizeof(code) - 1] = '\0';
+	/* A message of two-byte characters, cut between them. */
+	for (size_t i = 0; i + 1 < sizeof(msg); i += 2)
+		memcpy(msg + i, "\xc3\xa9", 2);
+	msg[sizeof(msg) - 1] = '\0';
+	memset(&u, 0, sizeof(u));
+	u.job_id = "j";
+	u.status = "FAIL";
+	u.error_code = code;
+	u.error_message = msg + 1; /* starts inside a character: not UTF-8 */
+	u.outcome = CLOUD_URL_FAILED;
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(&u, UUID, &ev, &e), 0);
+	assert_int_equal(strlen(ev.error_code), CB_ID_MAX);
+	assert_null(ev.error_message);
+	vod_event_cleanup(&ev);
+
+	u.error_message = msg;
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_url_event(&u, UUID, &ev, &e), 0);
+	assert_int_equal(strlen(ev.error_message), CB_MESSAGE_MAX);
+	assert_true(utf8_chars(ev.error_message, CB_MESSAGE_MAX) > 0);
+	vod_event_cleanup(&ev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_success_is_a_confirmation),
+	    cmocka_unit_test(test_failure_names_no_media),
+	    cmocka_unit_test(test_under_way_or_unknown_records_nothing),
+	    cmocka_unit_test(test_long_error_text_is_cut),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
