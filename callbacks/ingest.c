@@ -248,24 +248,44 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 	} else {
 		/* Whatever the database said (away, refusing the batch, or
 		 * gone before the commit was confirmed), the spool keeps the
-		 * events and the replay retries them: dedup makes that safe. */
+		 * events and the replay retries them: dedup makes that safe.
+		 * The reconciler's own events are not notifications the replay
+		 * could parse; they are refused, and the reconciler asks the
+		 * platform again later. */
+		size_t ns = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (vias[i] == VIA_RECONCILE)
+				continue;
+			providers[ns] = providers[i];
+			vias[ns] = vias[i];
+			raws[ns] = raws[i];
+			lens[ns] = lens[i];
+			ns++;
+		}
 		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e.msg,
-			n);
+			ns);
 		err_clear(&se);
-		rc =
-		    spool_write(ig->spool, n, providers, vias, raws, lens, &se);
+		rc = ns == 0 ? 0
+			     : spool_write(ig->spool, ns, providers, vias, raws,
+					   lens, &se);
 		if (rc != 0)
 			log_msg(LOG_ERROR, "ingest",
 				"could not store %zu event(s): database: %s; "
 				"spool: %s",
-				n, e.msg, se.msg);
+				ns, e.msg, se.msg);
 		for (size_t i = 0; i < n; i++) {
-			items[i]->rc = rc != 0 ? ERR_UNAVAIL : 0;
-			items[i]->res.spooled = rc == 0;
-			if (rc != 0)
+			bool spooled =
+			    rc == 0 && items[i]->via != VIA_RECONCILE;
+
+			items[i]->rc = spooled ? 0 : ERR_UNAVAIL;
+			items[i]->res.spooled = spooled;
+			if (!spooled)
 				err_set(&items[i]->err, ERR_UNAVAIL,
-					"neither the database nor the spool "
-					"could take the event");
+					rc == 0 ? "the database is unavailable"
+						: "neither the database nor "
+						  "the spool could take the "
+						  "event");
 		}
 	}
 
