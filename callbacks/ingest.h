@@ -57,5 +57,4 @@ int ingest_submit(struct ingest *ig, const struct vod_event *ev,
 /* Counters since start. Thread-safe. */
 void ingest_get_stats(struct ingest *ig, struct ingest_stats *st);
 
-
 #endif
