@@ -61,8 +61,8 @@ int cb_reconcile_alibaba_event(const char *video_id, const char *status,
  * FileUploadComplete would be: file_id the MediaId, EFFECT_CONFIRMED with
  * processing unknown, size FileSize, event_time CompleteTime. A failure
  * names no media (EFFECT_NONE) and carries the error code (ErrorCode, else
- * the status, else "fail") and message: the caller fails the upload
- * (store_upload_url_failed). ERR_INPUT while the pull is under way or the
+ * the status, else "fail") and message; recording it fails the upload
+ * (store/events.c). ERR_INPUT while the pull is under way or the
  * job is unknown (nothing to record).
  */
 int cb_reconcile_url_event(const struct cloud_alibaba_url_info *u,

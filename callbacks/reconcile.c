@@ -303,7 +303,6 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 		const struct cloud_alibaba_url_info *u = &infos.items[i];
 		const struct store_parked_pull *job = NULL;
 		struct vod_event ev;
-		bool failed = false;
 
 		for (size_t k = 0; k < n && job == NULL; k++)
 			if (strcmp(p[k].url_job_id, u->job_id) == 0)
@@ -320,18 +319,10 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 			vod_event_cleanup(&ev);
 			continue;
 		}
+		/* A failure fails the upload in the same transaction
+		 * (store/events.c, uj), as a failed UploadByURLComplete
+		 * would. */
 		submit(r, &ev, u->info);
-		if (u->outcome == CLOUD_URL_FAILED &&
-		    store_upload_url_failed(r->o.pool, job->id, "alibaba",
-					    job->url_job_id, ev.error_code,
-					    ev.error_message, &failed, &e) != 0)
-			log_msg(LOG_WARN, "reconcile",
-				"could not fail upload %s: %s", job->id, e.msg);
-		else if (failed)
-			log_msg(LOG_INFO, "reconcile",
-				"upload %s: the platform could not pull its "
-				"URL: %s",
-				job->id, ev.error_code);
 		vod_event_cleanup(&ev);
 	}
 	cloud_alibaba_url_infos_cleanup(&infos);

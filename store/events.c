@@ -23,7 +23,7 @@ static const char SQL_RECORD[] =
     "  $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[],"
     "  $10::text[], $11::timestamptz[], $12::text[])"
     " ON CONFLICT (provider, dedup_key) DO NOTHING"
-    " RETURNING provider, dedup_key, event_type, task_id, status,"
+    " RETURNING provider, dedup_key, event_type, file_id, task_id, status,"
     "  error_code, error_message),"
     /* the deltas, linked to their upload by id or by file id */
     " d AS ("
@@ -99,14 +99,18 @@ static const char SQL_RECORD[] =
     "  updated_at = now()"
     " FROM up WHERE u.id = up.upload_id"
     "  AND upload_state_rank(up.state) > upload_state_rank(u.state)),"
-    /* a URL the platform could not pull: no VideoId, only the JobId */
+    /* a URL the platform could not pull: no VideoId, only the JobId, in
+     * its UploadByURLComplete or in the reconciler's GetURLUploadInfos
+     * answer (a Reconciled event with an error and no media) */
     " uj AS ("
     " UPDATE uploads u SET state = 'failed',"
     "  error_code = i.error_code,"
     "  error_message = i.error_message,"
     "  finished_at = coalesce(u.finished_at, now()), updated_at = now()"
-    " FROM ins i WHERE i.event_type = 'UploadByURLComplete'"
-    "  AND lower(i.status) = 'fail' AND u.provider = i.provider"
+    " FROM ins i WHERE ((i.event_type = 'UploadByURLComplete'"
+    "   AND lower(i.status) = 'fail') OR (i.event_type = 'Reconciled'"
+    "   AND i.error_code IS NOT NULL AND i.file_id IS NULL))"
+    "  AND u.provider = i.provider"
     "  AND u.url_job_id = i.task_id AND u.file_id IS NULL"
     "  AND upload_state_rank(u.state) < 6)"
     " SELECT provider, dedup_key FROM ins";

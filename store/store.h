@@ -329,16 +329,6 @@ int store_upload_claim_parked(struct db_pool *pool, const char *provider,
 			      struct store_parked_pull **out, size_t *n,
 			      struct err *e) VH_MUST_CHECK;
 void store_parked_pulls_free(struct store_parked_pull *p, size_t n);
-/*
- * The platform reports that the URL pull url_job_id of upload id failed:
- * fail the upload with its code and message, only while it is still that
- * job's parked pull (no file id, not ended). *changed (may be NULL) tells
- * whether it was failed now.
- */
-int store_upload_url_failed(struct db_pool *pool, const char *id,
-			    const char *provider, const char *url_job_id,
-			    const char *code, const char *message,
-			    bool *changed, struct err *e) VH_MUST_CHECK;
 
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {

@@ -14,7 +14,7 @@
  * store_upload_set_state, store_upload_committed, store_upload_fail,
  * store_upload_retry_later, store_upload_canceled, store_upload_cleanup,
  * store_upload_set_url_job, store_upload_claim_parked,
- * store_parked_pulls_free, store_upload_url_failed.
+ * store_parked_pulls_free.
  */
 #include "store/store_int.h"
 
@@ -224,7 +224,7 @@ static const char SQL_SET_URL_JOB[] =
  */
 static const char SQL_URL_JOB_EARLY_FAIL[] =
     "UPDATE uploads u SET state = 'failed',"
-    "  error_code = coalesce(f.error_code, 'UploadByURLFailed'),"
+    "  error_code = f.error_code,"
     "  error_message = f.error_message,"
     "  finished_at = coalesce(u.finished_at, now()), updated_at = now()"
     " FROM (SELECT v.error_code, v.error_message FROM vod_events v"
@@ -251,15 +251,6 @@ static const char SQL_CLAIM_PARKED[] =
     "  ORDER BY updated_at LIMIT $3::int"
     "  FOR UPDATE SKIP LOCKED) s"
     " WHERE u.id = s.id RETURNING u.id, u.url_job_id";
-
-/* The platform says the pull failed: as a failed UploadByURLComplete
- * would (store/events.c, uj), only while the job is still parked. */
-static const char SQL_URL_FAILED[] =
-    "UPDATE uploads SET state = 'failed', error_code = $4,"
-    "  error_message = $5, finished_at = coalesce(finished_at, now()),"
-    "  updated_at = now()"
-    " WHERE id = $1::uuid AND provider = $2 AND url_job_id = $3"
-    "  AND file_id IS NULL AND upload_state_rank(state) < 6";
 
 static const char SQL_CANCELED[] =
     "UPDATE uploads SET state = 'canceled', finished_at = now(),"
@@ -734,20 +725,4 @@ store_parked_pulls_free(struct store_parked_pull *p, size_t n)
 	for (size_t i = 0; p != NULL && i < n; i++)
 		free(p[i].url_job_id);
 	free(p);
-}
-
-int
-store_upload_url_failed(struct db_pool *pool, const char *id,
-			const char *provider, const char *url_job_id,
-			const char *code, const char *message, bool *changed,
-			struct err *e)
-{
-	const char *params[5] = {id, provider, url_job_id, code, message};
-	int rc, n = 0;
-
-	rc = exec1(pool, SQL_URL_FAILED, 5, params, "record failed URL pull",
-		   NULL, &n, e);
-	if (changed != NULL)
-		*changed = rc == 0 && n > 0;
-	return rc;
 }
