@@ -52,6 +52,20 @@ for _ in $(seq 1 100); do
 done
 
 count() { psql -X -tA "$url" -c "SELECT count(*) FROM vod_events WHERE provider = '$1'"; }
+# CPU time (clock ticks, user + system) of every process whose command is $1,
+# and the machine's idle ticks: where the time of one event goes.
+ticks() {
+  local t=0 f
+  for f in /proc/[0-9]*/stat; do
+    { read -r line <"$f"; } 2>/dev/null || continue
+    [ "${line#*(}" != "$line" ] && [ "${line#*($1) }" != "$line" ] || continue
+    set -- "$1" ${line##*) } # $2 is field 3 (state): utime is $13, stime $14
+    t=$((t + ${13} + ${14}))
+  done
+  echo $t
+}
+idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
+hz=$(getconf CLK_TCK)
 
 echo "vodhook callbacks benchmark: ${secs}s per provider, $conns connections, $(nproc) cores"
 for provider in alibaba tencent; do
@@ -64,13 +78,24 @@ for provider in alibaba tencent; do
     sig=
   fi
   before=$(count $provider)
-  out=$(VH_PROVIDER=$provider VH_PATH=$path VH_TS=$ts VH_SIG=$sig \
+  pg0=$(ticks postgres) vh0=$(awk '{print $14 + $15}' /proc/$pid/stat) idle0=$(idle)
+  TIMEFORMAT='%U %S'
+  { time VH_PROVIDER=$provider VH_PATH=$path VH_TS=$ts VH_SIG=$sig \
         wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$top/bench/callbacks.lua" \
-        "http://127.0.0.1:$port" | grep '^RESULT')
+        "http://127.0.0.1:$port" >"$work/wrk.out"; } 2>"$work/wrk.time"
+  pg1=$(ticks postgres) vh1=$(awk '{print $14 + $15}' /proc/$pid/stat) idle1=$(idle)
+  out=$(grep '^RESULT' "$work/wrk.out")
   after=$(count $provider)
   acked=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' <<<"$out")
   stored=$((after - before))
   echo "$provider: $out stored=$stored stored_per_s=$(( stored / secs )) lost=$(( acked > stored ? acked - stored : 0 ))"
+  # CPU per stored event, in microseconds, and the share of the cores left idle
+  awk -v pg=$((pg1 - pg0)) -v vh=$((vh1 - vh0)) -v idle=$((idle1 - idle0)) -v hz="$hz" \
+      -v n="$stored" -v secs="$secs" -v cores="$(nproc)" -v wrk="$(cat "$work/wrk.time")" \
+      'BEGIN { split(wrk, w, " "); if (n == 0) exit
+               printf "%s: CPU per event: postgres %.0f us, vodhook %.0f us, wrk %.0f us; idle %.0f%%\n",
+                 "'"$provider"'", pg / hz / n * 1e6, vh / hz / n * 1e6, (w[1] + w[2]) / n * 1e6,
+                 100 * idle / hz / (secs * cores) }'
 done
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
 grep -E 'batches|spooled|failed|commit' <<<"$metrics"
