@@ -36,6 +36,7 @@ struct cb_reconcile_opts {
 	bool tencent, alibaba;		/* which platforms have credentials */
 	int64_t after_s;		/* stuck for this long */
 	int64_t interval_ms;		/* how often to look */
+	int64_t url_timeout_s; /* an unfinished URL pull fails; 0: never */
 };
 
 int cb_reconcile_start(const struct cb_reconcile_opts *o,
@@ -68,5 +69,16 @@ int cb_reconcile_alibaba_event(const char *video_id, const char *status,
 int cb_reconcile_url_event(const struct cloud_alibaba_url_info *u,
 			   const char *upload_id, struct vod_event *ev,
 			   struct err *e) VH_MUST_CHECK;
+
+/*
+ * The event that gives up on a URL pull still unfinished after
+ * url_timeout_s (pure, for tests): a "Reconciled" event for the JobId with
+ * no media, error code URLPullTimeout and a message naming the wait and the
+ * platform's last status (NULL: the platform did not know the job);
+ * recording it fails the upload as a failed pull would.
+ */
+void cb_reconcile_url_timeout_event(const char *job_id, const char *upload_id,
+				    const char *status, int64_t parked_s,
+				    struct vod_event *ev);
 
 #endif

@@ -16,7 +16,9 @@
  * succeeded is recorded like its FileUploadComplete (a "Reconciled" event
  * for the MediaId, linked to the upload by its id), which links the upload
  * and moves it on, and from then on the media record is reconciled like
- * any other; a pull that failed fails the upload with the platform's code.
+ * any other; a pull that failed fails the upload with the platform's code,
+ * and one still unfinished url_pull_timeout after it was submitted fails it
+ * with URLPullTimeout.
  *
  * Interface: cb_reconcile_start, cb_reconcile_stop,
  * cb_reconcile_tencent_event, cb_reconcile_alibaba_event,
@@ -179,6 +181,34 @@ cb_reconcile_url_event(const struct cloud_alibaba_url_info *u,
 	return 0;
 }
 
+void
+cb_reconcile_url_timeout_event(const char *job_id, const char *upload_id,
+			       const char *status, int64_t parked_s,
+			       struct vod_event *ev)
+{
+	char key[CB_DEDUP_KEY_MAX + 1], msg[CB_ID_MAX + 160];
+
+	ev->provider = VOD_ALIBABA;
+	ev->event_type = xstrdup("Reconciled");
+	ev->task_id = xstrdup(job_id);
+	ev->upload_id = xstrdup(upload_id);
+	/* the platform's text, kept only if it is short, valid UTF-8 */
+	ev->status = status != NULL ? dup_text(status, CB_ID_MAX) : NULL;
+	snprintf(key, sizeof(key), "Reconciled:job:%s:timeout", job_id);
+	ev->dedup_key = xstrdup(key);
+	ev->effect = EFFECT_NONE;
+	ev->error_code = xstrdup("URLPullTimeout");
+	snprintf(msg, sizeof(msg),
+		 "the platform had not finished pulling the URL %lld s after "
+		 "it was submitted (%s%s)",
+		 (long long)parked_s,
+		 status == NULL	      ? "it does not know the job"
+		 : ev->status == NULL ? "it gave no usable status"
+				      : "status ",
+		 ev->status != NULL ? ev->status : "");
+	ev->error_message = xstrdup(msg);
+}
+
 static void
 submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
 {
@@ -285,12 +315,18 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 		    size_t n)
 {
 	const char *ids[CLOUD_ALIBABA_URL_INFOS_MAX];
+	/* the platform's answer about each job not done; NULL when it did
+	 * not know the job or left it out */
+	const struct cloud_alibaba_url_info *open[CLOUD_ALIBABA_URL_INFOS_MAX];
+	bool done[CLOUD_ALIBABA_URL_INFOS_MAX] = {false};
 	struct cloud_alibaba_url_infos infos;
 	struct err e;
 
 	err_clear(&e);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		ids[i] = p[i].url_job_id;
+		open[i] = NULL;
+	}
 	if (cloud_alibaba_get_url_upload_infos(r->o.cloud, ids, n, &infos,
 					       &e) != 0) {
 		log_msg(LOG_WARN, "reconcile",
@@ -301,28 +337,58 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 	}
 	for (size_t i = 0; i < infos.n_items; i++) {
 		const struct cloud_alibaba_url_info *u = &infos.items[i];
-		const struct store_parked_pull *job = NULL;
+		size_t k = 0;
 		struct vod_event ev;
 
-		for (size_t k = 0; k < n && job == NULL; k++)
-			if (strcmp(p[k].url_job_id, u->job_id) == 0)
-				job = &p[k];
-		if (job == NULL)
+		while (k < n && strcmp(p[k].url_job_id, u->job_id) != 0)
+			k++;
+		if (k == n || done[k])
 			continue;
 		vod_event_init(&ev);
 		err_clear(&e);
-		if (cb_reconcile_url_event(u, job->id, &ev, &e) != 0) {
+		if (cb_reconcile_url_event(u, p[k].id, &ev, &e) != 0) {
 			/* Under way, or unknown: asked again after the
-			 * delay. */
+			 * delay, up to the timeout. */
 			log_msg(LOG_DEBUG, "reconcile", "upload %s: %s",
-				job->id, e.msg);
+				p[k].id, e.msg);
+			if (u->outcome != CLOUD_URL_UNKNOWN)
+				open[k] = u;
 			vod_event_cleanup(&ev);
 			continue;
 		}
 		/* A failure fails the upload in the same transaction
 		 * (store/events.c, uj), as a failed UploadByURLComplete
 		 * would. */
+		done[k] = true;
 		submit(r, &ev, u->info);
+		vod_event_cleanup(&ev);
+	}
+	/* A job not finished (under way, unknown to the platform, or left
+	 * out of its answer) that has waited url_timeout_s fails. When the
+	 * call itself failed (above), nothing is known and nothing fails. */
+	for (size_t k = 0; k < n && r->o.url_timeout_s > 0; k++) {
+		const char *status = NULL;
+		struct vod_event ev;
+		cJSON *evidence;
+
+		if (done[k] || p[k].parked_s < r->o.url_timeout_s)
+			continue;
+		if (open[k] != NULL)
+			status = open[k]->status != NULL ? open[k]->status : "";
+		vod_event_init(&ev);
+		cb_reconcile_url_timeout_event(p[k].url_job_id, p[k].id, status,
+					       p[k].parked_s, &ev);
+		/* the evidence: how long it waited, and the last answer */
+		evidence = cJSON_CreateObject();
+		cJSON_AddStringToObject(evidence, "JobId", p[k].url_job_id);
+		cJSON_AddNumberToObject(evidence, "WaitedSeconds",
+					(double)p[k].parked_s);
+		if (open[k] != NULL && open[k]->info != NULL)
+			cJSON_AddItemToObject(
+			    evidence, "LastAnswer",
+			    cJSON_Duplicate(open[k]->info, true));
+		submit(r, &ev, evidence);
+		cJSON_Delete(evidence);
 		vod_event_cleanup(&ev);
 	}
 	cloud_alibaba_url_infos_cleanup(&infos);

@@ -166,6 +166,10 @@ static const struct cfg_opt opts[] = {
      "API is asked about it (and again after as long); 0 disables"},
     {"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000), "30000",
      0, "how often the reconciler looks for such records"},
+    {"url_pull_timeout", I(url_pull_timeout, 0, 365 * 86400), "86400", 0,
+     "seconds an Alibaba URL pull may stay unfinished (the platform still "
+     "fetching, or not knowing the job) before the reconciler fails its "
+     "upload with URLPullTimeout; 0 = wait for ever"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

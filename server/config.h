@@ -72,6 +72,7 @@ struct config {
 	/* event sources besides push */
 	char *tencent_event_mode;
 	int64_t reconcile_after;
+	int64_t url_pull_timeout;
 	int64_t reconcile_interval_ms;
 };
 

@@ -117,6 +117,7 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 	    .alibaba = alibaba,
 	    .after_s = cfg.reconcile_after,
 	    .interval_ms = cfg.reconcile_interval_ms,
+	    .url_timeout_s = cfg.url_pull_timeout,
 	};
 	struct err e;
 

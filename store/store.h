@@ -314,6 +314,7 @@ int store_upload_set_url_job(struct db_pool *pool, const char *id,
 struct store_parked_pull {
 	char id[37];	  /* upload id */
 	char *url_job_id; /* the platform's JobId */
+	int64_t parked_s; /* seconds since the JobId was recorded */
 };
 
 /*

@@ -250,7 +250,8 @@ static const char SQL_CLAIM_PARKED[] =
     "    OR reconciled_at < now() - make_interval(secs => $2::bigint))"
     "  ORDER BY updated_at LIMIT $3::int"
     "  FOR UPDATE SKIP LOCKED) s"
-    " WHERE u.id = s.id RETURNING u.id, u.url_job_id";
+    " WHERE u.id = s.id RETURNING u.id, u.url_job_id,"
+    "  extract(epoch FROM now() - u.updated_at)::bigint";
 
 static const char SQL_CANCELED[] =
     "UPDATE uploads SET state = 'canceled', finished_at = now(),"
@@ -712,6 +713,7 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 		snprintf((*out)[r].id, sizeof((*out)[r].id), "%s",
 			 PQgetvalue(res, r, 0));
 		(*out)[r].url_job_id = xstrdup(PQgetvalue(res, r, 1));
+		(*out)[r].parked_s = strtoll(PQgetvalue(res, r, 2), NULL, 10);
 	}
 out:
 	PQclear(res);

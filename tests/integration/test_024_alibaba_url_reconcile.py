@@ -16,15 +16,20 @@ import harness as h
 import uploadlib as U
 
 
-class AliUrlReconcile(unittest.TestCase):
+class Pulls:
+    """An emulator that drops every callback, a media server, and a daemon
+    with these settings (and a 1 s reconcile_after)."""
+    SETTINGS = {}
+
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
         cls.emu = U.Emu()
         cls.srv = U.MediaServer()
         cls.emu.ctl("faults", {"callbacks": "drop", "repeat": True})
-        U.start_ali_daemon(cls, cls.emu, {"VODHOOK_RECONCILE_AFTER": "1",
-                                          "VODHOOK_RECONCILE_INTERVAL_MS": "200"})
+        U.start_ali_daemon(cls, cls.emu, dict({"VODHOOK_RECONCILE_AFTER": "1",
+                                               "VODHOOK_RECONCILE_INTERVAL_MS": "200"},
+                                              **cls.SETTINGS))
 
     @classmethod
     def tearDownClass(cls):
@@ -89,6 +94,8 @@ class AliUrlReconcile(unittest.TestCase):
         calls = self.emu.calls_for("UploadMediaByURL", uid, skip_faults=True)
         self.assertEqual(len(calls), 1, calls)
 
+
+class AliUrlReconcile(Pulls, unittest.TestCase):
     def test_pulled_with_processing_ends_ready(self):
         path = "/v/proc.mp4"
         _, md5 = U.make_file(self.srv.dir, "proc.mp4", 300 * 1024)
@@ -194,6 +201,54 @@ class AliUrlReconcile(unittest.TestCase):
         answers = self.answers(job)
         self.assertEqual(answers[-1], "SUCCESS", answers)
         self.assertEqual(set(answers[:-1]), {"DOWNLOADING"}, answers)
+        self.assert_one_pull(uid)
+
+
+class AliUrlPullTimeout(Pulls, unittest.TestCase):
+    """url_pull_timeout: a pull still under way after it fails its upload
+    with URLPullTimeout, in the same transaction as the event that says
+    so; one that has not waited as long is left alone."""
+    SETTINGS = {"VODHOOK_URL_PULL_TIMEOUT": "3"}
+
+    def test_pull_that_never_finishes_fails(self):
+        name = "never.mp4"
+        U.make_file(self.srv.dir, name, 2000)
+        path = "/gate/" + name
+        self.srv.gate.clear()
+        try:
+            doc = self.pull(path)
+            uid, job = doc["id"], doc["url_job_id"]
+            doc = U.wait_state(self.d, uid, ("failed", "ready"), timeout=30)
+            self.assertEqual(doc["state"], "failed", doc)
+            self.assertEqual(doc["error"]["code"], "URLPullTimeout", doc)
+            self.assertRegex(doc["error"]["message"],
+                             r"^the platform had not finished pulling the URL \d+ s after it"
+                             r" was submitted \(status DOWNLOADING\)$")
+            self.assertIsNone(doc["file_id"], doc)
+            # Asked about before the timeout and told it was under way,
+            # without failing it then; failed at a lookup 3 s or more
+            # after the JobId was recorded.
+            answers = self.answers(job)
+            self.assertGreaterEqual(len(answers), 2, answers)
+            self.assertEqual(set(answers), {"DOWNLOADING"}, answers)
+            waited = h.psql(self.db, "SELECT (raw::json->>'WaitedSeconds')::int,"
+                            " raw::json->'LastAnswer'->>'Status', status"
+                            " FROM vod_events WHERE upload_id = :'v1'", uid)
+            self.assertEqual(len(waited), 1, waited)
+            self.assertGreaterEqual(int(waited[0][0]), 3, waited)
+            self.assertEqual(waited[0][1:], ["DOWNLOADING", "DOWNLOADING"])
+            self.assertEqual(self.events(uid),
+                             [["Reconciled", "reconcile", "", job, "DOWNLOADING", "URLPullTimeout"]])
+            failed_at = h.psql(self.db, "SELECT finished_at IS NOT NULL FROM uploads"
+                               " WHERE id = :'v1'", uid)
+            self.assertEqual(failed_at, [["t"]])
+        finally:
+            self.srv.gate.set()
+        # The platform finishes the pull after all: the upload stays failed
+        # (its callbacks are dropped here; a late one would add the media
+        # record, not revive the upload).
+        h.wait_for(lambda: self.emu_job(job).get("Status") == "SUCCESS", "the pull to end")
+        self.assertEqual(U.get_upload(self.d, uid)["state"], "failed")
         self.assert_one_pull(uid)
 
 

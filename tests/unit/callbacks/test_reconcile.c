@@ -2,7 +2,9 @@
  * test_reconcile.c: the pure half of callbacks/reconcile.c: the events that
  * the platforms' lookup answers amount to, here those of GetURLUploadInfos
  * about parked Alibaba URL pulls (cb_reconcile_url_event), parsed from
- * canned answers by cloud_alibaba_parse_url_upload_infos.
+ * canned answers by cloud_alibaba_parse_url_upload_infos, and the event
+ * that gives up on a pull that never finishes
+ * (cb_reconcile_url_timeout_event).
  */
 #include "callbacks/background.h"
 
@@ -176,6 +178,42 @@ test_long_error_text_is_cut(void **state)
 	vod_event_cleanup(&ev);
 }
 
+static void
+test_timeout_fails_the_pull(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	cb_reconcile_url_timeout_event("j-busy", UUID, "DOWNLOADING", 86412,
+				       &ev);
+	assert_string_equal(ev.event_type, "Reconciled");
+	assert_string_equal(ev.dedup_key, "Reconciled:job:j-busy:timeout");
+	assert_string_equal(ev.task_id, "j-busy");
+	assert_string_equal(ev.upload_id, UUID);
+	assert_null(ev.file_id); /* what makes recording it fail the upload */
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_string_equal(ev.status, "DOWNLOADING");
+	assert_string_equal(ev.error_code, "URLPullTimeout");
+	assert_string_equal(ev.error_message,
+			    "the platform had not finished pulling the URL "
+			    "86412 s after it was submitted (status "
+			    "DOWNLOADING)");
+	vod_event_cleanup(&ev);
+
+	/* A job the platform does not know; a status that is not text. */
+	vod_event_init(&ev);
+	cb_reconcile_url_timeout_event("gone", UUID, NULL, 90000, &ev);
+	assert_null(ev.status);
+	assert_non_null(strstr(ev.error_message, "(it does not know the job)"));
+	vod_event_cleanup(&ev);
+	vod_event_init(&ev);
+	cb_reconcile_url_timeout_event("j", UUID, "\xff\xfe", 90000, &ev);
+	assert_null(ev.status);
+	assert_non_null(strstr(ev.error_message, "(it gave no usable status)"));
+	vod_event_cleanup(&ev);
+}
+
 int
 main(void)
 {
@@ -184,6 +222,7 @@ main(void)
 	    cmocka_unit_test(test_failure_names_no_media),
 	    cmocka_unit_test(test_under_way_or_unknown_records_nothing),
 	    cmocka_unit_test(test_long_error_text_is_cut),
+	    cmocka_unit_test(test_timeout_fails_the_pull),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
