@@ -17,12 +17,18 @@ vod_event_init(struct vod_event *ev)
 void
 vod_event_cleanup(struct vod_event *ev)
 {
-	char **fields[] = {&ev->event_type,	  &ev->dedup_key,
-			   &ev->file_id,	  &ev->task_id,
-			   &ev->status,		  &ev->error_code,
-			   &ev->error_message,	  &ev->media_url,
-			   &ev->source_context,	  &ev->session_context,
-			   &ev->procedure_task_id, &ev->upload_id};
+	char **fields[] = {&ev->event_type,
+			   &ev->dedup_key,
+			   &ev->file_id,
+			   &ev->task_id,
+			   &ev->status,
+			   &ev->error_code,
+			   &ev->error_message,
+			   &ev->media_url,
+			   &ev->source_context,
+			   &ev->session_context,
+			   &ev->procedure_task_id,
+			   &ev->upload_id};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		free(*fields[i]);
@@ -34,7 +40,9 @@ vod_event_cleanup(struct vod_event *ev)
 const char *
 vod_provider_name(enum vod_provider p)
 {
-	return p == VOD_TENCENT ? "tencent" : p == VOD_ALIBABA ? "alibaba" : "?";
+	return p == VOD_TENCENT	  ? "tencent"
+	       : p == VOD_ALIBABA ? "alibaba"
+				  : "?";
 }
 
 const char *
