@@ -37,12 +37,12 @@ enum vod_effect {
  */
 struct vod_event {
 	enum vod_provider provider;
-	char *event_type;	 /* "NewFileUpload", "FileUploadComplete", ... */
-	char *dedup_key;	 /* semantic duplicate key, never NULL once parsed */
-	char *file_id;		 /* Tencent FileId, Alibaba VideoId/ImageId */
-	char *task_id;		 /* the task the event reports on */
-	char *status;		 /* as sent: "FINISH", "success", ... */
-	char *error_code;	 /* non-empty error code, or NULL */
+	char *event_type; /* "NewFileUpload", "FileUploadComplete", ... */
+	char *dedup_key;  /* semantic duplicate key, never NULL once parsed */
+	char *file_id;	  /* Tencent FileId, Alibaba VideoId/ImageId */
+	char *task_id;	  /* the task the event reports on */
+	char *status;	  /* as sent: "FINISH", "success", ... */
+	char *error_code; /* non-empty error code, or NULL */
 	char *error_message;
 	char *media_url;	 /* FileUrl / MediaUrl / FileURL */
 	char *source_context;	 /* Tencent SourceContext / Alibaba Extend */
