@@ -178,11 +178,18 @@ class Daemon:
     def kill(self):
         return self.stop(signal.SIGKILL)
 
+    def stop_checked(self):
+        """Stop the process; fail unless it exited cleanly (a sanitizer
+        report makes it exit non-zero)."""
+        rc = self.stop()
+        if rc not in (0, None):
+            raise AssertionError("vodhook exited with %s:\n%s" % (rc, self.logs()))
+
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
-        rc = self.stop()
-        # A sanitizer report makes the process exit non-zero: fail the test.
-        if exc[0] is None and rc not in (0, None):
-            raise AssertionError("vodhook exited with %s:\n%s" % (rc, self.logs()))
+        if exc[0] is None:
+            self.stop_checked()
+        else:
+            self.stop()

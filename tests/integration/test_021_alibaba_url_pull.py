@@ -297,7 +297,7 @@ class AliUrlPullRestart(unittest.TestCase):
                                   " AND lease_owner IS NULL", uid),
                    "the job to be parked")
         h.wait_for(lambda: SRV.fetches(path), "the platform to start fetching")
-        self.d.stop()
+        self.d.stop_checked()
         t_restart = time.time()
         self.d.start()
         # A job submitted after the restart is claimed and done: the

@@ -27,8 +27,10 @@ class Pull(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
-        cls.emu.stop()
+        try:
+            cls.d.stop_checked()
+        finally:
+            cls.emu.stop()
 
     def test_pulled_events_are_stored_then_confirmed(self):
         fid = "52858907842" + str(uuid.uuid4().int)[:8]
