@@ -170,6 +170,21 @@ add_delta(const struct vod_event *ev, int64_t now,
 	FIRST(error_message);
 }
 
+/* The rows of a batch: one store_event per event, one delta per media. */
+static void
+to_store_batch(const struct vod_event *const *evs, const char *const *raws,
+	       const enum vod_via *vias, size_t n, struct store_event *sevs,
+	       struct store_media_delta *deltas, size_t *ndeltas)
+{
+	int64_t now = time_unix();
+
+	*ndeltas = 0;
+	for (size_t i = 0; i < n; i++) {
+		to_store_event(evs[i], raws[i], vias[i], &sevs[i]);
+		add_delta(evs[i], now, deltas, ndeltas);
+	}
+}
+
 int
 ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 	       const char *const *raws, const enum vod_via *vias, size_t n,
@@ -177,14 +192,10 @@ ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 {
 	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
 	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
-	size_t ndeltas = 0;
-	int64_t now = time_unix();
+	size_t ndeltas;
 	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		to_store_event(evs[i], raws[i], vias[i], &sevs[i]);
-		add_delta(evs[i], now, deltas, &ndeltas);
-	}
+	to_store_batch(evs, raws, vias, n, sevs, deltas, &ndeltas);
 	rc = store_events_record(pool, sevs, n, deltas, ndeltas, is_new, e);
 	free(sevs);
 	free(deltas);
@@ -215,26 +226,26 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 {
 	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
 	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
+	const struct vod_event **evs = xcalloc(n, sizeof(*evs));
 	enum vod_provider *providers = xcalloc(n, sizeof(*providers));
 	const char **raws = xcalloc(n, sizeof(*raws));
 	enum vod_via *vias = xcalloc(n, sizeof(*vias));
 	size_t *lens = xcalloc(n, sizeof(*lens));
 	bool *is_new = xcalloc(n, sizeof(*is_new));
-	int64_t now = time_unix(), t0 = time_mono_us();
-	size_t ndeltas = 0;
+	int64_t t0 = time_mono_us();
+	size_t ndeltas;
 	struct store_batch b;
 	struct err e, se;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
-		to_store_event(items[i]->ev, items[i]->raw, items[i]->via,
-			       &sevs[i]);
-		add_delta(items[i]->ev, now, deltas, &ndeltas);
+		evs[i] = items[i]->ev;
 		providers[i] = items[i]->ev->provider;
 		raws[i] = items[i]->raw;
 		vias[i] = items[i]->via;
 		lens[i] = items[i]->len;
 	}
+	to_store_batch(evs, raws, vias, n, sevs, deltas, &ndeltas);
 	err_clear(&e);
 	rc = store_events_send(ig->pool, sevs, n, deltas, ndeltas, is_new, &b,
 			       &e);
@@ -307,6 +318,7 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 		sem_post(&items[i]->done);
 	free(sevs);
 	free(deltas);
+	free(evs);
 	free(providers);
 	free(raws);
 	free(vias);
