@@ -72,6 +72,54 @@ write_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
+/*
+ * Move active.spool aside for replay, as the newest replay file; sp->mu
+ * held. The file is closed first: nothing is ever appended to a file after
+ * it has been moved, so a torn record (a crash or a failed write) can only
+ * be its last, which the replay skips without losing what precedes it.
+ * link() rather than rename(), so that an existing replay file is never
+ * replaced. 0, or -1 with errno when the file stays where it was.
+ */
+static int
+rotate_locked(struct spool *sp)
+{
+	char from[4096], to[4096];
+	struct stat st;
+	int64_t ms = time_unix_ms();
+
+	if (sp->fd >= 0) {
+		close(sp->fd);
+		sp->fd = -1;
+	}
+	snprintf(from, sizeof(from), "%s/" ACTIVE_NAME, sp->dir);
+	if (stat(from, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (st.st_size == 0)
+		return unlink(from);
+	for (;;) {
+		snprintf(to, sizeof(to), "%s/" REPLAY_PREFIX "%013lld.spool",
+			 sp->dir, (long long)ms++);
+		if (link(from, to) == 0)
+			break;
+		if (errno != EEXIST)
+			return -1;
+	}
+	if (unlink(from) != 0 || sync_dir(sp->dir) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+rotate_active(struct spool *sp)
+{
+	pthread_mutex_lock(&sp->mu);
+	if (rotate_locked(sp) != 0)
+		log_msg(LOG_ERROR, "spool",
+			"could not rotate \"%s/" ACTIVE_NAME "\": %s", sp->dir,
+			strerror(errno));
+	pthread_mutex_unlock(&sp->mu);
+}
+
 int
 spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 	    const enum vod_via *vias, const char *const *raws,
@@ -83,12 +131,20 @@ spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 
 	pthread_mutex_lock(&sp->mu);
 	if (sp->fd < 0) {
-		struct stat st;
-
+		/* A file left by an earlier process (or an earlier failed
+		 * write) may end in a torn record: never append after it. */
+		if (rotate_locked(sp) != 0) {
+			rc = err_set(e, ERR_IO,
+				     "could not set the spool's last file "
+				     "aside: %s",
+				     strerror(errno));
+			goto out;
+		}
 		snprintf(path, sizeof(path), "%s/" ACTIVE_NAME, sp->dir);
-		created = stat(path, &st) != 0;
-		sp->fd =
-		    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		created = true;
+		sp->fd = open(
+		    path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
 		if (sp->fd < 0) {
 			rc = err_set(e, ERR_IO,
 				     "could not open spool \"%s\": %s", path,
@@ -123,6 +179,14 @@ spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 		goto out;
 	}
 out:
+	/* A failed write may have left part of a record, and a failed sync
+	 * leaves the file's state unknown: end the file here (the replay
+	 * takes what precedes a torn record); the next write starts a new
+	 * one, or fails while this one cannot be set aside. */
+	if (rc != 0 && sp->fd >= 0 && rotate_locked(sp) != 0)
+		log_msg(LOG_ERROR, "spool",
+			"could not set \"%s/" ACTIVE_NAME "\" aside: %s",
+			sp->dir, strerror(errno));
 	pthread_mutex_unlock(&sp->mu);
 	return rc;
 }
@@ -274,30 +338,6 @@ static int
 cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Move active.spool aside for replay (it is synced on every write). */
-static void
-rotate_active(struct spool *sp)
-{
-	char from[4096], to[4096];
-	struct stat st;
-
-	pthread_mutex_lock(&sp->mu);
-	snprintf(from, sizeof(from), "%s/" ACTIVE_NAME, sp->dir);
-	if (stat(from, &st) == 0 && st.st_size > 0) {
-		if (sp->fd >= 0) {
-			close(sp->fd);
-			sp->fd = -1;
-		}
-		snprintf(to, sizeof(to), "%s/" REPLAY_PREFIX "%013lld.spool",
-			 sp->dir, (long long)time_unix_ms());
-		if (rename(from, to) != 0 || sync_dir(sp->dir) != 0)
-			log_msg(LOG_ERROR, "spool",
-				"could not rotate \"%s\": %s", from,
-				strerror(errno));
-	}
-	pthread_mutex_unlock(&sp->mu);
 }
 
 /* Replay every spool file, oldest first. */

@@ -6,8 +6,11 @@
  *   active.spool            appended to while the database is away
  *   replay-<ms>.spool       rotated out of active.spool, being replayed
  * Each record is a header line "VH1 <provider> <via> <len> <md5>\n", the
- * raw body (len bytes) and "\n". A torn record at the end of a file (a
- * crash during a write that was therefore never acknowledged) is ignored.
+ * raw body (len bytes) and "\n". A torn record (a crash or a failed
+ * write, never acknowledged) can only be the last of its file: a file is
+ * never appended to after a failed write, nor by a later process (the first
+ * write of a process sets the file it finds aside for replay). The replay
+ * ignores it and keeps every record before it.
  */
 #ifndef VODHOOK_CALLBACKS_SPOOL_H
 #define VODHOOK_CALLBACKS_SPOOL_H
