@@ -488,8 +488,6 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			.refresh = ad->refresh ? hook_refresh : NULL},
 		    NULL, e);
 		if (rc == 0)
-			rc = send_cover(c, s, e);
-		if (rc == 0)
 			break;
 		if (rc == ERR_CANCELED) {
 			if (c->cancel)
@@ -532,8 +530,12 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 		}
 		goto fail;
 	}
+	/* The object is complete: from here a retry commits, it never sends
+	 * the media again (its multipart upload is gone). The cover, small
+	 * and idempotent, is sent from this state. */
 	if ((rc = store_upload_set_state(svc->pool, job->id, c->owner,
-					 "committing", e)) != 0)
+					 "committing", e)) != 0 ||
+	    (rc = send_cover(c, s, e)) != 0)
 		goto fail;
 	if (c->fn != NULL)
 		c->fn(c->fn_arg, "committing", upload__source_size(src),

@@ -86,6 +86,31 @@ class UploadApi(unittest.TestCase):
         st, _, lst = self.d.client.json("GET", "/v1/uploads?state=bogus", None, U.AUTH)
         self.assertEqual(st, 400)
 
+    def test_cover_failure_does_not_send_the_media_again(self):
+        path, md5 = U.make_file(self.root, "withcover.mp4", 200 * 1024)
+        cpath, cmd5 = U.make_file(self.root, "withcover.jpg", 5000)
+        t0 = time.time()
+        # The media's PUT succeeds, every try of the cover's (5, the
+        # default upload_max_attempts) fails: the job is retried, from
+        # committing, and sends the cover only.
+        EMU.ctl("faults", [{"kind": "PutObject", "nth": n, "status": 503} for n in range(2, 7)])
+        uid = self.submit(path=path, cover_path=cpath)
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+        self.assertNotEqual(doc["state"], "failed", doc)
+        self.assertEqual(EMU.ctl("config")["faults"], [])
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, 200 * 1024))
+        self.assertEqual(len(EMU.key_calls("PutObject", o["key"], t0)), 1)
+        cover_key = o["key"].rsplit("/", 1)[0] + "/cover.jpg"
+        self.assertEqual([(c["md5"], c["size"]) for c in EMU.objects() if c["key"] == cover_key],
+                         [(cmd5, 5000)])
+        self.assertEqual(len(EMU.key_calls("PutObject", cover_key, t0)), 1)
+        self.assertEqual(h.psql(self.db, "SELECT attempts FROM uploads WHERE id = :'v1'", uid),
+                         [["2"]])
+        applies = [c for c in EMU.calls("ApplyUpload", t0)
+                   if c["params"].get("SourceContext") == "vh1:" + uid]
+        self.assertEqual(len(applies), 1, applies)
+
     def test_64mib_parallel_multipart(self):
         size = 64 * U.MIB
         path, md5 = U.make_file(self.root, "big.mp4", size)
