@@ -64,6 +64,8 @@ ticks() {
   done
   echo $t
 }
+# WAL written: bytes, records, full-page images, syncs (pg_stat_wal)
+wal() { psql -X -tA -F' ' "$url" -c "SELECT wal_bytes, wal_records, wal_fpi, wal_sync FROM pg_stat_wal"; }
 idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
@@ -77,7 +79,7 @@ for provider in alibaba tencent; do
     path=/callbacks/tencent/$token
     sig=
   fi
-  before=$(count $provider)
+  before=$(count $provider) wal0=$(wal)
   pg0=$(ticks postgres) vh0=$(awk '{print $14 + $15}' /proc/$pid/stat) idle0=$(idle)
   TIMEFORMAT='%U %S'
   { time VH_PROVIDER=$provider VH_PATH=$path VH_TS=$ts VH_SIG=$sig \
@@ -85,7 +87,7 @@ for provider in alibaba tencent; do
         "http://127.0.0.1:$port" >"$work/wrk.out"; } 2>"$work/wrk.time"
   pg1=$(ticks postgres) vh1=$(awk '{print $14 + $15}' /proc/$pid/stat) idle1=$(idle)
   out=$(grep '^RESULT' "$work/wrk.out")
-  after=$(count $provider)
+  after=$(count $provider) wal1=$(wal)
   acked=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' <<<"$out")
   stored=$((after - before))
   echo "$provider: $out stored=$stored stored_per_s=$(( stored / secs )) lost=$(( acked > stored ? acked - stored : 0 ))"
@@ -96,6 +98,9 @@ for provider in alibaba tencent; do
                printf "%s: CPU per event: postgres %.0f us, vodhook %.0f us, wrk %.0f us; idle %.0f%%\n",
                  "'"$provider"'", pg / hz / n * 1e6, vh / hz / n * 1e6, (w[1] + w[2]) / n * 1e6,
                  100 * idle / hz / (secs * cores) }'
+  read -r wb0 wr0 wf0 ws0 <<<"$wal0"
+  read -r wb1 wr1 wf1 ws1 <<<"$wal1"
+  [ "$stored" -gt 0 ] && echo "$provider: WAL per event: $(( (wb1 - wb0) / stored )) bytes, $(( (wr1 - wr0) / stored )) records; full-page images $(( wf1 - wf0 )), WAL syncs $(( ws1 - ws0 ))"
 done
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
 grep -E 'batches|spooled|failed|commit' <<<"$metrics"

@@ -39,6 +39,7 @@ struct item {
 	int rc;
 	struct ingest_result res;
 	struct err err;
+	struct item *wake[2]; /* the waiters this one wakes in turn */
 };
 
 struct ingest {
@@ -216,6 +217,27 @@ pass_baton(struct ingest *ig)
 }
 
 /*
+ * Wake a batch's waiters as a binary tree: the committer wakes the first,
+ * and each waiter wakes two more before it replies (ingest_submit). Waking
+ * a sleeping thread costs about 17 us here (a futex wake and an IPI in a
+ * VM); the committer waking 18 of them one by one kept the next batch
+ * waiting 0.3 ms, a sixth of each transaction's cycle. Each item stays
+ * valid until its waiter has been woken, so the links are safe.
+ */
+static void
+wake_batch(struct item **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; c < 2; c++) {
+			size_t child = 2 * i + 1 + c;
+
+			items[i]->wake[c] = child < n ? items[child] : NULL;
+		}
+	if (n > 0)
+		sem_post(&items[0]->done);
+}
+
+/*
  * Write one batch: database first, spool second. Fills each item. The
  * baton (ig->executing, taken by the caller) is passed on as soon as the
  * statement has run, so that the next batch's statement runs while this
@@ -314,8 +336,7 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 			ig->stats.stored++;
 	}
 	pthread_mutex_unlock(&ig->mu);
-	for (size_t i = 0; i < n; i++)
-		sem_post(&items[i]->done);
+	wake_batch(items, n);
 	free(sevs);
 	free(deltas);
 	free(evs);
@@ -452,6 +473,9 @@ ingest_submit(struct ingest *ig, const struct vod_event *ev, const char *raw,
 	pthread_mutex_unlock(&ig->mu);
 	while (sem_wait(&it.done) != 0)
 		; /* EINTR */
+	for (size_t c = 0; c < 2; c++)
+		if (it.wake[c] != NULL)
+			sem_post(&it.wake[c]->done);
 	sem_destroy(&it.done);
 
 	if (it.rc != 0)
