@@ -123,6 +123,22 @@ check_api_token(struct http_server *s, struct http_req *r)
 	return 0;
 }
 
+/*
+ * Every request is authorized here: vodhook authenticates its own routes
+ * (callback signatures and tokens, the API's bearer token). Without an
+ * authorization handler CivetWeb looks for a .htpasswd file in the
+ * document root ("/.htpasswd" when none is set) on every request, and if
+ * one is there it demands HTTP digest credentials for every route,
+ * callbacks included.
+ */
+static int
+authorize_all(struct mg_connection *conn, void *cbdata)
+{
+	(void)conn;
+	(void)cbdata;
+	return 1;
+}
+
 static int
 dispatch(struct mg_connection *conn, void *cbdata)
 {
@@ -247,6 +263,7 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 		http_stop(s);
 		return ERR_IO;
 	}
+	mg_set_auth_handler(s->ctx, "/", authorize_all, NULL);
 	mg_set_request_handler(s->ctx, "/", dispatch, s);
 	*out = s;
 	return 0;

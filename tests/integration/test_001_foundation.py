@@ -180,6 +180,24 @@ class Serve(unittest.TestCase):
         self.assertRegex(logs, r"path=/no/such/thing status=404")
         self.assertNotIn("hunter2", logs)
 
+    @unittest.skipUnless(os.geteuid() == 0 and not os.path.lexists("/.htpasswd"),
+                         "needs root and no /.htpasswd on this machine")
+    def test_host_htpasswd_file_does_not_gate_routes(self):
+        # CivetWeb, left to itself, demands digest credentials for every
+        # route when its document root ("/" when unset) holds a .htpasswd.
+        with open("/.htpasswd", "w") as f:
+            f.write("user:localhost:0123456789abcdef0123456789abcdef\n")
+        try:
+            d = h.Daemon(self.url).start()
+            try:
+                self.assertEqual(d.client.request("GET", "/healthz")[0], 200)
+                status, _, body = d.client.json("GET", "/v1/media")
+                self.assertEqual(status, 403, body)  # vodhook's own answer
+            finally:
+                d.stop_checked()
+        finally:
+            os.unlink("/.htpasswd")
+
     def test_sigint_stops_cleanly(self):
         d = h.Daemon(self.url).start()
         import signal
