@@ -492,4 +492,5 @@ ingest_get_stats(struct ingest *ig, struct ingest_stats *st)
 	pthread_mutex_unlock(&ig->mu);
 	st->replayed = spool_replayed(ig->spool);
 	st->spool_pending = spool_pending_bytes(ig->spool);
+	st->quarantined = spool_quarantined(ig->spool);
 }

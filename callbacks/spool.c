@@ -2,7 +2,7 @@
  * spool.c: the local spool, and its replay into PostgreSQL.
  *
  * Interface: spool_open, spool_close, spool_write, spool_replayed,
- * spool_pending_bytes.
+ * spool_quarantined, spool_pending_bytes.
  */
 #include "callbacks/spool.h"
 
@@ -18,10 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ACTIVE_NAME   "active.spool"
-#define REPLAY_PREFIX "replay-"
-#define RECORD_MAX    (64u << 20)
-#define REPLAY_BATCH  256
+#define ACTIVE_NAME	"active.spool"
+#define REPLAY_PREFIX	"replay-"
+#define QUARANTINE_NAME "quarantine.spool"
+#define RECORD_MAX	(64u << 20)
+#define REPLAY_BATCH	256
 
 struct spool {
 	char *dir;
@@ -31,6 +32,7 @@ struct spool {
 	struct vh_stop stop;
 	int fd; /* active.spool, or -1 */
 	uint64_t replayed;
+	uint64_t quarantined;
 	pthread_t thread;
 };
 
@@ -120,6 +122,32 @@ rotate_active(struct spool *sp)
 	pthread_mutex_unlock(&sp->mu);
 }
 
+/* Append n records to fd; -1 (errno set) when a write failed. */
+static int
+append_records(int fd, size_t n, const enum vod_provider *providers,
+	       const enum vod_via *vias, const char *const *raws,
+	       const size_t *lens)
+{
+	for (size_t i = 0; i < n; i++) {
+		char head[128], md5[33];
+		struct iovec iov[3];
+		int hn;
+
+		md5_hex(raws[i], lens[i], md5);
+		hn = snprintf(head, sizeof(head), "VH1 %d %d %zu %s\n",
+			      (int)providers[i], (int)vias[i], lens[i], md5);
+		iov[0].iov_base = head;
+		iov[0].iov_len = (size_t)hn;
+		iov[1].iov_base = (void *)(uintptr_t)raws[i];
+		iov[1].iov_len = lens[i];
+		iov[2].iov_base = (void *)(uintptr_t) "\n";
+		iov[2].iov_len = 1;
+		if (write_all(fd, iov, 3) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 	    const enum vod_via *vias, const char *const *raws,
@@ -152,26 +180,10 @@ spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		char head[128], md5[33];
-		struct iovec iov[3];
-		int hn;
-
-		md5_hex(raws[i], lens[i], md5);
-		hn = snprintf(head, sizeof(head), "VH1 %d %d %zu %s\n",
-			      (int)providers[i], (int)vias[i], lens[i], md5);
-		iov[0].iov_base = head;
-		iov[0].iov_len = (size_t)hn;
-		iov[1].iov_base = (void *)(uintptr_t)raws[i];
-		iov[1].iov_len = lens[i];
-		iov[2].iov_base = (void *)(uintptr_t) "\n";
-		iov[2].iov_len = 1;
-		if (write_all(sp->fd, iov, 3) != 0) {
-			rc = err_set(e, ERR_IO,
-				     "could not write to the spool: %s",
-				     strerror(errno));
-			goto out;
-		}
+	if (append_records(sp->fd, n, providers, vias, raws, lens) != 0) {
+		rc = err_set(e, ERR_IO, "could not write to the spool: %s",
+			     strerror(errno));
+		goto out;
 	}
 	if (fdatasync(sp->fd) != 0 || (created && sync_dir(sp->dir) != 0)) {
 		rc = err_set(e, ERR_IO, "could not sync the spool: %s",
@@ -242,6 +254,67 @@ read_record(FILE *f, const char *path, struct record *r)
 	return 1;
 }
 
+/*
+ * Set aside, durably, a record the database refuses whatever is tried
+ * (or that no longer parses), so that the records after it are replayed:
+ * appended to quarantine.spool, in the spool's own format, for a person to
+ * look at. A failed write is cut off again so that the file never holds a
+ * torn record in its middle. 0, or -1 when it could not be kept (the
+ * replay then stops here and tries again later: nothing is dropped).
+ */
+static int
+quarantine(struct spool *sp, const struct record *r, const char *why)
+{
+	char path[4096];
+	struct stat st;
+	bool created;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/" QUARANTINE_NAME, sp->dir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rc = -1;
+		goto out;
+	}
+	created = st.st_size == 0;
+	if (append_records(fd, 1, &r->provider, &r->via,
+			   (const char *const *)&r->raw, &r->len) != 0 ||
+	    fdatasync(fd) != 0 || (created && sync_dir(sp->dir) != 0)) {
+		int saved = errno;
+
+		if (ftruncate(fd, st.st_size) != 0)
+			log_msg(LOG_ERROR, "spool",
+				"could not cut a failed write off \"%s\": %s",
+				path, strerror(errno));
+		errno = saved;
+		rc = -1;
+	}
+out:
+	if (rc == 0) {
+		pthread_mutex_lock(&sp->mu);
+		sp->quarantined++;
+		pthread_mutex_unlock(&sp->mu);
+		log_msg(LOG_ERROR, "spool",
+			"set aside an event from %s in \"%s\": %s",
+			vod_provider_name(r->provider), path, why);
+	} else {
+		log_msg(
+		    LOG_ERROR, "spool",
+		    "could not set aside an event from %s in \"%s\" (%s): %s",
+		    vod_provider_name(r->provider), path, why, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* An error the same events would meet again: the database refused one. */
+static bool
+refused(int rc)
+{
+	return rc == ERR_INPUT || rc == ERR_CONFLICT;
+}
+
 static int
 parse_record(const struct record *r, struct vod_event *ev, struct err *e)
 {
@@ -252,7 +325,7 @@ parse_record(const struct record *r, struct vod_event *ev, struct err *e)
 
 /* Write the records parsed so far; 0 or the database's error. */
 static int
-flush_batch(struct spool *sp, struct record *recs, struct vod_event *evs,
+write_batch(struct spool *sp, struct record *recs, struct vod_event *evs,
 	    size_t n, struct err *e)
 {
 	const struct vod_event *pevs[REPLAY_BATCH];
@@ -274,6 +347,38 @@ flush_batch(struct spool *sp, struct record *recs, struct vod_event *evs,
 		pthread_mutex_unlock(&sp->mu);
 	}
 	return rc;
+}
+
+/*
+ * Write the records parsed so far. When the database refuses the batch
+ * (rather than being away), each event is tried alone and the ones it
+ * refuses alone are set aside: one bad event must not hold back every
+ * later one. 0, or the error that stops the replay for now.
+ */
+static int
+flush_batch(struct spool *sp, struct record *recs, struct vod_event *evs,
+	    size_t n, struct err *e)
+{
+	int rc = write_batch(sp, recs, evs, n, e);
+
+	if (rc == 0 || !refused(rc) || n == 1) {
+		if (rc != 0 && refused(rc) &&
+		    quarantine(sp, &recs[0], e->msg) == 0)
+			rc = 0;
+		return rc;
+	}
+	log_msg(LOG_WARN, "spool",
+		"the database refused a batch of %zu spooled event(s) (%s); "
+		"trying them one by one",
+		n, e->msg);
+	for (size_t i = 0; i < n; i++) {
+		err_clear(e);
+		if ((rc = write_batch(sp, &recs[i], &evs[i], 1, e)) == 0)
+			continue;
+		if (!refused(rc) || quarantine(sp, &recs[i], e->msg) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* Replay one file; 0 when all of it is in the database. */
@@ -300,11 +405,15 @@ replay_file(struct spool *sp, const char *path)
 			if (parse_record(&recs[n], &evs[n], &e) != 0) {
 				/* It parsed when it was spooled; a newer
 				 * parser refusing it is a bug to look at. */
-				log_msg(LOG_ERROR, "spool",
-					"could not parse a spooled event: %s",
-					e.msg);
+				char why[sizeof(e.msg) + 32];
+
+				snprintf(why, sizeof(why),
+					 "it does not parse: %s", e.msg);
 				vod_event_cleanup(&evs[n]);
+				rc = quarantine(sp, &recs[n], why);
 				free(recs[n].raw);
+				if (rc != 0)
+					break;
 				continue;
 			}
 			n++;
@@ -325,6 +434,10 @@ replay_file(struct spool *sp, const char *path)
 			}
 		}
 	} while (got == 1);
+	for (size_t i = 0; i < n; i++) { /* left by a stop */
+		vod_event_cleanup(&evs[i]);
+		free(recs[i].raw);
+	}
 	fclose(f);
 	free(recs);
 	free(evs);
@@ -474,6 +587,17 @@ spool_replayed(struct spool *sp)
 
 	pthread_mutex_lock(&sp->mu);
 	v = sp->replayed;
+	pthread_mutex_unlock(&sp->mu);
+	return v;
+}
+
+uint64_t
+spool_quarantined(struct spool *sp)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&sp->mu);
+	v = sp->quarantined;
 	pthread_mutex_unlock(&sp->mu);
 	return v;
 }

@@ -5,6 +5,9 @@
  * Files in the spool directory:
  *   active.spool            appended to while the database is away
  *   replay-<ms>.spool       rotated out of active.spool, being replayed
+ *   quarantine.spool        events the database refused even one by one
+ *                           (or that no longer parse), set aside by the
+ *                           replay so that later events are not held back
  * Each record is a header line "VH1 <provider> <via> <len> <md5>\n", the
  * raw body (len bytes) and "\n". A torn record (a crash or a failed
  * write, never acknowledged) can only be the last of its file: a file is
@@ -33,6 +36,8 @@ int spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 		const enum vod_via *vias, const char *const *raws,
 		const size_t *lens, struct err *e) VH_MUST_CHECK;
 uint64_t spool_replayed(struct spool *sp);
+/* Events set aside in quarantine.spool by this process. */
+uint64_t spool_quarantined(struct spool *sp);
 uint64_t spool_pending_bytes(struct spool *sp);
 
 /*

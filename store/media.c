@@ -74,14 +74,7 @@ query_text(struct db_pool *pool, const char *sql, int nparams,
 		return ERR_UNAVAIL;
 	res = store__exec(conn, sql, nparams, params);
 	if (!store__ok(res)) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		struct err qe;
-
-		rc = store__err(conn, res, "read media", &qe);
-		/* 22xxx: a value the caller gave is malformed. */
-		if (state != NULL && strncmp(state, "22", 2) == 0)
-			rc = ERR_INPUT;
-		err_set(e, rc, "%s", qe.msg);
+		rc = store__err(conn, res, "read media", e);
 		goto out;
 	}
 	if (PQntuples(res) == 0) {

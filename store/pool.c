@@ -243,6 +243,11 @@ store__err(PGconn *conn, const PGresult *res, const char *what, struct err *e)
 		code = ERR_UNAVAIL;
 	else if (state != NULL && strcmp(state, "23505") == 0)
 		code = ERR_CONFLICT;
+	/* 22xxx a malformed value, 23xxx a constraint: the same input would
+	 * fail again */
+	else if (state != NULL &&
+		 (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
+		code = ERR_INPUT;
 	return err_set(e, code, "could not %s: %s", what, why);
 }
 

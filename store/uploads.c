@@ -279,15 +279,9 @@ exec1(struct db_pool *pool, const char *sql, int nparams,
 		return ERR_UNAVAIL;
 	res = store__exec(conn, sql, nparams, params);
 	if (!store__ok(res)) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
+		/* ERR_INPUT: a value the caller gave is malformed (a bad
+		 * uuid) */
 		rc = store__err(conn, res, what, e);
-		/* 22xxx: a value the caller gave is malformed (a bad uuid). */
-		if (state != NULL && strncmp(state, "22", 2) == 0) {
-			rc = ERR_INPUT;
-			if (e != NULL)
-				e->code = ERR_INPUT;
-		}
 		goto out;
 	}
 	if (nrows != NULL)
@@ -403,10 +397,8 @@ store_upload_cancel(struct db_pool *pool, const char *id, char **json,
 		return ERR_UNAVAIL;
 	res = store__exec(conn, SQL_CANCEL, 1, params);
 	if (!store__ok(res)) {
-		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
 		rc = store__err(conn, res, "cancel upload", e);
-		if (state != NULL && strncmp(state, "22", 2) == 0)
+		if (rc == ERR_INPUT) /* not a uuid */
 			rc = err_set(e, ERR_NOTFOUND, "no such upload");
 		goto out;
 	}

@@ -1,10 +1,12 @@
 """Callback receiver: verification, parsing, recording, deduplication,
 delivery order, the spool while PostgreSQL is away, crash safety, and the
 media query API; real daemon, real PostgreSQL, real HTTP."""
+import hashlib
 import http.client
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -345,30 +347,69 @@ def pump(d, n, prefix, acked, stop_early=None):
     c.close()
 
 
+class Cluster:
+    """A PostgreSQL server of a test's own, to stop and start."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vodhook-pg-")
+        os.chmod(self.dir, 0o755)
+        self.pg = os.path.join(h.SOURCE_DIR, "deploy", "pg.sh")
+        self.env = dict(os.environ, PG_OPTS="-c fsync=off")
+        self.url = self.start()
+
+    def start(self):
+        return subprocess.run([self.pg, "start", self.dir], env=self.env, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    def stop(self):
+        subprocess.run([self.pg, "stop", self.dir], check=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def spool_records(data):
+    """The (provider, via, body) records of a spool file's bytes."""
+    out, pos = [], 0
+    while pos < len(data):
+        nl = data.index(b"\n", pos)
+        magic, prov, via, n, md5 = data[pos:nl].split()
+        body = data[nl + 1:nl + 1 + int(n)]
+        if magic != b"VH1" or hashlib.md5(body).hexdigest().encode() != md5:
+            raise AssertionError("damaged spool record at %d" % pos)
+        out.append((int(prov), int(via), body))
+        pos = nl + 1 + int(n) + 1
+    return out
+
+
+def metric(d, name):
+    text = d.client.request("GET", "/metrics")[2].decode()
+    return int(float(re.search(r"^%s (\S+)$" % name, text, re.M).group(1)))
+
+
 class Durability(unittest.TestCase):
     def setUp(self):
         h.require_env(self)
 
     def test_database_stopped_mid_stream(self):
-        pgdir = tempfile.mkdtemp(prefix="vodhook-pg-")
-        os.chmod(pgdir, 0o755)
-        pg = os.path.join(h.SOURCE_DIR, "deploy", "pg.sh")
-        env = dict(os.environ, PG_OPTS="-c fsync=off")
-        url = subprocess.run([pg, "start", pgdir], env=env, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        try:
+        with Cluster() as pg:
+            url = pg.url
             # Three batches in flight: a commit can be cut off mid-pipeline.
             with h.Daemon(url, daemon_env(VODHOOK_INGEST_COMMITTERS="3")) as d:
                 acked = []
                 pump(d, 150, "a", acked)
-                subprocess.run([pg, "stop", pgdir], check=True)
+                pg.stop()
                 pump(d, 150, "b", acked)      # database away: spooled
                 self.assertEqual(len(acked), 300)
                 st, _, text = d.client.request("GET", "/metrics")
                 self.assertRegex(text.decode(), r"vodhook_events_spooled_total [1-9]")
                 st, _, body = d.client.json("GET", "/readyz")
                 self.assertEqual(st, 503)
-                subprocess.run([pg, "start", pgdir], env=env, check=True, capture_output=True)
+                pg.start()
                 # Ready again once the pool's back-off has let it reconnect;
                 # from then on events go straight to the database.
                 h.wait_for(lambda: d.client.json("GET", "/readyz")[0] == 200,
@@ -382,9 +423,54 @@ class Durability(unittest.TestCase):
                     url, "SELECT file_id FROM vod_events WHERE received_via = 'spool'")}
                 self.assertEqual(spooled, {"b-%d" % i for i in range(150)})
                 self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 400)
-        finally:
-            subprocess.run([pg, "stop", pgdir])
-            shutil.rmtree(pgdir, ignore_errors=True)
+
+    def test_events_the_database_refuses_are_set_aside(self):
+        spool = tempfile.mkdtemp(prefix="vodhook-spool-")
+        # Left by an earlier process: an event, one that no longer parses,
+        # another event. The replay at start-up sets the middle one aside.
+        good = [ve.body(ve.alibaba_event("FileUploadComplete", "old-%d" % i, Size=1))
+                for i in range(2)]
+        bad = b'{"not": "an event"}'
+        with open(os.path.join(spool, "replay-0000000000001.spool"), "wb") as f:
+            for body in (good[0], bad, good[1]):
+                f.write(b"VH1 2 0 %d %s\n%s\n" % (
+                    len(body), hashlib.md5(body).hexdigest().encode(), body))
+        with Cluster() as pg, \
+                h.Daemon(pg.url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
+            url = pg.url
+            h.wait_for(lambda: count(url, "SELECT count(*) FROM vod_events") == 2,
+                       "the spool left behind to be replayed")
+            # The database refuses some events whatever is tried (a
+            # constraint stands in for any such reason).
+            h.psql(url, "ALTER TABLE vod_events ADD CONSTRAINT test_refuse"
+                        " CHECK (file_id NOT LIKE 'refused-%')")
+            acked = []
+            pump(d, 1, "refused-live", acked)  # the batch fails: spooled
+            pg.stop()
+            pump(d, 5, "r", acked)              # all spooled, in one file
+            pump(d, 1, "refused-away", acked)
+            pump(d, 5, "s", acked)
+            self.assertEqual(len(acked), 12)
+            pg.start()
+            # Every event but the refused ones reaches the database; the
+            # refused ones do not hold back those behind them.
+            h.wait_for(lambda: metric(d, "vodhook_spool_pending_bytes") == 0
+                       and metric(d, "vodhook_spool_quarantined_total") == 3,
+                       "the spool to be replayed")
+            stored = {r[0] for r in h.psql(url, "SELECT file_id FROM vod_events")}
+            self.assertEqual(stored, {"old-0", "old-1"} | {"r-%d" % i for i in range(5)}
+                             | {"s-%d" % i for i in range(5)})
+            self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"
+                                        " AND file_id ~ '^[rs]-'"), 10)
+            # Set aside durably, as received, for a person to look at.
+            with open(os.path.join(spool, "quarantine.spool"), "rb") as f:
+                kept = spool_records(f.read())
+            self.assertEqual(kept[0], (2, 0, bad))
+            self.assertEqual(sorted(json.loads(b)["VideoId"] for _, _, b in kept[1:]),
+                             ["refused-away-0", "refused-live-0"])
+            logs = d.logs()
+            self.assertIn("does not parse", logs)
+            self.assertRegex(logs, r'level=error.*set aside an event from alibaba.*test_refuse')
 
     def test_sigkill_under_load_then_restart(self):
         url = h.fresh_database()
