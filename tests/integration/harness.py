@@ -13,7 +13,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import unittest
 import urllib.parse
 import uuid
 
