@@ -51,6 +51,7 @@ struct ingest {
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv; /* items queued, or stopping */
 	struct item *head, **tail;
+	uint64_t queued; /* items waiting for a batch */
 	bool stopping;
 	bool executing; /* the baton: a batch's statement is running */
 	int ncommitters;
@@ -378,6 +379,7 @@ committer_main(void *arg)
 			bytes += it->len;
 			batch[n++] = it;
 		}
+		ig->queued -= n;
 		if (ig->head == NULL)
 			ig->tail = &ig->head;
 		ig->executing = true;
@@ -469,6 +471,7 @@ ingest_submit(struct ingest *ig, const struct vod_event *ev, const char *raw,
 	}
 	*ig->tail = &it;
 	ig->tail = &it.next;
+	ig->queued++;
 	pthread_cond_signal(&ig->work_cv);
 	pthread_mutex_unlock(&ig->mu);
 	while (sem_wait(&it.done) != 0)
@@ -489,8 +492,8 @@ ingest_get_stats(struct ingest *ig, struct ingest_stats *st)
 {
 	pthread_mutex_lock(&ig->mu);
 	*st = ig->stats;
+	st->queued = ig->queued;
 	pthread_mutex_unlock(&ig->mu);
-	st->replayed = spool_replayed(ig->spool);
+	spool_get_counts(ig->spool, &st->replayed, &st->quarantined);
 	st->spool_pending = spool_pending_bytes(ig->spool);
-	st->quarantined = spool_quarantined(ig->spool);
 }

@@ -36,6 +36,7 @@ struct ingest_stats {
 	uint64_t commit_us;	/* time spent writing batches */
 	uint64_t spool_pending; /* bytes in the spool not yet replayed */
 	uint64_t quarantined;	/* spooled events the database refused */
+	uint64_t queued;	/* events waiting for a batch now */
 };
 
 /* Start the committer and replay threads. Free with ingest_free. */

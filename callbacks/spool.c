@@ -1,8 +1,8 @@
 /*
  * spool.c: the local spool, and its replay into PostgreSQL.
  *
- * Interface: spool_open, spool_close, spool_write, spool_replayed,
- * spool_quarantined, spool_pending_bytes.
+ * Interface: spool_open, spool_close, spool_write, spool_get_counts,
+ * spool_pending_bytes.
  */
 #include "callbacks/spool.h"
 
@@ -361,12 +361,10 @@ flush_batch(struct spool *sp, struct record *recs, struct vod_event *evs,
 {
 	int rc = write_batch(sp, recs, evs, n, e);
 
-	if (rc == 0 || !refused(rc) || n == 1) {
-		if (rc != 0 && refused(rc) &&
-		    quarantine(sp, &recs[0], e->msg) == 0)
-			rc = 0;
+	if (rc == 0 || !refused(rc))
 		return rc;
-	}
+	if (n == 1)
+		return quarantine(sp, &recs[0], e->msg) == 0 ? 0 : rc;
 	log_msg(LOG_WARN, "spool",
 		"the database refused a batch of %zu spooled event(s) (%s); "
 		"trying them one by one",
@@ -580,26 +578,13 @@ spool_close(struct spool *sp)
 	free(sp);
 }
 
-uint64_t
-spool_replayed(struct spool *sp)
+void
+spool_get_counts(struct spool *sp, uint64_t *replayed, uint64_t *quarantined)
 {
-	uint64_t v;
-
 	pthread_mutex_lock(&sp->mu);
-	v = sp->replayed;
+	*replayed = sp->replayed;
+	*quarantined = sp->quarantined;
 	pthread_mutex_unlock(&sp->mu);
-	return v;
-}
-
-uint64_t
-spool_quarantined(struct spool *sp)
-{
-	uint64_t v;
-
-	pthread_mutex_lock(&sp->mu);
-	v = sp->quarantined;
-	pthread_mutex_unlock(&sp->mu);
-	return v;
 }
 
 uint64_t

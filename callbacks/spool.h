@@ -35,9 +35,10 @@ void spool_close(struct spool *sp);
 int spool_write(struct spool *sp, size_t n, const enum vod_provider *providers,
 		const enum vod_via *vias, const char *const *raws,
 		const size_t *lens, struct err *e) VH_MUST_CHECK;
-uint64_t spool_replayed(struct spool *sp);
-/* Events set aside in quarantine.spool by this process. */
-uint64_t spool_quarantined(struct spool *sp);
+/* Events this process replayed into the database, and set aside in
+ * quarantine.spool. */
+void spool_get_counts(struct spool *sp, uint64_t *replayed,
+		      uint64_t *quarantined);
 uint64_t spool_pending_bytes(struct spool *sp);
 
 /*

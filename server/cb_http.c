@@ -379,12 +379,13 @@ handle_metrics(struct http_req *r, void *arg)
 	    "vodhook_ingest_batches_total %llu\n"
 	    "vodhook_ingest_commit_seconds_total %.6f\n"
 	    "vodhook_spool_pending_bytes %llu\n"
-	    "vodhook_spool_quarantined_total %llu\n",
+	    "vodhook_spool_quarantined_total %llu\n"
+	    "vodhook_ingest_queued_events %llu\n",
 	    (unsigned long long)st.stored, (unsigned long long)st.duplicates,
 	    (unsigned long long)st.spooled, (unsigned long long)st.replayed,
 	    (unsigned long long)st.failed, (unsigned long long)st.batches,
 	    (double)st.commit_us / 1e6, (unsigned long long)st.spool_pending,
-	    (unsigned long long)st.quarantined);
+	    (unsigned long long)st.quarantined, (unsigned long long)st.queued);
 	if (rc != 0)
 		return http_reply_error(r, 500, "internal",
 					"could not format the metrics");

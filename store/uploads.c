@@ -280,7 +280,7 @@ exec1(struct db_pool *pool, const char *sql, int nparams,
 	res = store__exec(conn, sql, nparams, params);
 	if (!store__ok(res)) {
 		/* ERR_INPUT: a value the caller gave is malformed (a bad
-		 * uuid) */
+		 * uuid) or breaks a constraint */
 		rc = store__err(conn, res, what, e);
 		goto out;
 	}

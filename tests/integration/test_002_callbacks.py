@@ -424,6 +424,44 @@ class Durability(unittest.TestCase):
                 self.assertEqual(spooled, {"b-%d" % i for i in range(150)})
                 self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 400)
 
+    def test_one_batch_wakes_every_waiter(self):
+        # A table lock stops the committer at its first event; the others
+        # wait for the next batch, and all of them must be woken (each
+        # waiter wakes two more: a tree several levels deep).
+        url = h.fresh_database()
+        n = 40
+        with h.Daemon(url, daemon_env(VODHOOK_THREADS="64")) as d:
+            lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    text=True)
+            try:
+                lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
+                lock.stdin.flush()
+                h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                                              " ON c.oid = l.relation WHERE c.relname = 'vod_events'"
+                                              " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
+                           "the table lock")
+                batches0 = metric(d, "vodhook_ingest_batches_total")
+                acked = [[] for _ in range(n)]
+                threads = [threading.Thread(target=pump, args=(d, 1, "w%d" % i, acked[i]))
+                           for i in range(n)]
+                threads[0].start()
+                h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_stat_activity"
+                                              " WHERE wait_event_type = 'Lock'") == 1,
+                           "the committer to wait for the lock")
+                [t.start() for t in threads[1:]]
+                h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == n - 1,
+                           "the other events to queue")
+                lock.stdin.write("COMMIT;\n")
+                lock.stdin.close()
+                [t.join() for t in threads]
+            finally:
+                lock.wait(timeout=30)
+            self.assertEqual(sum(map(len, acked)), n)
+            self.assertEqual(metric(d, "vodhook_ingest_batches_total") - batches0, 2)
+            self.assertEqual(metric(d, "vodhook_ingest_queued_events"), 0)
+            self.assertEqual(count(url, "SELECT count(*) FROM vod_events"), n)
+
     def test_events_the_database_refuses_are_set_aside(self):
         spool = tempfile.mkdtemp(prefix="vodhook-spool-")
         # Left by an earlier process: an event, one that no longer parses,
