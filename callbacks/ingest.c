@@ -3,20 +3,19 @@
  * fallback when PostgreSQL is unavailable.
  *
  * Request threads enqueue an item that lives on their own stack and wait
- * for it to be marked done. A committer takes every waiting item (up to
- * batch_max events and batch_max_bytes bytes), writes them with one
- * statement in one transaction (store_events_send, then _wait) and wakes
- * the waiters once the commit is durable. If the database cannot be
- * reached, the batch is appended to the spool and fsync'ed instead; only if
- * that fails too is the event refused, so that the platform delivers it
- * again.
+ * for it to be marked done. The committer thread takes every waiting item
+ * (up to batch_max events and batch_max_bytes bytes), writes them with one
+ * statement in one transaction and wakes the waiters once the commit is
+ * durable. If the database cannot be reached, the batch is appended to the
+ * spool and fsync'ed instead; only if that fails too is the event refused,
+ * so that the platform delivers it again.
  *
- * With several committers (each with its own connection) the batches form
- * a pipeline: a baton lets one batch's statement run at a time, and is
- * passed on as soon as that statement has run, so that the next batch's
- * statement runs while the previous commit is being flushed to disk. That
- * overlaps the two costs of a batch (CPU, then the WAL flush) without
- * splitting the waiting events into smaller batches.
+ * Batches are pipelined on one connection, two deep: as soon as a batch's
+ * statement has run, and while its commit is being flushed to disk, the
+ * committer takes what has queued meanwhile and sends it behind that
+ * commit (store_events_send_next). The server goes from one batch to the
+ * next without waiting for the committer to wake, answer and send; the
+ * next batch still gathers every event that arrived during the statement.
  *
  * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats.
  */
@@ -53,11 +52,21 @@ struct ingest {
 	struct item *head, **tail;
 	uint64_t queued; /* items waiting for a batch */
 	bool stopping;
-	bool executing; /* the baton: a batch's statement is running */
-	int ncommitters;
-	pthread_t *committers;
+	pthread_t committer;
 
 	struct ingest_stats stats; /* under mu */
+};
+
+/* A batch in the committer's hands; the arrays hold batch_max entries. */
+struct batch {
+	struct item **items;
+	size_t n;
+	struct store_event *sevs;	  /* one row per event */
+	struct store_media_delta *deltas; /* one per media record */
+	size_t ndeltas;
+	bool *is_new;
+	struct store_batch sb;
+	int64_t t0; /* when it was sent */
 };
 
 /* ------------------------------------------------------------ batches */
@@ -204,19 +213,6 @@ ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 	return rc;
 }
 
-/* The statement of one batch has run: the next batch may start its own. */
-static void
-pass_baton(struct ingest *ig)
-{
-	pthread_mutex_lock(&ig->mu);
-	ig->executing = false;
-	if (ig->stopping)
-		pthread_cond_broadcast(&ig->work_cv);
-	else if (ig->head != NULL)
-		pthread_cond_signal(&ig->work_cv);
-	pthread_mutex_unlock(&ig->mu);
-}
-
 /*
  * Wake a batch's waiters as a binary tree: the committer wakes the first,
  * and each waiter wakes two more before it replies (ingest_submit). Waking
@@ -238,47 +234,93 @@ wake_batch(struct item **items, size_t n)
 		sem_post(&items[0]->done);
 }
 
+static void
+batch_init(struct batch *bt, size_t max)
+{
+	bt->items = xcalloc(max, sizeof(*bt->items));
+	bt->sevs = xcalloc(max, sizeof(*bt->sevs));
+	bt->deltas = xcalloc(max, sizeof(*bt->deltas));
+	bt->is_new = xcalloc(max, sizeof(*bt->is_new));
+	bt->n = 0;
+}
+
+static void
+batch_free(struct batch *bt)
+{
+	free(bt->items);
+	free(bt->sevs);
+	free(bt->deltas);
+	free(bt->is_new);
+}
+
+/* Take what waits, within the batch limits (at least one). Under mu. */
+static void
+batch_take(struct ingest *ig, struct batch *bt)
+{
+	size_t bytes = 0;
+
+	bt->n = 0;
+	while (ig->head != NULL && bt->n < (size_t)ig->batch_max &&
+	       (bt->n == 0 || bytes + ig->head->len <= ig->batch_max_bytes)) {
+		struct item *it = ig->head;
+
+		ig->head = it->next;
+		bytes += it->len;
+		bt->items[bt->n++] = it;
+	}
+	ig->queued -= bt->n;
+	if (ig->head == NULL)
+		ig->tail = &ig->head;
+}
+
+/* Fill the batch's rows from its items, and note when it is sent. */
+static void
+batch_rows(struct batch *bt)
+{
+	int64_t now = time_unix();
+
+	bt->ndeltas = 0;
+	for (size_t i = 0; i < bt->n; i++) {
+		const struct item *it = bt->items[i];
+
+		to_store_event(it->ev, it->raw, it->via, &bt->sevs[i]);
+		add_delta(it->ev, now, bt->deltas, &bt->ndeltas);
+	}
+	bt->t0 = time_mono_us();
+}
+
+/* Send bt on a connection of its own and run its statement. */
+static int
+batch_send(struct ingest *ig, struct batch *bt, struct err *e)
+{
+	batch_rows(bt);
+	return store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
+				 bt->ndeltas, bt->is_new, &bt->sb, e);
+}
+
+/* Queue bt behind prev's commit, on prev's connection. */
+static int
+batch_send_next(struct batch *prev, struct batch *bt, struct err *e)
+{
+	batch_rows(bt);
+	return store_events_send_next(&prev->sb, bt->sevs, bt->n, bt->deltas,
+				      bt->ndeltas, bt->is_new, &bt->sb, e);
+}
+
 /*
- * Write one batch: database first, spool second. Fills each item. The
- * baton (ig->executing, taken by the caller) is passed on as soon as the
- * statement has run, so that the next batch's statement runs while this
- * one's commit is being flushed to disk.
+ * The database took bt (rc 0) or did not (rc, e): in that case the spool
+ * takes it. Fills each item, counts, and wakes the waiters.
  */
 static void
-commit_batch(struct ingest *ig, struct item **items, size_t n)
+batch_done(struct ingest *ig, struct batch *bt, int rc, const struct err *e)
 {
-	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
-	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
-	const struct vod_event **evs = xcalloc(n, sizeof(*evs));
-	enum vod_provider *providers = xcalloc(n, sizeof(*providers));
-	const char **raws = xcalloc(n, sizeof(*raws));
-	enum vod_via *vias = xcalloc(n, sizeof(*vias));
-	size_t *lens = xcalloc(n, sizeof(*lens));
-	bool *is_new = xcalloc(n, sizeof(*is_new));
-	int64_t t0 = time_mono_us();
-	size_t ndeltas;
-	struct store_batch b;
-	struct err e, se;
-	int rc;
+	struct item **items = bt->items;
+	size_t n = bt->n;
+	uint64_t us = (uint64_t)(time_mono_us() - bt->t0);
 
-	for (size_t i = 0; i < n; i++) {
-		evs[i] = items[i]->ev;
-		providers[i] = items[i]->ev->provider;
-		raws[i] = items[i]->raw;
-		vias[i] = items[i]->via;
-		lens[i] = items[i]->len;
-	}
-	to_store_batch(evs, raws, vias, n, sevs, deltas, &ndeltas);
-	err_clear(&e);
-	rc = store_events_send(ig->pool, sevs, n, deltas, ndeltas, is_new, &b,
-			       &e);
-	pass_baton(ig);
-	if (rc == 0)
-		rc = store_events_wait(&b, &e);
-	t0 = time_mono_us() - t0;
 	if (rc == 0) {
 		for (size_t i = 0; i < n; i++)
-			items[i]->res.duplicate = !is_new[i];
+			items[i]->res.duplicate = !bt->is_new[i];
 	} else {
 		/* Whatever the database said (away, refusing the batch, or
 		 * gone before the commit was confirmed), the spool keeps the
@@ -286,18 +328,23 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 		 * The reconciler's own events are not notifications the replay
 		 * could parse; they are refused, and the reconciler asks the
 		 * platform again later. */
+		enum vod_provider *providers = xcalloc(n, sizeof(*providers));
+		enum vod_via *vias = xcalloc(n, sizeof(*vias));
+		const char **raws = xcalloc(n, sizeof(*raws));
+		size_t *lens = xcalloc(n, sizeof(*lens));
 		size_t ns = 0;
+		struct err se;
 
 		for (size_t i = 0; i < n; i++) {
-			if (vias[i] == VIA_RECONCILE)
+			if (items[i]->via == VIA_RECONCILE)
 				continue;
-			providers[ns] = providers[i];
-			vias[ns] = vias[i];
-			raws[ns] = raws[i];
-			lens[ns] = lens[i];
+			providers[ns] = items[i]->ev->provider;
+			vias[ns] = items[i]->via;
+			raws[ns] = items[i]->raw;
+			lens[ns] = items[i]->len;
 			ns++;
 		}
-		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e.msg,
+		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e->msg,
 			ns);
 		err_clear(&se);
 		rc = ns == 0 ? 0
@@ -307,7 +354,7 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 			log_msg(LOG_ERROR, "ingest",
 				"could not store %zu event(s): database: %s; "
 				"spool: %s",
-				ns, e.msg, se.msg);
+				ns, e->msg, se.msg);
 		for (size_t i = 0; i < n; i++) {
 			bool spooled =
 			    rc == 0 && items[i]->via != VIA_RECONCILE;
@@ -321,11 +368,15 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 						  "the spool could take the "
 						  "event");
 		}
+		free(providers);
+		free(vias);
+		free(raws);
+		free(lens);
 	}
 
 	pthread_mutex_lock(&ig->mu);
 	ig->stats.batches++;
-	ig->stats.commit_us += (uint64_t)t0;
+	ig->stats.commit_us += us;
 	for (size_t i = 0; i < n; i++) {
 		if (items[i]->rc != 0)
 			ig->stats.failed++;
@@ -338,55 +389,72 @@ commit_batch(struct ingest *ig, struct item **items, size_t n)
 	}
 	pthread_mutex_unlock(&ig->mu);
 	wake_batch(items, n);
-	free(sevs);
-	free(deltas);
-	free(evs);
-	free(providers);
-	free(raws);
-	free(vias);
-	free(lens);
-	free(is_new);
+	bt->n = 0;
 }
 
+/*
+ * The committer: at most two batches in flight, cur (its statement has run,
+ * its commit is pending) and next (queued behind that commit).
+ */
 static void *
 committer_main(void *arg)
 {
 	struct ingest *ig = arg;
-	struct item **batch = xcalloc((size_t)ig->batch_max, sizeof(*batch));
+	struct batch bts[2], *cur = NULL, *next;
+	struct err e, ne;
+	int rc, nrc;
 
+	batch_init(&bts[0], (size_t)ig->batch_max);
+	batch_init(&bts[1], (size_t)ig->batch_max);
 	for (;;) {
-		size_t n = 0, bytes = 0;
-
-		/* Wait for events and for the baton: one batch's statement
-		 * runs at a time, the others' commits are being flushed. */
-		pthread_mutex_lock(&ig->mu);
-		while (ig->head == NULL || ig->executing) {
-			if (ig->head == NULL && ig->stopping)
+		if (cur == NULL) {
+			/* Nothing in flight: wait for events. */
+			pthread_mutex_lock(&ig->mu);
+			while (ig->head == NULL && !ig->stopping)
+				pthread_cond_wait(&ig->work_cv, &ig->mu);
+			if (ig->head == NULL) {
+				pthread_mutex_unlock(&ig->mu);
 				break;
-			pthread_cond_wait(&ig->work_cv, &ig->mu);
-		}
-		if (ig->head == NULL) {
+			}
+			batch_take(ig, &bts[0]);
 			pthread_mutex_unlock(&ig->mu);
-			break;
+			err_clear(&e);
+			if ((rc = batch_send(ig, &bts[0], &e)) != 0) {
+				batch_done(ig, &bts[0], rc, &e);
+				continue;
+			}
+			cur = &bts[0];
 		}
-		/* Take what waits, within the batch limits (at least one). */
-		while (
-		    ig->head != NULL && n < (size_t)ig->batch_max &&
-		    (n == 0 || bytes + ig->head->len <= ig->batch_max_bytes)) {
-			struct item *it = ig->head;
 
-			ig->head = it->next;
-			bytes += it->len;
-			batch[n++] = it;
-		}
-		ig->queued -= n;
-		if (ig->head == NULL)
-			ig->tail = &ig->head;
-		ig->executing = true;
+		/* cur's commit is being flushed: queue what waits behind it. */
+		next = cur == &bts[0] ? &bts[1] : &bts[0];
+		pthread_mutex_lock(&ig->mu);
+		batch_take(ig, next);
 		pthread_mutex_unlock(&ig->mu);
-		commit_batch(ig, batch, n);
+		err_clear(&ne);
+		nrc = next->n > 0 ? batch_send_next(cur, next, &ne) : 0;
+
+		err_clear(&e);
+		rc = store_events_wait(&cur->sb, &e);
+		batch_done(ig, cur, rc, &e);
+		cur = NULL;
+		if (next->n == 0)
+			continue;
+		if (nrc == 0)
+			nrc = store_events_result(&next->sb, &ne);
+		if (nrc == ERR_UNAVAIL) {
+			/* The connection broke under it: once more on a
+			 * fresh one (the statement is idempotent). */
+			err_clear(&ne);
+			nrc = batch_send(ig, next, &ne);
+		}
+		if (nrc != 0)
+			batch_done(ig, next, nrc, &ne);
+		else
+			cur = next;
 	}
-	free(batch);
+	batch_free(&bts[0]);
+	batch_free(&bts[1]);
 	return NULL;
 }
 
@@ -414,12 +482,8 @@ ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
 		free(ig);
 		return rc;
 	}
-	ig->ncommitters = o->committers > 0 ? o->committers : 1;
-	ig->committers = xcalloc((size_t)ig->ncommitters, sizeof(pthread_t));
-	for (int i = 0; i < ig->ncommitters; i++)
-		if (pthread_create(&ig->committers[i], NULL, committer_main,
-				   ig) != 0)
-			fatal("could not start an ingest committer thread");
+	if (pthread_create(&ig->committer, NULL, committer_main, ig) != 0)
+		fatal("could not start the ingest committer thread");
 	*out = ig;
 	return 0;
 }
@@ -433,9 +497,7 @@ ingest_free(struct ingest *ig)
 	ig->stopping = true;
 	pthread_cond_broadcast(&ig->work_cv);
 	pthread_mutex_unlock(&ig->mu);
-	for (int i = 0; i < ig->ncommitters; i++)
-		pthread_join(ig->committers[i], NULL);
-	free(ig->committers);
+	pthread_join(ig->committer, NULL);
 	spool_close(ig->spool);
 	pthread_cond_destroy(&ig->work_cv);
 	pthread_mutex_destroy(&ig->mu);

@@ -21,7 +21,6 @@ struct ingest_opts {
 	struct db_pool *pool;	/* borrowed; outlives the ingest */
 	const char *spool_dir;	/* created when missing */
 	int batch_max;		/* events per transaction */
-	int committers;		/* threads writing batches concurrently */
 	size_t batch_max_bytes; /* raw bytes per transaction */
 	int replay_interval_ms; /* how often the spool is looked at */
 };
@@ -33,7 +32,7 @@ struct ingest_result {
 
 struct ingest_stats {
 	uint64_t stored, duplicates, spooled, replayed, failed, batches;
-	uint64_t commit_us;	/* time spent writing batches */
+	uint64_t commit_us;	/* sum over batches: sent to durable commit */
 	uint64_t spool_pending; /* bytes in the spool not yet replayed */
 	uint64_t quarantined;	/* spooled events the database refused */
 	uint64_t queued;	/* events waiting for a batch now */

@@ -78,10 +78,6 @@ static const struct cfg_opt opts[] = {
      "rebuilt from the request"},
     {"alibaba_timestamp_window", I(alibaba_timestamp_window, 1, 86400), "300",
      0, "seconds an Alibaba X-VOD-TIMESTAMP may differ from now"},
-    {"ingest_committers", I(ingest_committers, 1, 64), "1", 0,
-     "callback batches in flight, each on its own database connection: "
-     "one batch's statement runs while the previous ones' commits are "
-     "flushed; worth raising where an fsync takes milliseconds"},
     {"ingest_batch_max", I(ingest_batch_max, 1, 10000), "256", 0,
      "most events written by one group-commit transaction"},
     {"upload_root", S(upload_root), "", 0,

@@ -37,7 +37,6 @@ struct config {
 	char *alibaba_callback_url;
 	int64_t alibaba_timestamp_window;
 	int64_t ingest_batch_max;
-	int64_t ingest_committers;
 	/* uploads */
 	char *upload_root;
 	char *upload_tmp_dir;

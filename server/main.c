@@ -180,7 +180,6 @@ cmd_serve(void)
 	struct ingest_opts io = {
 	    .spool_dir = cfg.spool_dir,
 	    .batch_max = (int)cfg.ingest_batch_max,
-	    .committers = (int)cfg.ingest_committers,
 	    .batch_max_bytes = 8u << 20,
 	    .replay_interval_ms = 1000,
 	};
@@ -205,7 +204,7 @@ cmd_serve(void)
 		goto out;
 	io.pool = app.pool;
 	/* Block the stop signals in every thread before any is started (the
-	 * ingest committers too, and CivetWeb's: threads inherit the mask)
+	 * ingest committer too, and CivetWeb's: threads inherit the mask)
 	 * and wait for them here, so that shutdown runs in main. A thread
 	 * that did not block SIGTERM could take it and end the process. */
 	sigemptyset(&sigs);

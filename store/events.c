@@ -297,28 +297,33 @@ mark_new(const PGresult *res, const struct store_event *events, size_t n,
 }
 
 /*
- * Send the statement and a Sync in pipeline mode, with a Flush request in
+ * Queue the statement and a Sync in pipeline mode, with a Flush request in
  * between so that the server sends the statement's result at once instead
  * of after the commit. The commit (at the Sync) proceeds on the server
- * while the caller goes on. Returns the statement's result; on failure the
- * pipeline is drained and left.
+ * while the caller goes on. False when the connection broke.
+ */
+static bool
+queue_record(PGconn *conn, const char *const *params)
+{
+	if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF &&
+	    PQenterPipelineMode(conn) != 1)
+		return false;
+	return PQsendQueryPrepared(conn, "vh_record_events", NPARAMS, params,
+				   NULL, NULL, 0) == 1 &&
+	       PQsendFlushRequest(conn) == 1 && PQpipelineSync(conn) == 1 &&
+	       PQflush(conn) == 0;
+}
+
+/*
+ * Read the result of the statement queued last, whose Sync is still to
+ * come. On failure the pipeline is drained up to that Sync and left, and
+ * the failure (or NULL: the connection broke) is returned.
  */
 static PGresult *
-send_record(PGconn *conn, const char *const *params)
+read_record(PGconn *conn)
 {
-	PGresult *res, *failed = NULL;
+	PGresult *res = PQgetResult(conn), *failed = NULL;
 
-	if (PQenterPipelineMode(conn) != 1)
-		return NULL;
-	if (PQsendQueryPrepared(conn, "vh_record_events", NPARAMS, params, NULL,
-				NULL, 0) != 1 ||
-	    PQsendFlushRequest(conn) != 1 || PQpipelineSync(conn) != 1 ||
-	    PQflush(conn) != 0) {
-		/* the connection broke while sending */
-		PQexitPipelineMode(conn);
-		return NULL;
-	}
-	res = PQgetResult(conn);
 	if (store__ok(res)) {
 		PGresult *more = PQgetResult(conn);
 
@@ -364,6 +369,7 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 
 	b->pool = pool;
 	b->conn = NULL;
+	b->handed_on = false;
 	for (size_t i = 0; i < n; i++)
 		is_new[i] = false;
 	for (int i = 0; i < NPARAMS; i++)
@@ -382,7 +388,12 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 			rc = ERR_UNAVAIL;
 			goto out;
 		}
-		res = send_record(conn, params);
+		if (queue_record(conn, params)) {
+			res = read_record(conn);
+		} else {
+			res = NULL; /* the connection broke while sending */
+			PQexitPipelineMode(conn);
+		}
 		if (store__ok(res))
 			break;
 		if (res != NULL && not_prepared(res) && !prepared) {
@@ -407,6 +418,7 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 	}
 	mark_new(res, events, n, is_new);
 	b->conn = conn;
+	b->handed_on = false;
 	conn = NULL;
 out:
 	PQclear(res);
@@ -414,6 +426,63 @@ out:
 		store__release(pool, conn);
 	for (int i = 0; i < NPARAMS; i++)
 		buf_free(&a[i].b);
+	return rc;
+}
+
+int
+store_events_send_next(struct store_batch *prev,
+		       const struct store_event *events, size_t n,
+		       const struct store_media_delta *deltas, size_t ndeltas,
+		       bool *is_new, struct store_batch *b, struct err *e)
+{
+	struct arr a[NPARAMS];
+	const char *params[NPARAMS];
+	int rc;
+
+	b->pool = prev->pool;
+	b->conn = NULL;
+	b->handed_on = false;
+	b->events = events;
+	b->n = n;
+	b->is_new = is_new;
+	for (size_t i = 0; i < n; i++)
+		is_new[i] = false;
+	for (int i = 0; i < NPARAMS; i++)
+		arr_init(&a[i], (size_t)1 << 30);
+	rc = build_params(events, n, deltas, ndeltas, a, params, e);
+	if (rc == 0 && prev->conn == NULL)
+		rc = err_set(e, ERR_INTERNAL, "no batch in flight");
+	if (rc == 0 && !queue_record(prev->conn, params))
+		rc = store__err(prev->conn, NULL, "record events", e);
+	if (rc == 0) {
+		/* libpq has copied the parameters into its buffer */
+		b->conn = prev->conn;
+		prev->handed_on = true;
+	}
+	for (int i = 0; i < NPARAMS; i++)
+		buf_free(&a[i].b);
+	return rc;
+}
+
+int
+store_events_result(struct store_batch *b, struct err *e)
+{
+	PGconn *conn = b->conn;
+	PGresult *res;
+	int rc = 0;
+
+	if (conn == NULL)
+		return err_set(e, ERR_INTERNAL, "no batch in flight");
+	res = read_record(conn);
+	if (store__ok(res)) {
+		mark_new(res, b->events, b->n, b->is_new);
+	} else {
+		/* read_record left the pipeline: nothing follows this batch */
+		rc = store__err(conn, res, "record events", e);
+		store__release(b->pool, conn);
+		b->conn = NULL;
+	}
+	PQclear(res);
 	return rc;
 }
 
@@ -429,8 +498,10 @@ store_events_wait(struct store_batch *b, struct err *e)
 	if (!drain_to_sync(conn, &failed) || failed != NULL)
 		rc = store__err(conn, failed, "commit events", e);
 	PQclear(failed);
-	PQexitPipelineMode(conn);
-	store__release(b->pool, conn);
+	if (!b->handed_on) {
+		PQexitPipelineMode(conn);
+		store__release(b->pool, conn);
+	}
 	b->conn = NULL;
 	return rc;
 }

@@ -106,24 +106,42 @@ int store_events_record(struct db_pool *pool, const struct store_event *events,
 			struct err *e) VH_MUST_CHECK;
 
 /*
- * store_events_record in two halves, so that a caller can overlap one
- * batch's commit with the next batch's statement (the callback path's
- * group commit does, on two connections). store_events_send returns once
- * the statement has run (is_new filled) and its commit has been asked for;
- * store_events_wait returns once that commit is durable, or failed (then
- * the outcome is unknown: the events may or may not be stored, and
- * recording them again is safe). Every successful send must be followed by
- * exactly one wait.
+ * store_events_record in parts, so that a caller can queue one batch's
+ * statement behind the previous batch's commit on the same connection (the
+ * callback path's group commit does): the server then goes from one batch
+ * to the next without waiting for the client.
+ *
+ * store_events_send returns once the statement has run (is_new filled) and
+ * its commit has been asked for. store_events_send_next queues the next
+ * batch on that batch's connection while the commit is pending, and reads
+ * nothing; store_events_result then reads its statement's result (is_new
+ * filled), and must be called after the previous batch's wait. Each
+ * store_events_wait returns once that batch's commit is durable, or failed
+ * (then the outcome is unknown: the events may or may not be stored, and
+ * recording them again is safe). Every successful send, and every
+ * successful result, must be followed by exactly one wait; the last batch
+ * on a connection releases it. events and is_new passed to
+ * store_events_send_next stay valid until its result is read.
  */
 struct store_batch {
 	struct db_pool *pool;
 	struct pg_conn *conn; /* libpq's PGconn, in pipeline mode */
+	bool handed_on;	      /* a later batch was queued on conn */
+	const struct store_event *events;
+	size_t n;
+	bool *is_new;
 };
 
 int store_events_send(struct db_pool *pool, const struct store_event *events,
 		      size_t n, const struct store_media_delta *deltas,
 		      size_t ndeltas, bool *is_new, struct store_batch *b,
 		      struct err *e) VH_MUST_CHECK;
+int store_events_send_next(struct store_batch *prev,
+			   const struct store_event *events, size_t n,
+			   const struct store_media_delta *deltas,
+			   size_t ndeltas, bool *is_new, struct store_batch *b,
+			   struct err *e) VH_MUST_CHECK;
+int store_events_result(struct store_batch *b, struct err *e) VH_MUST_CHECK;
 int store_events_wait(struct store_batch *b, struct err *e) VH_MUST_CHECK;
 
 /* ------------------------------------------------------------ queries */

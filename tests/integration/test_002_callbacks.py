@@ -398,8 +398,9 @@ class Durability(unittest.TestCase):
     def test_database_stopped_mid_stream(self):
         with Cluster() as pg:
             url = pg.url
-            # Three batches in flight: a commit can be cut off mid-pipeline.
-            with h.Daemon(url, daemon_env(VODHOOK_INGEST_COMMITTERS="3")) as d:
+            # Two batches in flight: a commit can be cut off with the next
+            # batch queued behind it.
+            with h.Daemon(url, daemon_env()) as d:
                 acked = []
                 pump(d, 150, "a", acked)
                 pg.stop()
@@ -424,43 +425,71 @@ class Durability(unittest.TestCase):
                 self.assertEqual(spooled, {"b-%d" % i for i in range(150)})
                 self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 400)
 
+    def two_batches(self, d, url, names):
+        """Send one event per name, the first alone in a batch held up by a
+        table lock, the others queued meanwhile: when the lock goes, they
+        form the next batch, queued behind the first one's commit. Returns
+        the names acknowledged."""
+        acked = [[] for _ in names]
+        lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        try:
+            lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
+            lock.stdin.flush()
+            h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                                          " ON c.oid = l.relation WHERE c.relname = 'vod_events'"
+                                          " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
+                       "the table lock")
+            threads = [threading.Thread(target=pump, args=(d, 1, name, acked[i]))
+                       for i, name in enumerate(names)]
+            threads[0].start()
+            h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_stat_activity"
+                                          " WHERE wait_event_type = 'Lock'") == 1,
+                       "the committer to wait for the lock")
+            [t.start() for t in threads[1:]]
+            h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == len(names) - 1,
+                       "the other events to queue")
+            lock.stdin.write("COMMIT;\n")
+            lock.stdin.close()
+            [t.join() for t in threads]
+        finally:
+            lock.wait(timeout=30)
+        return [a[0].rsplit("-", 1)[0] for a in acked if a]
+
     def test_one_batch_wakes_every_waiter(self):
-        # A table lock stops the committer at its first event; the others
-        # wait for the next batch, and all of them must be woken (each
-        # waiter wakes two more: a tree several levels deep).
+        # The waiters of the second batch must all be woken (each waiter
+        # wakes two more: a tree several levels deep).
         url = h.fresh_database()
         n = 40
         with h.Daemon(url, daemon_env(VODHOOK_THREADS="64")) as d:
-            lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
-                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    text=True)
-            try:
-                lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
-                lock.stdin.flush()
-                h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-                                              " ON c.oid = l.relation WHERE c.relname = 'vod_events'"
-                                              " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
-                           "the table lock")
-                batches0 = metric(d, "vodhook_ingest_batches_total")
-                acked = [[] for _ in range(n)]
-                threads = [threading.Thread(target=pump, args=(d, 1, "w%d" % i, acked[i]))
-                           for i in range(n)]
-                threads[0].start()
-                h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_stat_activity"
-                                              " WHERE wait_event_type = 'Lock'") == 1,
-                           "the committer to wait for the lock")
-                [t.start() for t in threads[1:]]
-                h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == n - 1,
-                           "the other events to queue")
-                lock.stdin.write("COMMIT;\n")
-                lock.stdin.close()
-                [t.join() for t in threads]
-            finally:
-                lock.wait(timeout=30)
-            self.assertEqual(sum(map(len, acked)), n)
+            batches0 = metric(d, "vodhook_ingest_batches_total")
+            acked = self.two_batches(d, url, ["w%d" % i for i in range(n)])
+            self.assertEqual(len(acked), n)
             self.assertEqual(metric(d, "vodhook_ingest_batches_total") - batches0, 2)
             self.assertEqual(metric(d, "vodhook_ingest_queued_events"), 0)
             self.assertEqual(count(url, "SELECT count(*) FROM vod_events"), n)
+
+    def test_batch_refused_behind_a_commit(self):
+        # The second batch is queued behind the first one's commit on the
+        # same connection, and the database refuses it: the first batch is
+        # stored, the second spooled, and its replay stores every event but
+        # the refused one.
+        url = h.fresh_database()
+        spool = tempfile.mkdtemp(prefix="vodhook-spool-")
+        with h.Daemon(url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
+            h.psql(url, "ALTER TABLE vod_events ADD CONSTRAINT test_refuse"
+                        " CHECK (file_id NOT LIKE 'refused-%')")
+            batches0 = metric(d, "vodhook_ingest_batches_total")
+            acked = self.two_batches(d, url, ["first", "q0", "refused", "q1", "q2"])
+            self.assertEqual(sorted(acked), ["first", "q0", "q1", "q2", "refused"])
+            self.assertEqual(metric(d, "vodhook_ingest_batches_total") - batches0, 2)
+            self.assertEqual(metric(d, "vodhook_events_spooled_total"), 4)
+            h.wait_for(lambda: metric(d, "vodhook_spool_pending_bytes") == 0
+                       and metric(d, "vodhook_spool_quarantined_total") == 1,
+                       "the spool to be replayed")
+            stored = {r[0] for r in h.psql(url, "SELECT file_id FROM vod_events")}
+            self.assertEqual(stored, {"first-0", "q0-0", "q1-0", "q2-0"})
+            self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 4)
 
     def test_events_the_database_refuses_are_set_aside(self):
         spool = tempfile.mkdtemp(prefix="vodhook-spool-")
@@ -512,8 +541,8 @@ class Durability(unittest.TestCase):
 
     def test_sigkill_under_load_then_restart(self):
         url = h.fresh_database()
-        # Three batches in flight, so that the kill finds commits pipelined.
-        d = h.Daemon(url, daemon_env(VODHOOK_INGEST_COMMITTERS="3")).start()
+        # Under load the kill finds a batch queued behind a commit.
+        d = h.Daemon(url, daemon_env()).start()
         acked = [[] for _ in range(4)]
         stop = threading.Event()
         threads = [threading.Thread(target=pump, args=(d, 100000, "k%d" % i, acked[i], stop))
