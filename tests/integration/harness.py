@@ -91,22 +91,26 @@ class HttpClient:
         self.conn = None
 
     def request(self, method, path, body=None, headers=None):
-        """One request on a kept-alive connection; (status, headers, body)."""
-        for attempt in (0, 1):
-            if self.conn is None:
+        """One request on a kept-alive connection; (status, headers, body).
+        Sent again, once, only when a reused connection turns out closed
+        (the daemon ends idle ones); a request left unanswered for WAIT
+        seconds fails, so that a hung handler cannot pass unnoticed."""
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        while True:
+            reused = self.conn is not None
+            if not reused:
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
                                                        timeout=WAIT)
             try:
-                if isinstance(body, (dict, list)):
-                    body = json.dumps(body).encode()
                 self.conn.request(method, path, body=body, headers=headers or {})
                 resp = self.conn.getresponse()
                 data = resp.read()
                 return resp.status, resp, data
-            except (ConnectionError, http.client.HTTPException, OSError):
+            except (ConnectionError, http.client.HTTPException, OSError) as ex:
                 self.conn.close()
                 self.conn = None
-                if attempt:
+                if not reused or isinstance(ex, TimeoutError):
                     raise
 
     def json(self, method, path, body=None, headers=None):

@@ -136,6 +136,50 @@ class Verification(unittest.TestCase):
         self.assertTrue(resp.startswith("HTTP/1.1 413"), resp)
         self.assertEqual(self.events(), before)
 
+    def post_chunked(self, path, headers, payload, size=7):
+        """POST payload in chunks of size bytes; the status code."""
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=h.WAIT) as s:
+            req = (b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   b"Transfer-Encoding: chunked\r\n" % (path.encode(), self.d.port))
+            for k, v in headers.items():
+                req += ("%s: %s\r\n" % (k, v)).encode()
+            s.sendall(req + b"\r\n")
+            for i in range(0, len(payload), size):
+                chunk = payload[i:i + size]
+                s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            s.sendall(b"0\r\n\r\n")
+            resp = s.makefile("rb").readline().decode()
+        return int(resp.split()[1])
+
+    def test_chunked_bodies_accepted(self):
+        # A body under the cap read chunk by chunk, with the signature
+        # checked on the bytes reassembled: both providers store it.
+        fid = "8" + str(uuid.uuid4().int)[:18]
+        t = int(time.time()) + 600
+        tev = dict(ve.tencent_new_file_upload(fid), Sign=ve.tencent_sign(SIGN_KEY, t), T=t)
+        self.assertEqual(self.post_chunked("/callbacks/tencent", {}, ve.body(tev)), 200)
+        vid = "chunked-" + uuid.uuid4().hex
+        url = "http://127.0.0.1:%d/callbacks/alibaba" % self.d.port
+        aev = ve.alibaba_event("FileUploadComplete", vid, Size=1)
+        self.assertEqual(self.post_chunked("/callbacks/alibaba", ve.alibaba_headers(url, ALI_KEY),
+                                           ve.body(aev)), 200)
+        got = h.psql(self.url, "SELECT provider, raw FROM vod_events WHERE file_id IN (:'v1', :'v2')"
+                               " ORDER BY provider", fid, vid)
+        self.assertEqual(got, [["alibaba", ve.body(aev).decode()],
+                               ["tencent", ve.body(tev).decode()]])
+
+    def test_unquoted_id_beyond_a_double(self):
+        # 2^53 + 1 sent as a bare JSON number: a double would make it
+        # ...992; the id must be kept digit for digit.
+        fid = 9007199254740993
+        st, _, resp = self.cl.tencent(ve.tencent_new_file_upload(fid))
+        self.assertEqual(st, 200, resp)
+        st, _, m = self.cl.media("tencent", str(fid))
+        self.assertEqual(st, 200, m)
+        self.assertEqual(m["file_id"], "9007199254740993")
+        self.assertEqual(count(self.url, "SELECT count(*) FROM vod_events"
+                                         " WHERE file_id = '9007199254740993'"), 1)
+
     def test_alibaba_verification(self):
         before = self.events()
         vid = uuid.uuid4().hex
@@ -290,6 +334,20 @@ class Recording(unittest.TestCase):
         total = count(self.url, "SELECT count(*) FROM media WHERE provider = 'tencent'")
         self.assertEqual(len(seen), total)
         self.assertEqual(len(set(seen)), total)
+        # the state filter, against the table (other tests add media too):
+        # each state lists exactly its media, together all of them
+        listed = set()
+        for state in ("uploaded", "confirmed", "processing", "ready", "failed"):
+            st, _, page = c.json("GET", "/v1/media?provider=tencent&limit=500&state=" + state,
+                                 headers=self.cl.auth)
+            self.assertEqual(st, 200, page)
+            want = {r[0] for r in h.psql(self.url, "SELECT file_id FROM media WHERE"
+                                                   " provider = 'tencent' AND state = :'v1'", state)}
+            got = {i["file_id"] for i in page["items"]}
+            self.assertEqual(got, want, state)
+            self.assertLessEqual({i["state"] for i in page["items"]}, {state})
+            listed |= got
+        self.assertLessEqual(set(seen), listed)
         st, _, page = c.json("GET", "/v1/media?state=bogus", headers=self.cl.auth)
         self.assertEqual(st, 400)
         st, _, page = c.json("GET", "/v1/media?since=yesterday-ish", headers=self.cl.auth)
