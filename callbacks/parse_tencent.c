@@ -430,6 +430,16 @@ v3_procedure(struct vod_event *ev, const cJSON *p, const struct cb_src *src,
 				ev->task_id, ev->status);
 }
 
+/* A task event's key: type, task and status (1: no task id). */
+static int
+task_key(struct vod_event *ev, struct err *e)
+{
+	if (ev->task_id == NULL)
+		return 1;
+	return cb__dedup_printf(ev, e, "%s:%s:%s", ev->event_type, ev->task_id,
+				ev->status ? ev->status : "");
+}
+
 /* Any other known v3 task type. Returns 1 when it has no TaskId. */
 static int
 v3_task(struct vod_event *ev, const cJSON *p, const struct cb_src *src,
@@ -459,12 +469,7 @@ v3_task(struct vod_event *ev, const cJSON *p, const struct cb_src *src,
 	get_time(p, "FinishTime", &ev->event_time);
 	get_time(p, "CreateTime", &ev->event_time);
 	ev->effect = EFFECT_NONE;
-	if (ev->task_id == NULL)
-		rc = 1;
-	else
-		rc =
-		    cb__dedup_printf(ev, e, "%s:%s:%s", ev->event_type,
-				     ev->task_id, ev->status ? ev->status : "");
+	rc = task_key(ev, e);
 out:
 	free(code);
 	return rc;
@@ -570,12 +575,7 @@ parse_legacy(struct vod_event *ev, const cJSON *doc, const struct cb_src *src,
 		rc = cb__dedup_printf(ev, e, "NewFileUpload:%s", ev->file_id);
 		goto out;
 	}
-	if (ev->task_id == NULL)
-		rc = 1;
-	else
-		rc =
-		    cb__dedup_printf(ev, e, "%s:%s:%s", ev->event_type,
-				     ev->task_id, ev->status ? ev->status : "");
+	rc = task_key(ev, e);
 out:
 	free(code);
 	return rc;

@@ -354,6 +354,36 @@ not_prepared(const PGresult *res)
 	return state != NULL && strcmp(state, "26000") == 0;
 }
 
+/*
+ * Begin batch b: note its events, clear is_new, and fill the statement's
+ * parameters into a[] (freed with params_free, whatever is returned).
+ */
+static int
+batch_begin(struct store_batch *b, struct db_pool *pool,
+	    const struct store_event *events, size_t n,
+	    const struct store_media_delta *deltas, size_t ndeltas,
+	    bool *is_new, struct arr *a, const char **params, struct err *e)
+{
+	b->pool = pool;
+	b->conn = NULL;
+	b->handed_on = false;
+	b->events = events;
+	b->n = n;
+	b->is_new = is_new;
+	for (size_t i = 0; i < n; i++)
+		is_new[i] = false;
+	for (int i = 0; i < NPARAMS; i++)
+		arr_init(&a[i], (size_t)1 << 30);
+	return build_params(events, n, deltas, ndeltas, a, params, e);
+}
+
+static void
+params_free(struct arr *a)
+{
+	for (int i = 0; i < NPARAMS; i++)
+		buf_free(&a[i].b);
+}
+
 int
 store_events_send(struct db_pool *pool, const struct store_event *events,
 		  size_t n, const struct store_media_delta *deltas,
@@ -367,14 +397,8 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 	bool prepared = false;
 	int rc;
 
-	b->pool = pool;
-	b->conn = NULL;
-	b->handed_on = false;
-	for (size_t i = 0; i < n; i++)
-		is_new[i] = false;
-	for (int i = 0; i < NPARAMS; i++)
-		arr_init(&a[i], (size_t)1 << 30);
-	if ((rc = build_params(events, n, deltas, ndeltas, a, params, e)) != 0)
+	if ((rc = batch_begin(b, pool, events, n, deltas, ndeltas, is_new, a,
+			      params, e)) != 0)
 		goto out;
 
 	/* A pooled connection may have died while idle (the server was
@@ -418,14 +442,12 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 	}
 	mark_new(res, events, n, is_new);
 	b->conn = conn;
-	b->handed_on = false;
 	conn = NULL;
 out:
 	PQclear(res);
 	if (conn != NULL)
 		store__release(pool, conn);
-	for (int i = 0; i < NPARAMS; i++)
-		buf_free(&a[i].b);
+	params_free(a);
 	return rc;
 }
 
@@ -439,17 +461,8 @@ store_events_send_next(struct store_batch *prev,
 	const char *params[NPARAMS];
 	int rc;
 
-	b->pool = prev->pool;
-	b->conn = NULL;
-	b->handed_on = false;
-	b->events = events;
-	b->n = n;
-	b->is_new = is_new;
-	for (size_t i = 0; i < n; i++)
-		is_new[i] = false;
-	for (int i = 0; i < NPARAMS; i++)
-		arr_init(&a[i], (size_t)1 << 30);
-	rc = build_params(events, n, deltas, ndeltas, a, params, e);
+	rc = batch_begin(b, prev->pool, events, n, deltas, ndeltas, is_new, a,
+			 params, e);
 	if (rc == 0 && prev->conn == NULL)
 		rc = err_set(e, ERR_INTERNAL, "no batch in flight");
 	if (rc == 0 && !queue_record(prev->conn, params))
@@ -459,8 +472,7 @@ store_events_send_next(struct store_batch *prev,
 		b->conn = prev->conn;
 		prev->handed_on = true;
 	}
-	for (int i = 0; i < NPARAMS; i++)
-		buf_free(&a[i].b);
+	params_free(a);
 	return rc;
 }
 
