@@ -3,6 +3,7 @@
 The signing code here is deliberately written separately from emu_sig.py (the emulator's verifier) so
 that the tests are an independent check of the emulator.
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -26,6 +27,7 @@ def ca_dir():
     global _CA_DIR
     if _CA_DIR is None:
         d = tempfile.mkdtemp(prefix="emu-ca-")
+        atexit.register(shutil.rmtree, d, True)
         subprocess.run(["sh", os.path.join(HERE, "gen_ca.sh"), d], check=True, stdout=subprocess.DEVNULL)
         _CA_DIR = d
     return _CA_DIR

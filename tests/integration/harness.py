@@ -6,8 +6,10 @@ starts (VH_TEST_DATABASE_URL). Each test class gets a database of its own.
 Python standard library only.
 """
 import http.client
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -123,12 +125,20 @@ class HttpClient:
             self.conn = None
 
 
+def tmpdir(prefix):
+    """A fresh directory under /tmp, removed with everything in it when the
+    test process exits (a failing test has printed the logs it needs)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
 class Daemon:
     """A vodhook serve process on a free port."""
 
     def __init__(self, database_url, env=None, args=None):
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="vodhook-it-")
+        self.dir = tmpdir("vodhook-it-")
         self.log_path = os.path.join(self.dir, "vodhook.log")
         self.env = {
             "VODHOOK_DATABASE_URL": database_url,

@@ -7,11 +7,9 @@ import itertools
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
@@ -409,7 +407,7 @@ class Cluster:
     """A PostgreSQL server of a test's own, to stop and start."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="vodhook-pg-")
+        self.dir = h.tmpdir("vodhook-pg-")
         os.chmod(self.dir, 0o755)
         self.pg = os.path.join(h.SOURCE_DIR, "deploy", "pg.sh")
         self.env = dict(os.environ, PG_OPTS="-c fsync=off")
@@ -427,7 +425,6 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def spool_records(data):
@@ -533,7 +530,7 @@ class Durability(unittest.TestCase):
         # stored, the second spooled, and its replay stores every event but
         # the refused one.
         url = h.fresh_database()
-        spool = tempfile.mkdtemp(prefix="vodhook-spool-")
+        spool = h.tmpdir("vodhook-spool-")
         with h.Daemon(url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
             h.psql(url, "ALTER TABLE vod_events ADD CONSTRAINT test_refuse"
                         " CHECK (file_id NOT LIKE 'refused-%')")
@@ -550,7 +547,7 @@ class Durability(unittest.TestCase):
             self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 4)
 
     def test_events_the_database_refuses_are_set_aside(self):
-        spool = tempfile.mkdtemp(prefix="vodhook-spool-")
+        spool = h.tmpdir("vodhook-spool-")
         # Left by an earlier process: an event, one that no longer parses,
         # another event. The replay at start-up sets the middle one aside.
         good = [ve.body(ve.alibaba_event("FileUploadComplete", "old-%d" % i, Size=1))

@@ -341,7 +341,7 @@ class MediaServer:
 
 
 def tmpdir():
-    return tempfile.mkdtemp(prefix="vodhook-up-")
+    return h.tmpdir("vodhook-up-")
 
 
 def now():
