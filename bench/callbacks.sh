@@ -27,7 +27,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # Durable settings, as in production: fsync and synchronous_commit on.
-export PG_OPTS="-c shared_buffers=256MB -c min_wal_size=2GB -c max_wal_size=4GB ${VH_BENCH_PG_OPTS:-}"
+# track_wal_io_timing: how long the WAL syncs (the disk part of a commit) take.
+export PG_OPTS="-c shared_buffers=256MB -c min_wal_size=2GB -c max_wal_size=4GB -c track_wal_io_timing=on ${VH_BENCH_PG_OPTS:-}"
 url=$("$top/deploy/pg.sh" start "$work/pg")
 # A server that has been running has WAL segments to recycle; a new cluster
 # creates and zero-fills a 16 MB segment every half second at these rates,
@@ -64,8 +65,10 @@ ticks() {
   done
   echo $t
 }
-# WAL written: bytes, records, full-page images, syncs (pg_stat_wal)
-wal() { psql -X -tA -F' ' "$url" -c "SELECT wal_bytes, wal_records, wal_fpi, wal_sync FROM pg_stat_wal"; }
+# WAL written: bytes, records, full-page images, syncs and their time in
+# microseconds (pg_stat_wal)
+wal() { psql -X -tA -F' ' "$url" -c "SELECT wal_bytes, wal_records, wal_fpi, wal_sync,
+  round(wal_sync_time * 1000)::bigint FROM pg_stat_wal"; }
 idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
@@ -98,9 +101,9 @@ for provider in alibaba tencent; do
                printf "%s: CPU per event: postgres %.0f us, vodhook %.0f us, wrk %.0f us; idle %.0f%%\n",
                  "'"$provider"'", pg / hz / n * 1e6, vh / hz / n * 1e6, (w[1] + w[2]) / n * 1e6,
                  100 * idle / hz / (secs * cores) }'
-  read -r wb0 wr0 wf0 ws0 <<<"$wal0"
-  read -r wb1 wr1 wf1 ws1 <<<"$wal1"
-  [ "$stored" -gt 0 ] && echo "$provider: WAL per event: $(( (wb1 - wb0) / stored )) bytes, $(( (wr1 - wr0) / stored )) records; full-page images $(( wf1 - wf0 )), WAL syncs $(( ws1 - ws0 ))"
+  read -r wb0 wr0 wf0 ws0 wt0 <<<"$wal0"
+  read -r wb1 wr1 wf1 ws1 wt1 <<<"$wal1"
+  [ "$stored" -gt 0 ] && echo "$provider: WAL per event: $(( (wb1 - wb0) / stored )) bytes, $(( (wr1 - wr0) / stored )) records; full-page images $(( wf1 - wf0 )), WAL syncs $(( ws1 - ws0 )) of $(( (wt1 - wt0) / (ws1 - ws0 + (ws1 == ws0)) )) us on average"
 done
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
 grep -E 'batches|spooled|failed|commit' <<<"$metrics"

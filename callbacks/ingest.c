@@ -289,13 +289,30 @@ batch_rows(struct batch *bt)
 	bt->t0 = time_mono_us();
 }
 
-/* Send bt on a connection of its own and run its statement. */
+/*
+ * Send bt on a connection of its own and run its statement. Notifications
+ * are nearly always new, so the statement that assumes so goes first; if
+ * an event was stored already (a delivery repeated), or two in the batch
+ * are one, the batch goes again with the one that skips those (a batch
+ * that failed changed nothing). assume_new false: that one at once.
+ */
 static int
-batch_send(struct ingest *ig, struct batch *bt, struct err *e)
+batch_send(struct ingest *ig, struct batch *bt, bool assume_new, struct err *e)
 {
+	int rc = ERR_CONFLICT;
+
 	batch_rows(bt);
-	return store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
-				 bt->ndeltas, bt->is_new, &bt->sb, e);
+	if (assume_new)
+		rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
+				       bt->ndeltas, true, bt->is_new, &bt->sb,
+				       e);
+	if (rc == ERR_CONFLICT) {
+		err_clear(e);
+		rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
+				       bt->ndeltas, false, bt->is_new, &bt->sb,
+				       e);
+	}
+	return rc;
 }
 
 /* Queue bt behind prev's commit, on prev's connection. */
@@ -304,7 +321,8 @@ batch_send_next(struct batch *prev, struct batch *bt, struct err *e)
 {
 	batch_rows(bt);
 	return store_events_send_next(&prev->sb, bt->sevs, bt->n, bt->deltas,
-				      bt->ndeltas, bt->is_new, &bt->sb, e);
+				      bt->ndeltas, true, bt->is_new, &bt->sb,
+				      e);
 }
 
 /*
@@ -419,7 +437,7 @@ committer_main(void *arg)
 			batch_take(ig, &bts[0]);
 			pthread_mutex_unlock(&ig->mu);
 			err_clear(&e);
-			if ((rc = batch_send(ig, &bts[0], &e)) != 0) {
+			if ((rc = batch_send(ig, &bts[0], true, &e)) != 0) {
 				batch_done(ig, &bts[0], rc, &e);
 				continue;
 			}
@@ -442,11 +460,14 @@ committer_main(void *arg)
 			continue;
 		if (nrc == 0)
 			nrc = store_events_result(&next->sb, &ne);
-		if (nrc == ERR_UNAVAIL) {
+		if (nrc == ERR_UNAVAIL || nrc == ERR_CONFLICT) {
 			/* The connection broke under it: once more on a
-			 * fresh one (the statement is idempotent). */
+			 * fresh one (the statement is idempotent). Or an
+			 * event was stored already: again, skipping it. */
+			bool assume_new = nrc == ERR_UNAVAIL;
+
 			err_clear(&ne);
-			nrc = batch_send(ig, next, &ne);
+			nrc = batch_send(ig, next, assume_new, &ne);
 		}
 		if (nrc != 0)
 			batch_done(ig, next, nrc, &ne);

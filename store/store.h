@@ -111,6 +111,11 @@ int store_events_record(struct db_pool *pool, const struct store_event *events,
  * callback path's group commit does): the server then goes from one batch
  * to the next without waiting for the client.
  *
+ * assume_new: the caller expects none of the events to be stored already,
+ * and a cheaper statement is used that fails with ERR_CONFLICT if one is
+ * (or if two in the batch share a dedup key); the caller then sends the
+ * batch again without it.
+ *
  * store_events_send returns once the statement has run (is_new filled) and
  * its commit has been asked for. store_events_send_next queues the next
  * batch on that batch's connection while the commit is pending, and reads
@@ -134,13 +139,13 @@ struct store_batch {
 
 int store_events_send(struct db_pool *pool, const struct store_event *events,
 		      size_t n, const struct store_media_delta *deltas,
-		      size_t ndeltas, bool *is_new, struct store_batch *b,
-		      struct err *e) VH_MUST_CHECK;
+		      size_t ndeltas, bool assume_new, bool *is_new,
+		      struct store_batch *b, struct err *e) VH_MUST_CHECK;
 int store_events_send_next(struct store_batch *prev,
 			   const struct store_event *events, size_t n,
 			   const struct store_media_delta *deltas,
-			   size_t ndeltas, bool *is_new, struct store_batch *b,
-			   struct err *e) VH_MUST_CHECK;
+			   size_t ndeltas, bool assume_new, bool *is_new,
+			   struct store_batch *b, struct err *e) VH_MUST_CHECK;
 int store_events_result(struct store_batch *b, struct err *e) VH_MUST_CHECK;
 int store_events_wait(struct store_batch *b, struct err *e) VH_MUST_CHECK;
 
