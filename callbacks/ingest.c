@@ -299,14 +299,12 @@ batch_rows(struct batch *bt)
 static int
 batch_send(struct ingest *ig, struct batch *bt, bool assume_new, struct err *e)
 {
-	int rc = ERR_CONFLICT;
+	int rc;
 
 	batch_rows(bt);
-	if (assume_new)
-		rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
-				       bt->ndeltas, true, bt->is_new, &bt->sb,
-				       e);
-	if (rc == ERR_CONFLICT) {
+	rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
+			       bt->ndeltas, assume_new, bt->is_new, &bt->sb, e);
+	if (rc == ERR_CONFLICT && assume_new) {
 		err_clear(e);
 		rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
 				       bt->ndeltas, false, bt->is_new, &bt->sb,

@@ -223,7 +223,11 @@ arr_add_int(struct arr *a, int64_t v, bool present)
 static int
 arr_add_time(struct arr *a, int64_t t)
 {
-	return arr_add_int(a, (t - PG_EPOCH_UNIX) * 1000000, t > 0);
+	if (t <= 0)
+		return arr_add_int(a, 0, false);
+	if (t > INT64_MAX / 1000000) /* PostgreSQL's own limit is lower */
+		return ERR_INPUT;
+	return arr_add_int(a, (t - PG_EPOCH_UNIX) * 1000000, true);
 }
 
 static int
@@ -333,7 +337,9 @@ static int
 params_fail(int rc, struct err *e)
 {
 	if (rc == ERR_INPUT)
-		return err_set(e, ERR_INPUT, "an upload id is not a UUID");
+		return err_set(e, ERR_INPUT,
+			       "an upload id is not a UUID, or a time is out "
+			       "of range");
 	return err_set(e, ERR_LIMIT, "event batch is too large");
 }
 

@@ -485,12 +485,8 @@ static char *
 ali_save(const struct upload_session *s)
 {
 	const struct ali_priv *p = s->priv;
-	cJSON *doc = cJSON_CreateObject();
-	char *txt;
+	cJSON *doc = upload__session_doc("alibaba");
 
-	if (doc == NULL)
-		fatal("out of memory");
-	json_add_str(doc, "provider", "alibaba");
 	json_add_str(doc, "scheme", p->scheme);
 	json_add_str(doc, "bucket", p->bucket);
 	json_add_str(doc, "endpoint", p->endpoint);
@@ -502,31 +498,25 @@ ali_save(const struct upload_session *s)
 	json_add_str(doc, "access_key_id", p->access_key_id);
 	json_add_str(doc, "access_key_secret", p->access_key_secret);
 	json_add_str(doc, "security_token", p->security_token);
-	cJSON_AddNumberToObject(doc, "expires_at", (double)s->expires_at);
-	txt = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	if (txt == NULL)
-		fatal("out of memory");
-	return txt;
+	return upload__session_text(doc, s);
 }
 
 static int
 ali_load(const struct cloud_opts *o, const char *json,
 	 struct upload_session **out, struct err *e)
 {
-	cJSON *doc = json_parse(json, strlen(json));
 	const char *scheme, *bucket, *endpoint, *key, *id;
-	int64_t exp = 0;
+	int64_t exp;
+	cJSON *doc = upload__session_parse(json, &exp, e);
 
 	*out = NULL;
 	if (doc == NULL)
-		return err_set(e, ERR_INPUT, "stored session is not JSON");
+		return ERR_INPUT;
 	scheme = json_get_str(doc, "scheme");
 	bucket = json_get_str(doc, "bucket");
 	endpoint = json_get_str(doc, "endpoint");
 	key = json_get_str(doc, "key");
 	id = json_get_str(doc, "media_id");
-	json_get_i64(doc, "expires_at", &exp);
 	if (!scheme || !bucket || !endpoint || !key || !id ||
 	    !json_get_str(doc, "access_key_id")) {
 		cJSON_Delete(doc);

@@ -212,10 +212,8 @@ static char *
 tc_save(const struct upload_session *s)
 {
 	const struct tc_priv *p = s->priv;
-	cJSON *doc = cJSON_CreateObject();
-	char *txt;
+	cJSON *doc = upload__session_doc("tencent");
 
-	json_add_str(doc, "provider", "tencent");
 	json_add_str(doc, "scheme", p->scheme);
 	json_add_str(doc, "bucket", p->bucket);
 	json_add_str(doc, "region", p->region);
@@ -225,33 +223,26 @@ tc_save(const struct upload_session *s)
 	json_add_str(doc, "secret_id", p->secret_id);
 	json_add_str(doc, "secret_key", p->secret_key);
 	json_add_str(doc, "token", p->token);
-	cJSON_AddNumberToObject(doc, "expires_at", (double)s->expires_at);
-	txt = cJSON_PrintUnformatted(doc);
-	cJSON_Delete(doc);
-	if (txt == NULL)
-		fatal("out of memory");
-	/* The caller frees with free(); cJSON uses malloc. */
-	return txt;
+	return upload__session_text(doc, s);
 }
 
 static int
 tc_load(const struct cloud_opts *o, const char *json,
 	struct upload_session **out, struct err *e)
 {
-	cJSON *doc = json_parse(json, strlen(json));
 	const char *scheme, *bucket, *region, *key, *sk;
-	int64_t exp = 0;
+	int64_t exp;
+	cJSON *doc = upload__session_parse(json, &exp, e);
 
 	(void)o; /* COS signing has no options */
 	*out = NULL;
 	if (doc == NULL)
-		return err_set(e, ERR_INPUT, "stored session is not JSON");
+		return ERR_INPUT;
 	scheme = json_get_str(doc, "scheme");
 	bucket = json_get_str(doc, "bucket");
 	region = json_get_str(doc, "region");
 	key = json_get_str(doc, "key");
 	sk = json_get_str(doc, "vod_session_key");
-	json_get_i64(doc, "expires_at", &exp);
 	if (!scheme || !bucket || !region || !key || !sk) {
 		cJSON_Delete(doc);
 		return err_set(e, ERR_INPUT, "stored session is incomplete");

@@ -219,6 +219,14 @@ void upload__target_set(struct upload_target *t, const char *scheme,
 			const char *host, const char *key);
 void upload__target_cleanup(struct upload_target *t);
 
+/* Helpers for ->save and ->load: a session document names its provider
+ * and holds expires_at; upload__session_text prints doc (and frees it). */
+cJSON *upload__session_doc(const char *provider);
+char *upload__session_text(cJSON *doc, const struct upload_session *s);
+/* Parse ->save's text; *expires_at 0 when absent. Free with cJSON_Delete. */
+cJSON *upload__session_parse(const char *json, int64_t *expires_at,
+			     struct err *e);
+
 /* ================================================================ source */
 
 /*

@@ -111,6 +111,44 @@ upload__result_cleanup(struct upload_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+struct cJSON *
+upload__session_doc(const char *provider)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	if (doc == NULL)
+		fatal("out of memory");
+	json_add_str(doc, "provider", provider);
+	return doc;
+}
+
+char *
+upload__session_text(cJSON *doc, const struct upload_session *s)
+{
+	char *txt;
+
+	cJSON_AddNumberToObject(doc, "expires_at", (double)s->expires_at);
+	txt = cJSON_PrintUnformatted(doc); /* malloc: the caller free()s */
+	cJSON_Delete(doc);
+	if (txt == NULL)
+		fatal("out of memory");
+	return txt;
+}
+
+cJSON *
+upload__session_parse(const char *json, int64_t *expires_at, struct err *e)
+{
+	cJSON *doc = json_parse(json, strlen(json));
+
+	*expires_at = 0;
+	if (doc == NULL) {
+		err_set(e, ERR_INPUT, "stored session is not JSON");
+		return NULL;
+	}
+	json_get_i64(doc, "expires_at", expires_at);
+	return doc;
+}
+
 /* Take the strings of a claimed row into a job. */
 static struct upload_job *
 job_from_row(struct store_upload *row)

@@ -483,6 +483,34 @@ class Durability(unittest.TestCase):
                 self.assertEqual(spooled, {"b-%d" % i for i in range(150)})
                 self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 400)
 
+    def test_neither_database_nor_spool(self):
+        # 503 only when neither can take the event: the platform keeps it
+        # and delivers it again.
+        spool = h.tmpdir("vodhook-spool-")
+        with Cluster() as pg, \
+                h.Daemon(pg.url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
+            pg.stop()
+            os.rmdir(spool)  # the spool's file cannot be created
+            c = h.HttpClient(d.port)
+            cb_url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
+            ev = ve.alibaba_event("FileUploadComplete", "lost-0", Size=1)
+            st, _, body = c.request("POST", "/callbacks/alibaba", ve.body(ev),
+                                    ve.alibaba_headers(cb_url, ALI_KEY))
+            self.assertEqual(st, 503, body)
+            self.assertEqual(metric(d, "vodhook_events_failed_total"), 1)
+            self.assertEqual(metric(d, "vodhook_events_spooled_total"), 0)
+            # With the spool back, the same delivery is taken (spooled).
+            os.mkdir(spool)
+            st, _, body = c.request("POST", "/callbacks/alibaba", ve.body(ev),
+                                    ve.alibaba_headers(cb_url, ALI_KEY))
+            self.assertEqual(st, 200, body)
+            c.close()
+            self.assertEqual(metric(d, "vodhook_events_spooled_total"), 1)
+            pg.start()
+            h.wait_for(lambda: count(pg.url, "SELECT count(*) FROM vod_events"
+                                             " WHERE file_id = 'lost-0'") == 1,
+                       "the spooled event to be replayed")
+
     def two_batches(self, d, url, names):
         """Send one event per name, the first alone in a batch held up by a
         table lock, the others queued meanwhile: when the lock goes, they
