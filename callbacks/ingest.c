@@ -42,7 +42,7 @@ struct item {
 };
 
 struct ingest {
-	struct db_pool *pool;
+	struct db_pool *commit_pool;
 	struct spool *spool;
 	int batch_max;
 	size_t batch_max_bytes;
@@ -302,13 +302,13 @@ batch_send(struct ingest *ig, struct batch *bt, bool assume_new, struct err *e)
 	int rc;
 
 	batch_rows(bt);
-	rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
+	rc = store_events_send(ig->commit_pool, bt->sevs, bt->n, bt->deltas,
 			       bt->ndeltas, assume_new, bt->is_new, &bt->sb, e);
 	if (rc == ERR_CONFLICT && assume_new) {
 		err_clear(e);
-		rc = store_events_send(ig->pool, bt->sevs, bt->n, bt->deltas,
-				       bt->ndeltas, false, bt->is_new, &bt->sb,
-				       e);
+		rc = store_events_send(ig->commit_pool, bt->sevs, bt->n,
+				       bt->deltas, bt->ndeltas, false,
+				       bt->is_new, &bt->sb, e);
 	}
 	return rc;
 }
@@ -487,7 +487,7 @@ ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
 
 	*out = NULL;
 	ig = xcalloc(1, sizeof(*ig));
-	ig->pool = o->pool;
+	ig->commit_pool = o->commit_pool ? o->commit_pool : o->pool;
 	ig->batch_max = o->batch_max > 0 ? o->batch_max : 256;
 	ig->batch_max_bytes =
 	    o->batch_max_bytes ? o->batch_max_bytes : 8u << 20;

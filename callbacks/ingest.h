@@ -18,7 +18,11 @@
 struct ingest;
 
 struct ingest_opts {
-	struct db_pool *pool;	/* borrowed; outlives the ingest */
+	struct db_pool *pool; /* borrowed; outlives the ingest */
+	/* The committer's own (borrowed), best of one connection opened with
+	 * generic_plans: its prepared statement then lives as long as the
+	 * connection. NULL: the committer shares pool. */
+	struct db_pool *commit_pool;
 	const char *spool_dir;	/* created when missing */
 	int batch_max;		/* events per transaction */
 	size_t batch_max_bytes; /* raw bytes per transaction */

@@ -52,7 +52,8 @@ static const struct cfg_opt opts[] = {
     {"database_url", S(database_url), "", CFG_SECRET | CFG_REQUIRED,
      "PostgreSQL connection string or URI (libpq syntax)"},
     {"db_pool_size", I(db_pool_size, 1, 256), "8", 0,
-     "PostgreSQL connections kept by each vodhook process"},
+     "PostgreSQL connections kept by each vodhook process, besides the "
+     "callback committer's own"},
     {"db_connect_timeout", I(db_connect_timeout, 1, 300), "5", 0,
      "seconds allowed to open a PostgreSQL connection"},
     {"callback_max_bytes", I(callback_max_bytes, 1024, 64 << 20), "1048576", 0,

@@ -71,6 +71,30 @@ open_database(struct db_pool **pool)
 	return 0;
 }
 
+/*
+ * The callback committer's own connection, with generic plans (its one
+ * statement then stays prepared and planned for the connection's life).
+ * Opened on first use, like the pool's; database_url parsed already.
+ */
+static struct db_pool *
+open_commit_pool(void)
+{
+	struct db_pool_opts o = {
+	    .conninfo = cfg.database_url,
+	    .size = 1,
+	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .app_name = "vodhook-ingest",
+	    .generic_plans = true,
+	};
+	struct db_pool *pool = NULL;
+	struct err e;
+
+	err_clear(&e);
+	if (db_pool_new(&o, &pool, &e) != 0)
+		fatal("could not create the committer's pool: %s", e.msg);
+	return pool;
+}
+
 static int
 migrate(struct db_pool *pool)
 {
@@ -177,6 +201,7 @@ cmd_serve(void)
 	struct cloud_opts co;
 	struct cb_pull *puller = NULL;
 	struct cb_reconcile *reconciler = NULL;
+	struct db_pool *commit_pool = NULL;
 	struct ingest_opts io = {
 	    .spool_dir = cfg.spool_dir,
 	    .batch_max = (int)cfg.ingest_batch_max,
@@ -203,6 +228,7 @@ cmd_serve(void)
 	if ((rc = migrate(app.pool)) != 0)
 		goto out;
 	io.pool = app.pool;
+	io.commit_pool = commit_pool = open_commit_pool();
 	/* Block the stop signals in every thread before any is started (the
 	 * ingest committer too, and CivetWeb's: threads inherit the mask)
 	 * and wait for them here, so that shutdown runs in main. A thread
@@ -255,6 +281,7 @@ out:
 	http_stop(http);		  /* no request in flight after this */
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
+	db_pool_free(commit_pool);
 	db_pool_free(app.pool);
 	if (rc == 0)
 		log_msg(LOG_INFO, "main", "stopped");

@@ -441,7 +441,8 @@ mark_new(const PGresult *res, const struct store_event *events, size_t n,
  * assumes 10 rows), and at 1 event per batch that replanning cost 4.9 M
  * instructions instead of 1.0 M (callgrind); set_config costs 0.07 M.
  * is_local true: the setting ends with the transaction, so the pooled
- * connection goes back as it was.
+ * connection goes back as it was. A pool opened with generic_plans (the
+ * callback committer's) has the setting for good, and skips it.
  */
 static const char SQL_GENERIC[] =
     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
@@ -453,19 +454,21 @@ stmt_name(bool assume_new)
 }
 
 /*
- * Queue the statement and a Sync in pipeline mode, with a Flush request in
+ * Queue the statement (after SQL_GENERIC unless the connection has generic
+ * plans already) and a Sync in pipeline mode, with a Flush request in
  * between so that the server sends the statement's result at once instead
  * of after the commit. The commit (at the Sync) proceeds on the server
  * while the caller goes on. False when the connection broke.
  */
 static bool
-queue_record(PGconn *conn, bool assume_new, const struct params *p)
+queue_record(PGconn *conn, bool generic, bool assume_new,
+	     const struct params *p)
 {
 	if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF &&
 	    PQenterPipelineMode(conn) != 1)
 		return false;
-	return PQsendQueryParams(conn, SQL_GENERIC, 0, NULL, NULL, NULL, NULL,
-				 0) == 1 &&
+	return (generic || PQsendQueryParams(conn, SQL_GENERIC, 0, NULL, NULL,
+					     NULL, NULL, 0) == 1) &&
 	       PQsendQueryPrepared(conn, stmt_name(assume_new), NPARAMS,
 				   p->values, p->lengths, p->formats, 0) == 1 &&
 	       PQsendFlushRequest(conn) == 1 && PQpipelineSync(conn) == 1 &&
@@ -478,11 +481,11 @@ queue_record(PGconn *conn, bool assume_new, const struct params *p)
  * the failure (or NULL: the connection broke) is returned.
  */
 static PGresult *
-read_record(PGconn *conn)
+read_record(PGconn *conn, bool generic)
 {
 	PGresult *res = PQgetResult(conn), *failed = NULL;
 
-	if (store__ok(res)) { /* SQL_GENERIC's; a NULL ends it */
+	if (!generic && store__ok(res)) { /* SQL_GENERIC's; a NULL ends it */
 		PQclear(res);
 		if ((res = PQgetResult(conn)) == NULL)
 			res = PQgetResult(conn);
@@ -555,6 +558,7 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 	PGresult *res = NULL;
 	PGconn *conn = NULL;
 	bool prepared = false;
+	bool generic = store__generic_plans(pool);
 	int rc;
 
 	if ((rc = batch_begin(b, pool, events, n, deltas, ndeltas, is_new, &p,
@@ -572,8 +576,8 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 			rc = ERR_UNAVAIL;
 			goto out;
 		}
-		if (queue_record(conn, assume_new, &p)) {
-			res = read_record(conn);
+		if (queue_record(conn, generic, assume_new, &p)) {
+			res = read_record(conn, generic);
 		} else {
 			res = NULL; /* the connection broke while sending */
 			PQexitPipelineMode(conn);
@@ -627,7 +631,9 @@ store_events_send_next(struct store_batch *prev,
 			 e);
 	if (rc == 0 && prev->conn == NULL)
 		rc = err_set(e, ERR_INTERNAL, "no batch in flight");
-	if (rc == 0 && !queue_record(prev->conn, assume_new, &p))
+	if (rc == 0 &&
+	    !queue_record(prev->conn, store__generic_plans(prev->pool),
+			  assume_new, &p))
 		rc = store__err(prev->conn, NULL, "record events", e);
 	if (rc == 0) {
 		/* libpq has copied the parameters into its buffer */
@@ -647,7 +653,7 @@ store_events_result(struct store_batch *b, struct err *e)
 
 	if (conn == NULL)
 		return err_set(e, ERR_INTERNAL, "no batch in flight");
-	res = read_record(conn);
+	res = read_record(conn, store__generic_plans(b->pool));
 	if (store__ok(res)) {
 		mark_new(res, b->events, b->n, b->is_new);
 	} else {

@@ -27,6 +27,7 @@ struct db_pool {
 	char *conninfo;
 	char timeout[16];
 	const char *app_name;
+	char *options; /* server options sent on connecting, or NULL */
 	int size;
 	PGconn **idle; /* stack of idle connections (may hold NULL slots) */
 	int nidle;
@@ -34,12 +35,36 @@ struct db_pool {
 	char down_msg[200];
 };
 
+/*
+ * The server options for o's connections: those of the connection string,
+ * if any, and plan_cache_mode when o asks for generic plans. NULL when there
+ * is nothing to add to the connection string.
+ */
+static char *
+server_options(const struct db_pool_opts *o, const PQconninfoOption *parsed)
+{
+	static const char generic[] = "-c plan_cache_mode=force_generic_plan";
+	const char *given = "";
+	char *opts;
+
+	if (!o->generic_plans)
+		return NULL;
+	for (const PQconninfoOption *p = parsed; p->keyword != NULL; p++)
+		if (strcmp(p->keyword, "options") == 0 && p->val != NULL)
+			given = p->val;
+	/* The "options" keyword replaces the string's own: keep them. */
+	opts = xmalloc(strlen(given) + sizeof(generic) + 1);
+	sprintf(opts, "%s%s%s", given, given[0] ? " " : "", generic);
+	return opts;
+}
+
 int
 db_pool_new(const struct db_pool_opts *o, struct db_pool **out, struct err *e)
 {
 	PQconninfoOption *parsed;
 	char *errmsg = NULL;
 	struct db_pool *pool;
+	char *options;
 
 	*out = NULL;
 	if (o->conninfo == NULL || o->conninfo[0] == '\0')
@@ -54,9 +79,11 @@ db_pool_new(const struct db_pool_opts *o, struct db_pool **out, struct err *e)
 		PQfreemem(errmsg);
 		return ERR_INPUT;
 	}
+	options = server_options(o, parsed);
 	PQconninfoFree(parsed);
 
 	pool = xcalloc(1, sizeof(*pool));
+	pool->options = options;
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->cv, NULL);
 	pool->conninfo = xstrdup(o->conninfo);
@@ -79,6 +106,7 @@ db_pool_free(struct db_pool *pool)
 		PQfinish(pool->idle[i]);
 	explicit_bzero(pool->conninfo, strlen(pool->conninfo));
 	free(pool->conninfo);
+	free(pool->options);
 	free(pool->idle);
 	pthread_cond_destroy(&pool->cv);
 	pthread_mutex_destroy(&pool->mu);
@@ -98,9 +126,9 @@ static PGconn *
 pool_connect(struct db_pool *pool, struct err *e)
 {
 	const char *keys[] = {"dbname", "connect_timeout", "application_name",
-			      NULL};
+			      "options", NULL};
 	const char *vals[] = {pool->conninfo, pool->timeout, pool->app_name,
-			      NULL};
+			      pool->options, NULL};
 	char why[200];
 	PGconn *conn;
 
@@ -118,6 +146,12 @@ pool_connect(struct db_pool *pool, struct err *e)
 	snprintf(pool->down_msg, sizeof(pool->down_msg), "%s", why);
 	pthread_mutex_unlock(&pool->mu);
 	return NULL;
+}
+
+bool
+store__generic_plans(const struct db_pool *pool)
+{
+	return pool->options != NULL;
 }
 
 PGconn *

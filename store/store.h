@@ -18,6 +18,10 @@ struct db_pool_opts {
 	int size;	       /* connections kept */
 	int connect_timeout_s; /* per connection attempt */
 	const char *app_name;  /* application_name, e.g. "vodhook" */
+	/* Prepared statements always run their generic plan: for a pool
+	 * that runs one statement at a high rate (the callback committer's),
+	 * whose custom plans cost more to make than they save. */
+	bool generic_plans;
 };
 
 /*

@@ -26,6 +26,8 @@ extern const size_t store_nmigrations;
 PGconn *store__acquire(struct db_pool *pool, int wait_ms, struct err *e);
 /* Return a connection; a broken one or one left in a transaction is reset. */
 void store__release(struct db_pool *pool, PGconn *conn);
+/* True when the pool's connections were opened with generic plans. */
+bool store__generic_plans(const struct db_pool *pool);
 
 /*
  * Turn a failed result into *e: ERR_UNAVAIL when the connection is gone,

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 import uuid
 
 import harness as h
@@ -596,6 +597,47 @@ class Durability(unittest.TestCase):
             stored = {r[0] for r in h.psql(url, "SELECT file_id FROM vod_events")}
             self.assertEqual(stored, {"first-0", "q0-0", "q1-0", "q2-0"})
             self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 4)
+
+    def test_committer_keeps_the_url_options(self):
+        # The committer has a connection of its own, opened with a server
+        # option added (generic plans); the options the URL gives must
+        # still apply to it. Here a lock_timeout: with it, a batch that
+        # meets a table lock fails and is spooled instead of waiting.
+        url = h.fresh_database()
+        u = urllib.parse.urlsplit(url)
+        query = "&".join(filter(None, [u.query, "options=-c%20lock_timeout%3D200"]))
+        opt_url = urllib.parse.urlunsplit(u._replace(query=query))
+        spool = h.tmpdir("vodhook-spool-")
+        lock = None
+        with h.Daemon(opt_url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
+            try:
+                lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        text=True)
+                lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
+                lock.stdin.flush()
+                h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                                              " ON c.oid = l.relation"
+                                              " WHERE c.relname = 'vod_events'"
+                                              " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
+                           "the table lock")
+                acked = []
+                t = threading.Thread(target=pump, args=(d, 1, "locked", acked))
+                t.start()
+                h.wait_for(lambda: metric(d, "vodhook_events_spooled_total") == 1,
+                           "the batch to give up on the lock and be spooled")
+                t.join()
+                self.assertEqual(acked, ["locked-0"])
+                self.assertEqual(count(url, "SELECT count(*) FROM pg_stat_activity"
+                                            " WHERE application_name = 'vodhook-ingest'"), 1)
+            finally:
+                if lock is not None:
+                    lock.stdin.write("COMMIT;\n")
+                    lock.stdin.close()
+                    lock.wait(timeout=30)
+            h.wait_for(lambda: count(url, "SELECT count(*) FROM vod_events"
+                                          " WHERE file_id = 'locked-0'") == 1,
+                       "the spooled event to be replayed")
 
     def test_events_the_database_refuses_are_set_aside(self):
         spool = h.tmpdir("vodhook-spool-")

@@ -31,8 +31,10 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct db_pool_opts o = {"host=127.0.0.1 port=1 connect_timeout=1", 1,
-				 1, "test"};
+	struct db_pool_opts o = {.conninfo = "host=127.0.0.1 port=1",
+				 .size = 1,
+				 .connect_timeout_s = 1,
+				 .app_name = "test"};
 	struct err e;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/vh-spool-XXXXXX");
