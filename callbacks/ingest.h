@@ -19,9 +19,9 @@ struct ingest;
 
 struct ingest_opts {
 	struct db_pool *pool; /* borrowed; outlives the ingest */
-	/* The committer's own (borrowed), best of one connection opened with
-	 * generic_plans: its prepared statement then lives as long as the
-	 * connection. NULL: the committer shares pool. */
+	/* The committer's own pool (borrowed; outlives the ingest): one
+	 * connection opened with generic_plans, so that its prepared
+	 * statement lives as long as the connection. NULL: pool. */
 	struct db_pool *commit_pool;
 	const char *spool_dir;	/* created when missing */
 	int batch_max;		/* events per transaction */

@@ -45,6 +45,7 @@ server_options(const struct db_pool_opts *o, const PQconninfoOption *parsed)
 {
 	static const char generic[] = "-c plan_cache_mode=force_generic_plan";
 	const char *given = "";
+	size_t n;
 	char *opts;
 
 	if (!o->generic_plans)
@@ -53,8 +54,9 @@ server_options(const struct db_pool_opts *o, const PQconninfoOption *parsed)
 		if (strcmp(p->keyword, "options") == 0 && p->val != NULL)
 			given = p->val;
 	/* The "options" keyword replaces the string's own: keep them. */
-	opts = xmalloc(strlen(given) + sizeof(generic) + 1);
-	sprintf(opts, "%s%s%s", given, given[0] ? " " : "", generic);
+	n = strlen(given) + 1 + sizeof(generic);
+	opts = xmalloc(n);
+	snprintf(opts, n, "%s%s%s", given, given[0] ? " " : "", generic);
 	return opts;
 }
 
