@@ -18,9 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Integers a double holds exactly: |x| < 2^53. */
-#define EXACT_LIMIT 9007199254740992.0
-
 static bool
 is_digit(char c)
 {
@@ -224,7 +221,7 @@ cb__id_value(const cJSON *item, const char *name, int index,
 				       name);
 	}
 	/* Without the raw digits only exactly representable values pass. */
-	if (d >= EXACT_LIMIT)
+	if (!json_exact_int(d))
 		return err_set(e, ERR_INPUT,
 			       "numeric \"%s\" exceeds 2^53 and its digits "
 			       "could not be recovered",
@@ -265,9 +262,7 @@ cb__text_value(const cJSON *it, const char *name, size_t max, char **out,
 		return 0;
 	if (cJSON_IsString(it))
 		return cb__set_text(out, it->valuestring, max, name, e);
-	if (cJSON_IsNumber(it) && isfinite(it->valuedouble) &&
-	    it->valuedouble == floor(it->valuedouble) &&
-	    fabs(it->valuedouble) < EXACT_LIMIT) {
+	if (cJSON_IsNumber(it) && json_exact_int(it->valuedouble)) {
 		snprintf(num, sizeof(num), "%lld", (long long)it->valuedouble);
 		return cb__set_text(out, num, max, name, e);
 	}

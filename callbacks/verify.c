@@ -66,8 +66,7 @@ tencent_t_text(const cJSON *t, const char *query_t, char *out, size_t outsz,
 	if (t != NULL && cJSON_IsNumber(t)) {
 		double d = t->valuedouble;
 
-		if (!isfinite(d) || d != floor(d) || d <= 0 ||
-		    d >= 9007199254740992.0)
+		if (d <= 0 || !json_exact_int(d))
 			return err_set(e, ERR_INPUT,
 				       "invalid T: not a positive integer");
 		snprintf(out, outsz, "%" PRId64, (int64_t)d);

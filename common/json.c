@@ -7,8 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-#define JSON_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
-
 cJSON *
 json_get(const cJSON *obj, const char *name)
 {
@@ -38,8 +36,7 @@ json_get_i64(const cJSON *obj, const char *name, int64_t *out)
 	if (cJSON_IsNumber(it)) {
 		double d = it->valuedouble;
 
-		if (!isfinite(d) || d != floor(d) ||
-		    fabs(d) >= JSON_EXACT_LIMIT)
+		if (!json_exact_int(d))
 			return false;
 		*out = (int64_t)d;
 		return true;
@@ -48,6 +45,12 @@ json_get_i64(const cJSON *obj, const char *name, int64_t *out)
 		return parse_i64(it->valuestring, INT64_MIN, INT64_MAX, out) ==
 		       0;
 	return false;
+}
+
+bool
+json_exact_int(double d)
+{
+	return isfinite(d) && d == floor(d) && fabs(d) < JSON_EXACT_LIMIT;
 }
 
 cJSON *

@@ -22,6 +22,10 @@ const char *json_get_str(const cJSON *obj, const char *name);
  * an integer.
  */
 bool json_get_i64(const cJSON *obj, const char *name, int64_t *out);
+/* Integers a double holds exactly: |x| < 2^53. */
+#define JSON_EXACT_LIMIT 9007199254740992.0
+/* True when d is an integer that cJSON read without losing digits. */
+bool json_exact_int(double d);
 /* Parse a document of len bytes; NULL when malformed. Caller cJSON_Deletes. */
 cJSON *json_parse(const char *p, size_t len);
 /* Add a string member, or null when s is NULL. */

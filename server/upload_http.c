@@ -83,7 +83,7 @@ option_copy(cJSON *opts, const char *name, const cJSON *v, struct err *e)
 		return 0;
 	}
 	d = v->valuedouble;
-	if (!isfinite(d) || fabs(d) >= 9007199254740992.0)
+	if (!isfinite(d) || fabs(d) >= JSON_EXACT_LIMIT)
 		return err_set(e, ERR_INPUT,
 			       "%s is not below 2^53: give it as a string of "
 			       "digits",

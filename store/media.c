@@ -145,47 +145,29 @@ static const char SQL_CLAIM_STALE[] =
     " RETURNING m.file_id, m.state, m.procedure_task_id,"
     "  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id)";
 
-static char *
-dup_or_null(const PGresult *res, int r, int c)
-{
-	return PQgetisnull(res, r, c) ? NULL : xstrdup(PQgetvalue(res, r, c));
-}
-
 int
 store_media_claim_stale(struct db_pool *pool, const char *provider,
 			int64_t older_than_s, int max,
 			struct store_stale_media **out, size_t *n,
 			struct err *e)
 {
-	char secs[24], limit[16];
-	const char *params[3] = {provider, secs, limit};
-	PGresult *res = NULL;
-	PGconn *conn;
-	int rc = 0;
+	PGresult *res = store__claim(pool, SQL_CLAIM_STALE, provider,
+				     older_than_s, max, "claim stale media", e);
 
 	*out = NULL;
 	*n = 0;
-	snprintf(secs, sizeof(secs), "%lld", (long long)older_than_s);
-	snprintf(limit, sizeof(limit), "%d", max);
-	if ((conn = store__acquire(pool, 5000, e)) == NULL)
-		return ERR_UNAVAIL;
-	res = store__exec(conn, SQL_CLAIM_STALE, 3, params);
-	if (!store__ok(res)) {
-		rc = store__err(conn, res, "claim stale media", e);
-		goto out;
-	}
+	if (res == NULL)
+		return e->code;
 	*n = (size_t)PQntuples(res);
 	*out = xcalloc(*n ? *n : 1, sizeof(**out));
 	for (int r = 0; r < PQntuples(res); r++) {
 		(*out)[r].file_id = xstrdup(PQgetvalue(res, r, 0));
 		(*out)[r].state = xstrdup(PQgetvalue(res, r, 1));
-		(*out)[r].procedure_task_id = dup_or_null(res, r, 2);
-		(*out)[r].procedure = dup_or_null(res, r, 3);
+		(*out)[r].procedure_task_id = store__dup_or_null(res, r, 2);
+		(*out)[r].procedure = store__dup_or_null(res, r, 3);
 	}
-out:
 	PQclear(res);
-	store__release(pool, conn);
-	return rc;
+	return 0;
 }
 
 void

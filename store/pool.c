@@ -8,7 +8,8 @@
  * than each waiting for a connect timeout.
  *
  * Interface: db_pool_new, db_pool_free, store_ping; store__acquire,
- * store__release, store__err, store__exec, store__ok (store/ only).
+ * store__release, store__err, store__exec, store__ok, store__dup_or_null,
+ * store__claim (store/ only).
  */
 #include "store/store_int.h"
 
@@ -234,23 +235,34 @@ store__exec(PGconn *conn, const char *sql, int nparams,
 	return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
-PGresult *
-store__exec_prepared(PGconn *conn, const char *name, const char *sql,
-		     int nparams, const char *const *params)
+char *
+store__dup_or_null(const PGresult *res, int row, int col)
 {
-	PGresult *res =
-	    PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return PQgetisnull(res, row, col) ? NULL
+					  : xstrdup(PQgetvalue(res, row, col));
+}
 
-	/* 26000: invalid_sql_statement_name, not prepared on this one yet. */
-	if (state == NULL || strcmp(state, "26000") != 0)
-		return res;
-	PQclear(res);
-	res = PQprepare(conn, name, sql, nparams, NULL);
-	if (!store__ok(res))
-		return res;
-	PQclear(res);
-	return PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+PGresult *
+store__claim(struct db_pool *pool, const char *sql, const char *provider,
+	     int64_t older_than_s, int max, const char *what, struct err *e)
+{
+	char secs[24], limit[16];
+	const char *params[3] = {provider, secs, limit};
+	PGresult *res;
+	PGconn *conn;
+
+	snprintf(secs, sizeof(secs), "%lld", (long long)older_than_s);
+	snprintf(limit, sizeof(limit), "%d", max);
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return NULL;
+	res = store__exec(conn, sql, 3, params);
+	if (!store__ok(res)) {
+		store__err(conn, res, what, e);
+		PQclear(res);
+		res = NULL;
+	}
+	store__release(pool, conn);
+	return res;
 }
 
 bool

@@ -40,13 +40,16 @@ int store__err(PGconn *conn, const PGresult *res, const char *what,
 /* PQexecParams with text parameters; NULL params are SQL NULLs. */
 PGresult *store__exec(PGconn *conn, const char *sql, int nparams,
 		      const char *const *params);
+/* A copy of the value at (row, col), NULL for SQL NULL. Caller frees. */
+char *store__dup_or_null(const PGresult *res, int row, int col);
 /*
- * PQexecPrepared of a statement named name with text sql, preparing it on
- * this connection first when it is not yet (saves planning a complex
- * statement on every call).
+ * Run a claim statement whose parameters are (provider, older_than_s, max):
+ * its rows, or NULL with *e set (ERR_UNAVAIL when the database is away);
+ * what says what failed.
  */
-PGresult *store__exec_prepared(PGconn *conn, const char *name, const char *sql,
-			       int nparams, const char *const *params);
+PGresult *store__claim(struct db_pool *pool, const char *sql,
+		       const char *provider, int64_t older_than_s, int max,
+		       const char *what, struct err *e);
 /* True when res is PGRES_COMMAND_OK or PGRES_TUPLES_OK. */
 bool store__ok(const PGresult *res);
 

@@ -420,13 +420,6 @@ out:
 	return rc;
 }
 
-static char *
-dup_or_null(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL
-					  : xstrdup(PQgetvalue(res, row, col));
-}
-
 int
 store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
 		   const char *id, struct store_upload *out, bool *found,
@@ -453,27 +446,27 @@ store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
 		goto out;
 	*found = true;
 	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-	out->provider = dup_or_null(res, 0, 1);
-	out->state = dup_or_null(res, 0, 2);
-	out->source_kind = dup_or_null(res, 0, 3);
-	out->source = dup_or_null(res, 0, 4);
-	out->media_name = dup_or_null(res, 0, 5);
-	out->media_type = dup_or_null(res, 0, 6);
-	out->media_kind = dup_or_null(res, 0, 7);
-	out->procedure = dup_or_null(res, 0, 8);
-	out->source_context = dup_or_null(res, 0, 9);
-	out->options = dup_or_null(res, 0, 10);
+	out->provider = store__dup_or_null(res, 0, 1);
+	out->state = store__dup_or_null(res, 0, 2);
+	out->source_kind = store__dup_or_null(res, 0, 3);
+	out->source = store__dup_or_null(res, 0, 4);
+	out->media_name = store__dup_or_null(res, 0, 5);
+	out->media_type = store__dup_or_null(res, 0, 6);
+	out->media_kind = store__dup_or_null(res, 0, 7);
+	out->procedure = store__dup_or_null(res, 0, 8);
+	out->source_context = store__dup_or_null(res, 0, 9);
+	out->options = store__dup_or_null(res, 0, 10);
 	out->bytes_total =
 	    parse_i64(PQgetvalue(res, 0, 11), -1, INT64_MAX, &v) == 0 ? v : -1;
 	out->part_size =
 	    parse_i64(PQgetvalue(res, 0, 12), 0, INT64_MAX, &v) == 0 ? v : 0;
-	out->session = dup_or_null(res, 0, 13);
+	out->session = store__dup_or_null(res, 0, 13);
 	out->credential_expires_at =
 	    parse_i64(PQgetvalue(res, 0, 14), INT64_MIN, INT64_MAX, &v) == 0
 		? v
 		: 0;
-	out->multipart_upload_id = dup_or_null(res, 0, 15);
-	out->file_id = dup_or_null(res, 0, 16);
+	out->multipart_upload_id = store__dup_or_null(res, 0, 15);
+	out->file_id = store__dup_or_null(res, 0, 16);
 	out->attempts = atoi(PQgetvalue(res, 0, 17));
 	out->cancel_requested = strcmp(PQgetvalue(res, 0, 18), "t") == 0;
 out:
@@ -682,23 +675,14 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 			  struct store_parked_pull **out, size_t *n,
 			  struct err *e)
 {
-	char secs[24], limit[16];
-	const char *params[3] = {provider, secs, limit};
-	PGresult *res = NULL;
-	PGconn *conn;
-	int rc = 0;
+	PGresult *res =
+	    store__claim(pool, SQL_CLAIM_PARKED, provider, older_than_s, max,
+			 "claim parked URL pulls", e);
 
 	*out = NULL;
 	*n = 0;
-	fmt_i64(secs, sizeof(secs), older_than_s);
-	snprintf(limit, sizeof(limit), "%d", max);
-	if ((conn = store__acquire(pool, 5000, e)) == NULL)
-		return ERR_UNAVAIL;
-	res = store__exec(conn, SQL_CLAIM_PARKED, 3, params);
-	if (!store__ok(res)) {
-		rc = store__err(conn, res, "claim parked URL pulls", e);
-		goto out;
-	}
+	if (res == NULL)
+		return e->code;
 	*n = (size_t)PQntuples(res);
 	*out = xcalloc(*n ? *n : 1, sizeof(**out));
 	for (int r = 0; r < PQntuples(res); r++) {
@@ -707,10 +691,8 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 		(*out)[r].url_job_id = xstrdup(PQgetvalue(res, r, 1));
 		(*out)[r].parked_s = strtoll(PQgetvalue(res, r, 2), NULL, 10);
 	}
-out:
 	PQclear(res);
-	store__release(pool, conn);
-	return rc;
+	return 0;
 }
 
 void

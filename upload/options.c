@@ -26,9 +26,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define JSON_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
-#define ALI_MAX_TAGS	 16
-#define ALI_TAG_CHARS	 32
+#define ALI_MAX_TAGS  16
+#define ALI_TAG_CHARS 32
 
 enum opt_kind {
 	OPT_TEXT, /* UTF-8 text of at most max characters */
@@ -134,7 +133,7 @@ check_int(cJSON *opts, cJSON *v, const char *name, int64_t min, struct err *e)
 		if (!isfinite(d) || d != floor(d))
 			return err_set(e, ERR_INPUT, "%s must be an integer",
 				       name);
-		if (fabs(d) >= JSON_EXACT_LIMIT)
+		if (!json_exact_int(d))
 			return err_set(e, ERR_INPUT,
 				       "%s is not below 2^53: give it as a "
 				       "string of digits",

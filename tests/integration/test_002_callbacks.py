@@ -246,6 +246,31 @@ class Recording(unittest.TestCase):
     def tearDownClass(cls):
         cls.d.stop_checked()
 
+    def test_schema_refuses_undocumented_values(self):
+        # The enumerated columns are domains (schema 008): each refuses a
+        # value outside its set, and the documented values pass.
+        bad = [
+            "INSERT INTO media (provider, file_id, state, state_rank)"
+            " VALUES ('youtube', 'f', 'confirmed', 2)",
+            "INSERT INTO media (provider, file_id, state, state_rank)"
+            " VALUES ('tencent', 'f', 'done', 2)",
+            "INSERT INTO media (provider, file_id, state, state_rank)"
+            " VALUES ('tencent', 'f', 'confirmed', 5)",
+            "INSERT INTO vod_events (provider, event_type, dedup_key, received_via, raw)"
+            " VALUES ('alibaba', 'X', 'k', 'email', '{}')",
+            "INSERT INTO uploads (id, provider, source_kind, source, state)"
+            " VALUES (gen_random_uuid(), 'tencent', 'file', '/x', 'lost')",
+            "INSERT INTO uploads (id, provider, source_kind, source)"
+            " VALUES (gen_random_uuid(), 'tencent', 'disk', '/x')",
+            "INSERT INTO uploads (id, provider, source_kind, source, media_kind)"
+            " VALUES (gen_random_uuid(), 'tencent', 'file', '/x', 'audio')",
+        ]
+        for sql in bad:
+            with self.assertRaisesRegex(AssertionError, "violates check constraint"):
+                h.psql(self.url, "BEGIN; %s; ROLLBACK;" % sql)
+        h.psql(self.url, "BEGIN; INSERT INTO media (provider, file_id, state, state_rank)"
+                         " VALUES ('alibaba', 'f', 'processing', 3); ROLLBACK;")
+
     def test_duplicates_stored_once(self):
         fid = "7" + str(uuid.uuid4().int)[:18]
         ev = ve.tencent_new_file_upload(fid, procedure_task_id="p-" + fid)
