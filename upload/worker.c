@@ -598,9 +598,14 @@ done:
 	return out;
 }
 
-/* Abort what a canceled job left on the platform, then record it. */
+/*
+ * Record a canceled job. abort: first abort what it left on the platform,
+ * with its saved session (a job canceled before it ran); run_claimed has
+ * aborted with its own session when the cancel came mid-transfer, and a
+ * second abort would only find no such upload.
+ */
 static void
-cancel_claimed(struct job_ctx *c)
+cancel_claimed(struct job_ctx *c, bool abort)
 {
 	const struct upload_adapter *ad =
 	    upload__adapter_find(c->job->provider);
@@ -608,7 +613,7 @@ cancel_claimed(struct job_ctx *c)
 	struct err e;
 
 	err_clear(&e);
-	if (ad != NULL && c->job->session != NULL &&
+	if (abort && ad != NULL && c->job->session != NULL &&
 	    c->job->multipart_upload_id != NULL &&
 	    ad->load(c->svc->c.cloud, c->job->session, &s, &e) == 0) {
 		struct upload_transfer_opts t;
@@ -638,7 +643,7 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 	c.job = job_from_row(row);
 	log_set_req_id(c.job->id);
 	if (cancel) {
-		cancel_claimed(&c);
+		cancel_claimed(&c, true);
 		rc = err_set(e, ERR_CANCELED, "the upload was canceled");
 		goto out;
 	}
@@ -666,7 +671,7 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 		/* Recorded already: nothing to write. */
 		break;
 	case JOB_CANCELED:
-		cancel_claimed(&c);
+		cancel_claimed(&c, false);
 		rc = err_set(e, ERR_CANCELED, "the upload was canceled");
 		break;
 	case JOB_LOST:

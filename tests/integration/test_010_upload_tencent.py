@@ -234,6 +234,7 @@ class UploadApi(unittest.TestCase):
 
     def test_cancel_aborts_multipart(self):
         path, _ = U.make_file(self.root, "cancel.mp4", 12 * U.MIB)
+        t0 = time.time()
         EMU.ctl("faults", {"rate_limit_bps": 2 * U.MIB})
         try:
             uid = self.submit(path=path)
@@ -246,6 +247,13 @@ class UploadApi(unittest.TestCase):
             U.wait_state(self.d, uid, ("canceled",))
             h.wait_for(lambda: mp not in [u["uploadId"] for u in EMU.ctl("uploads")],
                        "the multipart upload to be aborted")
+            # Aborted once, with the worker's own session: a second abort
+            # would find no such upload.
+            aborts = [c for c in EMU.calls("AbortMultipartUpload", t0)
+                      if c["params"].get("uploadId") == mp]
+            self.assertEqual(len(aborts), 1, aborts)
+            self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t0
+                              and r["action"] == "AbortMultipartUpload"], [])
         finally:
             EMU.ctl("faults", {"rate_limit_bps": 0})
         st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
@@ -348,6 +356,33 @@ class UploadResume(unittest.TestCase):
         # One session: no second ApplyUpload.
         self.assertEqual(len([c for c in EMU.calls("ApplyUpload")
                               if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
+
+
+    def test_resumed_then_canceled_aborts_once(self):
+        path, _ = U.make_file(self.root, "resume-cancel.mp4", 16 * U.MIB)
+        env = U.upload_env(EMU, self.root, U.RESUMABLE)
+        uid, _ = U.kill_mid_transfer(self, EMU, self.db, env,
+                                     {"provider": "tencent", "path": path})
+        mp = h.psql(self.db, "SELECT multipart_upload_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+        t_restart = time.time()
+        EMU.ctl("faults", {"rate_limit_bps": 2 * U.MIB})
+        d = h.Daemon(self.db, env).start()
+        try:
+            # Resumed: the new worker asked which parts the store has.
+            h.wait_for(lambda: EMU.calls("ListParts", t_restart), "the upload to resume")
+            st, _, doc = d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
+            self.assertEqual(st, 202, doc)
+            U.wait_state(d, uid, ("canceled",))
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+            d.stop()
+        self.assertNotIn(mp, [u["uploadId"] for u in EMU.ctl("uploads")])
+        # The worker's session aborts it; nothing aborts it a second time.
+        aborts = [c for c in EMU.calls("AbortMultipartUpload", t_restart)
+                  if c["params"].get("uploadId") == mp]
+        self.assertEqual(len(aborts), 1, aborts)
+        self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t_restart
+                          and r["action"] == "AbortMultipartUpload"], [])
 
 
 class UploadTwoInstances(unittest.TestCase):
