@@ -129,12 +129,15 @@ cloud_alibaba_upload_auth_cleanup(struct cloud_alibaba_upload_auth *a)
 	free(a->file_name);
 	free(a->object_prefix);
 	free(a->access_key_id);
-	/* The secret and token are erased before they are freed. */
+	/* The secret and token are erased before they are freed
+	 * (explicit_bzero: a memset of memory about to be freed may be
+	 * optimised away). */
 	if (a->access_key_secret != NULL)
-		memset(a->access_key_secret, 0, strlen(a->access_key_secret));
+		explicit_bzero(a->access_key_secret,
+			       strlen(a->access_key_secret));
 	free(a->access_key_secret);
 	if (a->security_token != NULL)
-		memset(a->security_token, 0, strlen(a->security_token));
+		explicit_bzero(a->security_token, strlen(a->security_token));
 	free(a->security_token);
 	free(a->region);
 	memset(a, 0, sizeof(*a));

@@ -690,14 +690,15 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 			break;
 		}
 		if (c.job->attempts < svc->c.max_attempts) {
-			int64_t d = RETRY_BASE_MS;
-
-			for (int i = 1; i < c.job->attempts && d < RETRY_MAX_MS;
-			     i++)
-				d *= 2;
-			if (d > RETRY_MAX_MS)
-				d = RETRY_MAX_MS;
-			d = d / 2 + (int64_t)(rand() % (int)(d / 2 + 1));
+			/* The platform requests' backoff, on the job's scale:
+			 * doubled per attempt, jittered from a random source
+			 * (not rand(), whose one unseeded sequence would
+			 * retry every instance's jobs in step). */
+			const struct cloud_opts scale = {
+			    .retry_base_ms = RETRY_BASE_MS,
+			    .retry_max_ms = RETRY_MAX_MS};
+			int64_t d =
+			    cloud_http_backoff_ms(&scale, c.job->attempts);
 			log_msg(LOG_WARN, "upload",
 				"upload %s: attempt %d failed, retrying in "
 				"%lld ms: %s",
