@@ -181,19 +181,14 @@ add_delta(const struct vod_event *ev, int64_t now,
 	FIRST(error_message);
 }
 
-/* The rows of a batch: one store_event per event, one delta per media. */
+/* One event's row, and its effect folded into the batch's deltas. */
 static void
-to_store_batch(const struct vod_event *const *evs, const char *const *raws,
-	       const enum vod_via *vias, size_t n, struct store_event *sevs,
-	       struct store_media_delta *deltas, size_t *ndeltas)
+add_row(const struct vod_event *ev, const char *raw, enum vod_via via,
+	int64_t now, struct store_event *sev, struct store_media_delta *deltas,
+	size_t *ndeltas)
 {
-	int64_t now = time_unix();
-
-	*ndeltas = 0;
-	for (size_t i = 0; i < n; i++) {
-		to_store_event(evs[i], raws[i], vias[i], &sevs[i]);
-		add_delta(evs[i], now, deltas, ndeltas);
-	}
+	to_store_event(ev, raw, via, sev);
+	add_delta(ev, now, deltas, ndeltas);
 }
 
 int
@@ -203,10 +198,13 @@ ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 {
 	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
 	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
-	size_t ndeltas;
+	size_t ndeltas = 0;
+	int64_t now = time_unix();
 	int rc;
 
-	to_store_batch(evs, raws, vias, n, sevs, deltas, &ndeltas);
+	for (size_t i = 0; i < n; i++)
+		add_row(evs[i], raws[i], vias[i], now, &sevs[i], deltas,
+			&ndeltas);
 	rc = store_events_record(pool, sevs, n, deltas, ndeltas, is_new, e);
 	free(sevs);
 	free(deltas);
@@ -283,8 +281,8 @@ batch_rows(struct batch *bt)
 	for (size_t i = 0; i < bt->n; i++) {
 		const struct item *it = bt->items[i];
 
-		to_store_event(it->ev, it->raw, it->via, &bt->sevs[i]);
-		add_delta(it->ev, now, bt->deltas, &bt->ndeltas);
+		add_row(it->ev, it->raw, it->via, now, &bt->sevs[i], bt->deltas,
+			&bt->ndeltas);
 	}
 	bt->t0 = time_mono_us();
 }

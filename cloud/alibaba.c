@@ -14,6 +14,7 @@
  * API reference documents. A fresh SignatureNonce and Timestamp are made for
  * every attempt, so a retry is never refused as a replay.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "cloud/cloud_int.h"
 #include "common/json.h"
 
@@ -393,25 +394,13 @@ cloud_alibaba_url_infos_cleanup(struct cloud_alibaba_url_infos *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Whether s holds sub, compared without case. */
-static bool
-has_nocase(const char *s, const char *sub)
-{
-	size_t n = strlen(sub);
-
-	for (; *s != '\0'; s++)
-		if (strncasecmp(s, sub, n) == 0)
-			return true;
-	return false;
-}
-
 enum cloud_url_outcome
 cloud_alibaba_url_outcome(const char *status, const char *error_code,
 			  const char *media_id)
 {
 	const char *s = status != NULL ? status : "";
 
-	if (strncasecmp(s, "FAIL", 4) == 0 || has_nocase(s, "_FAIL"))
+	if (strncasecmp(s, "FAIL", 4) == 0 || strcasestr(s, "_FAIL") != NULL)
 		return CLOUD_URL_FAILED;
 	if (media_id != NULL && media_id[0] != '\0' &&
 	    (strcasecmp(s, "SUCCESS") == 0 || strcasecmp(s, "NORMAL") == 0 ||

@@ -414,11 +414,21 @@ drain_to_sync(PGconn *conn, PGresult **failed)
 	}
 }
 
-/* Mark the events that were inserted now; the rest were duplicates. */
+/*
+ * Mark the events that were inserted now; the rest were duplicates. The
+ * result has a row per inserted event, and events of one key are inserted
+ * once: n rows mean every event is new (the common case, and the only one
+ * of SQL_RECORD_NEW), without matching rows to events.
+ */
 static void
 mark_new(const PGresult *res, const struct store_event *events, size_t n,
 	 bool *is_new)
 {
+	if ((size_t)PQntuples(res) == n) {
+		for (size_t i = 0; i < n; i++)
+			is_new[i] = true;
+		return;
+	}
 	for (int r = 0; r < PQntuples(res); r++) {
 		const char *prov = PQgetvalue(res, r, 0);
 		const char *key = PQgetvalue(res, r, 1);
