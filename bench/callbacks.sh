@@ -5,6 +5,12 @@
 # and acknowledged versus stored counts for each provider.
 #
 #   bench/callbacks.sh [SECONDS] [CONNECTIONS]    defaults: 15 s, 32
+#
+# VH_BENCH_ORDER: the providers' runs, in order (default "alibaba tencent";
+# a provider may repeat). VH_BENCH_NOISE_SECONDS: how long bench/noise.py
+# measures the idle machine first, per kind (default 3). VH_BENCH_PG_OPTS:
+# more PostgreSQL settings. VH_BENCH_KEEP_LOG: where to copy its log.
+# VH_BENCH_PROBE=0: without the yardstick (bench/probe.c) run after each.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,9 +23,10 @@ cmake --build "$top/build-release" >/dev/null
 
 work=$(mktemp -d /tmp/vodhook-bench.XXXXXX)
 chmod 755 "$work"
-pid=
+pid= probe_pid=
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null && wait "$probe_pid" 2>/dev/null
   "$top/deploy/pg.sh" stop "$work/pg" || true
   [ -n "${VH_BENCH_KEEP_LOG:-}" ] && cp "$work/pg/server.log" "$VH_BENCH_KEEP_LOG" 2>/dev/null
   rm -rf "$work"
@@ -51,8 +58,25 @@ for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+# The yardstick (bench/probe.c): the bare design, same threads, same load.
+probe_port=
+if [ "${VH_BENCH_PROBE:-1}" = 1 ]; then
+  probe_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PROBE_DATABASE_URL="$url" PROBE_LISTEN="127.0.0.1:$probe_port" PROBE_ALIBABA_KEY=$key \
+  PROBE_TOKEN=$token "$top/build-release/bench/vodhook-probe" 2>"$work/probe.log" &
+  probe_pid=$!
+  for _ in $(seq 1 100); do
+    curl -sS -o /dev/null "http://127.0.0.1:$probe_port/" 2>/dev/null && break
+    sleep 0.1
+  done
+fi
 
-count() { psql -X -tA "$url" -c "SELECT count(*) FROM vod_events WHERE provider = '$1'"; }
+# events stored by target $1 (vodhook or probe) for provider $2
+count() {
+  local table=vod_events
+  [ "$1" = probe ] && table=probe_events
+  psql -X -tA "$url" -c "SELECT count(*) FROM $table WHERE provider = '$2'"
+}
 # CPU time (clock ticks, user + system) of every process whose command is $1,
 # and the machine's idle ticks: where the time of one event goes.
 ticks() {
@@ -69,41 +93,74 @@ ticks() {
 # microseconds (pg_stat_wal)
 wal() { psql -X -tA -F' ' "$url" -c "SELECT wal_bytes, wal_records, wal_fpi, wal_sync,
   round(wal_sync_time * 1000)::bigint FROM pg_stat_wal"; }
+# PostgreSQL's own background work: autovacuum and autoanalyze runs, and
+# checkpoints (a run that met one has its tail there)
+bgwork() { psql -X -tA -F' ' "$url" -c "SELECT (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)
+  FROM pg_stat_user_tables), checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"; }
 idle() { awk '/^cpu /{print $5 + $6}' /proc/stat; }
+# time the host ran something else on our virtual CPUs, where it says so
+steal() { awk '/^cpu /{print $9}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
-echo "vodhook callbacks benchmark: ${secs}s per provider, $conns connections, $(nproc) cores"
-for provider in alibaba tencent; do
+# One run of wrk against target $1 (vodhook or probe) with provider $2's
+# callbacks; prints its figures, each line led by "$2" or "$2 probe".
+run() {
+  local target=$1 provider=$2 tport=$port tpid=$pid label=$2 ts path sig
+  if [ "$target" = probe ]; then
+    tport=$probe_port tpid=$probe_pid label="$provider probe"
+  fi
   ts=$(date +%s)
   if [ "$provider" = alibaba ]; then
     path=/callbacks/alibaba
-    sig=$(printf '%s' "http://127.0.0.1:$port$path|$ts|$key" | md5sum | cut -d' ' -f1)
+    sig=$(printf '%s' "http://127.0.0.1:$tport$path|$ts|$key" | md5sum | cut -d' ' -f1)
   else
     path=/callbacks/tencent/$token
     sig=
   fi
-  before=$(count $provider) wal0=$(wal)
-  pg0=$(ticks postgres) vh0=$(awk '{print $14 + $15}' /proc/$pid/stat) idle0=$(idle)
+  local before wal0 bg0 bg1 av0 av1 cp0 cp1 pg0 vh0 idle0 kd0 st0 pg1 vh1 idle1 kd1 st1 out after wal1 acked stored
+  before=$(count "$target" "$provider") wal0=$(wal) bg0=$(bgwork)
+  pg0=$(ticks postgres) vh0=$(awk '{print $14 + $15}' /proc/$tpid/stat) idle0=$(idle)
+  kd0=$(ticks kdamond.0) st0=$(steal)
   TIMEFORMAT='%U %S'
   { time VH_PROVIDER=$provider VH_PATH=$path VH_TS=$ts VH_SIG=$sig \
         wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$top/bench/callbacks.lua" \
-        "http://127.0.0.1:$port" >"$work/wrk.out"; } 2>"$work/wrk.time"
-  pg1=$(ticks postgres) vh1=$(awk '{print $14 + $15}' /proc/$pid/stat) idle1=$(idle)
+        "http://127.0.0.1:$tport" >"$work/wrk.out"; } 2>"$work/wrk.time"
+  pg1=$(ticks postgres) vh1=$(awk '{print $14 + $15}' /proc/$tpid/stat) idle1=$(idle)
+  kd1=$(ticks kdamond.0) st1=$(steal)
   out=$(grep '^RESULT' "$work/wrk.out")
-  after=$(count $provider) wal1=$(wal)
+  after=$(count "$target" "$provider") wal1=$(wal) bg1=$(bgwork)
   acked=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' <<<"$out")
   stored=$((after - before))
-  echo "$provider: $out stored=$stored stored_per_s=$(( stored / secs )) lost=$(( acked > stored ? acked - stored : 0 ))"
+  echo "$label: $out stored=$stored stored_per_s=$(( stored / secs )) lost=$(( acked > stored ? acked - stored : 0 ))"
   # CPU per stored event, in microseconds, and the share of the cores left idle
   awk -v pg=$((pg1 - pg0)) -v vh=$((vh1 - vh0)) -v idle=$((idle1 - idle0)) -v hz="$hz" \
       -v n="$stored" -v secs="$secs" -v cores="$(nproc)" -v wrk="$(cat "$work/wrk.time")" \
+      -v label="$label" -v target="$target" \
       'BEGIN { split(wrk, w, " "); if (n == 0) exit
-               printf "%s: CPU per event: postgres %.0f us, vodhook %.0f us, wrk %.0f us; idle %.0f%%\n",
-                 "'"$provider"'", pg / hz / n * 1e6, vh / hz / n * 1e6, (w[1] + w[2]) / n * 1e6,
+               printf "%s: CPU per event: postgres %.0f us, %s %.0f us, wrk %.0f us; idle %.0f%%\n",
+                 label, pg / hz / n * 1e6, target, vh / hz / n * 1e6, (w[1] + w[2]) / n * 1e6,
                  100 * idle / hz / (secs * cores) }'
+  # the machine's share: its memory reclaim (DAMON's kdamond, where it runs)
+  # and the host's steal, in ms per second of the run
+  read -r av0 cp0 <<<"$bg0"
+  read -r av1 cp1 <<<"$bg1"
+  echo "$label: machine's own CPU during the run: kdamond $(( (kd1 - kd0) * 1000 / hz / secs )) ms/s, steal $(( (st1 - st0) * 1000 / hz / secs )) ms/s; PostgreSQL's autovacuum and autoanalyze runs $((av1 - av0)), checkpoints $((cp1 - cp0))"
+  local wb0 wr0 wf0 ws0 wt0 wb1 wr1 wf1 ws1 wt1
   read -r wb0 wr0 wf0 ws0 wt0 <<<"$wal0"
   read -r wb1 wr1 wf1 ws1 wt1 <<<"$wal1"
-  [ "$stored" -gt 0 ] && echo "$provider: WAL per event: $(( (wb1 - wb0) / stored )) bytes, $(( (wr1 - wr0) / stored )) records; full-page images $(( wf1 - wf0 )), WAL syncs $(( ws1 - ws0 )) of $(( (wt1 - wt0) / (ws1 - ws0 + (ws1 == ws0)) )) us on average"
+  [ "$stored" -gt 0 ] && echo "$label: WAL per event: $(( (wb1 - wb0) / stored )) bytes, $(( (wr1 - wr0) / stored )) records; full-page images $(( wf1 - wf0 )), WAL syncs $(( ws1 - ws0 )) of $(( (wt1 - wt0) / (ws1 - ws0 + (ws1 == ws0)) )) us on average"
+  return 0
+}
+
+echo "vodhook callbacks benchmark: ${secs}s per provider, $conns connections, $(nproc) cores"
+# What the machine itself adds to any latency here, measured idle: the tail
+# below cannot be read without it (bench/noise.py says why).
+python3 "$top/bench/noise.py" "$work/pg" "${VH_BENCH_NOISE_SECONDS:-3}"
+# vodhook, then the probe, per provider: each pair on the machine as it is
+# at that moment
+for provider in ${VH_BENCH_ORDER:-alibaba tencent}; do
+  run vodhook "$provider"
+  [ -n "$probe_port" ] && run probe "$provider"
 done
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
 grep -E 'batches|spooled|failed|commit' <<<"$metrics"
