@@ -658,9 +658,8 @@ struct run {
 
 #define MAX_REAUTH 3
 
-/* Whether a refusal says the credential expired (or was replaced). */
-static bool
-token_expired(const struct err *e)
+bool
+upload__token_expired(const struct err *e)
 {
 	return e->code == ERR_AUTH &&
 	       (strcmp(e->remote, "SecurityTokenExpired") == 0 ||
@@ -872,8 +871,8 @@ run_pieces(struct run *r, struct err *e)
 				}
 				continue;
 			}
-			if (token_expired(&xe) && r->h && r->h->refresh &&
-			    r->reauth < MAX_REAUTH) {
+			if (upload__token_expired(&xe) && r->h &&
+			    r->h->refresh && r->reauth < MAX_REAUTH) {
 				/* Renew once per credential, then send the
 				 * part again; that try is not counted. */
 				if (x->cred_gen == r->cred_gen) {

@@ -353,6 +353,13 @@ int upload__transfer_run(const struct upload_transfer_opts *o,
 			 const struct upload_transfer_hooks *h, int64_t *sent,
 			 struct err *e) VH_MUST_CHECK;
 
+/*
+ * Whether a store's refusal says the temporary credential expired or was
+ * replaced (SecurityTokenExpired, ExpiredToken, InvalidSecurityToken):
+ * renewing it and sending the request again is the remedy.
+ */
+bool upload__token_expired(const struct err *e);
+
 /* Abort a multipart upload (DELETE ?uploadId), best effort. */
 void upload__transfer_abort(const struct upload_transfer_opts *o,
 			    const struct upload_session *s,

@@ -316,17 +316,23 @@ transfer_opts(const struct upload_service *svc, const struct upload_job *job,
 	};
 }
 
-/* Whether a refusal means "the credential is gone": start over. */
+/*
+ * Whether a refusal means "the credential is gone": renew it, or start
+ * over. Broader than the transfer engine's upload__token_expired, which
+ * renews and resends a part: here also a signature the store found out of
+ * its time window (COS: AccessDenied "Request has expired"; OSS:
+ * RequestTimeTooSkewed). Whether COS reports a lapsed TempCertificate that
+ * way is unconfirmed; a new session is the remedy that works either way,
+ * and the restarts are bounded.
+ */
 static bool
 credential_expired(const struct err *e)
 {
-	return e->code == ERR_AUTH &&
-	       (strcmp(e->remote, "ExpiredToken") == 0 ||
-		strcmp(e->remote, "SecurityTokenExpired") == 0 ||
-		strcmp(e->remote, "InvalidSecurityToken") == 0 ||
-		strcmp(e->remote, "RequestTimeTooSkewed") == 0 ||
-		(strcmp(e->remote, "AccessDenied") == 0 &&
-		 strstr(e->msg, "xpired") != NULL));
+	return upload__token_expired(e) ||
+	       (e->code == ERR_AUTH &&
+		(strcmp(e->remote, "RequestTimeTooSkewed") == 0 ||
+		 (strcmp(e->remote, "AccessDenied") == 0 &&
+		  strstr(e->msg, "xpired") != NULL)));
 }
 
 /* Upload the cover image given with the job, if any (one PUT). */

@@ -75,6 +75,45 @@ test_store_error(void **state)
 	assert_int_equal(upload__store_error(503, P(sig), &e), ERR_AUTH);
 }
 
+/* The refusals the engine renews the credential for, and one it must not:
+ * a signature out of its time window is the clock, not the credential. */
+static void
+test_token_expired(void **state)
+{
+	static const char *const renew[] = {
+	    "SecurityTokenExpired", "ExpiredToken", "InvalidSecurityToken"};
+	static const char *const keep[] = {
+	    "<Error><Code>AccessDenied</Code><Message>Request has expired"
+	    "</Message></Error>",
+	    "<Error><Code>RequestTimeTooSkewed</Code><Message>x</Message>"
+	    "</Error>",
+	    "<Error><Code>SignatureDoesNotMatch</Code><Message>x</Message>"
+	    "</Error>"};
+	char body[160];
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(renew) / sizeof(renew[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "<Error><Code>%s</Code><Message>The security token "
+			 "you provided has expired.</Message></Error>",
+			 renew[i]);
+		err_clear(&e);
+		assert_int_equal(
+		    upload__store_error(403, body, strlen(body), &e), ERR_AUTH);
+		assert_true(upload__token_expired(&e));
+	}
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		err_clear(&e);
+		(void)upload__store_error(403, keep[i], strlen(keep[i]), &e);
+		assert_false(upload__token_expired(&e));
+	}
+	/* Not a refusal at all: a network error carries no code. */
+	err_clear(&e);
+	err_set(&e, ERR_NET, "connection reset");
+	assert_false(upload__token_expired(&e));
+}
+
 static void
 test_xml_tag(void **state)
 {
@@ -154,6 +193,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_part_size),
 	    cmocka_unit_test(test_store_error),
+	    cmocka_unit_test(test_token_expired),
 	    cmocka_unit_test(test_xml_tag),
 	    cmocka_unit_test(test_tencent_session_roundtrip),
 	};
