@@ -155,7 +155,7 @@ run() {
 echo "vodhook callbacks benchmark: ${secs}s per provider, $conns connections, $(nproc) cores"
 # What the machine itself adds to any latency here, measured idle: the tail
 # below cannot be read without it (bench/noise.py says why).
-python3 "$top/bench/noise.py" "$work/pg" "${VH_BENCH_NOISE_SECONDS:-3}"
+python3 "$top/bench/noise.py" "$work" "${VH_BENCH_NOISE_SECONDS:-3}"
 # vodhook, then the probe, per provider: each pair on the machine as it is
 # at that moment
 for provider in ${VH_BENCH_ORDER:-alibaba tencent}; do

@@ -301,9 +301,11 @@ http_read_body(struct http_req *r, size_t max, struct buf *out)
 	if (r->ri->content_length > 0 &&
 	    (unsigned long long)r->ri->content_length > max)
 		return ERR_LIMIT;
-	/* mg_read undoes chunked transfer encoding; read at most max + 1
-	 * bytes so that an oversized chunked body is caught without being
-	 * stored. */
+	/* mg_read undoes chunked transfer encoding. buf_append refuses (and
+	 * frees the buffer) as soon as the body would pass max, so an
+	 * oversized chunked body is caught with at most max bytes held.
+	 * (Reading through a chunk on the stack copies each byte once more;
+	 * bodies here are capped, and callbacks are a few hundred bytes.) */
 	while ((n = mg_read(r->conn, chunk, sizeof(chunk))) > 0) {
 		if (buf_append(out, chunk, (size_t)n) != 0)
 			return ERR_LIMIT;
