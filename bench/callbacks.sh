@@ -2,7 +2,8 @@
 # Callback throughput: PostgreSQL (synchronous_commit on, fsync on) and a
 # release vodhook on this machine, signed Alibaba and Tencent callbacks with
 # unique ids driven by wrk over loopback. Prints throughput, p50/p99 latency
-# and acknowledged versus stored counts for each provider.
+# and acknowledged versus stored counts for each provider; then the same for
+# bench/probe.c, the bare design, as a yardstick (see the README).
 #
 #   bench/callbacks.sh [SECONDS] [CONNECTIONS]    defaults: 15 s, 32
 #
@@ -141,7 +142,7 @@ run() {
                  label, pg / hz / n * 1e6, target, vh / hz / n * 1e6, (w[1] + w[2]) / n * 1e6,
                  100 * idle / hz / (secs * cores) }'
   # the machine's share: its memory reclaim (DAMON's kdamond, where it runs)
-  # and the host's steal, in ms per second of the run
+  # and the host's steal, in ms per second of the run; and PostgreSQL's
   read -r av0 cp0 <<<"$bg0"
   read -r av1 cp1 <<<"$bg1"
   echo "$label: machine's own CPU during the run: kdamond $(( (kd1 - kd0) * 1000 / hz / secs )) ms/s, steal $(( (st1 - st0) * 1000 / hz / secs )) ms/s; PostgreSQL's autovacuum and autoanalyze runs $((av1 - av0)), checkpoints $((cp1 - cp0))"
@@ -160,7 +161,7 @@ python3 "$top/bench/noise.py" "$work" "${VH_BENCH_NOISE_SECONDS:-3}"
 # at that moment
 for provider in ${VH_BENCH_ORDER:-alibaba tencent}; do
   run vodhook "$provider"
-  [ -n "$probe_port" ] && run probe "$provider"
+  if [ -n "$probe_port" ]; then run probe "$provider"; fi
 done
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
 grep -E 'batches|spooled|failed|commit' <<<"$metrics"
