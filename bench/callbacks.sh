@@ -118,7 +118,7 @@ run() {
     path=/callbacks/tencent/$token
     sig=
   fi
-  local before wal0 bg0 bg1 av0 av1 cp0 cp1 pg0 vh0 idle0 kd0 st0 pg1 vh1 idle1 kd1 st1 out after wal1 acked stored
+  local wsecs before wal0 bg0 bg1 av0 av1 cp0 cp1 pg0 vh0 idle0 kd0 st0 pg1 vh1 idle1 kd1 st1 out after wal1 acked stored
   before=$(count "$target" "$provider") wal0=$(wal) bg0=$(bgwork)
   pg0=$(ticks postgres) vh0=$(awk '{print $14 + $15}' /proc/$tpid/stat) idle0=$(idle)
   kd0=$(ticks kdamond.0) st0=$(steal)
@@ -132,7 +132,9 @@ run() {
   after=$(count "$target" "$provider") wal1=$(wal) bg1=$(bgwork)
   acked=$(sed -n 's/.*acked=\([0-9]*\).*/\1/p' <<<"$out")
   stored=$((after - before))
-  echo "$label: $out stored=$stored stored_per_s=$(( stored / secs )) lost=$(( acked > stored ? acked - stored : 0 ))"
+  # per second of wrk's own duration, which can pass SECONDS by a tenth
+  wsecs=$(sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$out")
+  echo "$label: $out stored=$stored stored_per_s=$(awk -v n="$stored" -v s="${wsecs:-$secs}" 'BEGIN { printf "%.0f", n / s }') lost=$(( acked > stored ? acked - stored : 0 ))"
   # CPU per stored event, in microseconds, and the share of the cores left idle
   awk -v pg=$((pg1 - pg0)) -v vh=$((vh1 - vh0)) -v idle=$((idle1 - idle0)) -v hz="$hz" \
       -v n="$stored" -v secs="$secs" -v cores="$(nproc)" -v wrk="$(cat "$work/wrk.time")" \
