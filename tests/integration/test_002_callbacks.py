@@ -550,13 +550,16 @@ class Durability(unittest.TestCase):
             lock.stdin.flush()
             h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
                                           " ON c.oid = l.relation WHERE c.relname = 'vod_events'"
+                                          " AND l.database = (SELECT oid FROM pg_database"
+                                          "  WHERE datname = current_database())"
                                           " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
                        "the table lock")
             threads = [threading.Thread(target=pump, args=(d, 1, name, acked[i]))
                        for i, name in enumerate(names)]
             threads[0].start()
             h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_stat_activity"
-                                          " WHERE wait_event_type = 'Lock'") == 1,
+                                          " WHERE wait_event_type = 'Lock'"
+                                          " AND datname = current_database()") == 1,
                        "the committer to wait for the lock")
             [t.start() for t in threads[1:]]
             h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == len(names) - 1,
@@ -644,6 +647,8 @@ class Durability(unittest.TestCase):
                 h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
                                               " ON c.oid = l.relation"
                                               " WHERE c.relname = 'vod_events'"
+                                              " AND l.database = (SELECT oid FROM pg_database"
+                                              "  WHERE datname = current_database())"
                                               " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
                            "the table lock")
                 acked = []
@@ -653,8 +658,10 @@ class Durability(unittest.TestCase):
                            "the batch to give up on the lock and be spooled")
                 t.join()
                 self.assertEqual(acked, ["locked-0"])
+                # this database's: other tests' daemons run beside this one
                 self.assertEqual(count(url, "SELECT count(*) FROM pg_stat_activity"
-                                            " WHERE application_name = 'vodhook-ingest'"), 1)
+                                            " WHERE application_name = 'vodhook-ingest'"
+                                            " AND datname = current_database()"), 1)
             finally:
                 if lock is not None:
                     lock.stdin.write("COMMIT;\n")
