@@ -3,7 +3,7 @@
 #
 #   deploy/deps.sh            build and run (compiler, libraries, PostgreSQL)
 #   deploy/deps.sh --test     also what tests/run.sh needs
-#   deploy/deps.sh --bench    also what bench/ needs (wrk, clang)
+#   deploy/deps.sh --bench    also what bench/ needs (wrk, clang, valgrind)
 #
 # Idempotent: a no-op when everything is installed. Installs with apt-get
 # when run as root; otherwise prints the command to run and exits 1.
@@ -15,7 +15,7 @@ pkgs=(gcc make cmake ninja-build pkg-config
 for arg in "$@"; do
   case "$arg" in
     --test) pkgs+=(libcmocka-dev) ;;
-    --bench) pkgs+=(wrk clang libclang-rt-dev time) ;;
+    --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
