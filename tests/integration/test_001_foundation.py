@@ -1,5 +1,6 @@
 """Foundation: configuration, migrations, health and readiness, HTTP basics,
 start-up errors and clean shutdown, against the real daemon and PostgreSQL."""
+import hashlib
 import os
 import re
 import subprocess
@@ -121,6 +122,52 @@ class Database(unittest.TestCase):
         out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("0 migration(s) applied now", out.stderr)
+
+    def test_upgrade_to_the_event_key_keeps_every_event(self):
+        # A database at schema 008 with events in it, as a running
+        # installation has: 009 makes (dedup_key, provider) the primary key.
+        url = h.fresh_database()
+        schema = os.path.join(h.SOURCE_DIR, "schema")
+        h.psql(url, "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+                    " name text NOT NULL, sha256 text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())")
+        for name in sorted(os.listdir(schema)):
+            if not name.endswith(".sql") or int(name[:3]) > 8:
+                continue
+            with open(os.path.join(schema, name), "rb") as f:
+                sql = f.read()
+            h.psql(url, sql.decode())
+            h.psql(url, "INSERT INTO schema_migrations VALUES (:'v1', :'v2', :'v3')",
+                   int(name[:3]), name[:-4], hashlib.sha256(sql).hexdigest())
+        h.psql(url, "INSERT INTO vod_events (provider, event_type, dedup_key, file_id,"
+                    " received_via, raw) SELECT p, 'NewFileUpload', 'NewFileUpload:' || g,"
+                    " g::text, 'push', '{}' FROM generate_series(1, 500) g,"
+                    " unnest(ARRAY['tencent', 'alibaba']) p")
+        before = h.psql(url, "SELECT id, provider, dedup_key FROM vod_events ORDER BY id")
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('applied migration \\"009_event_key\\"', out.stderr)
+        self.assertEqual(h.psql(url, "SELECT id, provider, dedup_key FROM vod_events"
+                                     " ORDER BY id"), before)
+        key = h.psql(url, "SELECT string_agg(a.attname, ',' ORDER BY k.n)"
+                          " FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(att, n),"
+                          " pg_attribute a WHERE c.conrelid = 'vod_events'::regclass"
+                          " AND c.contype = 'p' AND a.attrelid = c.conrelid"
+                          " AND a.attnum = k.att")
+        self.assertEqual(key, [["dedup_key,provider"]])
+        # The key still refuses a second copy of an event, and the statement
+        # that skips stored events still finds it.
+        dup = subprocess.run(["psql", "-X", "-q", url, "-c",
+                              "INSERT INTO vod_events (provider, event_type, dedup_key,"
+                              " received_via, raw) VALUES ('tencent', 'NewFileUpload',"
+                              " 'NewFileUpload:7', 'push', '{}')"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertIn("vod_events_pkey", dup.stderr)
+        self.assertEqual(h.psql(url, "INSERT INTO vod_events (provider, event_type,"
+                                     " dedup_key, received_via, raw) VALUES ('tencent',"
+                                     " 'NewFileUpload', 'NewFileUpload:7', 'push', '{}')"
+                                     " ON CONFLICT (provider, dedup_key) DO NOTHING"
+                                     " RETURNING id"), [])
 
 
 class Serve(unittest.TestCase):
