@@ -1,6 +1,7 @@
 """Callback receiver: verification, parsing, recording, deduplication,
 delivery order, the spool while PostgreSQL is away, crash safety, and the
 media query API; real daemon, real PostgreSQL, real HTTP."""
+import contextlib
 import hashlib
 import http.client
 import itertools
@@ -470,6 +471,28 @@ def spool_records(data):
     return out
 
 
+@contextlib.contextmanager
+def events_table_locked(url):
+    """Hold an EXCLUSIVE lock on the database's vod_events (writes wait, reads
+    go on) from a psql session: the block runs once it is granted."""
+    lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
+        lock.stdin.flush()
+        h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                                      " ON c.oid = l.relation WHERE c.relname = 'vod_events'"
+                                      " AND l.database = (SELECT oid FROM pg_database"
+                                      "  WHERE datname = current_database())"
+                                      " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
+                   "the table lock")
+        yield
+    finally:
+        lock.stdin.write("COMMIT;\n")
+        lock.stdin.close()
+        lock.wait(timeout=30)
+
+
 def metric(d, name):
     text = d.client.request("GET", "/metrics")[2].decode()
     return int(float(re.search(r"^%s (\S+)$" % name, text, re.M).group(1)))
@@ -543,19 +566,9 @@ class Durability(unittest.TestCase):
         form the next batch, queued behind the first one's commit. Returns
         the names acknowledged."""
         acked = [[] for _ in names]
-        lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        try:
-            lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
-            lock.stdin.flush()
-            h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-                                          " ON c.oid = l.relation WHERE c.relname = 'vod_events'"
-                                          " AND l.database = (SELECT oid FROM pg_database"
-                                          "  WHERE datname = current_database())"
-                                          " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
-                       "the table lock")
-            threads = [threading.Thread(target=pump, args=(d, 1, name, acked[i]))
-                       for i, name in enumerate(names)]
+        threads = [threading.Thread(target=pump, args=(d, 1, name, acked[i]))
+                   for i, name in enumerate(names)]
+        with events_table_locked(url):
             threads[0].start()
             h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_stat_activity"
                                           " WHERE wait_event_type = 'Lock'"
@@ -564,11 +577,7 @@ class Durability(unittest.TestCase):
             [t.start() for t in threads[1:]]
             h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == len(names) - 1,
                        "the other events to queue")
-            lock.stdin.write("COMMIT;\n")
-            lock.stdin.close()
-            [t.join() for t in threads]
-        finally:
-            lock.wait(timeout=30)
+        [t.join() for t in threads]
         return [a[0].rsplit("-", 1)[0] for a in acked if a]
 
     def test_duplicate_in_a_queued_batch(self):
@@ -636,21 +645,8 @@ class Durability(unittest.TestCase):
         query = "&".join(filter(None, [u.query, "options=-c%20lock_timeout%3D200"]))
         opt_url = urllib.parse.urlunsplit(u._replace(query=query))
         spool = h.tmpdir("vodhook-spool-")
-        lock = None
         with h.Daemon(opt_url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
-            try:
-                lock = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url],
-                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        text=True)
-                lock.stdin.write("BEGIN; LOCK TABLE vod_events IN EXCLUSIVE MODE;\n")
-                lock.stdin.flush()
-                h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
-                                              " ON c.oid = l.relation"
-                                              " WHERE c.relname = 'vod_events'"
-                                              " AND l.database = (SELECT oid FROM pg_database"
-                                              "  WHERE datname = current_database())"
-                                              " AND l.mode = 'ExclusiveLock' AND l.granted") == 1,
-                           "the table lock")
+            with events_table_locked(url):
                 acked = []
                 t = threading.Thread(target=pump, args=(d, 1, "locked", acked))
                 t.start()
@@ -662,11 +658,6 @@ class Durability(unittest.TestCase):
                 self.assertEqual(count(url, "SELECT count(*) FROM pg_stat_activity"
                                             " WHERE application_name = 'vodhook-ingest'"
                                             " AND datname = current_database()"), 1)
-            finally:
-                if lock is not None:
-                    lock.stdin.write("COMMIT;\n")
-                    lock.stdin.close()
-                    lock.wait(timeout=30)
             h.wait_for(lambda: count(url, "SELECT count(*) FROM vod_events"
                                           " WHERE file_id = 'locked-0'") == 1,
                        "the spooled event to be replayed")
