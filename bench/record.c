@@ -21,12 +21,9 @@
 #include "common/common.h"
 #include "store/store.h"
 
-#include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BATCH_MAX  1024
@@ -46,7 +43,7 @@ struct batch {
 struct sample {
 	int64_t cpu_ns; /* the backend's */
 	int64_t wal_bytes, wal_records;
-	double at; /* seconds, monotonic */
+	int64_t at_us; /* monotonic */
 };
 
 /* Nanoseconds process pid has run on a CPU, or -1. */
@@ -81,15 +78,6 @@ query_int(PGconn *conn, const char *sql)
 			PQerrorMessage(conn));
 	PQclear(r);
 	return v;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Point b's first n events and deltas at b's text. */
@@ -148,7 +136,7 @@ fail(const char *why)
 static bool
 sample(PGconn *stats, int backend, struct sample *s)
 {
-	s->at = now_s();
+	s->at_us = time_mono_us();
 	s->cpu_ns = cpu_ns(backend);
 	s->wal_bytes = query_int(stats, "SELECT wal_bytes FROM pg_stat_wal");
 	s->wal_records =
@@ -169,7 +157,7 @@ main(int argc, char **argv)
 	long batches = argc > 3 ? strtol(argv[3], NULL, 10) : 4000;
 	int backend;
 	/* ids unique across runs, even two in one second */
-	long long run = (long long)time(NULL) * 100000 + getpid() % 100000;
+	long long run = (long long)time_unix() * 100000 + getpid() % 100000;
 
 	if (argc < 2 || per < 1 || per > BATCH_MAX || batches < 1) {
 		fprintf(stderr, "usage: vodhook-record-bench URL "
@@ -213,7 +201,7 @@ main(int argc, char **argv)
 	printf("RESULT backend_pid=%d events_per_batch=%ld events=%.0f "
 	       "events_per_s=%.0f backend_us_per_event=%.2f "
 	       "wal_bytes_per_event=%.0f wal_records_per_event=%.2f\n",
-	       backend, per, n, n / (s1.at - s0.at),
+	       backend, per, n, n / ((double)(s1.at_us - s0.at_us) / 1e6),
 	       (double)(s1.cpu_ns - s0.cpu_ns) / n / 1e3,
 	       (double)(s1.wal_bytes - s0.wal_bytes) / n,
 	       (double)(s1.wal_records - s0.wal_records) / n);

@@ -1,28 +1,28 @@
 #!/usr/bin/env bash
 # What PostgreSQL spends recording callbacks, without HTTP: the measure for
 # a change to the schema or to the statement that records a batch
-# (store/events.c). bench/record.c records batches of new events as the
-# callback committer does; this script prints, per batch size:
+# (store/events.c).
+#
+#   bench/record.sh [BATCH_SIZES]     default: "1 16 64"
+#
+# bench/record.c records batches of new events as the callback committer
+# does; this script prints, per batch size:
 #
 #   1. the backend's CPU time per event and the WAL per event, durable
 #      settings as in bench/callbacks.sh (median of three runs; this
 #      machine's noise moves single runs by a tenth);
-#   2. with callgrind (VH_BENCH_CALLGRIND=1, the default; 0 skips it): the
-#      backend's instructions per batch and per event, the same from run to
-#      run to a few hundredths of a percent. The server runs under valgrind,
-#      without fsync, synchronous commit or autovacuum: what is counted is
-#      the work, not waits (under valgrind, a backend waiting on a lock
-#      spins, and the count moved by half). A batch's count is
-#      (60 batches - 10 batches) / 50, so that starting the connection and
-#      the first executions do not count.
+#   2. under callgrind: the backend's instructions per batch and per event,
+#      the same from run to run to a few hundredths of a percent. A batch's
+#      count is (60 batches - 10 batches) / 50, so that starting the
+#      connection and the first executions do not count. The server runs
+#      under valgrind with fsync, synchronous commit and autovacuum off, to
+#      be quicker: the counts are the backend's own work, and came out the
+#      same with the durable settings.
 #
-# VH_BENCH_CPU=0 skips the first part.
-#
-#   bench/record.sh [BATCH_SIZES]     default: "1 16 64"
-#
-# VH_BENCH_SQL: SQL run on each fresh database after the migrations, to
-# measure a change to the schema before writing its migration (what an
-# index costs: VH_BENCH_SQL='DROP INDEX media_state_idx').
+# VH_BENCH_CPU=0 skips part 1, VH_BENCH_CALLGRIND=0 part 2. VH_BENCH_SQL: SQL
+# run on each fresh database after the migrations, to measure a change to
+# the schema before writing its migration (what an index costs:
+# VH_BENCH_SQL='DROP INDEX media_state_idx').
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,5 +110,10 @@ for n in $sizes; do
   "$bin" "$db" "$n" 20 >/dev/null 2>&1 # rows in the tables, as a running server has
   a=$(instructions "$db" "$n" 10)
   b=$(instructions "$db" "$n" 60)
+  if [ -z "$a" ] || [ -z "$b" ]; then
+    echo "record.sh: no callgrind profile of the backend; valgrind said:" >&2
+    tail -20 "$work/valgrind.log" >&2
+    exit 1
+  fi
   echo "batch $n: RESULT instructions_per_batch=$(( (b - a) / 50 )) instructions_per_event=$(( (b - a) / 50 / n )) (callgrind)"
 done
