@@ -156,6 +156,7 @@ main(int argc, char **argv)
 	long per = argc > 2 ? strtol(argv[2], NULL, 10) : 16;
 	long batches = argc > 3 ? strtol(argv[3], NULL, 10) : 4000;
 	int backend;
+	char app[48], sql[128];
 	/* ids unique across runs, even two in one second */
 	long long run = (long long)time_unix() * 100000 + getpid() % 100000;
 
@@ -167,7 +168,8 @@ main(int argc, char **argv)
 	o.conninfo = argv[1];
 	o.size = 1;
 	o.connect_timeout_s = 5;
-	o.app_name = "vodhook-record-bench";
+	snprintf(app, sizeof(app), "vodhook-record-bench-%lld", run);
+	o.app_name = app;
 	o.generic_plans = true; /* as the callback committer's pool */
 	if (db_pool_new(&o, &pool, &e) != 0 ||
 	    store_migrate(pool, NULL, &e) != 0)
@@ -175,12 +177,13 @@ main(int argc, char **argv)
 	stats = PQconnectdb(argv[1]);
 	if (PQstatus(stats) != CONNECTION_OK)
 		return fail(PQerrorMessage(stats));
-	/* the pool's one connection, opened by store_migrate (one run at a
-	 * time: another run's would do as well) */
-	backend =
-	    (int)query_int(stats, "SELECT pid FROM pg_stat_activity WHERE "
-				  "application_name = 'vodhook-record-bench' "
-				  "AND pid <> pg_backend_pid() LIMIT 1");
+	/* the pool's one connection, opened by store_migrate, and named
+	 * after this run: another run's connection is not taken for it */
+	snprintf(sql, sizeof(sql),
+		 "SELECT pid FROM pg_stat_activity WHERE application_name = "
+		 "'%s'",
+		 app);
+	backend = (int)query_int(stats, sql);
 	batch_init(&b, per);
 	if (backend <= 0 || !sample(stats, backend, &s0))
 		return fail(NO_SAMPLE);
