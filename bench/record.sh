@@ -22,7 +22,10 @@
 # VH_BENCH_CPU=0 skips part 1, VH_BENCH_CALLGRIND=0 part 2. VH_BENCH_SQL: SQL
 # run on each fresh database after the migrations, to measure a change to
 # the schema before writing its migration (what an index costs:
-# VH_BENCH_SQL='DROP INDEX media_state_idx').
+# VH_BENCH_SQL='DROP INDEX media_state_idx'). VH_BENCH_DB_OPTS: options of
+# CREATE DATABASE for those databases, to measure under another collation
+# than the cluster's C (VH_BENCH_DB_OPTS="TEMPLATE template0
+# LOCALE_PROVIDER icu ICU_LOCALE 'en-US'").
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,7 +56,7 @@ base=${url%/*}
 # a fresh database $1 with the schema, and its URL
 fresh() {
   psql -X -q "$url" -c "SET client_min_messages = warning" \
-    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
+    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 ${VH_BENCH_DB_OPTS:-}"
   "$bin" "$base/$1" 1 1 >/dev/null 2>&1 || "$bin" "$base/$1" 1 1
   [ -z "${VH_BENCH_SQL:-}" ] || psql -X -q -v ON_ERROR_STOP=1 "$base/$1" -c "$VH_BENCH_SQL" >&2
   echo "$base/$1"

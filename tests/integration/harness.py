@@ -69,9 +69,10 @@ def psql(url, sql, *args):
     return [line.split("\t") for line in out.stdout.splitlines() if line != ""]
 
 
-def fresh_database():
+def fresh_database(options=""):
+    """A new, empty database; options: more of CREATE DATABASE's."""
     name = "t_" + uuid.uuid4().hex[:16]
-    psql(db_url(BASE_URL, "postgres"), "CREATE DATABASE %s" % name)
+    psql(db_url(BASE_URL, "postgres"), "CREATE DATABASE %s %s" % (name, options))
     return db_url(BASE_URL, name)
 
 

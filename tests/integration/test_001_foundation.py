@@ -123,22 +123,28 @@ class Database(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("0 migration(s) applied now", out.stderr)
 
-    def test_upgrade_to_the_event_key_keeps_every_event(self):
-        # A database at schema 008 with events in it, as a running
-        # installation has: 009 makes (dedup_key, provider) the primary key.
-        url = h.fresh_database()
+    def database_at(self, version, options=""):
+        """A fresh database (CREATE DATABASE options) migrated up to schema
+        version, recorded as vodhook's migrate records it."""
+        url = h.fresh_database(options)
         schema = os.path.join(h.SOURCE_DIR, "schema")
         h.psql(url, "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
                     " name text NOT NULL, sha256 text NOT NULL,"
                     " applied_at timestamptz NOT NULL DEFAULT now())")
         for name in sorted(os.listdir(schema)):
-            if not name.endswith(".sql") or int(name[:3]) > 8:
+            if not name.endswith(".sql") or int(name[:3]) > version:
                 continue
             with open(os.path.join(schema, name), "rb") as f:
                 sql = f.read()
             h.psql(url, sql.decode())
             h.psql(url, "INSERT INTO schema_migrations VALUES (:'v1', :'v2', :'v3')",
                    int(name[:3]), name[:-4], hashlib.sha256(sql).hexdigest())
+        return url
+
+    def test_upgrade_to_the_event_key_keeps_every_event(self):
+        # A database at schema 008 with events in it, as a running
+        # installation has: 009 makes (dedup_key, provider) the primary key.
+        url = self.database_at(8)
         h.psql(url, "INSERT INTO vod_events (provider, event_type, dedup_key, file_id,"
                     " received_via, raw) SELECT p, 'NewFileUpload', 'NewFileUpload:' || g,"
                     " g::text, 'push', '{}' FROM generate_series(1, 500) g,"
@@ -168,6 +174,55 @@ class Database(unittest.TestCase):
                                      " 'NewFileUpload', 'NewFileUpload:7', 'push', '{}')"
                                      " ON CONFLICT (provider, dedup_key) DO NOTHING"
                                      " RETURNING id"), [])
+
+
+    def test_upgrade_to_bytewise_ids_keeps_everything(self):
+        # A database at schema 009 whose collation is a language's (ICU
+        # en-US, as many servers are set up), with ids whose order there is
+        # not their byte order: 010 makes every indexed id compare bytewise.
+        url = self.database_at(9, "TEMPLATE template0 LOCALE_PROVIDER icu"
+                                  " ICU_LOCALE 'en-US'")
+        ids = ["a-1", "B-2", "b-3", "A-4", "_x", "Z"]
+        h.psql(url, "INSERT INTO uploads (id, provider, state, source_kind, source,"
+                    " file_id, url_job_id) SELECT gen_random_uuid(), 'alibaba', 'ready',"
+                    " 'url', 'https://example.com/' || f, f, 'job-' || f"
+                    " FROM unnest(string_to_array(:'v1', ',')) f", ",".join(ids))
+        h.psql(url, "INSERT INTO media (provider, file_id, state, state_rank, upload_id)"
+                    " SELECT provider, file_id, 'ready', 4, id FROM uploads")
+        h.psql(url, "INSERT INTO vod_events (provider, event_type, dedup_key, file_id,"
+                    " task_id, received_via, raw) SELECT provider, 'FileUploadComplete',"
+                    " 'FileUploadComplete:' || file_id, file_id, url_job_id, 'push', '{}'"
+                    " FROM uploads")
+        tables = "('vod_events'::regclass, 'media'::regclass, 'uploads'::regclass)"
+        rows = ["SELECT * FROM vod_events ORDER BY id", "SELECT * FROM media ORDER BY id",
+                "SELECT * FROM uploads ORDER BY id", "SELECT * FROM media_lifecycle ORDER BY id",
+                "SELECT oid, relfilenode FROM pg_class WHERE oid IN " + tables]
+        before = [h.psql(url, q) for q in rows]
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('applied migration \\"010_id_collation\\"', out.stderr)
+        # Every row kept, the view too, and no table rewritten.
+        self.assertEqual([h.psql(url, q) for q in rows], before)
+        # No index of these tables sorts text by a language's order.
+        self.assertEqual(h.psql(url, "SELECT i.indexrelid::regclass, c.collname"
+                                     " FROM pg_index i, unnest(i.indcollation) k(coll),"
+                                     " pg_collation c WHERE i.indrelid IN " + tables +
+                                     " AND c.oid = k.coll AND c.collname <> 'C'"), [])
+        # The rebuilt indexes hold every row, in byte order.
+        h.psql(url, "CREATE EXTENSION IF NOT EXISTS amcheck")
+        checked = h.psql(url, "SELECT count(bt_index_check(indexrelid, true)) FROM pg_index"
+                              " WHERE indrelid IN " + tables)
+        self.assertGreaterEqual(int(checked[0][0]), 10)
+        by_index = h.psql(url, "SET enable_seqscan = off; SET enable_sort = off;"
+                               " SELECT file_id FROM media ORDER BY file_id, provider")
+        self.assertEqual([r[0] for r in by_index], sorted(ids, key=str.encode))
+        # The dedup key still refuses a second copy of an event.
+        dup = subprocess.run(["psql", "-X", "-q", url, "-c",
+                              "INSERT INTO vod_events (provider, event_type, dedup_key,"
+                              " received_via, raw) VALUES ('alibaba', 'FileUploadComplete',"
+                              " 'FileUploadComplete:B-2', 'push', '{}')"],
+                             capture_output=True, text=True, timeout=60)
+        self.assertIn("vod_events_pkey", dup.stderr)
 
 
 class Serve(unittest.TestCase):
