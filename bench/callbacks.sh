@@ -12,6 +12,9 @@
 # measures the idle machine first, per kind (default 3). VH_BENCH_PG_OPTS:
 # more PostgreSQL settings. VH_BENCH_KEEP_LOG: where to copy its log.
 # VH_BENCH_PROBE=0: without the yardstick (bench/probe.c) run after each.
+# VH_BENCH_DB_OPTS: vodhook and the probe use a database created with these
+# options of CREATE DATABASE instead of the cluster's own (C collation), as
+# VH_BENCH_DB_OPTS="TEMPLATE template0 LOCALE 'en_US.UTF-8'".
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +41,10 @@ trap cleanup EXIT INT TERM
 # track_wal_io_timing: how long the WAL syncs (the disk part of a commit) take.
 export PG_OPTS="-c shared_buffers=256MB -c min_wal_size=2GB -c max_wal_size=4GB -c track_wal_io_timing=on ${VH_BENCH_PG_OPTS:-}"
 url=$("$top/deploy/pg.sh" start "$work/pg")
+if [ -n "${VH_BENCH_DB_OPTS:-}" ]; then
+  psql -X -q "$url" -c "CREATE DATABASE bench $VH_BENCH_DB_OPTS"
+  url=${url%/*}/bench
+fi
 # A server that has been running has WAL segments to recycle; a new cluster
 # creates and zero-fills a 16 MB segment every half second at these rates,
 # and each of those stalls commits for tens of milliseconds. Write 1.5 GB of
