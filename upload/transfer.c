@@ -651,6 +651,7 @@ struct run {
 	int64_t total;
 	int64_t done_bytes;
 	struct xfer **live;   /* the request in flight per piece, or NULL */
+	int waiting;	      /* failed pieces waiting to be sent again */
 	int cred_gen;	      /* bumped by every credential refresh */
 	int reauth;	      /* refreshes after refusals since a part went */
 	int64_t refreshed_ms; /* last refresh (monotonic), 0: none */
@@ -798,13 +799,17 @@ run_pieces(struct run *r, struct err *e)
 		if ((rc = refresh_credential(r, false, e)) != 0)
 			goto out;
 		/* Start pieces: retries that are due first, then new ones in
-		 * ascending order (a stream is read in order). */
-		for (int i = 0; i < r->n && active < parallel; i++) {
+		 * ascending order (a stream is read in order). Only while a
+		 * piece waits: the loop turns each time a socket can take more
+		 * bytes, and an object has up to 10,000 pieces. */
+		for (int i = 0; i < r->n && active < parallel && r->waiting > 0;
+		     i++) {
 			struct piece *pc = &r->pieces[i];
 
 			if (pc->done || pc->active || pc->attempts == 0 ||
 			    pc->retry_at_ms > now)
 				continue;
+			r->waiting--;
 			rc = start_piece(r, m, i, kept[i], e);
 			kept[i] = NULL;
 			if (rc != 0)
@@ -889,6 +894,7 @@ run_pieces(struct run *r, struct err *e)
 				}
 				pc->free_attempts++;
 				pc->retry_at_ms = 0;
+				r->waiting++;
 				if (!seekable) {
 					kept[x->idx] = x->mem;
 					x->mem = NULL;
@@ -915,6 +921,7 @@ run_pieces(struct run *r, struct err *e)
 			pc->retry_at_ms =
 			    time_mono_ms() +
 			    cloud_http_backoff_ms(r->o->cloud, pc->attempts);
+			r->waiting++;
 			if (!seekable) {
 				kept[x->idx] = x->mem;
 				x->mem = NULL;
