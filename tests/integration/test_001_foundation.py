@@ -175,7 +175,6 @@ class Database(unittest.TestCase):
                                      " ON CONFLICT (provider, dedup_key) DO NOTHING"
                                      " RETURNING id"), [])
 
-
     def test_upgrade_to_bytewise_ids_keeps_everything(self):
         # A database at schema 009 whose collation is a language's (ICU
         # en-US, as many servers are set up), with ids whose order there is
@@ -208,11 +207,14 @@ class Database(unittest.TestCase):
                                      " FROM pg_index i, unnest(i.indcollation) k(coll),"
                                      " pg_collation c WHERE i.indrelid IN " + tables +
                                      " AND c.oid = k.coll AND c.collname <> 'C'"), [])
-        # The rebuilt indexes hold every row, in byte order.
+        # The rebuilt indexes hold every row, in byte order (amcheck raises
+        # an error on an index that does not).
         h.psql(url, "CREATE EXTENSION IF NOT EXISTS amcheck")
-        checked = h.psql(url, "SELECT count(bt_index_check(indexrelid, true)) FROM pg_index"
-                              " WHERE indrelid IN " + tables)
-        self.assertGreaterEqual(int(checked[0][0]), 10)
+        checked = h.psql(url, "SELECT indexrelid::regclass, bt_index_check(indexrelid, true)"
+                              " FROM pg_index WHERE indrelid IN " + tables)
+        self.assertLessEqual({"vod_events_pkey", "vod_events_file_idx", "media_file_id_key",
+                              "media_state_idx", "uploads_file_idx", "uploads_url_job_idx"},
+                             {r[0] for r in checked})
         by_index = h.psql(url, "SET enable_seqscan = off; SET enable_sort = off;"
                                " SELECT file_id FROM media ORDER BY file_id, provider")
         self.assertEqual([r[0] for r in by_index], sorted(ids, key=str.encode))
