@@ -141,6 +141,13 @@ class Database(unittest.TestCase):
                    int(name[:3]), name[:-4], hashlib.sha256(sql).hexdigest())
         return url
 
+    def assert_refused(self, url, sql, constraint):
+        """sql fails, and PostgreSQL's error names constraint."""
+        out = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+                             capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(out.returncode, 0, out.stdout)
+        self.assertIn(constraint, out.stderr)
+
     def test_upgrade_to_the_event_key_keeps_every_event(self):
         # A database at schema 008 with events in it, as a running
         # installation has: 009 makes (dedup_key, provider) the primary key.
@@ -163,12 +170,9 @@ class Database(unittest.TestCase):
         self.assertEqual(key, [["dedup_key,provider"]])
         # The key still refuses a second copy of an event, and the statement
         # that skips stored events still finds it.
-        dup = subprocess.run(["psql", "-X", "-q", url, "-c",
-                              "INSERT INTO vod_events (provider, event_type, dedup_key,"
-                              " received_via, raw) VALUES ('tencent', 'NewFileUpload',"
-                              " 'NewFileUpload:7', 'push', '{}')"],
-                             capture_output=True, text=True, timeout=60)
-        self.assertIn("vod_events_pkey", dup.stderr)
+        self.assert_refused(url, "INSERT INTO vod_events (provider, event_type, dedup_key,"
+                                 " received_via, raw) VALUES ('tencent', 'NewFileUpload',"
+                                 " 'NewFileUpload:7', 'push', '{}')", "vod_events_pkey")
         self.assertEqual(h.psql(url, "INSERT INTO vod_events (provider, event_type,"
                                      " dedup_key, received_via, raw) VALUES ('tencent',"
                                      " 'NewFileUpload', 'NewFileUpload:7', 'push', '{}')"
@@ -219,12 +223,9 @@ class Database(unittest.TestCase):
                                " SELECT file_id FROM media ORDER BY file_id, provider")
         self.assertEqual([r[0] for r in by_index], sorted(ids, key=str.encode))
         # The dedup key still refuses a second copy of an event.
-        dup = subprocess.run(["psql", "-X", "-q", url, "-c",
-                              "INSERT INTO vod_events (provider, event_type, dedup_key,"
-                              " received_via, raw) VALUES ('alibaba', 'FileUploadComplete',"
-                              " 'FileUploadComplete:B-2', 'push', '{}')"],
-                             capture_output=True, text=True, timeout=60)
-        self.assertIn("vod_events_pkey", dup.stderr)
+        self.assert_refused(url, "INSERT INTO vod_events (provider, event_type, dedup_key,"
+                                 " received_via, raw) VALUES ('alibaba', 'FileUploadComplete',"
+                                 " 'FileUploadComplete:B-2', 'push', '{}')", "vod_events_pkey")
 
 
 class Serve(unittest.TestCase):
