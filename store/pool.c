@@ -28,7 +28,8 @@ struct db_pool {
 	char *conninfo;
 	char timeout[16];
 	const char *app_name;
-	char *options; /* server options sent on connecting, or NULL */
+	char *options;	    /* server options sent on connecting, or NULL */
+	bool generic_plans; /* options set plan_cache_mode (generic plans) */
 	int size;
 	PGconn **idle; /* stack of idle connections (may hold NULL slots) */
 	int nidle;
@@ -87,6 +88,7 @@ db_pool_new(const struct db_pool_opts *o, struct db_pool **out, struct err *e)
 
 	pool = xcalloc(1, sizeof(*pool));
 	pool->options = options;
+	pool->generic_plans = o->generic_plans;
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->cv, NULL);
 	pool->conninfo = xstrdup(o->conninfo);
@@ -154,7 +156,7 @@ pool_connect(struct db_pool *pool, struct err *e)
 bool
 store__generic_plans(const struct db_pool *pool)
 {
-	return pool->options != NULL;
+	return pool->generic_plans;
 }
 
 PGconn *

@@ -29,6 +29,16 @@ def tearDownModule():
     U.stop_emu(EMU)
 
 
+def assert_aborted_once(tc, upload_id, since):
+    """The multipart upload was aborted exactly once since then, and no
+    abort was refused (a second one would find no such upload)."""
+    aborts = [c for c in EMU.calls("AbortMultipartUpload", since)
+              if c["params"].get("uploadId") == upload_id]
+    tc.assertEqual(len(aborts), 1, aborts)
+    tc.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= since
+                    and r["action"] == "AbortMultipartUpload"], [])
+
+
 class UploadApi(unittest.TestCase):
     """One daemon (2 workers, 2 MiB parts above 4 MiB, plain http)."""
 
@@ -249,11 +259,7 @@ class UploadApi(unittest.TestCase):
                        "the multipart upload to be aborted")
             # Aborted once, with the worker's own session: a second abort
             # would find no such upload.
-            aborts = [c for c in EMU.calls("AbortMultipartUpload", t0)
-                      if c["params"].get("uploadId") == mp]
-            self.assertEqual(len(aborts), 1, aborts)
-            self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t0
-                              and r["action"] == "AbortMultipartUpload"], [])
+            assert_aborted_once(self, mp, t0)
         finally:
             EMU.ctl("faults", {"rate_limit_bps": 0})
         st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
@@ -357,7 +363,6 @@ class UploadResume(unittest.TestCase):
         self.assertEqual(len([c for c in EMU.calls("ApplyUpload")
                               if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
 
-
     def test_resumed_then_canceled_aborts_once(self):
         path, _ = U.make_file(self.root, "resume-cancel.mp4", 16 * U.MIB)
         env = U.upload_env(EMU, self.root, U.RESUMABLE)
@@ -378,11 +383,7 @@ class UploadResume(unittest.TestCase):
             d.stop()
         self.assertNotIn(mp, [u["uploadId"] for u in EMU.ctl("uploads")])
         # The worker's session aborts it; nothing aborts it a second time.
-        aborts = [c for c in EMU.calls("AbortMultipartUpload", t_restart)
-                  if c["params"].get("uploadId") == mp]
-        self.assertEqual(len(aborts), 1, aborts)
-        self.assertEqual([r for r in EMU.ctl("rejections") if r["t"] >= t_restart
-                          and r["action"] == "AbortMultipartUpload"], [])
+        assert_aborted_once(self, mp, t_restart)
 
 
 class UploadTwoInstances(unittest.TestCase):
