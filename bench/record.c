@@ -16,7 +16,10 @@
  *   vodhook-record-bench URL [EVENTS_PER_BATCH [BATCHES]]  defaults: 16, 4000
  *
  * URL must name a database this process may migrate; the server must run on
- * this machine (its backend's /proc entry is read).
+ * this machine (its backend's /proc entry is read). VH_BENCH_UPLOAD_IDS=1:
+ * each event names an upload id (of no upload), as the events of a media
+ * vodhook uploaded do, so that the statement runs its whole form rather
+ * than the lean one (store/events.c).
  */
 #include "common/common.h"
 #include "store/store.h"
@@ -24,6 +27,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define BATCH_MAX  1024
@@ -37,6 +41,7 @@ struct batch {
 	bool is_new[BATCH_MAX];
 	char ids[BATCH_MAX][48], keys[BATCH_MAX][72], urls[BATCH_MAX][96];
 	char raw[BATCH_MAX][320];
+	char uploads[BATCH_MAX][40]; /* upload ids, with VH_BENCH_UPLOAD_IDS */
 };
 
 /* The server's totals that a run reads before and after. */
@@ -84,6 +89,9 @@ query_int(PGconn *conn, const char *sql)
 static void
 batch_init(struct batch *b, long n)
 {
+	const char *u = getenv("VH_BENCH_UPLOAD_IDS");
+	bool uploads = u != NULL && strcmp(u, "1") == 0;
+
 	for (long i = 0; i < n; i++) {
 		b->ev[i] =
 		    (struct store_event){.provider = "alibaba",
@@ -101,6 +109,13 @@ batch_init(struct batch *b, long n)
 						     .confirmed_at = EVENT_TIME,
 						     .media_url = b->urls[i],
 						     .size = 1439213};
+		if (uploads) {
+			snprintf(b->uploads[i], sizeof(b->uploads[i]),
+				 "00000000-0000-4000-8000-%012lx",
+				 (unsigned long)i);
+			b->ev[i].upload_id = b->uploads[i];
+			b->d[i].upload_id = b->uploads[i];
+		}
 	}
 }
 

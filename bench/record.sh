@@ -25,7 +25,9 @@
 # VH_BENCH_SQL='DROP INDEX media_state_idx'). VH_BENCH_DB_OPTS: options of
 # CREATE DATABASE for those databases, to measure under another collation
 # than the cluster's C (VH_BENCH_DB_OPTS="TEMPLATE template0
-# LOCALE_PROVIDER icu ICU_LOCALE 'en-US'").
+# LOCALE_PROVIDER icu ICU_LOCALE 'en-US'"). VH_BENCH_UPLOAD_IDS=1: every
+# event names an upload id, as those of a media vodhook uploaded do, and
+# the statement runs its whole form instead of the lean one.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

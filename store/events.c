@@ -15,12 +15,12 @@
 #include <string.h>
 
 /*
- * The statement, in two forms: SQL_RECORD skips the events already stored;
- * SQL_RECORD_NEW assumes there are none and fails (unique_violation) if
- * one is. Skipping costs a unique-index descent and a speculative insertion
- * per event, 8% of the statement's instructions at 16 events per batch
- * (callgrind), and a push notification is nearly always new: the callback
- * path tries SQL_RECORD_NEW first (store_events_send).
+ * The statement skips the events already stored (SQL_SKIP_STORED), or
+ * assumes there are none and fails (unique_violation) if one is. Skipping
+ * costs a unique-index descent and a speculative insertion per event, 8% of
+ * the statement's instructions at 16 events per batch (callgrind), and a
+ * push notification is nearly always new: the callback path tries the form
+ * that assumes so first (store_events_send).
  *
  * The parameter arrays are expanded by unnest in select lists, where they
  * are read row by row (ProjectSet), not in FROM, where each unnest first
@@ -39,7 +39,7 @@
  * and no media), and fails its upload (uj).
  */
 /* clang-format off */
-#define SQL_RECORD_INSERT \
+#define SQL_INSERT \
     "WITH ins AS (" \
     " INSERT INTO vod_events (provider, event_type, dedup_key, file_id," \
     "  task_id, status, error_code, error_message, upload_id, received_via," \
@@ -49,15 +49,13 @@
     "  unnest($7::text[]), unnest($8::text[]), unnest($9::uuid[])," \
     "  unnest($10::text[]), unnest($11::timestamptz[]), unnest($12::text[])"
 
-#define SQL_RECORD_REST \
-    " RETURNING provider, dedup_key, event_type, file_id, task_id, status," \
-    "  error_code, error_message)," \
-    " d AS (" \
-    " SELECT d.*, coalesce(u1.id, u2.id) AS link," \
-    "  (u1.id IS NOT NULL OR u2.id IS NOT NULL)" \
-    "   AND coalesce(u1.procedure, u2.procedure," \
-    "    u1.options->>'workflow_id', u2.options->>'workflow_id', '') = ''" \
-    "   AS no_processing" \
+#define SQL_SKIP_STORED " ON CONFLICT (provider, dedup_key) DO NOTHING"
+
+#define SQL_RETURNING " RETURNING provider, dedup_key"
+#define SQL_RETURNING_MORE ", event_type, file_id, task_id, status," \
+    " error_code, error_message"
+
+#define SQL_DELTAS \
     " FROM (SELECT unnest($13::text[]) AS provider," \
     "  unnest($14::text[]) AS file_id, unnest($15::smallint[]) AS rank," \
     "  unnest($16::text[]) AS state, unnest($17::boolean[]) AS maybe_ready," \
@@ -70,12 +68,37 @@
     "  unnest($25::text[]) AS procedure_task_id," \
     "  unnest($26::text[]) AS source_context," \
     "  unnest($27::text[]) AS error_code," \
-    "  unnest($28::text[]) AS error_message) d" \
-    " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
-    "  WHERE id = d.upload_id LIMIT 1) u1 ON true" \
+    "  unnest($28::text[]) AS error_message) d"
+
+#define SQL_BY_FILE_ID \
     " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
     "  WHERE provider = d.provider AND file_id = d.file_id LIMIT 1) u2" \
-    "  ON true)," \
+    "  ON true),"
+
+/* The media deltas, linked by upload id or else by file id. */
+#define SQL_LINK_BY_ID \
+    " d AS (" \
+    " SELECT d.*, coalesce(u1.id, u2.id) AS link," \
+    "  (u1.id IS NOT NULL OR u2.id IS NOT NULL)" \
+    "   AND coalesce(u1.procedure, u2.procedure," \
+    "    u1.options->>'workflow_id', u2.options->>'workflow_id', '') = ''" \
+    "   AS no_processing" \
+    SQL_DELTAS \
+    " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
+    "  WHERE id = d.upload_id LIMIT 1) u1 ON true" \
+    SQL_BY_FILE_ID
+
+/* The same when no event names an upload id: by file id alone. */
+#define SQL_LINK \
+    " d AS (" \
+    " SELECT d.*, u2.id AS link," \
+    "  u2.id IS NOT NULL" \
+    "   AND coalesce(u2.procedure, u2.options->>'workflow_id', '') = ''" \
+    "   AS no_processing" \
+    SQL_DELTAS \
+    SQL_BY_FILE_ID
+
+#define SQL_MEDIA \
     " up AS (" \
     " INSERT INTO media AS m (provider, file_id, state, state_rank," \
     "  upload_id, media_url, size, procedure_task_id, source_context," \
@@ -129,8 +152,11 @@
     "   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END," \
     "  updated_at = now()" \
     " FROM up WHERE u.id = up.upload_id" \
-    "  AND upload_state_rank(up.state) > upload_state_rank(u.state))," \
-    " uj AS (" \
+    "  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
+
+/* A URL the platform could not pull fails its upload. */
+#define SQL_URL_JOBS \
+    ", uj AS (" \
     " UPDATE uploads u SET state = 'failed'," \
     "  error_code = i.error_code," \
     "  error_message = i.error_message," \
@@ -140,13 +166,53 @@
     "   AND i.error_code IS NOT NULL AND i.file_id IS NULL))" \
     "  AND u.provider = i.provider" \
     "  AND u.url_job_id = i.task_id AND u.file_id IS NULL" \
-    "  AND upload_state_rank(u.state) < 6)" \
-    " SELECT provider, dedup_key FROM ins"
+    "  AND upload_state_rank(u.state) < 6)"
+
+#define SQL_END " SELECT provider, dedup_key FROM ins"
+
+/* The statement whole, for a batch that names uploads (see below) ... */
+#define SQL_WHOLE(skip) \
+    SQL_INSERT skip SQL_RETURNING SQL_RETURNING_MORE ")," SQL_LINK_BY_ID \
+    SQL_MEDIA SQL_URL_JOBS SQL_END
+/* ... and for one that does not. */
+#define SQL_LEAN(skip) \
+    SQL_INSERT skip SQL_RETURNING ")," SQL_LINK SQL_MEDIA SQL_END
 /* clang-format on */
 
-static const char SQL_RECORD[] = SQL_RECORD_INSERT
-    " ON CONFLICT (provider, dedup_key) DO NOTHING" SQL_RECORD_REST;
-static const char SQL_RECORD_NEW[] = SQL_RECORD_INSERT SQL_RECORD_REST;
+/*
+ * The statement's forms, by index (enum variant): it skips the events
+ * stored already or assumes there are none, and has its parts for events
+ * that name an upload or not. Only an event with an upload id is linked by
+ * it (u1), and only a URL job's completion or a reconciled error can fail
+ * a URL job (uj); a batch with neither runs the lean form, which leaves
+ * those parts out. Their executor nodes are set up for every execution,
+ * whether or not a row reaches them: the lean form takes 2.54 M
+ * instructions at 16 events a batch where the whole one takes 2.75 M, and
+ * 0.62 M where it takes 0.74 M at one event (bench/record.sh, callgrind).
+ * Every form takes the same parameters. All are prepared together on a
+ * connection (prepare_all), so that a batch queued behind another on it
+ * finds its own.
+ */
+enum variant {
+	V_SKIP = 0,
+	V_NEW = 1,  /* assume none is stored */
+	V_LEAN = 2, /* no event names an upload */
+	NVARIANTS = 4
+};
+
+static const char *const variant_sql[NVARIANTS] = {
+    [V_SKIP] = SQL_WHOLE(SQL_SKIP_STORED),
+    [V_NEW] = SQL_WHOLE(""),
+    [V_SKIP | V_LEAN] = SQL_LEAN(SQL_SKIP_STORED),
+    [V_NEW | V_LEAN] = SQL_LEAN(""),
+};
+
+static const char *const variant_name[NVARIANTS] = {
+    [V_SKIP] = "vh_record_events",
+    [V_NEW] = "vh_record_new_events",
+    [V_SKIP | V_LEAN] = "vh_record_events_lean",
+    [V_NEW | V_LEAN] = "vh_record_new_events_lean",
+};
 
 #define NPARAMS 28
 
@@ -300,7 +366,28 @@ struct params {
 	const char *values[NPARAMS];
 	int lengths[NPARAMS];
 	int formats[NPARAMS];
+	bool lean; /* the batch can run the lean form (is_lean) */
 };
+
+/*
+ * Whether a batch can run the statement's lean form: no delta names an
+ * upload id (u1 would find nothing) and no event is of a type that can
+ * fail a URL job (uj would change nothing).
+ */
+static bool
+is_lean(const struct store_event *events, size_t n,
+	const struct store_media_delta *deltas, size_t ndeltas)
+{
+	for (size_t i = 0; i < ndeltas; i++)
+		if (deltas[i].upload_id != NULL)
+			return false;
+	for (size_t i = 0; i < n; i++)
+		if (events[i].event_type == NULL ||
+		    strcmp(events[i].event_type, "UploadByURLComplete") == 0 ||
+		    strcmp(events[i].event_type, "Reconciled") == 0)
+			return false;
+	return true;
+}
 
 static int
 add_event(struct arr *a, const struct store_event *ev)
@@ -365,6 +452,7 @@ build_params(const struct store_event *events, size_t n,
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
+	p->lean = is_lean(events, n, deltas, ndeltas);
 	for (int i = 0; i < NPARAMS && rc == 0; i++)
 		rc = arr_init(&p->a[i], param_oids[i], (size_t)1 << 30);
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -418,7 +506,8 @@ drain_to_sync(PGconn *conn, PGresult **failed)
  * Mark the events that were inserted now; the rest were duplicates. The
  * result has a row per inserted event, and events of one key are inserted
  * once: n rows mean every event is new (the common case, and the only one
- * of SQL_RECORD_NEW), without matching rows to events.
+ * of the forms that assume every event new), without matching rows to
+ * events.
  */
 static void
 mark_new(const PGresult *res, const struct store_event *events, size_t n,
@@ -457,10 +546,37 @@ mark_new(const PGresult *res, const struct store_event *events, size_t n,
 static const char SQL_GENERIC[] =
     "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
 
-static const char *
-stmt_name(bool assume_new)
+/* The form of the statement for p's batch. */
+static enum variant
+variant_of(const struct params *p, bool assume_new)
 {
-	return assume_new ? "vh_record_new_events" : "vh_record_events";
+	return (assume_new ? V_NEW : V_SKIP) | (p->lean ? V_LEAN : 0);
+}
+
+/*
+ * Prepare every form of the statement on conn, one round trip each, once
+ * in the connection's life. One prepared already (a previous try stopped
+ * half way) is no failure.
+ */
+static int
+prepare_all(PGconn *conn, struct err *e)
+{
+	for (int v = 0; v < NVARIANTS; v++) {
+		PGresult *res = PQprepare(conn, variant_name[v], variant_sql[v],
+					  NPARAMS, NULL);
+		const char *state =
+		    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		int rc = 0;
+
+		/* 42P05: duplicate_prepared_statement */
+		if (!store__ok(res) &&
+		    (state == NULL || strcmp(state, "42P05") != 0))
+			rc = store__err(conn, res, "prepare", e);
+		PQclear(res);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /*
@@ -471,16 +587,15 @@ stmt_name(bool assume_new)
  * while the caller goes on. False when the connection broke.
  */
 static bool
-queue_record(PGconn *conn, bool generic, bool assume_new,
-	     const struct params *p)
+queue_record(PGconn *conn, bool generic, enum variant v, const struct params *p)
 {
 	if (PQpipelineStatus(conn) == PQ_PIPELINE_OFF &&
 	    PQenterPipelineMode(conn) != 1)
 		return false;
 	return (generic || PQsendQueryParams(conn, SQL_GENERIC, 0, NULL, NULL,
 					     NULL, NULL, 0) == 1) &&
-	       PQsendQueryPrepared(conn, stmt_name(assume_new), NPARAMS,
-				   p->values, p->lengths, p->formats, 0) == 1 &&
+	       PQsendQueryPrepared(conn, variant_name[v], NPARAMS, p->values,
+				   p->lengths, p->formats, 0) == 1 &&
 	       PQsendFlushRequest(conn) == 1 && PQpipelineSync(conn) == 1 &&
 	       PQflush(conn) == 0;
 }
@@ -579,14 +694,15 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 	 * restarted): that is found only by using it. The statement is
 	 * idempotent, so it is tried once more on a fresh connection before
 	 * the caller falls back to the spool. A connection that has not
-	 * prepared the statement yet does so and tries again. */
+	 * prepared the statement yet prepares all its forms and tries again. */
 	for (int attempt = 0; attempt < 2;) {
 		if (conn == NULL &&
 		    (conn = store__acquire(pool, 5000, e)) == NULL) {
 			rc = ERR_UNAVAIL;
 			goto out;
 		}
-		if (queue_record(conn, generic, assume_new, &p)) {
+		if (queue_record(conn, generic, variant_of(&p, assume_new),
+				 &p)) {
 			res = read_record(conn, generic);
 		} else {
 			res = NULL; /* the connection broke while sending */
@@ -596,17 +712,13 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 			break;
 		if (res != NULL && not_prepared(res) && !prepared) {
 			PQclear(res);
-			res =
-			    PQprepare(conn, stmt_name(assume_new),
-				      assume_new ? SQL_RECORD_NEW : SQL_RECORD,
-				      NPARAMS, NULL);
+			res = NULL;
 			prepared = true;
-			if (store__ok(res)) {
-				PQclear(res);
+			if ((rc = prepare_all(conn, e)) == 0)
 				continue;
-			}
+		} else {
+			rc = store__err(conn, res, "record events", e);
 		}
-		rc = store__err(conn, res, "record events", e);
 		if (++attempt == 2 || PQstatus(conn) == CONNECTION_OK)
 			goto out;
 		PQclear(res);
@@ -643,7 +755,7 @@ store_events_send_next(struct store_batch *prev,
 		rc = err_set(e, ERR_INTERNAL, "no batch in flight");
 	if (rc == 0 &&
 	    !queue_record(prev->conn, store__generic_plans(prev->pool),
-			  assume_new, &p))
+			  variant_of(&p, assume_new), &p))
 		rc = store__err(prev->conn, NULL, "record events", e);
 	if (rc == 0) {
 		/* libpq has copied the parameters into its buffer */

@@ -414,13 +414,32 @@ class ReadmeSql(unittest.TestCase):
             self.assertEqual(rows, [["ready"]])
 
 
+def new_video(vid, size=0, **extra):
+    """A new Alibaba video's FileUploadComplete."""
+    return ve.alibaba_event("FileUploadComplete", vid, Size=size, FileUrl="http://o/%s" % vid,
+                            **extra)
+
+
+def send(d, ev, acked):
+    """Send one Alibaba callback; its VideoId (or JobId) to acked if acknowledged."""
+    c = h.HttpClient(d.port)
+    url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
+    try:
+        st, _, _ = c.request("POST", "/callbacks/alibaba", ve.body(ev),
+                             ve.alibaba_headers(url, ALI_KEY))
+    finally:
+        c.close()
+    if st == 200:
+        acked.append(ev.get("VideoId", ev.get("JobId")))
+
+
 def pump(d, n, prefix, acked, stop_early=None):
     """Send n unique Alibaba callbacks on one connection, recording acks."""
     c = h.HttpClient(d.port)
     url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
     for i in range(n):
         vid = "%s-%d" % (prefix, i)
-        ev = ve.alibaba_event("FileUploadComplete", vid, Size=i, FileUrl="http://o/%s" % vid)
+        ev = new_video(vid, size=i)
         try:
             st, _, _ = c.request("POST", "/callbacks/alibaba", ve.body(ev),
                                  ve.alibaba_headers(url, ALI_KEY))
@@ -561,13 +580,19 @@ class Durability(unittest.TestCase):
                        "the spooled event to be replayed")
 
     def two_batches(self, d, url, names):
-        """Send one event per name, the first alone in a batch held up by a
-        table lock, the others queued meanwhile: when the lock goes, they
-        form the next batch, queued behind the first one's commit. Returns
-        the names acknowledged."""
-        acked = [[] for _ in names]
-        threads = [threading.Thread(target=pump, args=(d, 1, name, acked[i]))
-                   for i, name in enumerate(names)]
+        """two_batches_of a new video per name (name-0); returns the names
+        acknowledged."""
+        acked = self.two_batches_of(d, url, [new_video("%s-0" % n) for n in names])
+        return [vid.rsplit("-", 1)[0] for vid in acked]
+
+    def two_batches_of(self, d, url, events):
+        """Send the events, the first alone in a batch held up by a table
+        lock, the others queued meanwhile: when the lock goes, they form the
+        next batch, queued behind the first one's commit. Returns the
+        VideoIds (or JobIds) acknowledged."""
+        acked = [[] for _ in events]
+        threads = [threading.Thread(target=send, args=(d, ev, acked[i]))
+                   for i, ev in enumerate(events)]
         with events_table_locked(url):
             threads[0].start()
             h.wait_for(lambda: count(url, "SELECT count(*) FROM pg_stat_activity"
@@ -575,10 +600,10 @@ class Durability(unittest.TestCase):
                                           " AND datname = current_database()") == 1,
                        "the committer to wait for the lock")
             [t.start() for t in threads[1:]]
-            h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == len(names) - 1,
+            h.wait_for(lambda: metric(d, "vodhook_ingest_queued_events") == len(events) - 1,
                        "the other events to queue")
         [t.join() for t in threads]
-        return [a[0].rsplit("-", 1)[0] for a in acked if a]
+        return [a[0] for a in acked if a]
 
     def test_duplicate_in_a_queued_batch(self):
         # The queued batch is first sent with the statement that assumes
@@ -599,6 +624,51 @@ class Durability(unittest.TestCase):
             rows = h.psql(url, "SELECT file_id, count(*) FROM vod_events GROUP BY 1")
             self.assertEqual(sorted(rows), [["a-0", "1"], ["b-0", "1"], ["dup-0", "1"], ["first-0", "1"]])
             self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 4)
+
+    def test_lean_and_whole_statement_in_one_pipeline(self):
+        # A batch whose events name no upload (no upload id, no URL job's
+        # event) runs the recording statement without those parts. Each
+        # form is queued behind the other on the committer's connection,
+        # either reason makes a batch take the whole form, and the lean one
+        # still links media to uploads by file id.
+        url = h.fresh_database()
+        ext, byfile, byfile2, job = (str(uuid.uuid4()) for _ in range(4))
+        url_failed = {"EventTime": "2026-11-21T10:00:00Z", "EventType": "UploadByURLComplete",
+                      "Status": "fail", "JobId": "job-1", "ErrorCode": "URLInvalidError",
+                      "ErrorMessage": "download failed", "SourceURL": "http://x/v.mp4"}
+        with h.Daemon(url, daemon_env()) as d:
+            # uploads under way in another process (leased: this daemon's
+            # workers leave them alone)
+            h.psql(url, "INSERT INTO uploads (id, provider, source_kind, source, state, file_id,"
+                        " url_job_id, lease_owner, lease_expires_at)"
+                        " SELECT id::uuid, 'alibaba', kind, src, st, fid, job, 'elsewhere',"
+                        " now() + interval '1 hour' FROM (VALUES"
+                        " (:'v1', 'file', '/a.mp4', 'committing', NULL, NULL),"
+                        " (:'v2', 'file', '/b.mp4', 'uploaded', 'byfile-0', NULL),"
+                        " (:'v3', 'file', '/c.mp4', 'uploaded', 'byfile2-0', NULL),"
+                        " (:'v4', 'url', 'http://x/v.mp4', 'uploading', NULL, 'job-1'))"
+                        " AS v (id, kind, src, st, fid, job)",
+                   ext, byfile, byfile2, job)
+            batches0 = metric(d, "vodhook_ingest_batches_total")
+            # lean, then whole for the URL job's event alone
+            acked = self.two_batches_of(d, url, [
+                new_video("first-0"), url_failed, new_video("byfile-0")])
+            self.assertEqual(sorted(acked), ["byfile-0", "first-0", "job-1"])
+            # whole for the upload id alone, then lean
+            acked = self.two_batches_of(d, url, [
+                new_video("ext-0", extend=json.dumps({"vh": ext})),
+                new_video("byfile2-0"), new_video("plain-0")])
+            self.assertEqual(sorted(acked), ["byfile2-0", "ext-0", "plain-0"])
+            self.assertEqual(metric(d, "vodhook_ingest_batches_total") - batches0, 4)
+            self.assertEqual(metric(d, "vodhook_events_spooled_total"), 0)
+        # A linked upload with no processing to come is ready with its media.
+        self.assertEqual(sorted(h.psql(url, "SELECT file_id, state, upload_id FROM media")), [
+            ["byfile-0", "ready", byfile], ["byfile2-0", "ready", byfile2],
+            ["ext-0", "ready", ext], ["first-0", "confirmed", ""], ["plain-0", "confirmed", ""]])
+        self.assertEqual(sorted(h.psql(url, "SELECT id, state, coalesce(file_id, ''),"
+                                            " coalesce(error_code, '') FROM uploads")), sorted([
+            [ext, "ready", "ext-0", ""], [byfile, "ready", "byfile-0", ""],
+            [byfile2, "ready", "byfile2-0", ""], [job, "failed", "", "URLInvalidError"]]))
 
     def test_one_batch_wakes_every_waiter(self):
         # The waiters of the second batch must all be woken (each waiter
