@@ -41,7 +41,7 @@ struct batch {
 	bool is_new[BATCH_MAX];
 	char ids[BATCH_MAX][48], keys[BATCH_MAX][72], urls[BATCH_MAX][96];
 	char raw[BATCH_MAX][320];
-	char uploads[BATCH_MAX][40]; /* upload ids, with VH_BENCH_UPLOAD_IDS */
+	char uploads[BATCH_MAX][48]; /* upload ids, with VH_BENCH_UPLOAD_IDS */
 };
 
 /* The server's totals that a run reads before and after. */
