@@ -52,6 +52,7 @@
 #define SQL_SKIP_STORED " ON CONFLICT (provider, dedup_key) DO NOTHING"
 
 #define SQL_RETURNING " RETURNING provider, dedup_key"
+/* what uj reads of the events */
 #define SQL_RETURNING_MORE ", event_type, file_id, task_id, status," \
     " error_code, error_message"
 
