@@ -420,13 +420,19 @@ def new_video(vid, size=0, **extra):
                             **extra)
 
 
+def post(c, ev):
+    """POST one signed Alibaba callback on c, a connection of its own (the
+    Client's is not for threads); its status."""
+    url = "http://127.0.0.1:%d/callbacks/alibaba" % c.port
+    return c.request("POST", "/callbacks/alibaba", ve.body(ev),
+                     ve.alibaba_headers(url, ALI_KEY))[0]
+
+
 def send(d, ev, acked):
     """Send one Alibaba callback; its VideoId (or JobId) to acked if acknowledged."""
     c = h.HttpClient(d.port)
-    url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
     try:
-        st, _, _ = c.request("POST", "/callbacks/alibaba", ve.body(ev),
-                             ve.alibaba_headers(url, ALI_KEY))
+        st = post(c, ev)
     finally:
         c.close()
     if st == 200:
@@ -436,13 +442,10 @@ def send(d, ev, acked):
 def pump(d, n, prefix, acked, stop_early=None):
     """Send n unique Alibaba callbacks on one connection, recording acks."""
     c = h.HttpClient(d.port)
-    url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
     for i in range(n):
         vid = "%s-%d" % (prefix, i)
-        ev = new_video(vid, size=i)
         try:
-            st, _, _ = c.request("POST", "/callbacks/alibaba", ve.body(ev),
-                                 ve.alibaba_headers(url, ALI_KEY))
+            st = post(c, new_video(vid, size=i))
         except OSError:
             break
         if st == 200:
