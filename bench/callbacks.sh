@@ -166,6 +166,13 @@ echo "vodhook callbacks benchmark: ${secs}s per provider, $conns connections, $(
 # What the machine itself adds to any latency here, measured idle: the tail
 # below cannot be read without it (bench/noise.py says why).
 python3 "$top/bench/noise.py" "$work" "${VH_BENCH_NOISE_SECONDS:-3}"
+# How long an idle virtual CPU polls before it halts (a KVM guest's haltpoll
+# cpuidle driver): at 0 every wake-up of an idle core is a VM exit, which
+# moves throughput by a quarter here (see the README).
+poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+if [ -r "$poll" ] && [ "$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null)" = haltpoll ]; then
+  echo "machine: idle vCPUs poll $(cat "$poll") ns before halting (haltpoll.guest_halt_poll_ns)"
+fi
 # vodhook, then the probe, per provider: each pair on the machine as it is
 # at that moment
 for provider in ${VH_BENCH_ORDER:-alibaba tencent}; do
