@@ -232,13 +232,32 @@ hook_init(void *arg, const char *upload_id, int64_t part_size, struct err *e)
 					  upload_id, part_size, e);
 }
 
+/*
+ * Checkpoint a finished part. Only a lost lease stops the transfer: when
+ * the write fails otherwise (the database unavailable, say), the part is
+ * in the store all the same, and a resume finds it there (ListParts), as
+ * it finds the parts sent after the last checkpoint of a killed worker.
+ * The heartbeat (beat) is as lenient.
+ */
 static int
 hook_part(void *arg, const struct upload_part *p, struct err *e)
 {
 	struct job_ctx *c = arg;
+	struct err pe;
 
-	return store_upload_part_done(c->svc->pool, c->job->id, c->owner,
-				      p->number, p->size, p->etag, e);
+	err_clear(&pe);
+	if (store_upload_part_done(c->svc->pool, c->job->id, c->owner,
+				   p->number, p->size, p->etag, &pe) == 0)
+		return 0;
+	if (pe.code == ERR_CONFLICT) {
+		*e = pe;
+		return e->code;
+	}
+	log_msg(LOG_WARN, "upload",
+		"upload %s: part %d is sent but not checkpointed (%s); the "
+		"transfer goes on",
+		c->job->id, p->number, pe.msg);
+	return 0;
 }
 
 static void

@@ -136,6 +136,33 @@ class UploadApi(unittest.TestCase):
         n = h.psql(self.db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'", uid)
         self.assertEqual(n[0][0], "32")
 
+    def test_checkpoint_that_cannot_be_written_does_not_stop_the_transfer(self):
+        # Every part checkpoint fails to be written (a trigger stands in for
+        # a database that cannot take it): the parts are in the store, the
+        # transfer goes on, and the job is neither retried nor failed.
+        h.psql(self.db, "CREATE FUNCTION vh_test_no_parts() RETURNS trigger"
+               " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no checkpoint'; END $$;"
+               " CREATE TRIGGER vh_test_no_parts BEFORE INSERT ON upload_parts"
+               " FOR EACH ROW EXECUTE FUNCTION vh_test_no_parts()")
+        try:
+            size = 7 * U.MIB
+            path, md5 = U.make_file(self.root, "nocheckpoint.mp4", size)
+            t0 = time.time()
+            uid = self.submit(path=path)
+            doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+        finally:
+            h.psql(self.db, "DROP TRIGGER vh_test_no_parts ON upload_parts;"
+                   " DROP FUNCTION vh_test_no_parts()")
+        self.assertNotEqual(doc["state"], "failed", doc)
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        parts = EMU.key_calls("UploadPart", o["key"], t0)
+        self.assertEqual(sorted(c["params"]["partNumber"] for c in parts), [1, 2, 3, 4])
+        self.assertEqual(h.psql(self.db, "SELECT attempts, (SELECT count(*) FROM upload_parts p"
+                                " WHERE p.upload_id = u.id) FROM uploads u WHERE id = :'v1'", uid),
+                         [["1", "0"]])
+        self.assertIn("is sent but not checkpointed", self.d.logs())
+
     def test_part_fails_with_503_and_connection_drop_then_succeeds(self):
         size = 7 * U.MIB
         path, md5 = U.make_file(self.root, "faulty.mp4", size)
