@@ -192,6 +192,7 @@ struct job_ctx {
 	int64_t bytes_done;
 	bool cancel;
 	bool lease_lost;
+	bool no_checkpoints;		/* one failed: none more this attempt */
 	struct upload_session *session; /* during the transfer */
 	upload_progress_fn fn;
 	void *fn_arg;
@@ -237,7 +238,10 @@ hook_init(void *arg, const char *upload_id, int64_t part_size, struct err *e)
  * the write fails otherwise (the database unavailable, say), the part is
  * in the store all the same, and a resume finds it there (ListParts), as
  * it finds the parts sent after the last checkpoint of a killed worker.
- * The heartbeat (beat) is as lenient.
+ * The heartbeat (beat) is as lenient. After one failure the attempt writes
+ * no more checkpoints: each write runs in the transfer loop, and against
+ * an unreachable server waits out the connect timeout; the heartbeat still
+ * notices a lost lease.
  */
 static int
 hook_part(void *arg, const struct upload_part *p, struct err *e)
@@ -245,6 +249,8 @@ hook_part(void *arg, const struct upload_part *p, struct err *e)
 	struct job_ctx *c = arg;
 	struct err pe;
 
+	if (c->no_checkpoints)
+		return 0;
 	err_clear(&pe);
 	if (store_upload_part_done(c->svc->pool, c->job->id, c->owner,
 				   p->number, p->size, p->etag, &pe) == 0)
@@ -253,9 +259,10 @@ hook_part(void *arg, const struct upload_part *p, struct err *e)
 		*e = pe;
 		return e->code;
 	}
+	c->no_checkpoints = true;
 	log_msg(LOG_WARN, "upload",
 		"upload %s: part %d is sent but not checkpointed (%s); the "
-		"transfer goes on",
+		"transfer goes on without checkpoints",
 		c->job->id, p->number, pe.msg);
 	return 0;
 }
