@@ -310,6 +310,7 @@ cmd_upload(int argc, char **argv)
 		    .conninfo = cfg.database_url,
 		    .size = 2,
 		    .connect_timeout_s = (int)cfg.db_connect_timeout,
+		    .timeout_ms = (int)cfg.db_timeout_ms,
 		    .app_name = "vodhook-upload",
 		};
 

@@ -56,6 +56,15 @@ static const struct cfg_opt opts[] = {
      "callback committer's own"},
     {"db_connect_timeout", I(db_connect_timeout, 1, 300), "5", 0,
      "seconds allowed to open a PostgreSQL connection"},
+    {"db_timeout_ms", I(db_timeout_ms, 0, 3600000), "30000", 0,
+     "time PostgreSQL has to answer one call (an API query, an upload's "
+     "heartbeat, a replayed batch); past it the connection is dropped, "
+     "the call fails, and connections are retried after a back-off "
+     "(0 = no limit; migrations have none)"},
+    {"callback_db_timeout_ms", I(callback_db_timeout_ms, 100, 60000), "2000", 0,
+     "time PostgreSQL has to take a batch of callbacks (connecting, "
+     "writing, committing); past it the batch is spooled and answered. "
+     "Keep it well under the platforms' 5 s callback timeout"},
     {"callback_max_bytes", I(callback_max_bytes, 1024, 64 << 20), "1048576", 0,
      "largest callback body accepted, chunked or not (413 beyond)"},
     {"spool_dir", S(spool_dir), "/var/lib/vodhook/spool", 0,

@@ -26,6 +26,8 @@ struct config {
 	char *database_url;
 	int64_t db_pool_size;
 	int64_t db_connect_timeout;
+	int64_t db_timeout_ms;
+	int64_t callback_db_timeout_ms;
 	/* callbacks */
 	int64_t callback_max_bytes;
 	char *spool_dir;

@@ -55,6 +55,7 @@ open_database(struct db_pool **pool)
 	    .conninfo = cfg.database_url,
 	    .size = (int)cfg.db_pool_size,
 	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .timeout_ms = (int)cfg.db_timeout_ms,
 	    .app_name = "vodhook",
 	};
 	struct err e;
@@ -83,6 +84,7 @@ open_commit_pool(void)
 	    .conninfo = cfg.database_url,
 	    .size = 1,
 	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .timeout_ms = (int)cfg.callback_db_timeout_ms,
 	    .app_name = "vodhook-ingest",
 	    .generic_plans = true,
 	};

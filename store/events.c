@@ -482,7 +482,7 @@ drain_to_sync(PGconn *conn, PGresult **failed)
 	int nulls = 0;
 
 	for (;;) {
-		PGresult *r = PQgetResult(conn);
+		PGresult *r = store__get(conn);
 
 		if (r == NULL) {
 			/* one NULL ends each query's results; two in a row
@@ -563,8 +563,8 @@ static int
 prepare_all(PGconn *conn, struct err *e)
 {
 	for (int v = 0; v < NVARIANTS; v++) {
-		PGresult *res = PQprepare(conn, variant_name[v], variant_sql[v],
-					  NPARAMS, NULL);
+		PGresult *res = store__prepare(conn, variant_name[v],
+					       variant_sql[v], NPARAMS);
 		const char *state =
 		    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = 0;
@@ -598,7 +598,7 @@ queue_record(PGconn *conn, bool generic, enum variant v, const struct params *p)
 	       PQsendQueryPrepared(conn, variant_name[v], NPARAMS, p->values,
 				   p->lengths, p->formats, 0) == 1 &&
 	       PQsendFlushRequest(conn) == 1 && PQpipelineSync(conn) == 1 &&
-	       PQflush(conn) == 0;
+	       store__flush(conn) == 0;
 }
 
 /*
@@ -609,15 +609,15 @@ queue_record(PGconn *conn, bool generic, enum variant v, const struct params *p)
 static PGresult *
 read_record(PGconn *conn, bool generic)
 {
-	PGresult *res = PQgetResult(conn), *failed = NULL;
+	PGresult *res = store__get(conn), *failed = NULL;
 
 	if (!generic && store__ok(res)) { /* SQL_GENERIC's; a NULL ends it */
 		PQclear(res);
-		if ((res = PQgetResult(conn)) == NULL)
-			res = PQgetResult(conn);
+		if ((res = store__get(conn)) == NULL)
+			res = store__get(conn);
 	}
 	if (store__ok(res)) {
-		PGresult *more = PQgetResult(conn);
+		PGresult *more = store__get(conn);
 
 		if (more == NULL)
 			return res; /* the Sync is to come: store_events_wait */
@@ -659,6 +659,7 @@ batch_begin(struct store_batch *b, struct db_pool *pool,
 	b->pool = pool;
 	b->conn = NULL;
 	b->handed_on = false;
+	b->deadline_ms = store__deadline(pool);
 	b->events = events;
 	b->n = n;
 	b->is_new = is_new;
@@ -698,7 +699,8 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 	 * prepared the statement yet prepares all its forms and tries again. */
 	for (int attempt = 0; attempt < 2;) {
 		if (conn == NULL &&
-		    (conn = store__acquire(pool, 5000, e)) == NULL) {
+		    (conn = store__acquire_by(pool, 5000, b->deadline_ms, e)) ==
+			NULL) {
 			rc = ERR_UNAVAIL;
 			goto out;
 		}
@@ -720,7 +722,10 @@ store_events_send(struct db_pool *pool, const struct store_event *events,
 		} else {
 			rc = store__err(conn, res, "record events", e);
 		}
-		if (++attempt == 2 || PQstatus(conn) == CONNECTION_OK)
+		/* A connection that missed the deadline is not tried again:
+		 * the batch's time is up. */
+		if (++attempt == 2 || PQstatus(conn) == CONNECTION_OK ||
+		    store__timed_out(conn))
 			goto out;
 		PQclear(res);
 		res = NULL;
@@ -776,6 +781,7 @@ store_events_result(struct store_batch *b, struct err *e)
 
 	if (conn == NULL)
 		return err_set(e, ERR_INTERNAL, "no batch in flight");
+	store__set_deadline(conn, b->deadline_ms);
 	res = read_record(conn, store__generic_plans(b->pool));
 	if (store__ok(res)) {
 		mark_new(res, b->events, b->n, b->is_new);
@@ -798,6 +804,7 @@ store_events_wait(struct store_batch *b, struct err *e)
 
 	if (conn == NULL)
 		return err_set(e, ERR_INTERNAL, "no batch in flight");
+	store__set_deadline(conn, b->deadline_ms);
 	if (!drain_to_sync(conn, &failed) || failed != NULL)
 		rc = store__err(conn, failed, "commit events", e);
 	PQclear(failed);

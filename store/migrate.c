@@ -97,6 +97,9 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 		*applied = 0;
 	if ((conn = store__acquire(pool, 10000, e)) == NULL)
 		return ERR_UNAVAIL;
+	/* Waiting for another instance's migrations, and DDL on a large
+	 * table, take as long as they take. */
+	store__set_deadline(conn, 0);
 	if ((rc = exec_simple(conn, SQL_LOCK, "take the migration lock", e)) !=
 	    0)
 		goto out;
@@ -155,7 +158,7 @@ store_ready(struct db_pool *pool, struct err *e)
 
 	if ((conn = store__acquire(pool, 1000, e)) == NULL)
 		return ERR_UNAVAIL;
-	res = PQexec(conn, SQL_CURRENT);
+	res = store__exec(conn, SQL_CURRENT, 0, NULL);
 	if (!store__ok(res)) {
 		struct err qe;
 

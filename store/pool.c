@@ -3,30 +3,49 @@
  *
  * A connection is used by one thread at a time. Connections are opened
  * lazily and reopened when found broken. After a failed connection attempt
- * the pool refuses new attempts for a short back-off, so that callers (the
- * callback path among them) learn at once that the database is away rather
- * than each waiting for a connect timeout.
+ * the pool refuses new attempts for a back-off (doubling while attempts go
+ * on failing), so that callers (the callback path among them) learn at once
+ * that the database is away rather than each waiting for a connect timeout.
+ *
+ * No call waits on the server without a deadline (libpq's own blocking
+ * calls have none, and block until TCP gives up, a quarter of an hour, when
+ * the server has gone silent): connections are opened with PQconnectPoll
+ * and used in nonblocking mode, and every wait is a poll() bounded by the
+ * connection's deadline (store__set_deadline; by default the pool's
+ * timeout_ms from store__acquire). A connection that misses its deadline
+ * is shut down, so that libpq finds it broken and every caller's path for
+ * a broken connection applies; the pool then drops its idle connections
+ * and backs off. The exception is the migrations' DDL, which may take as
+ * long as it needs.
  *
  * Interface: db_pool_new, db_pool_free, store_ping; store__acquire,
- * store__release, store__err, store__exec, store__ok, store__dup_or_null,
- * store__claim (store/ only).
+ * store__acquire_by, store__release, store__set_deadline, store__flush,
+ * store__get, store__timed_out, store__deadline, store__err, store__exec,
+ * store__prepare, store__ok, store__dup_or_null, store__claim (store/ only).
  */
 #include "store/store_int.h"
 
+#include <libpq-events.h>
+
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
-#define POOL_BACKOFF_MS 250
+#define POOL_BACKOFF_MS	    250	 /* after the first failed attempt */
+#define POOL_BACKOFF_MAX_MS 4000 /* doubled up to this while they fail */
 
 struct db_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char *conninfo;
-	char timeout[16];
+	int connect_timeout_ms;
+	int timeout_ms; /* per call; 0 = none */
 	const char *app_name;
 	char *options;	    /* server options sent on connecting, or NULL */
 	bool generic_plans; /* options set plan_cache_mode (generic plans) */
@@ -34,7 +53,19 @@ struct db_pool {
 	PGconn **idle; /* stack of idle connections (may hold NULL slots) */
 	int nidle;
 	int64_t down_until_ms; /* no connection attempts before this */
+	int backoff_ms;	       /* the last back-off; 0 after a success */
 	char down_msg[200];
+};
+
+/*
+ * What vodhook keeps with each connection (libpq instance data, freed with
+ * the connection): the deadline of the call using it, and whether it was
+ * shut down for missing one.
+ */
+struct conn_note {
+	int64_t deadline_ms; /* monotonic; 0 = none */
+	int timeout_ms;	     /* what the deadline allowed, for messages */
+	bool timed_out;
 };
 
 /*
@@ -92,8 +123,9 @@ db_pool_new(const struct db_pool_opts *o, struct db_pool **out, struct err *e)
 	pthread_mutex_init(&pool->mu, NULL);
 	pthread_cond_init(&pool->cv, NULL);
 	pool->conninfo = xstrdup(o->conninfo);
-	snprintf(pool->timeout, sizeof(pool->timeout), "%d",
-		 o->connect_timeout_s > 0 ? o->connect_timeout_s : 5);
+	pool->connect_timeout_ms =
+	    (o->connect_timeout_s > 0 ? o->connect_timeout_s : 5) * 1000;
+	pool->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 0;
 	pool->app_name = o->app_name ? o->app_name : "vodhook";
 	pool->size = o->size > 0 ? o->size : 1;
 	pool->idle = xcalloc((size_t)pool->size, sizeof(PGconn *));
@@ -127,29 +159,138 @@ first_line(const char *msg, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)len, msg);
 }
 
-static PGconn *
-pool_connect(struct db_pool *pool, struct err *e)
+static int
+conn_event(PGEventId id, void *info, void *pass)
 {
-	const char *keys[] = {"dbname", "connect_timeout", "application_name",
-			      "options", NULL};
-	const char *vals[] = {pool->conninfo, pool->timeout, pool->app_name,
-			      pool->options, NULL};
+	(void)pass;
+	if (id == PGEVT_CONNDESTROY) {
+		PGconn *conn = ((PGEventConnDestroy *)info)->conn;
+
+		free(PQinstanceData(conn, conn_event));
+	}
+	return 1;
+}
+
+static struct conn_note *
+note_of(const PGconn *conn)
+{
+	return PQinstanceData(conn, conn_event);
+}
+
+/*
+ * Wait until conn's socket is ready for events (POLLIN, POLLOUT), or until
+ * deadline_ms (0: no limit). 0, or -1 when the deadline passed. Hand-written
+ * because libpq's own PQsocketPoll came with PostgreSQL 17.
+ */
+static int
+wait_socket(const PGconn *conn, short events, int64_t deadline_ms)
+{
+	struct pollfd p = {.fd = PQsocket(conn), .events = events};
+
+	for (;;) {
+		int ms = -1, n;
+
+		if (deadline_ms > 0) {
+			int64_t left = deadline_ms - time_mono_ms();
+
+			if (left <= 0)
+				return -1;
+			ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		n = poll(&p, 1, ms);
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return 0; /* ready, or an error libpq will report */
+	}
+}
+
+bool
+store__timed_out(const PGconn *conn)
+{
+	const struct conn_note *note = note_of(conn);
+
+	return note != NULL && note->timed_out;
+}
+
+/* conn missed its deadline: shut it down, so that libpq finds it broken. */
+static void
+time_out(PGconn *conn)
+{
+	struct conn_note *note = note_of(conn);
+
+	if (note != NULL)
+		note->timed_out = true;
+	shutdown(PQsocket(conn), SHUT_RDWR);
+}
+
+/* Back off from connection attempts after a failure (under no lock). */
+static void
+pool_down(struct db_pool *pool, const char *why)
+{
+	pthread_mutex_lock(&pool->mu);
+	pool->backoff_ms = pool->backoff_ms == 0 ? POOL_BACKOFF_MS
+			   : pool->backoff_ms * 2 > POOL_BACKOFF_MAX_MS
+			       ? POOL_BACKOFF_MAX_MS
+			       : pool->backoff_ms * 2;
+	pool->down_until_ms = time_mono_ms() + pool->backoff_ms;
+	snprintf(pool->down_msg, sizeof(pool->down_msg), "%s", why);
+	pthread_mutex_unlock(&pool->mu);
+}
+
+/*
+ * Open a connection, giving up at deadline_ms if that comes before the
+ * pool's connect timeout (0: the connect timeout alone). PQconnectPoll
+ * leaves the timing to the caller; the host name is still looked up
+ * synchronously (libpq does so unless hostaddr is given).
+ */
+static PGconn *
+pool_connect(struct db_pool *pool, int64_t deadline_ms, struct err *e)
+{
+	const char *keys[] = {"dbname", "application_name", "options", NULL};
+	const char *vals[] = {pool->conninfo, pool->app_name, pool->options,
+			      NULL};
+	int64_t start = time_mono_ms(), by = start + pool->connect_timeout_ms;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct conn_note *note;
 	char why[200];
 	PGconn *conn;
 
+	if (deadline_ms > 0 && deadline_ms < by)
+		by = deadline_ms;
 	/* expand_dbname = 1: dbname holds the whole connection string, and
 	 * later keywords override what it says. */
-	conn = PQconnectdbParams(keys, vals, 1);
-	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
-		return conn;
-	first_line(conn ? PQerrorMessage(conn) : "out of memory", why,
-		   sizeof(why));
+	conn = PQconnectStartParams(keys, vals, 1);
+	if (conn == NULL)
+		fatal("out of memory");
+	while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
+	       st != PGRES_POLLING_FAILED) {
+		if (wait_socket(conn,
+				st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+				by) != 0) {
+			snprintf(why, sizeof(why), "no answer within %lld ms",
+				 (long long)(by - start));
+			goto failed;
+		}
+		st = PQconnectPoll(conn);
+	}
+	if (st == PGRES_POLLING_OK && PQstatus(conn) == CONNECTION_OK) {
+		note = xcalloc(1, sizeof(*note));
+		if (PQregisterEventProc(conn, conn_event, "vodhook", NULL) !=
+			1 ||
+		    PQsetInstanceData(conn, conn_event, note) != 1)
+			fatal("out of memory");
+		/* Sends queue in libpq and are flushed by store__flush. */
+		if (PQsetnonblocking(conn, 1) == 0) {
+			pthread_mutex_lock(&pool->mu);
+			pool->backoff_ms = 0;
+			pthread_mutex_unlock(&pool->mu);
+			return conn;
+		}
+	}
+	first_line(PQerrorMessage(conn), why, sizeof(why));
+failed:
 	PQfinish(conn);
 	err_set(e, ERR_UNAVAIL, "could not connect to database: %s", why);
-	pthread_mutex_lock(&pool->mu);
-	pool->down_until_ms = time_mono_ms() + POOL_BACKOFF_MS;
-	snprintf(pool->down_msg, sizeof(pool->down_msg), "%s", why);
-	pthread_mutex_unlock(&pool->mu);
+	pool_down(pool, why);
 	return NULL;
 }
 
@@ -162,21 +303,28 @@ store__generic_plans(const struct db_pool *pool)
 PGconn *
 store__acquire(struct db_pool *pool, int wait_ms, struct err *e)
 {
-	struct timespec deadline;
+	return store__acquire_by(pool, wait_ms, store__deadline(pool), e);
+}
+
+PGconn *
+store__acquire_by(struct db_pool *pool, int wait_ms, int64_t deadline_ms,
+		  struct err *e)
+{
+	struct timespec until;
 	PGconn *conn;
 	int64_t now;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
 
 	pthread_mutex_lock(&pool->mu);
 	while (pool->nidle == 0) {
-		if (pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline) ==
+		if (pthread_cond_timedwait(&pool->cv, &pool->mu, &until) ==
 		    ETIMEDOUT) {
 			pthread_mutex_unlock(&pool->mu);
 			err_set(e, ERR_UNAVAIL,
@@ -201,11 +349,54 @@ store__acquire(struct db_pool *pool, int wait_ms, struct err *e)
 		PQfinish(conn);
 		conn = NULL;
 	}
-	if (conn == NULL && (conn = pool_connect(pool, e)) == NULL) {
+	if (conn == NULL &&
+	    (conn = pool_connect(pool, deadline_ms, e)) == NULL) {
 		store__release(pool, NULL);
 		return NULL;
 	}
+	store__set_deadline(conn, deadline_ms);
 	return conn;
+}
+
+int64_t
+store__deadline(const struct db_pool *pool)
+{
+	return pool->timeout_ms > 0 ? time_mono_ms() + pool->timeout_ms : 0;
+}
+
+void
+store__set_deadline(PGconn *conn, int64_t deadline_ms)
+{
+	struct conn_note *note = note_of(conn);
+
+	note->deadline_ms = deadline_ms;
+	note->timeout_ms =
+	    deadline_ms > 0 ? (int)(deadline_ms - time_mono_ms()) : 0;
+}
+
+/*
+ * After a connection missed its deadline, the others are likely to miss
+ * theirs too (the server or the network is away): close the idle ones, and
+ * back off from opening new ones.
+ */
+static void
+pool_timed_out(struct db_pool *pool, const struct conn_note *note)
+{
+	PGconn **idle = xcalloc((size_t)pool->size, sizeof(*idle));
+	char why[80];
+	int n = 0;
+
+	pthread_mutex_lock(&pool->mu);
+	for (int i = 0; i < pool->nidle; i++) {
+		idle[n++] = pool->idle[i];
+		pool->idle[i] = NULL;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	for (int i = 0; i < n; i++)
+		PQfinish(idle[i]);
+	free(idle);
+	snprintf(why, sizeof(why), "no answer within %d ms", note->timeout_ms);
+	pool_down(pool, why);
 }
 
 void
@@ -213,11 +404,15 @@ store__release(struct db_pool *pool, PGconn *conn)
 {
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK &&
 	    PQpipelineStatus(conn) == PQ_PIPELINE_OFF &&
-	    PQtransactionStatus(conn) != PQTRANS_IDLE) {
+	    (PQtransactionStatus(conn) == PQTRANS_INTRANS ||
+	     PQtransactionStatus(conn) == PQTRANS_INERROR)) {
 		/* Left inside a transaction (a failed path): roll it back so
 		 * that the next user starts clean. */
-		PQclear(PQexec(conn, "ROLLBACK"));
+		store__set_deadline(conn, store__deadline(pool));
+		PQclear(store__exec(conn, "ROLLBACK", 0, NULL));
 	}
+	if (conn != NULL && note_of(conn)->timed_out)
+		pool_timed_out(pool, note_of(conn));
 	if (conn != NULL && (PQstatus(conn) != CONNECTION_OK ||
 			     PQpipelineStatus(conn) != PQ_PIPELINE_OFF ||
 			     PQtransactionStatus(conn) != PQTRANS_IDLE)) {
@@ -230,11 +425,81 @@ store__release(struct db_pool *pool, PGconn *conn)
 	pthread_mutex_unlock(&pool->mu);
 }
 
+int
+store__flush(PGconn *conn)
+{
+	const struct conn_note *note = note_of(conn);
+	int rc;
+
+	/* As libpq's documentation asks of a nonblocking connection: read
+	 * what the server sends meanwhile, so that neither side waits for
+	 * the other to read. */
+	while ((rc = PQflush(conn)) == 1) {
+		if (wait_socket(conn, POLLIN | POLLOUT, note->deadline_ms) !=
+		    0) {
+			time_out(conn);
+			return -1;
+		}
+		if (PQconsumeInput(conn) == 0)
+			return -1;
+	}
+	return rc;
+}
+
+PGresult *
+store__get(PGconn *conn)
+{
+	const struct conn_note *note = note_of(conn);
+
+	if (store__flush(conn) == 0) {
+		while (PQisBusy(conn)) {
+			if (wait_socket(conn, POLLIN, note->deadline_ms) != 0)
+				time_out(conn);
+			if (PQconsumeInput(conn) == 0)
+				break;
+		}
+	}
+	/* A broken connection (shut down above, say) gives its error
+	 * result at once; libpq does not wait on it. */
+	return PQgetResult(conn);
+}
+
+/* The results of the query sent last, as PQexec gives them: the last one,
+ * or the first that failed. NULL when the connection broke. */
+static PGresult *
+collect(PGconn *conn)
+{
+	PGresult *res, *kept = NULL;
+
+	while ((res = store__get(conn)) != NULL) {
+		if (kept != NULL && !store__ok(kept)) {
+			PQclear(res);
+			continue;
+		}
+		PQclear(kept);
+		kept = res;
+		if (PQstatus(conn) != CONNECTION_OK)
+			break;
+	}
+	return kept;
+}
+
 PGresult *
 store__exec(PGconn *conn, const char *sql, int nparams,
 	    const char *const *params)
 {
-	return PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL,
+			      0) != 1)
+		return NULL;
+	return collect(conn);
+}
+
+PGresult *
+store__prepare(PGconn *conn, const char *name, const char *sql, int nparams)
+{
+	if (PQsendPrepare(conn, name, sql, nparams, NULL) != 1)
+		return NULL;
+	return collect(conn);
 }
 
 char *
@@ -281,9 +546,15 @@ store__err(PGconn *conn, const PGresult *res, const char *what, struct err *e)
 	const char *state =
 	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : "";
+	const struct conn_note *note = note_of(conn);
 	char why[200];
 	int code = ERR_DB;
 
+	if (note != NULL && note->timed_out)
+		return err_set(e, ERR_UNAVAIL,
+			       "could not %s: no answer from the database "
+			       "within %d ms",
+			       what, note->timeout_ms);
 	if (msg == NULL || msg[0] == '\0')
 		msg = PQerrorMessage(conn);
 	first_line(msg, why, sizeof(why));
@@ -310,7 +581,7 @@ store_ping(struct db_pool *pool, struct err *e)
 
 	if ((conn = store__acquire(pool, 2000, e)) == NULL)
 		return ERR_UNAVAIL;
-	res = PQexec(conn, "SELECT 1");
+	res = store__exec(conn, "SELECT 1", 0, NULL);
 	if (!store__ok(res))
 		rc = store__err(conn, res, "query the database", e);
 	PQclear(res);

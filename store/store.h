@@ -16,8 +16,14 @@ struct db_pool;
 struct db_pool_opts {
 	const char *conninfo;  /* libpq connection string or URI */
 	int size;	       /* connections kept */
-	int connect_timeout_s; /* per connection attempt */
-	const char *app_name;  /* application_name, e.g. "vodhook" */
+	int connect_timeout_s; /* per connection attempt, all hosts tried */
+	/* The most one call waits on the server (connecting included): past
+	 * it the connection is dropped as if broken, the call fails with
+	 * ERR_UNAVAIL, and the pool opens no connection for a back-off. A
+	 * database that has gone silent (a network partition, a hung host)
+	 * then fails calls instead of holding their threads. 0: no limit. */
+	int timeout_ms;
+	const char *app_name; /* application_name, e.g. "vodhook" */
 	/* Prepared statements always run their generic plan: for a pool
 	 * that runs one statement at a high rate (the callback committer's),
 	 * whose custom plans cost more to make than they save. */
@@ -131,11 +137,16 @@ int store_events_record(struct db_pool *pool, const struct store_event *events,
  * successful result, must be followed by exactly one wait; the last batch
  * on a connection releases it. events and is_new passed to
  * store_events_send_next stay valid until its result is read.
+ *
+ * A batch, from its send to its wait, is allowed the pool's timeout_ms
+ * (connecting, the statement, and the commit): past it the connection is
+ * dropped and the call fails with ERR_UNAVAIL, outcome unknown as above.
  */
 struct store_batch {
 	struct db_pool *pool;
 	struct pg_conn *conn; /* libpq's PGconn, in pipeline mode */
 	bool handed_on;	      /* a later batch was queued on conn */
+	int64_t deadline_ms;  /* the pool's timeout from the batch's start */
 	const struct store_event *events;
 	size_t n;
 	bool *is_new;

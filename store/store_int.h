@@ -21,11 +21,38 @@ extern const size_t store_nmigrations;
 /*
  * Take a connection for this thread's exclusive use, opening it if needed;
  * waits up to wait_ms for one to be free. NULL with *e set (ERR_UNAVAIL)
- * when none can be had. Give it back with store__release.
+ * when none can be had. The pool's timeout from now is its deadline
+ * (store__set_deadline), and opening it counts. Give it back with
+ * store__release.
  */
 PGconn *store__acquire(struct db_pool *pool, int wait_ms, struct err *e);
-/* Return a connection; a broken one or one left in a transaction is reset. */
+/* The same for a call that must be over by deadline_ms (monotonic; 0:
+ * no limit but the connect timeout). */
+PGconn *store__acquire_by(struct db_pool *pool, int wait_ms,
+			  int64_t deadline_ms, struct err *e);
+/*
+ * Return a connection; a broken one or one left in a transaction is reset.
+ * One that missed its deadline also closes the pool's idle connections and
+ * starts a back-off.
+ */
 void store__release(struct db_pool *pool, PGconn *conn);
+/*
+ * The time (time_mono_ms) by which the server must have answered conn's
+ * calls, 0 for none; past it store__flush and store__get shut the
+ * connection down, and store__err says so.
+ */
+void store__set_deadline(PGconn *conn, int64_t deadline_ms);
+/* The deadline of a call on pool's connections that starts now (0: the
+ * pool has no timeout). */
+int64_t store__deadline(const struct db_pool *pool);
+/* Whether conn was shut down for missing its deadline. */
+bool store__timed_out(const PGconn *conn);
+/* PQflush until all is sent, waiting no longer than the deadline: 0, or -1
+ * (the connection broke or was shut down). */
+int store__flush(PGconn *conn);
+/* PQgetResult, waiting for it no longer than the deadline. Only these two
+ * may wait on a pooled connection: libpq's blocking calls have no limit. */
+PGresult *store__get(PGconn *conn);
 /* True when the pool's connections were opened with generic plans. */
 bool store__generic_plans(const struct db_pool *pool);
 
@@ -37,9 +64,13 @@ bool store__generic_plans(const struct db_pool *pool);
 int store__err(PGconn *conn, const PGresult *res, const char *what,
 	       struct err *e);
 
-/* PQexecParams with text parameters; NULL params are SQL NULLs. */
+/* PQexecParams with text parameters (NULL ones are SQL NULLs), waiting no
+ * longer than the deadline. */
 PGresult *store__exec(PGconn *conn, const char *sql, int nparams,
 		      const char *const *params);
+/* PQprepare, waiting no longer than the deadline. */
+PGresult *store__prepare(PGconn *conn, const char *name, const char *sql,
+			 int nparams);
 /* A copy of the value at (row, col), NULL for SQL NULL. Caller frees. */
 char *store__dup_or_null(const PGresult *res, int row, int col);
 /*

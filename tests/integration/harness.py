@@ -9,11 +9,13 @@ import http.client
 import atexit
 import json
 import os
+import select
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -210,3 +212,89 @@ class Daemon:
             self.stop_checked()
         else:
             self.stop()
+
+
+class TcpProxy:
+    """A TCP forwarder on a free loopback port to (host, port) that can be
+    made to stop forwarding without closing anything: a database that has
+    gone silent (a network partition, a hung host) rather than one that
+    refuses connections. freeze(up, down) stops the client-to-server and/or
+    the server-to-client direction; what arrives meanwhile waits in the
+    sockets, and thaw() passes it on."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(64)
+        self.port = self.lsock.getsockname()[1]
+        self.frozen = {"up": False, "down": False}
+        self.closing = False
+        self.socks = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, database_url):
+        """database_url with its host and port replaced by the proxy's."""
+        u = urllib.parse.urlsplit(database_url)
+        netloc = "127.0.0.1:%d" % self.port
+        if "@" in u.netloc:
+            netloc = u.netloc.rsplit("@", 1)[0] + "@" + netloc
+        q = urllib.parse.parse_qsl(u.query)
+        q = [(k, v) for k, v in q if k not in ("host", "port")]
+        return urllib.parse.urlunsplit(("postgresql", netloc, u.path,
+                                        urllib.parse.urlencode(q), ""))
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            s = socket.create_connection(self.target)
+            for x in (c, s):
+                x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self.lock:
+                self.socks += [c, s]
+            threading.Thread(target=self._pump, args=(c, s, "up"), daemon=True).start()
+            threading.Thread(target=self._pump, args=(s, c, "down"), daemon=True).start()
+
+    def _pump(self, src, dst, direction):
+        while not self.closing:
+            if self.frozen[direction]:
+                time.sleep(0.01)
+                continue
+            r, _, _ = select.select([src], [], [], 0.01)
+            if not r or self.frozen[direction]:
+                continue
+            try:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+            except OSError:
+                break
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def freeze(self, up=True, down=True):
+        self.frozen.update(up=up, down=down)
+
+    def thaw(self):
+        self.frozen.update(up=False, down=False)
+
+    def close(self):
+        self.closing = True
+        self.lsock.close()
+        with self.lock:
+            for s in self.socks:
+                s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -26,6 +26,11 @@ ALI_KEY = "AliKeyForTests1"
 API_TOKEN = "api-token-for-tests"
 
 
+# For a test that holds the committer on a table lock: more time than the
+# lock is held, lest the batch be spooled for missing its deadline.
+LOCK_HELD = {"VODHOOK_CALLBACK_DB_TIMEOUT_MS": "60000"}
+
+
 def daemon_env(**extra):
     env = {"VODHOOK_TENCENT_SIGN_KEY": SIGN_KEY,
            "VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY,
@@ -582,6 +587,71 @@ class Durability(unittest.TestCase):
                                              " WHERE file_id = 'lost-0'") == 1,
                        "the spooled event to be replayed")
 
+    def test_database_gone_silent(self):
+        # A database that stops answering without closing anything (a
+        # network partition, a hung host): each callback is still answered
+        # within callback_db_timeout_ms, from the spool, and reaches the
+        # database once it answers again. Before the deadline the committer
+        # waited on its socket for as long as TCP kept it open, and the
+        # platform gave up on every callback meanwhile.
+        url = h.fresh_database()
+        with h.TcpProxy("127.0.0.1", urllib.parse.urlsplit(url).port) as px, \
+                h.Daemon(px.url(url), daemon_env(VODHOOK_CALLBACK_DB_TIMEOUT_MS="1000",
+                                                 VODHOOK_DB_TIMEOUT_MS="1000")) as d:
+            acked, took = [], []
+            pump(d, 20, "a", acked)
+            px.freeze()
+
+            def timed(i):
+                t0 = time.monotonic()
+                send(d, new_video("b-%d" % i), acked)
+                took.append(time.monotonic() - t0)
+            threads = [threading.Thread(target=timed, args=(i,)) for i in range(8)]
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            self.assertEqual(len(acked), 28)
+            # the 1 s allowed, then the spool's fsync; the platforms wait 5 s
+            self.assertLess(max(took), 2.5, took)
+            self.assertEqual(metric(d, "vodhook_events_spooled_total"), 8)
+            self.assertIn("no answer from the database within 1000 ms", d.logs())
+            # Nor does the readiness check wait on the silent database.
+            t0 = time.monotonic()
+            self.assertEqual(d.client.json("GET", "/readyz")[0], 503)
+            self.assertLess(time.monotonic() - t0, 2.5)
+            px.thaw()
+            h.wait_for(lambda: count(url, "SELECT count(*) FROM vod_events") == 28,
+                       "every acknowledged event to reach the database")
+            self.assertEqual({r[0] for r in h.psql(url, "SELECT file_id FROM vod_events")},
+                             set(acked))
+            self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 28)
+
+    def test_answer_lost_after_the_commit(self):
+        # The database commits a batch, but its answer does not come back
+        # in time: the batch is spooled all the same, and the replay finds
+        # its event stored already. It is recorded once.
+        url = h.fresh_database()
+        with h.TcpProxy("127.0.0.1", urllib.parse.urlsplit(url).port) as px, \
+                h.Daemon(px.url(url), daemon_env(VODHOOK_CALLBACK_DB_TIMEOUT_MS="1000",
+                                                 VODHOOK_DB_TIMEOUT_MS="1000")) as d:
+            acked = []
+            pump(d, 1, "a", acked)
+            px.freeze(up=False, down=True)
+            t = threading.Thread(target=send, args=(d, new_video("lost-answer-0"), acked))
+            t.start()
+            h.wait_for(lambda: count(url, "SELECT count(*) FROM vod_events"
+                                          " WHERE file_id = 'lost-answer-0'") == 1,
+                       "the database to commit the event")
+            t.join()
+            self.assertEqual(acked, ["a-0", "lost-answer-0"])
+            self.assertEqual(metric(d, "vodhook_events_spooled_total"), 1)
+            px.thaw()
+            h.wait_for(lambda: metric(d, "vodhook_spool_pending_bytes") == 0,
+                       "the spool to be replayed")
+            self.assertEqual(h.psql(url, "SELECT file_id, received_via, count(*) OVER ()"
+                                         " FROM vod_events ORDER BY 1"),
+                             [["a-0", "push", "2"], ["lost-answer-0", "push", "2"]])
+            self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 2)
+
     def two_batches(self, d, url, names):
         """two_batches_of a new video per name (name-0); returns the names
         acknowledged."""
@@ -613,7 +683,7 @@ class Durability(unittest.TestCase):
         # its events are new; one was stored before, so it fails, and the
         # batch goes again skipping that one: nothing is spooled.
         url = h.fresh_database()
-        with h.Daemon(url, daemon_env()) as d:
+        with h.Daemon(url, daemon_env(**LOCK_HELD)) as d:
             stored = []
             pump(d, 1, "dup", stored)
             self.assertEqual(stored, ["dup-0"])
@@ -639,7 +709,7 @@ class Durability(unittest.TestCase):
         url_failed = {"EventTime": "2026-11-21T10:00:00Z", "EventType": "UploadByURLComplete",
                       "Status": "fail", "JobId": "job-1", "ErrorCode": "URLInvalidError",
                       "ErrorMessage": "download failed", "SourceURL": "http://x/v.mp4"}
-        with h.Daemon(url, daemon_env()) as d:
+        with h.Daemon(url, daemon_env(**LOCK_HELD)) as d:
             # uploads under way in another process (leased: this daemon's
             # workers leave them alone)
             h.psql(url, "INSERT INTO uploads (id, provider, source_kind, source, state, file_id,"
@@ -678,7 +748,7 @@ class Durability(unittest.TestCase):
         # wakes two more: a tree several levels deep).
         url = h.fresh_database()
         n = 40
-        with h.Daemon(url, daemon_env(VODHOOK_THREADS="64")) as d:
+        with h.Daemon(url, daemon_env(VODHOOK_THREADS="64", **LOCK_HELD)) as d:
             batches0 = metric(d, "vodhook_ingest_batches_total")
             acked = self.two_batches(d, url, ["w%d" % i for i in range(n)])
             self.assertEqual(len(acked), n)
@@ -693,7 +763,7 @@ class Durability(unittest.TestCase):
         # the refused one.
         url = h.fresh_database()
         spool = h.tmpdir("vodhook-spool-")
-        with h.Daemon(url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
+        with h.Daemon(url, daemon_env(VODHOOK_SPOOL_DIR=spool, **LOCK_HELD)) as d:
             h.psql(url, "ALTER TABLE vod_events ADD CONSTRAINT test_refuse"
                         " CHECK (file_id NOT LIKE 'refused-%')")
             batches0 = metric(d, "vodhook_ingest_batches_total")
