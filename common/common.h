@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define VH_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define VH_MUST_CHECK	__attribute__((warn_unused_result))
@@ -154,6 +155,8 @@ int64_t time_unix(void);    /* wall clock, seconds */
 int64_t time_unix_ms(void); /* wall clock, milliseconds */
 int64_t time_mono_ms(void); /* monotonic, milliseconds */
 int64_t time_mono_us(void); /* monotonic, microseconds */
+/* The wall-clock time ms from now, for pthread_cond_timedwait. */
+struct timespec time_after_ms(int64_t ms);
 
 /*
  * Parse a decimal integer in [min, max] from the whole of s (no sign for

@@ -310,17 +310,9 @@ PGconn *
 store__acquire_by(struct db_pool *pool, int wait_ms, int64_t deadline_ms,
 		  struct err *e)
 {
-	struct timespec until;
+	struct timespec until = time_after_ms(wait_ms);
 	PGconn *conn;
 	int64_t now;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 
 	pthread_mutex_lock(&pool->mu);
 	while (pool->nidle == 0) {

@@ -2,8 +2,9 @@
  * worker.c: upload jobs: submission, the worker threads and the life of
  * one job.
  *
- * A job is claimed with FOR UPDATE SKIP LOCKED and held by a lease that the
- * transfer renews (with the progress) a few times a second at most; a job
+ * A job is claimed with FOR UPDATE SKIP LOCKED and held by a lease that is
+ * renewed (with the progress) four times a second during the transfer, by
+ * a thread of the job's own that also writes the checkpoints; a job
  * whose holder died is claimed again when its lease expires and resumes
  * from its checkpoint while the platform credential is valid, or starts
  * over with a new session when it is not. Failures are sorted: refusals
@@ -184,31 +185,28 @@ job_from_row(struct store_upload *row)
 
 /* ---------------------------------------------------------------- one job */
 
+struct recorder;
+
 struct job_ctx {
 	struct upload_service *svc;
 	struct upload_job *job;
 	const char *owner;
-	int64_t last_beat;
-	int64_t bytes_done;
-	bool cancel;
-	bool lease_lost;
+	atomic_bool cancel;		/* asked for, seen by a heartbeat */
+	atomic_bool lease_lost;		/* another worker has the job */
 	bool no_checkpoints;		/* one failed: none more this attempt */
 	struct upload_session *session; /* during the transfer */
+	struct recorder *rec;		/* during the transfer */
 	upload_progress_fn fn;
 	void *fn_arg;
 };
 
 /* Renew the lease and write progress; notes cancel and lease loss. */
 static void
-beat(struct job_ctx *c, int64_t done, bool force)
+beat(struct job_ctx *c, int64_t done)
 {
-	int64_t now = time_mono_ms();
 	struct err e;
 	bool cancel = false;
 
-	if (!force && now - c->last_beat < HEARTBEAT_MS)
-		return;
-	c->last_beat = now;
 	err_clear(&e);
 	if (store_upload_heartbeat(c->svc->pool, c->job->id, c->owner,
 				   c->svc->c.lease_seconds, done, &cancel,
@@ -216,12 +214,139 @@ beat(struct job_ctx *c, int64_t done, bool force)
 		if (e.code == ERR_CONFLICT) {
 			log_msg(LOG_WARN, "upload",
 				"upload %s: lease lost, stopping", c->job->id);
-			c->lease_lost = true;
+			atomic_store(&c->lease_lost, true);
 		}
 		return;
 	}
 	if (cancel)
-		c->cancel = true;
+		atomic_store(&c->cancel, true);
+}
+
+/*
+ * Checkpoint a finished part. Only a lost lease stops the transfer: when
+ * the write fails otherwise (the database unavailable, say), the part is
+ * in the store all the same, and a resume finds it there (ListParts), as
+ * it finds the parts sent after the last checkpoint of a killed worker.
+ * The heartbeat is as lenient. After one failure the attempt writes no
+ * more checkpoints (a database that fails one is likely to fail the next,
+ * each after a timeout); the heartbeat still notices a lost lease.
+ */
+static void
+checkpoint(struct job_ctx *c, const struct upload_part *p)
+{
+	struct err pe;
+
+	if (c->no_checkpoints)
+		return;
+	err_clear(&pe);
+	if (store_upload_part_done(c->svc->pool, c->job->id, c->owner,
+				   p->number, p->size, p->etag, &pe) == 0)
+		return;
+	if (pe.code == ERR_CONFLICT) {
+		log_msg(LOG_WARN, "upload", "upload %s: lease lost, stopping",
+			c->job->id);
+		atomic_store(&c->lease_lost, true);
+		return;
+	}
+	c->no_checkpoints = true;
+	log_msg(LOG_WARN, "upload",
+		"upload %s: part %d is sent but not checkpointed (%s); the "
+		"transfer goes on without checkpoints",
+		c->job->id, p->number, pe.msg);
+}
+
+/*
+ * A transfer's database writes, the heartbeat (with the progress, every
+ * HEARTBEAT_MS) and the part checkpoints, run on a thread of their own:
+ * each may wait on the database up to db_timeout_ms, and a slow or silent
+ * database must not hold the parts being sent. The transfer only notes
+ * what is to be written (hook_part, hook_progress) and reads the outcome
+ * (hook_stop: cancel asked for, lease lost).
+ */
+struct recorder {
+	struct job_ctx *c;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stopping;
+	int64_t done;		   /* the latest progress, in bytes */
+	struct upload_part *parts; /* sent, not yet checkpointed */
+	size_t nparts, cap;
+};
+
+static void *
+recorder_main(void *arg)
+{
+	struct recorder *r = arg;
+	int64_t last_beat = time_mono_ms();
+	struct upload_part *todo = NULL;
+	size_t ntodo = 0, todo_cap = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		int64_t now = time_mono_ms(), done = r->done;
+		bool stopping = r->stopping,
+		     due = now - last_beat >= HEARTBEAT_MS;
+
+		if (r->nparts == 0 && !stopping && !due) {
+			struct timespec until =
+			    time_after_ms(last_beat + HEARTBEAT_MS - now);
+
+			pthread_cond_timedwait(&r->cv, &r->mu, &until);
+			continue;
+		}
+		/* Take the parts noted, leaving the transfer an empty list. */
+		{
+			struct upload_part *t = todo;
+			size_t cap = todo_cap;
+
+			todo = r->parts;
+			todo_cap = r->cap;
+			ntodo = r->nparts;
+			r->parts = t;
+			r->cap = cap;
+			r->nparts = 0;
+		}
+		pthread_mutex_unlock(&r->mu);
+		for (size_t i = 0; i < ntodo; i++)
+			checkpoint(r->c, &todo[i]);
+		if (due && !stopping) {
+			beat(r->c, done);
+			last_beat = time_mono_ms();
+		}
+		pthread_mutex_lock(&r->mu);
+		if (stopping && r->nparts == 0)
+			break;
+	}
+	pthread_mutex_unlock(&r->mu);
+	free(todo);
+	return NULL;
+}
+
+static void
+recorder_start(struct recorder *r, struct job_ctx *c)
+{
+	*r = (struct recorder){.c = c, .done = -1};
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	if (pthread_create(&r->thread, NULL, recorder_main, r) != 0)
+		fatal("could not start a thread");
+	c->rec = r;
+}
+
+/* Stop r once the checkpoints noted are written (or have failed). */
+static void
+recorder_stop(struct recorder *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->stopping = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->thread, NULL);
+	r->c->rec = NULL;
+	free(r->parts);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
 }
 
 static int
@@ -233,37 +358,21 @@ hook_init(void *arg, const char *upload_id, int64_t part_size, struct err *e)
 					  upload_id, part_size, e);
 }
 
-/*
- * Checkpoint a finished part. Only a lost lease stops the transfer: when
- * the write fails otherwise (the database unavailable, say), the part is
- * in the store all the same, and a resume finds it there (ListParts), as
- * it finds the parts sent after the last checkpoint of a killed worker.
- * The heartbeat (beat) is as lenient. After one failure the attempt writes
- * no more checkpoints: each write runs in the transfer loop, and against
- * an unreachable server waits out the connect timeout; the heartbeat still
- * notices a lost lease.
- */
+/* A part is in the store: note it for a checkpoint (the recorder's). */
 static int
 hook_part(void *arg, const struct upload_part *p, struct err *e)
 {
-	struct job_ctx *c = arg;
-	struct err pe;
+	struct recorder *r = ((struct job_ctx *)arg)->rec;
 
-	if (c->no_checkpoints)
-		return 0;
-	err_clear(&pe);
-	if (store_upload_part_done(c->svc->pool, c->job->id, c->owner,
-				   p->number, p->size, p->etag, &pe) == 0)
-		return 0;
-	if (pe.code == ERR_CONFLICT) {
-		*e = pe;
-		return e->code;
+	(void)e;
+	pthread_mutex_lock(&r->mu);
+	if (r->nparts == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->parts = xrealloc(r->parts, r->cap * sizeof(*r->parts));
 	}
-	c->no_checkpoints = true;
-	log_msg(LOG_WARN, "upload",
-		"upload %s: part %d is sent but not checkpointed (%s); the "
-		"transfer goes on without checkpoints",
-		c->job->id, p->number, pe.msg);
+	r->parts[r->nparts++] = *p;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
 	return 0;
 }
 
@@ -272,8 +381,9 @@ hook_progress(void *arg, int64_t done, int64_t total)
 {
 	struct job_ctx *c = arg;
 
-	c->bytes_done = done;
-	beat(c, done, false);
+	pthread_mutex_lock(&c->rec->mu);
+	c->rec->done = done;
+	pthread_mutex_unlock(&c->rec->mu);
 	if (c->fn != NULL)
 		c->fn(c->fn_arg, "uploading", done, total);
 }
@@ -301,7 +411,7 @@ renew_credential(struct job_ctx *c, struct upload_session *s, struct err *e)
 	if (store_upload_set_credential(c->svc->pool, c->job->id, c->owner, txt,
 					s->expires_at, &se) != 0) {
 		if (se.code == ERR_CONFLICT)
-			c->lease_lost = true;
+			atomic_store(&c->lease_lost, true);
 		log_msg(LOG_WARN, "upload",
 			"upload %s: could not record the renewed credential: "
 			"%s",
@@ -325,7 +435,8 @@ hook_stop(void *arg)
 {
 	struct job_ctx *c = arg;
 
-	return c->cancel || c->lease_lost || atomic_load(&c->svc->stop);
+	return atomic_load(&c->cancel) || atomic_load(&c->lease_lost) ||
+	       atomic_load(&c->svc->stop);
 }
 
 static void
@@ -464,6 +575,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	struct upload_source *src = NULL;
 	struct upload_transfer_opts t;
 	struct upload_part *parts = NULL;
+	struct recorder rec;
 	int nparts = 0, rc = 0, restarts = 0, refreshes = 0;
 	bool committing = strcmp(job->state, "committing") == 0;
 	enum outcome out = JOB_FAILED;
@@ -545,8 +657,9 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 		if (committing)
 			break;
 		transfer_opts(svc, job, &t);
-		beat(c, -1, true);
+		beat(c, -1);
 		c->session = s;
+		recorder_start(&rec, c);
 		rc = upload__transfer_run(
 		    &t, s, src, &job->multipart_upload_id, &parts, &nparts,
 		    &(struct upload_transfer_hooks){
@@ -557,15 +670,16 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			.should_stop = hook_stop,
 			.refresh = ad->refresh ? hook_refresh : NULL},
 		    NULL, e);
+		recorder_stop(&rec);
 		if (rc == 0)
 			break;
 		if (rc == ERR_CANCELED) {
-			if (c->cancel)
+			if (atomic_load(&c->cancel))
 				upload__transfer_abort(
 				    &t, s, job->multipart_upload_id);
-			out = c->cancel	      ? JOB_CANCELED
-			      : c->lease_lost ? JOB_LOST
-					      : JOB_RETRY;
+			out = atomic_load(&c->cancel)	    ? JOB_CANCELED
+			      : atomic_load(&c->lease_lost) ? JOB_LOST
+							    : JOB_RETRY;
 			goto done;
 		}
 		/* The credential expired where the engine could not renew
@@ -798,15 +912,8 @@ worker_main(void *arg)
 		store_upload_cleanup(&row);
 		pthread_mutex_lock(&svc->mu);
 		if (!atomic_load(&svc->stop)) {
-			struct timespec ts;
+			struct timespec ts = time_after_ms(svc->c.poll_ms);
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += svc->c.poll_ms / 1000;
-			ts.tv_nsec += (svc->c.poll_ms % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
 			pthread_cond_timedwait(&svc->cv, &svc->mu, &ts);
 		}
 		pthread_mutex_unlock(&svc->mu);

@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness as h
@@ -390,6 +391,41 @@ class UploadResume(unittest.TestCase):
         # One session: no second ApplyUpload.
         self.assertEqual(len([c for c in EMU.calls("ApplyUpload")
                               if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
+
+    def test_transfer_goes_on_while_the_database_is_silent(self):
+        # The heartbeat and the part checkpoints are written by a thread of
+        # their own: a database gone silent mid-transfer (each call then
+        # waits up to db_timeout_ms, a minute here) does not hold the parts,
+        # which all reach the store meanwhile; the upload is committed once
+        # the database answers again. When the transfer loop wrote them
+        # itself, it stopped at the first heartbeat after the freeze.
+        size = 12 * U.MIB
+        path, md5 = U.make_file(self.root, "silent-db.mp4", size)
+        with h.TcpProxy("127.0.0.1", urllib.parse.urlsplit(self.db).port) as px:
+            env = U.upload_env(EMU, self.root, dict(U.RESUMABLE, VODHOOK_DB_TIMEOUT_MS="60000"))
+            d = h.Daemon(px.url(self.db), env).start()
+            EMU.ctl("faults", {"rate_limit_bps": 2 * U.MIB})
+            try:
+                t0 = time.time()
+                uid = U.submit(self, d, "tencent", {"path": path})["id"]
+                h.wait_for(lambda: U.checkpointed(self.db, uid) >= 1, "a part checkpointed")
+                px.freeze()
+                h.wait_for(lambda: len(EMU.calls("UploadPart", t0)) == 12,
+                           "every part to reach the store", timeout=20)
+                frozen_at = U.checkpointed(self.db, uid)
+                px.thaw()
+                doc = U.wait_state(d, uid, ("uploaded", "confirmed", "ready", "failed"))
+            finally:
+                EMU.ctl("faults", {"rate_limit_bps": 0})
+                rc = d.stop()
+        self.assertIn(rc, (0, None), d.logs())
+        self.assertLess(frozen_at, 12)
+        self.assertNotEqual(doc["state"], "failed", doc)
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        self.assertEqual(sorted(c["params"]["partNumber"] for c in EMU.key_calls("UploadPart", o["key"], t0)),
+                         list(range(1, 13)))
+        self.assertEqual(h.psql(self.db, "SELECT attempts FROM uploads WHERE id = :'v1'", uid), [["1"]])
 
     def test_resumed_then_canceled_aborts_once(self):
         path, _ = U.make_file(self.root, "resume-cancel.mp4", 16 * U.MIB)
