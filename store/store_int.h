@@ -51,7 +51,8 @@ bool store__timed_out(const PGconn *conn);
  * (the connection broke or was shut down). */
 int store__flush(PGconn *conn);
 /* PQgetResult, waiting for it no longer than the deadline. Only these two
- * may wait on a pooled connection: libpq's blocking calls have no limit. */
+ * wait on a pooled connection (libpq's blocking calls have no limit), but
+ * for the migrations' PQexec, which may take as long as they need. */
 PGresult *store__get(PGconn *conn);
 /* True when the pool's connections were opened with generic plans. */
 bool store__generic_plans(const struct db_pool *pool);
