@@ -64,7 +64,7 @@ struct db_pool {
  */
 struct conn_note {
 	int64_t deadline_ms; /* monotonic; 0 = none */
-	int timeout_ms;	     /* what the deadline allowed, for messages */
+	int timeout_ms;	     /* the pool's, for messages */
 	bool timed_out;
 };
 
@@ -274,6 +274,7 @@ pool_connect(struct db_pool *pool, int64_t deadline_ms, struct err *e)
 	}
 	if (st == PGRES_POLLING_OK && PQstatus(conn) == CONNECTION_OK) {
 		note = xcalloc(1, sizeof(*note));
+		note->timeout_ms = pool->timeout_ms;
 		if (PQregisterEventProc(conn, conn_event, "vodhook", NULL) !=
 			1 ||
 		    PQsetInstanceData(conn, conn_event, note) != 1)
@@ -330,7 +331,9 @@ store__acquire_by(struct db_pool *pool, int wait_ms, int64_t deadline_ms,
 	now = time_mono_ms();
 	if (conn == NULL && now < pool->down_until_ms) {
 		pool->idle[pool->nidle++] = NULL;
-		err_set(e, ERR_UNAVAIL, "could not connect to database: %s",
+		err_set(e, ERR_UNAVAIL,
+			"could not connect to database (tried again after a "
+			"back-off): %s",
 			pool->down_msg);
 		pthread_mutex_unlock(&pool->mu);
 		return NULL;
@@ -362,8 +365,6 @@ store__set_deadline(PGconn *conn, int64_t deadline_ms)
 	struct conn_note *note = note_of(conn);
 
 	note->deadline_ms = deadline_ms;
-	note->timeout_ms =
-	    deadline_ms > 0 ? (int)(deadline_ms - time_mono_ms()) : 0;
 }
 
 /*
@@ -387,7 +388,8 @@ pool_timed_out(struct db_pool *pool, const struct conn_note *note)
 	for (int i = 0; i < n; i++)
 		PQfinish(idle[i]);
 	free(idle);
-	snprintf(why, sizeof(why), "no answer within %d ms", note->timeout_ms);
+	snprintf(why, sizeof(why), "a call had no answer within %d ms",
+		 note->timeout_ms);
 	pool_down(pool, why);
 }
 
