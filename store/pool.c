@@ -58,9 +58,9 @@ struct db_pool {
 };
 
 /*
- * What vodhook keeps with each connection (libpq instance data, freed with
- * the connection): the deadline of the call using it, and whether it was
- * shut down for missing one.
+ * What vodhook keeps with each connection of a pool (libpq instance data,
+ * set when it is opened and freed with it): the deadline of the call using
+ * it, and whether it was shut down for missing one.
  */
 struct conn_note {
 	int64_t deadline_ms; /* monotonic; 0 = none */
@@ -206,19 +206,14 @@ wait_socket(const PGconn *conn, short events, int64_t deadline_ms)
 bool
 store__timed_out(const PGconn *conn)
 {
-	const struct conn_note *note = note_of(conn);
-
-	return note != NULL && note->timed_out;
+	return note_of(conn)->timed_out;
 }
 
 /* conn missed its deadline: shut it down, so that libpq finds it broken. */
 static void
 time_out(PGconn *conn)
 {
-	struct conn_note *note = note_of(conn);
-
-	if (note != NULL)
-		note->timed_out = true;
+	note_of(conn)->timed_out = true;
 	shutdown(PQsocket(conn), SHUT_RDWR);
 }
 
@@ -405,7 +400,7 @@ store__release(struct db_pool *pool, PGconn *conn)
 		store__set_deadline(conn, store__deadline(pool));
 		PQclear(store__exec(conn, "ROLLBACK", 0, NULL));
 	}
-	if (conn != NULL && note_of(conn)->timed_out)
+	if (conn != NULL && store__timed_out(conn))
 		pool_timed_out(pool, note_of(conn));
 	if (conn != NULL && (PQstatus(conn) != CONNECTION_OK ||
 			     PQpipelineStatus(conn) != PQ_PIPELINE_OFF ||
@@ -544,7 +539,7 @@ store__err(PGconn *conn, const PGresult *res, const char *what, struct err *e)
 	char why[200];
 	int code = ERR_DB;
 
-	if (note != NULL && note->timed_out)
+	if (note->timed_out)
 		return err_set(e, ERR_UNAVAIL,
 			       "could not %s: no answer from the database "
 			       "within %d ms",

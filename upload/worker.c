@@ -823,6 +823,8 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 	case JOB_LOST:
 		rc = err_set(e, ERR_CONFLICT,
 			     "the job's lease was lost to another worker");
+		log_msg(LOG_INFO, "upload", "upload %s: stopped: %s", c.job->id,
+			e->msg);
 		break;
 	case JOB_RETRY:
 		if (atomic_load(&svc->stop) && e->code == ERR_CANCELED) {

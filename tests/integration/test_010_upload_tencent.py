@@ -427,6 +427,34 @@ class UploadResume(unittest.TestCase):
                          list(range(1, 13)))
         self.assertEqual(h.psql(self.db, "SELECT attempts FROM uploads WHERE id = :'v1'", uid), [["1"]])
 
+    def test_lease_taken_over_mid_transfer_stops_it(self):
+        # Another worker takes the job over mid-transfer: the heartbeat,
+        # written beside the transfer, finds the lease gone, and the
+        # transfer stops without completing the object or committing it.
+        db = h.fresh_database()
+        d = h.Daemon(db, U.upload_env(EMU, self.root, dict(U.RESUMABLE))).start()
+        path, _ = U.make_file(self.root, "taken-over.mp4", 12 * U.MIB)
+        EMU.ctl("faults", {"rate_limit_bps": U.MIB})
+        t0 = time.time()
+        try:
+            uid = U.submit(self, d, "tencent", {"path": path})["id"]
+            h.wait_for(lambda: h.psql(db, "SELECT 1 FROM uploads WHERE id = :'v1'"
+                                      " AND multipart_upload_id IS NOT NULL", uid),
+                       "the multipart upload to start")
+            h.psql(db, "UPDATE uploads SET lease_owner = 'another-worker' WHERE id = :'v1'", uid)
+            h.wait_for(lambda: "upload %s: stopped: the job's lease was lost" % uid in d.logs(),
+                       "the worker to give the job up")
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+            rc = d.stop()
+        self.assertIn(rc, (0, None), d.logs())
+        self.assertIn("lease lost, stopping", d.logs())
+        self.assertEqual(EMU.calls("CompleteMultipartUpload", t0), [])
+        self.assertEqual(EMU.calls("CommitUpload", t0), [])
+        self.assertLess(len(EMU.calls("UploadPart", t0)), 12)
+        self.assertEqual(h.psql(db, "SELECT lease_owner, state FROM uploads WHERE id = :'v1'", uid),
+                         [["another-worker", "uploading"]])
+
     def test_resumed_then_canceled_aborts_once(self):
         path, _ = U.make_file(self.root, "resume-cancel.mp4", 16 * U.MIB)
         env = U.upload_env(EMU, self.root, U.RESUMABLE)
