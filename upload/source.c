@@ -6,7 +6,8 @@
  * http(s) URL is fetched by a download thread: with a Content-Length the
  * body goes through a bounded ring buffer straight to the upload (a
  * stream, read once, in order); without one it is spooled to an unlinked
- * temporary file that then serves as a file source. Hosts that resolve to
+ * temporary file that then serves as a file source (upload__source_open
+ * waits for it, and gives up when its caller says stop). Hosts that resolve to
  * loopback, private, link-local or otherwise special addresses are refused
  * unless allowed, and the address checked is the one connected to
  * (CURLOPT_RESOLVE pins it).
@@ -385,6 +386,22 @@ dl_write(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Ends the download promptly once free() asked, even while no byte comes
+ * (libcurl calls it about once a second then; dl_write sees only data). */
+static int
+dl_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+	    curl_off_t ulnow)
+{
+	struct upload_source *s = arg;
+	bool aborted;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	pthread_mutex_lock(&s->mu);
+	aborted = s->aborted;
+	pthread_mutex_unlock(&s->mu);
+	return aborted;
+}
+
 static void *
 dl_main(void *arg)
 {
@@ -414,6 +431,9 @@ dl_main(void *arg)
 	curl_easy_setopt(c.h, CURLOPT_RESOLVE, s->resolve);
 	curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, dl_write);
 	curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(c.h, CURLOPT_XFERINFOFUNCTION, dl_progress);
+	curl_easy_setopt(c.h, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(c.h, CURLOPT_NOPROGRESS, 0L);
 	cc = curl_easy_perform(c.h);
 	pthread_mutex_lock(&s->mu);
 	if (s->rc == 0 && !s->decided)
@@ -448,9 +468,12 @@ out:
 	return NULL;
 }
 
+#define STOP_CHECK_MS 250 /* how often a download waited for asks to stop */
+
 static int
 open_url(const struct upload_source_opts *o, const char *url,
-	 struct upload_source *s, struct err *e)
+	 const struct upload_source_stop *stop, struct upload_source *s,
+	 struct err *e)
 {
 	char tmpl[PATH_MAX];
 	int rc;
@@ -474,12 +497,27 @@ open_url(const struct upload_source_opts *o, const char *url,
 		return err_set(e, ERR_INTERNAL,
 			       "could not start the download thread");
 	s->thread_live = true;
+	/* Wait until the download streams, or, with the length unknown, for
+	 * the whole body in the spool. */
 	pthread_mutex_lock(&s->mu);
-	while (!s->decided)
-		pthread_cond_wait(&s->cv, &s->mu);
-	/* Unknown length: wait for the whole body in the spool. */
-	while (s->rc == 0 && !s->streaming && !s->finished)
-		pthread_cond_wait(&s->cv, &s->mu);
+	while (s->rc == 0 && !(s->decided && (s->streaming || s->finished))) {
+		struct timespec until = time_after_ms(STOP_CHECK_MS);
+
+		if (stop != NULL && stop->fn != NULL) {
+			bool yes;
+
+			pthread_mutex_unlock(&s->mu);
+			yes = stop->fn(stop->arg);
+			pthread_mutex_lock(&s->mu);
+			if (yes) {
+				pthread_mutex_unlock(&s->mu);
+				return err_set(e, ERR_CANCELED,
+					       "stopped while downloading "
+					       "the url");
+			}
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	}
 	rc = s->rc;
 	if (rc != 0 && e != NULL)
 		*e = s->derr;
@@ -493,8 +531,9 @@ open_url(const struct upload_source_opts *o, const char *url,
 
 int
 upload__source_open(const struct upload_source_opts *o,
-		    const struct upload_job *job, struct upload_source **out,
-		    struct err *e)
+		    const struct upload_job *job,
+		    const struct upload_source_stop *stop,
+		    struct upload_source **out, struct err *e)
 {
 	struct upload_source *s = xcalloc(1, sizeof(*s));
 	int rc = 0;
@@ -505,7 +544,7 @@ upload__source_open(const struct upload_source_opts *o,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (strcmp(job->source_kind, "url") == 0) {
-		rc = open_url(o, job->source, s, e);
+		rc = open_url(o, job->source, stop, s, e);
 	} else {
 		struct stat st;
 

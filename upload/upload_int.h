@@ -261,9 +261,18 @@ int upload__path_check(const struct upload_source_opts *o, const char *path,
 int upload__url_check(const struct upload_source_opts *o, const char *url,
 		      struct err *e) VH_MUST_CHECK;
 
-/* Open the job's source. Caller frees with upload__source_free. */
+/* Asked while a source is being opened: true gives up (ERR_CANCELED). */
+struct upload_source_stop {
+	bool (*fn)(void *arg);
+	void *arg;
+};
+
+/* Open the job's source; stop (may be NULL) is asked every 250 ms while a
+ * URL's body of unknown length is downloaded whole. Caller frees with
+ * upload__source_free. */
 int upload__source_open(const struct upload_source_opts *o,
 			const struct upload_job *job,
+			const struct upload_source_stop *stop,
 			struct upload_source **out,
 			struct err *e) VH_MUST_CHECK;
 void upload__source_free(struct upload_source *src);

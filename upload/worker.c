@@ -3,8 +3,9 @@
  * one job.
  *
  * A job is claimed with FOR UPDATE SKIP LOCKED and held by a lease that is
- * renewed (with the progress) four times a second during the transfer, by
- * a thread of the job's own that also writes the checkpoints; a job
+ * renewed (with the progress) four times a second for as long as the job
+ * is held (a download, the platform's calls, the transfer), by a thread of
+ * the job's own that also writes the checkpoints; a job
  * whose holder died is claimed again when its lease expires and resumes
  * from its checkpoint while the platform credential is valid, or starts
  * over with a new session when it is not. Failures are sorted: refusals
@@ -256,12 +257,16 @@ checkpoint(struct job_ctx *c, const struct upload_part *p)
 }
 
 /*
- * A transfer's database writes, the heartbeat (with the progress, every
+ * A held job's database writes, the heartbeat (with the progress, every
  * HEARTBEAT_MS) and the part checkpoints, run on a thread of their own:
  * each may wait on the database up to db_timeout_ms, and a slow or silent
  * database must not hold the parts being sent. The transfer only notes
  * what is to be written (hook_part, hook_progress) and reads the outcome
- * (hook_stop: cancel asked for, lease lost).
+ * (hook_stop: cancel asked for, lease lost). The heartbeat runs from the
+ * claim until the job's outcome is to be written (process), so that no
+ * step outlasts the lease: a URL downloaded whole before the upload, or a
+ * platform call retried for minutes, would otherwise let another worker
+ * claim the job and do it again.
  */
 struct recorder {
 	struct job_ctx *c;
@@ -334,16 +339,21 @@ recorder_start(struct recorder *r, struct job_ctx *c)
 	c->rec = r;
 }
 
-/* Stop r once the checkpoints noted are written (or have failed). */
+/* Stop c's recorder, if it runs, once the checkpoints noted are written
+ * (or have failed). */
 static void
-recorder_stop(struct recorder *r)
+recorder_stop(struct job_ctx *c)
 {
+	struct recorder *r = c->rec;
+
+	if (r == NULL)
+		return;
 	pthread_mutex_lock(&r->mu);
 	r->stopping = true;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->thread, NULL);
-	r->c->rec = NULL;
+	c->rec = NULL;
 	free(r->parts);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
@@ -490,7 +500,7 @@ send_cover(struct job_ctx *c, const struct upload_session *s, struct err *e)
 	cj = *c->job;
 	cj.source_kind = "file";
 	cj.source = (char *)(uintptr_t)path;
-	if ((rc = upload__source_open(&c->svc->so, &cj, &src, e)) != 0)
+	if ((rc = upload__source_open(&c->svc->so, &cj, NULL, &src, e)) != 0)
 		return rc;
 	cs = *s;
 	cs.target.key = s->cover_key;
@@ -513,6 +523,15 @@ enum outcome {
 	JOB_LOST,
 	JOB_PARKED
 };
+
+/* The outcome of a job that stopped when hook_stop said so. */
+static enum outcome
+stopped_outcome(struct job_ctx *c)
+{
+	return atomic_load(&c->cancel)	     ? JOB_CANCELED
+	       : atomic_load(&c->lease_lost) ? JOB_LOST
+					     : JOB_RETRY; /* shutdown */
+}
 
 /* The outcome of a failure: retried later, lost, or failed for good. */
 static enum outcome
@@ -549,6 +568,8 @@ run_pull(struct job_ctx *c, struct err *e)
 	if ((rc = upload__alibaba_url_pull(svc->c.cloud, c->job, &job_id, e)) !=
 	    0)
 		return failed_outcome(rc);
+	/* Recording the job gives the lease back: no heartbeat after it. */
+	recorder_stop(c);
 	rc = store_upload_set_url_job(svc->pool, c->job->id, c->owner,
 				      c->job->provider, job_id, e);
 	if (rc != 0)
@@ -575,7 +596,6 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	struct upload_source *src = NULL;
 	struct upload_transfer_opts t;
 	struct upload_part *parts = NULL;
-	struct recorder rec;
 	int nparts = 0, rc = 0, restarts = 0, refreshes = 0;
 	bool committing = strcmp(job->state, "committing") == 0;
 	enum outcome out = JOB_FAILED;
@@ -588,7 +608,11 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	}
 	if (upload__alibaba_is_pull(job))
 		return run_pull(c, e);
-	if ((rc = upload__source_open(&svc->so, job, &src, e)) != 0)
+	rc = upload__source_open(
+	    &svc->so, job, &(struct upload_source_stop){hook_stop, c}, &src, e);
+	if (rc == ERR_CANCELED)
+		return stopped_outcome(c);
+	if (rc != 0)
 		return rc == ERR_NET ? JOB_RETRY : JOB_FAILED;
 
 	/* Resume with the stored session while its credential is valid. */
@@ -657,9 +681,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 		if (committing)
 			break;
 		transfer_opts(svc, job, &t);
-		beat(c, -1);
 		c->session = s;
-		recorder_start(&rec, c);
 		rc = upload__transfer_run(
 		    &t, s, src, &job->multipart_upload_id, &parts, &nparts,
 		    &(struct upload_transfer_hooks){
@@ -670,16 +692,13 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			.should_stop = hook_stop,
 			.refresh = ad->refresh ? hook_refresh : NULL},
 		    NULL, e);
-		recorder_stop(&rec);
 		if (rc == 0)
 			break;
 		if (rc == ERR_CANCELED) {
 			if (atomic_load(&c->cancel))
 				upload__transfer_abort(
 				    &t, s, job->multipart_upload_id);
-			out = atomic_load(&c->cancel)	    ? JOB_CANCELED
-			      : atomic_load(&c->lease_lost) ? JOB_LOST
-							    : JOB_RETRY;
+			out = stopped_outcome(c);
 			goto done;
 		}
 		/* The credential expired where the engine could not renew
@@ -781,6 +800,7 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 {
 	struct job_ctx c = {
 	    .svc = svc, .owner = owner, .fn = fn, .fn_arg = arg};
+	struct recorder rec;
 	bool cancel = row->cancel_requested;
 	enum outcome oc;
 	struct err se;
@@ -795,7 +815,9 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 	}
 	log_msg(LOG_INFO, "upload", "upload %s: started (attempt %d, %s)",
 		c.job->id, c.job->attempts, c.job->state);
+	recorder_start(&rec, &c);
 	oc = run_claimed(&c, res, e);
+	recorder_stop(&c); /* before the outcome's write gives the lease back */
 	err_clear(&se);
 	switch (oc) {
 	case JOB_DONE:

@@ -171,6 +171,8 @@ class State:
         with self.lock:
             d = {"service": service, "action": action, "t": time.time(), "params": params,
                  "bytes": nbytes, "status": status}
+            if getattr(REQUEST, "delayed_ms", None):
+                d["delayed_ms"] = REQUEST.delayed_ms
             d.update(extra)
             self.calls.append(d)
 
@@ -299,6 +301,9 @@ class State:
 
 
 STATE = None
+# The request being served on this thread (one connection per thread, its
+# requests in turn): what a fault did to it, for its call record.
+REQUEST = threading.local()
 
 
 # ============================================================================================
@@ -820,6 +825,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self._body = None
+        REQUEST.delayed_ms = None
         self.resp_sent = False
         host_hdr = self.headers.get("Host") or ""
         self.host_full = host_hdr
@@ -1045,8 +1051,15 @@ def fault_status(h, service, kind, fault):
 
 
 def apply_kind_fault(h, service, kind):
+    """Apply the fault due for this request of that kind, if any. True when
+    it answered the request; a delay only holds the request, which is then
+    served (and recorded with delayed_ms) as usual."""
     f = STATE.match_fault(kind)
     if not f:
+        return False
+    if f.get("delay_ms") and f.get("status") is None and f.get("drop_after_bytes") is None:
+        time.sleep(int(f["delay_ms"]) / 1000.0)
+        REQUEST.delayed_ms = int(f["delay_ms"])
         return False
     if f.get("drop_after_bytes") is not None:
         br = h.body_reader(drop_after=int(f["drop_after_bytes"]))

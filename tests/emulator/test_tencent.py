@@ -281,6 +281,16 @@ class TencentTest(unittest.TestCase):
                                                                                payload), payload)
         self.assertEqual(code, 500)
         self.assertIn("VodSessionKey", self.apply())
+        # API fault: the next ApplyUpload is held 400 ms, then answered
+        self.emu.ctl("faults", {"kind": "ApplyUpload", "nth": 1, "delay_ms": 400})
+        t0 = time.time()
+        self.assertIn("VodSessionKey", self.apply())
+        self.assertGreaterEqual(time.time() - t0, 0.4)
+        held = [c for c in self.emu.calls("ApplyUpload") if c["t"] >= t0]
+        self.assertEqual([c.get("delayed_ms") for c in held], [400])
+        t1 = time.time()
+        self.apply()
+        self.assertNotIn("delayed_ms", [c for c in self.emu.calls("ApplyUpload") if c["t"] >= t1][0])
 
     def test_callback_duplicate_reverse_and_raw_event(self):
         self.emu.ctl("faults", {"callbacks": "reverse"})

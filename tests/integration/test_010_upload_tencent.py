@@ -5,15 +5,12 @@ callbacks that finish the record, and refusals.
 One emulator serves the module; each class has a database and daemon(s) of
 its own.
 """
+import hashlib
 import json
 import os
-import signal
-import subprocess
-import threading
 import time
 import unittest
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness as h
 import uploadlib as U
@@ -208,32 +205,16 @@ class UploadApi(unittest.TestCase):
         self.assertEqual(len(EMU.key_calls("UploadPart", o["key"], t0)), 3)
 
     def test_url_source_unknown_length(self):
-        body = os.urandom(300 * 1024)
-
-        class Chunked(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                for i in range(0, len(body), 65536):
-                    c = body[i:i + 65536]
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
-                self.wfile.write(b"0\r\n\r\n")
-
-            def log_message(self, *a):
-                pass
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        # No Content-Length: the body is spooled to a temporary file first.
+        srv = U.MediaServer()
         try:
-            uid = self.submit(url="http://127.0.0.1:%d/clip.mp4" % srv.server_address[1])
+            body = os.urandom(300 * 1024)
+            with open(os.path.join(srv.dir, "clip.mp4"), "wb") as f:
+                f.write(body)
+            uid = self.submit(url=srv.url("/chunked/clip.mp4"))
             doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
         finally:
-            srv.shutdown()
-            srv.server_close()
-        import hashlib
+            srv.stop()
         o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (hashlib.md5(body).hexdigest(), len(body)))
 
@@ -476,6 +457,76 @@ class UploadResume(unittest.TestCase):
         self.assertNotIn(mp, [u["uploadId"] for u in EMU.ctl("uploads")])
         # The worker's session aborts it; nothing aborts it a second time.
         assert_aborted_once(self, mp, t_restart)
+
+
+class UploadLease(unittest.TestCase):
+    """A worker renews its job's lease for as long as it holds the job, not
+    only while parts are sent: a slow platform call or a long download
+    does not let another worker take the job over and do it again. One
+    daemon, two workers, 5 s leases."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        U.class_daemon(cls, EMU, dict(U.RESUMABLE, VODHOOK_UPLOAD_WORKERS="2",
+                                      VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS="1")).start()
+        cls.srv = U.MediaServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        U.stop_daemon(cls.d)
+
+    def attempts(self, uid):
+        return h.psql(self.db, "SELECT attempts FROM uploads WHERE id = :'v1'", uid)[0][0]
+
+    def media(self, name, size):
+        data = os.urandom(size)
+        with open(os.path.join(self.srv.dir, name), "wb") as f:
+            f.write(data)
+        return self.srv.url("/chunked/" + name), hashlib.md5(data).hexdigest()
+
+    def test_slow_commit_keeps_the_lease(self):
+        path, md5 = U.make_file(self.root, "slow-commit.mp4", 200 * 1024)
+        t0 = time.time()
+        EMU.ctl("faults", {"kind": "CommitUpload", "delay_ms": 8000})
+        uid = U.submit(self, self.d, "tencent", {"path": path})["id"]
+        h.wait_for(lambda: [c for c in EMU.calls("CommitUpload", t0) if c.get("delayed_ms")],
+                   "the held CommitUpload to be answered", timeout=30)
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        # One commit, by the one worker that held the job throughout.
+        self.assertEqual(len(EMU.calls("CommitUpload", t0)), 1, EMU.calls("CommitUpload", t0))
+        self.assertEqual(self.attempts(uid), "1")
+        self.assertNotIn("lease lost", self.d.logs())
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, 200 * 1024))
+
+    def test_long_download_keeps_the_lease(self):
+        # No Content-Length: the whole body is downloaded before the
+        # upload starts, 8 s here, longer than the lease.
+        url, md5 = self.media("slow.mp4", U.MIB)
+        self.srv.chunk, self.srv.interval = 128 * 1024, 1.0
+        uid = U.submit(self, self.d, "tencent", {"url": url})["id"]
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready"))
+        self.assertEqual(len(self.srv.fetches("/chunked/slow.mp4")), 1)
+        self.assertEqual(self.attempts(uid), "1")
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, U.MIB))
+
+    def test_cancel_during_download(self):
+        # A cancel stops a download at once, not when it ends (32 s here).
+        url, _ = self.media("long.mp4", 4 * U.MIB)
+        self.srv.chunk, self.srv.interval = 64 * 1024, 0.5
+        self.srv.gone.clear()
+        t0 = time.time()
+        uid = U.submit(self, self.d, "tencent", {"url": url})["id"]
+        h.wait_for(lambda: self.srv.fetches("/chunked/long.mp4"), "the download to start")
+        st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
+        self.assertEqual(st, 202, doc)
+        U.wait_state(self.d, uid, ("canceled",), timeout=5)
+        self.assertTrue(self.srv.gone.wait(5), "the download to be abandoned")
+        self.assertEqual(self.attempts(uid), "1")  # by the worker holding it
+        self.assertEqual(EMU.calls("ApplyUpload", t0), [])
 
 
 class UploadTwoInstances(unittest.TestCase):

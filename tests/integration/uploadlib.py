@@ -287,19 +287,26 @@ def object_md5(emu, key_suffix=None, file_id=None):
 
 
 class MediaServer:
-    """Media for the platform to pull (UploadMediaByURL), on 127.0.0.1:
-    serves the files of its directory (404 for a missing one); a request
-    for /gate/... waits until the gate is set; logs (path, User-Agent) of
-    every request, so that a test can tell who fetched what."""
+    """Media to fetch (vodhook's URL sources, the platform's pulls), on
+    127.0.0.1: serves the files of its directory (404 for a missing one); a
+    request for /gate/... waits until the gate is set; /chunked/... is sent
+    without a Content-Length, in chunks of self.chunk bytes self.interval
+    seconds apart (self.gone is set when the client leaves before the end);
+    logs (path, User-Agent) of every request, so that a test can tell who
+    fetched what."""
 
     def __init__(self):
         self.dir = tmpdir()
         self.gate = threading.Event()
+        self.gone = threading.Event()
+        self.chunk, self.interval = 65536, 0.0
         self.log = []
         self.lock = threading.Lock()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # for chunked bodies
+
             def do_GET(self):
                 path = urllib.parse.urlsplit(self.path).path
                 with outer.lock:
@@ -314,9 +321,23 @@ class MediaServer:
                     data = f.read()
                 self.send_response(200)
                 self.send_header("Content-Type", "video/mp4")
-                self.send_header("Content-Length", str(len(data)))
+                if not path.startswith("/chunked/"):
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    for i in range(0, len(data), outer.chunk):
+                        if i > 0:
+                            time.sleep(outer.interval)
+                        c = data[i:i + outer.chunk]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    outer.gone.set()
 
             def log_message(self, *a):
                 pass
