@@ -6,11 +6,12 @@
  * http(s) URL is fetched by a download thread: with a Content-Length the
  * body goes through a bounded ring buffer straight to the upload (a
  * stream, read once, in order); without one it is spooled to an unlinked
- * temporary file that then serves as a file source (upload__source_open
- * waits for it, and gives up when its caller says stop). Hosts that resolve to
- * loopback, private, link-local or otherwise special addresses are refused
- * unless allowed, and the address checked is the one connected to
- * (CURLOPT_RESOLVE pins it).
+ * temporary file that then serves as a file source. Every wait for the
+ * download (the whole body, the stream's next bytes) gives up when the
+ * caller's stop says so. Hosts that resolve to loopback, private,
+ * link-local or otherwise special addresses are refused unless allowed,
+ * and the address checked is the one connected to (CURLOPT_RESOLVE pins
+ * it).
  *
  * Interface: upload__path_check, upload__url_check, upload__source_open,
  * upload__source_free, upload__source_size, upload__source_seekable,
@@ -55,6 +56,7 @@ struct upload_source {
 	char *url;
 	struct curl_slist *resolve;
 	const struct cloud_opts *cloud;
+	struct upload_source_stop stop; /* asked while waiting for bytes */
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -468,12 +470,26 @@ out:
 	return NULL;
 }
 
-#define STOP_CHECK_MS 250 /* how often a download waited for asks to stop */
+#define STOP_CHECK_MS 250 /* how often a wait for the download asks */
+
+/*
+ * Wait on s->cv (s->mu held) for at most STOP_CHECK_MS; true when the
+ * caller's stop says to give up, asked first (it must not block).
+ */
+static bool
+wait_or_stop(struct upload_source *s)
+{
+	struct timespec until = time_after_ms(STOP_CHECK_MS);
+
+	if (s->stop.fn != NULL && s->stop.fn(s->stop.arg))
+		return true;
+	pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	return false;
+}
 
 static int
 open_url(const struct upload_source_opts *o, const char *url,
-	 const struct upload_source_stop *stop, struct upload_source *s,
-	 struct err *e)
+	 struct upload_source *s, struct err *e)
 {
 	char tmpl[PATH_MAX];
 	int rc;
@@ -501,22 +517,11 @@ open_url(const struct upload_source_opts *o, const char *url,
 	 * the whole body in the spool. */
 	pthread_mutex_lock(&s->mu);
 	while (s->rc == 0 && !(s->decided && (s->streaming || s->finished))) {
-		struct timespec until = time_after_ms(STOP_CHECK_MS);
-
-		if (stop != NULL && stop->fn != NULL) {
-			bool yes;
-
+		if (wait_or_stop(s)) {
 			pthread_mutex_unlock(&s->mu);
-			yes = stop->fn(stop->arg);
-			pthread_mutex_lock(&s->mu);
-			if (yes) {
-				pthread_mutex_unlock(&s->mu);
-				return err_set(e, ERR_CANCELED,
-					       "stopped while downloading "
-					       "the url");
-			}
+			return err_set(e, ERR_CANCELED,
+				       "stopped while downloading the url");
 		}
-		pthread_cond_timedwait(&s->cv, &s->mu, &until);
 	}
 	rc = s->rc;
 	if (rc != 0 && e != NULL)
@@ -541,10 +546,12 @@ upload__source_open(const struct upload_source_opts *o,
 	*out = NULL;
 	s->fd = -1;
 	s->size = -1;
+	if (stop != NULL)
+		s->stop = *stop;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (strcmp(job->source_kind, "url") == 0) {
-		rc = open_url(o, job->source, stop, s, e);
+		rc = open_url(o, job->source, s, e);
 	} else {
 		struct stat st;
 
@@ -617,8 +624,16 @@ ring_take(struct upload_source *s, unsigned char *p, size_t n, struct err *e)
 	while (n > 0) {
 		size_t k;
 
-		while (s->count == 0 && s->rc == 0 && !s->finished)
-			pthread_cond_wait(&s->cv, &s->mu);
+		while (s->count == 0 && s->rc == 0 && !s->finished) {
+			if (wait_or_stop(s)) {
+				rc = ERR_CANCELED;
+				if (e != NULL)
+					err_set(e, rc,
+						"stopped while waiting "
+						"for the url's bytes");
+				goto out;
+			}
+		}
 		if (s->count == 0) {
 			rc = s->rc != 0 ? s->rc : ERR_NET;
 			if (e != NULL) {
@@ -643,6 +658,7 @@ ring_take(struct upload_source *s, unsigned char *p, size_t n, struct err *e)
 		n -= k;
 		pthread_cond_broadcast(&s->cv);
 	}
+out:
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }

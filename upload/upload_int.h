@@ -261,15 +261,16 @@ int upload__path_check(const struct upload_source_opts *o, const char *path,
 int upload__url_check(const struct upload_source_opts *o, const char *url,
 		      struct err *e) VH_MUST_CHECK;
 
-/* Asked while a source is being opened: true gives up (ERR_CANCELED). */
+/* Asked every 250 ms while a URL source waits for its download: true
+ * gives up (ERR_CANCELED). It must not block. */
 struct upload_source_stop {
 	bool (*fn)(void *arg);
 	void *arg;
 };
 
-/* Open the job's source; stop (may be NULL) is asked every 250 ms while a
- * URL's body of unknown length is downloaded whole. Caller frees with
- * upload__source_free. */
+/* Open the job's source; stop (may be NULL) is asked while a URL's body of
+ * unknown length is downloaded whole, and while a read waits for a
+ * stream's bytes. Caller frees with upload__source_free. */
 int upload__source_open(const struct upload_source_opts *o,
 			const struct upload_job *job,
 			const struct upload_source_stop *stop,

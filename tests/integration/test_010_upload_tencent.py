@@ -513,20 +513,41 @@ class UploadLease(unittest.TestCase):
         o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (md5, U.MIB))
 
-    def test_cancel_during_download(self):
-        # A cancel stops a download at once, not when it ends (32 s here).
-        url, _ = self.media("long.mp4", 4 * U.MIB)
-        self.srv.chunk, self.srv.interval = 64 * 1024, 0.5
+    def cancel_during_download(self, path, media):
+        """Cancel the upload of path, slowly served, once its download has
+        started; return the upload's id."""
         self.srv.gone.clear()
-        t0 = time.time()
-        uid = U.submit(self, self.d, "tencent", {"url": url})["id"]
-        h.wait_for(lambda: self.srv.fetches("/chunked/long.mp4"), "the download to start")
+        uid = U.submit(self, self.d, "tencent", {"url": self.srv.url(path)})["id"]
+        h.wait_for(lambda: self.srv.fetches(path) and media(uid), "the download to start")
         st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
         self.assertEqual(st, 202, doc)
         U.wait_state(self.d, uid, ("canceled",), timeout=5)
         self.assertTrue(self.srv.gone.wait(5), "the download to be abandoned")
         self.assertEqual(self.attempts(uid), "1")  # by the worker holding it
+        return uid
+
+    def test_cancel_during_download(self):
+        # A cancel stops a download at once, not when it ends (32 s here).
+        self.media("long.mp4", 4 * U.MIB)
+        self.srv.chunk, self.srv.interval = 64 * 1024, 0.5
+        t0 = time.time()
+        self.cancel_during_download("/chunked/long.mp4", lambda uid: True)
         self.assertEqual(EMU.calls("ApplyUpload", t0), [])
+
+    def test_cancel_while_a_stream_waits_for_bytes(self):
+        # With a Content-Length the download streams into the parts; a
+        # part waiting for the next bytes (1 MiB parts, 128 KiB a second)
+        # gives up as soon as the cancel is seen.
+        self.media("stream.mp4", 4 * U.MIB)
+        self.srv.chunk, self.srv.interval = 64 * 1024, 0.5
+        t0 = time.time()
+        uid = self.cancel_during_download(
+            "/slow/stream.mp4",
+            lambda uid: h.psql(self.db, "SELECT 1 FROM uploads WHERE id = :'v1'"
+                               " AND multipart_upload_id IS NOT NULL", uid))
+        self.assertEqual(EMU.calls("CommitUpload", t0), [])
+        mp = h.psql(self.db, "SELECT multipart_upload_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+        assert_aborted_once(self, mp, t0)
 
 
 class UploadTwoInstances(unittest.TestCase):

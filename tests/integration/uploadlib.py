@@ -289,10 +289,10 @@ def object_md5(emu, key_suffix=None, file_id=None):
 class MediaServer:
     """Media to fetch (vodhook's URL sources, the platform's pulls), on
     127.0.0.1: serves the files of its directory (404 for a missing one); a
-    request for /gate/... waits until the gate is set; /chunked/... is sent
-    without a Content-Length, in chunks of self.chunk bytes self.interval
-    seconds apart (self.gone is set when the client leaves before the end);
-    logs (path, User-Agent) of every request, so that a test can tell who
+    request for /gate/... waits until the gate is set; /slow/... is sent in
+    pieces of self.chunk bytes self.interval seconds apart, /chunked/... as
+    well and without a Content-Length (self.gone is set when the client
+    leaves before the end); logs (path, User-Agent) of every request, so that a test can tell who
     fetched what."""
 
     def __init__(self):
@@ -319,23 +319,26 @@ class MediaServer:
                     return
                 with open(name, "rb") as f:
                     data = f.read()
+                chunked = path.startswith("/chunked/")
                 self.send_response(200)
                 self.send_header("Content-Type", "video/mp4")
-                if not path.startswith("/chunked/"):
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
                     self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
+                self.end_headers()
+                if not chunked and not path.startswith("/slow/"):
                     self.wfile.write(data)
                     return
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
                 try:
                     for i in range(0, len(data), outer.chunk):
                         if i > 0:
                             time.sleep(outer.interval)
                         c = data[i:i + outer.chunk]
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c) if chunked else c)
                         self.wfile.flush()
-                    self.wfile.write(b"0\r\n\r\n")
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):
                     outer.gone.set()
 
