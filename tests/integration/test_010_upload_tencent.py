@@ -534,6 +534,27 @@ class UploadLease(unittest.TestCase):
         self.cancel_during_download("/chunked/long.mp4", lambda uid: True)
         self.assertEqual(EMU.calls("ApplyUpload", t0), [])
 
+    def test_shutdown_during_download(self):
+        # A daemon asked to stop does not wait for a download to end (32 s
+        # here): the job is given back at once, for the next one to take.
+        self.media("shutdown.mp4", 4 * U.MIB)
+        self.srv.chunk, self.srv.interval = 64 * 1024, 0.5
+        self.srv.gone.clear()
+        db = h.fresh_database()  # out of the class daemon's reach
+        d = h.Daemon(db, U.upload_env(EMU, self.root, dict(
+            U.RESUMABLE, VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS="1", VODHOOK_UPLOAD_WORKERS="1"))).start()
+        try:
+            uid = U.submit(self, d, "tencent", {"url": self.srv.url("/chunked/shutdown.mp4")})["id"]
+            h.wait_for(lambda: self.srv.fetches("/chunked/shutdown.mp4"), "the download to start")
+        finally:
+            t = time.monotonic()
+            rc = d.stop()
+        self.assertEqual(rc, 0, d.logs())
+        self.assertLess(time.monotonic() - t, 5)
+        self.assertTrue(self.srv.gone.wait(5), "the download to be abandoned")
+        self.assertEqual(h.psql(db, "SELECT state, lease_owner IS NULL, attempts FROM uploads"
+                                " WHERE id = :'v1'", uid), [["queued", "t", "1"]])
+
     def test_cancel_while_a_stream_waits_for_bytes(self):
         # With a Content-Length the download streams into the parts; a
         # part waiting for the next bytes (1 MiB parts, 128 KiB a second)
