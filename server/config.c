@@ -38,7 +38,8 @@ struct cfg_opt {
 
 static const struct cfg_opt opts[] = {
     {"listen", S(listen), "127.0.0.1:8080", 0,
-     "HTTP listen address, host:port (use [::1]:8080 for IPv6)"},
+     "HTTP listen address, IPv4 host:port (Debian's CivetWeb is built "
+     "without IPv6)"},
     {"threads", I(threads, 1, 1024), "32", 0,
      "HTTP worker threads (each serves one connection at a time)"},
     {"http_max_body_bytes", I(http_max_body_bytes, 1024, 1 << 30), "1048576", 0,

@@ -12,15 +12,22 @@
  */
 #include "server/http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #define HTTP_MAX_PATH 2048
 
 struct http_server {
 	struct mg_context *ctx;
+	char *listen; /* as configured: where http_stop's waker connects */
 	struct http_route *routes;
 	size_t nroutes;
 	char *api_token;
@@ -242,6 +249,7 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	s->routes = xcalloc(nroutes, sizeof(*routes));
 	memcpy(s->routes, routes, nroutes * sizeof(*routes));
 	s->nroutes = nroutes;
+	s->listen = xstrdup(o->listen);
 	s->api_token = xstrdup(o->api_token ? o->api_token : "");
 	if (random_hex(s->id_prefix, 4) != 0)
 		snprintf(s->id_prefix, sizeof(s->id_prefix), "00000000");
@@ -278,15 +286,94 @@ http_port(const struct http_server *s)
 	return n > 0 ? ports[0].port : -1;
 }
 
+/*
+ * mg_stop waits for CivetWeb's master thread, which looks for the stop
+ * between poll()s of its listening socket of up to 2 s each
+ * (SOCKET_TIMEOUT_QUANTUM, built into libcivetweb 1.15): every stop took up
+ * to 2 s. While mg_stop runs, a thread of ours connects to the listening
+ * port every 10 ms, which ends that poll; a connection made once the stop
+ * has begun is never accepted, and one accepted just before is closed at
+ * once, so its worker finds it ended. A host name in the listen setting
+ * is taken for the loopback address; where that does not reach the
+ * socket, the stop takes its 2 s as before.
+ */
+struct waker {
+	struct sockaddr_in addr;
+	atomic_bool done;
+};
+
+#define WAKE_EVERY_MS 10
+
+static void *
+waker_main(void *arg)
+{
+	struct waker *w = arg;
+	const struct timespec pause = {0, WAKE_EVERY_MS * 1000000L};
+	const struct timeval limit = {0, 100000}; /* a connect's longest */
+
+	while (!atomic_load(&w->done)) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd >= 0) {
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit,
+				   sizeof(limit));
+			(void)connect(fd, (struct sockaddr *)&w->addr,
+				      sizeof(w->addr));
+			close(fd);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * Where to connect to reach the listening socket: the listen setting's
+ * host when it is an IPv4 address (0.0.0.0 reaches the host itself), else
+ * the loopback address (Debian's libcivetweb listens on IPv4 only); the
+ * port actually bound. False if unknown.
+ */
+static bool
+waker_addr(const struct http_server *s, struct waker *w)
+{
+	struct mg_server_port ports[1];
+	char host[INET_ADDRSTRLEN] = "";
+	const char *colon = strrchr(s->listen, ':');
+	size_t n = colon ? (size_t)(colon - s->listen) : 0;
+
+	if (mg_get_server_ports(s->ctx, 1, ports) < 1 || ports[0].port <= 0)
+		return false;
+	if (n < sizeof(host))
+		memcpy(host, s->listen, n);
+	memset(&w->addr, 0, sizeof(w->addr));
+	if (inet_pton(AF_INET, host, &w->addr.sin_addr) != 1)
+		w->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	w->addr.sin_family = AF_INET;
+	w->addr.sin_port = htons((uint16_t)ports[0].port);
+	return true;
+}
+
 void
 http_stop(struct http_server *s)
 {
 	if (s == NULL)
 		return;
-	if (s->ctx != NULL)
+	if (s->ctx != NULL) {
+		struct waker w;
+		pthread_t t;
+		bool waking = false;
+
+		atomic_init(&w.done, false);
+		if (waker_addr(s, &w))
+			waking = pthread_create(&t, NULL, waker_main, &w) == 0;
 		mg_stop(s->ctx);
+		if (waking) {
+			atomic_store(&w.done, true);
+			pthread_join(t, NULL);
+		}
+	}
 	explicit_bzero(s->api_token, strlen(s->api_token));
 	free(s->api_token);
+	free(s->listen);
 	free(s->routes);
 	free(s);
 }

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness as h
@@ -309,6 +310,31 @@ class Serve(unittest.TestCase):
         rc = d.stop(signal.SIGINT)
         self.assertEqual(rc, 0, d.logs())
         self.assertIn("received SIGINT", d.logs())
+
+    def test_stop_is_prompt(self):
+        # CivetWeb's master thread sees a stop only between polls of its
+        # listening socket, 2 s each, and a poll starts afresh after each
+        # connection it accepts. A SIGTERM just after a new connection
+        # took 2 s; vodhook wakes the poll, for each form of address.
+        import signal
+        import socket
+        for host in ("127.0.0.1", "0.0.0.0"):
+            d = h.Daemon(self.url)
+            d.env["VODHOOK_LISTEN"] = "%s:%d" % (host, d.port)
+            d.start(wait_ready=False)
+            try:
+                h.wait_for(lambda: "listening on" in d.logs(), "vodhook to listen on " + host)
+                with socket.create_connection(("127.0.0.1", d.port)) as c:
+                    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    self.assertIn(b"200", c.recv(4096))
+                t = time.monotonic()
+                d.proc.send_signal(signal.SIGTERM)
+                rc = d.proc.wait(h.WAIT)
+                took = time.monotonic() - t
+            finally:
+                d.stop()
+            self.assertEqual(rc, 0, d.logs())
+            self.assertLess(took, 1.0, host)
 
     def test_port_in_use(self):
         d = h.Daemon(self.url).start()
