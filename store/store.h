@@ -234,6 +234,8 @@ struct store_upload {
 	char *file_id;
 	int attempts;
 	bool cancel_requested;
+	char *source_version; /* upload__source_version's at the session's start
+			       */
 };
 
 void store_upload_cleanup(struct store_upload *u);
@@ -282,7 +284,8 @@ int store_upload_heartbeat(struct db_pool *pool, const char *id,
 int store_upload_set_session(struct db_pool *pool, const char *id,
 			     const char *owner, const char *session,
 			     int64_t expires_at, int64_t bytes_total,
-			     const char *file_id, struct err *e) VH_MUST_CHECK;
+			     const char *file_id, const char *source_version,
+			     struct err *e) VH_MUST_CHECK;
 /*
  * Renewed credentials of the same session (Alibaba RefreshUploadVideo):
  * session and credential_expires_at only; the multipart upload id, the

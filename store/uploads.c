@@ -88,7 +88,8 @@ static const char SQL_CANCEL[] =
 	" u.options::text, coalesce(u.bytes_total, -1),"                       \
 	" coalesce(u.part_size, 0), u.session::text,"                          \
 	" coalesce(extract(epoch FROM u.credential_expires_at)::bigint, 0),"   \
-	" u.multipart_upload_id, u.file_id, u.attempts, u.cancel_requested"
+	" u.multipart_upload_id, u.file_id, u.attempts, u.cancel_requested,"   \
+	" u.source_version"
 
 /* A job whose URL the platform pulls (url_job_id set) is never claimed
  * again: its callbacks finish it. */
@@ -122,7 +123,7 @@ static const char SQL_SET_SESSION[] =
     " UPDATE uploads SET session = $3::jsonb,"
     "  credential_expires_at = CASE WHEN $4::bigint > 0"
     "   THEN to_timestamp($4::bigint) END,"
-    "  bytes_total = $5::bigint, bytes_done = 0,"
+    "  bytes_total = $5::bigint, bytes_done = 0, source_version = $7,"
     "  multipart_upload_id = NULL, part_size = NULL,"
     "  file_id = coalesce($6, file_id),"
     "  state = CASE WHEN upload_state_rank(state) < 1 THEN 'uploading'"
@@ -336,6 +337,7 @@ store_upload_cleanup(struct store_upload *u)
 	free(u->session);
 	free(u->multipart_upload_id);
 	free(u->file_id);
+	free(u->source_version);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -469,6 +471,7 @@ store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
 	out->file_id = store__dup_or_null(res, 0, 16);
 	out->attempts = atoi(PQgetvalue(res, 0, 17));
 	out->cancel_requested = strcmp(PQgetvalue(res, 0, 18), "t") == 0;
+	out->source_version = store__dup_or_null(res, 0, 19);
 out:
 	PQclear(res);
 	store__release(pool, conn);
@@ -503,16 +506,18 @@ int
 store_upload_set_session(struct db_pool *pool, const char *id,
 			 const char *owner, const char *session,
 			 int64_t expires_at, int64_t bytes_total,
-			 const char *file_id, struct err *e)
+			 const char *file_id, const char *source_version,
+			 struct err *e)
 {
 	char exp[24], total[24];
-	const char *params[6] = {id, owner, session, exp, total, file_id};
+	const char *params[7] = {id,	owner,	 session,	exp,
+				 total, file_id, source_version};
 
 	fmt_i64(exp, sizeof(exp), expires_at);
 	fmt_i64(total, sizeof(total), bytes_total);
 	if (bytes_total < 0)
 		params[4] = NULL;
-	return exec_owned(pool, SQL_SET_SESSION, 6, params,
+	return exec_owned(pool, SQL_SET_SESSION, 7, params,
 			  "record upload session", e);
 }
 

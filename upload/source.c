@@ -57,6 +57,8 @@ struct upload_source {
 	struct curl_slist *resolve;
 	const struct cloud_opts *cloud;
 	struct upload_source_stop stop; /* asked while waiting for bytes */
+	char validator[256]; /* a URL's ETag or Last-Modified, or "" */
+	char version[320];   /* upload__source_version, or "" */
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -285,6 +287,33 @@ upload__url_check(const struct upload_source_opts *o, const char *url,
 
 /* ---------------------------------------------------------------- download */
 
+/*
+ * What tells this content of the URL from another: its strong ETag, else
+ * its Last-Modified (a weak ETag says only that two contents are
+ * equivalent, not the same bytes). Values too long for the buffer are
+ * left out rather than cut, so that two long ones never compare equal.
+ */
+static void
+note_validator(struct upload_source *s, CURL *h)
+{
+	struct curl_header *hd;
+
+	s->validator[0] = '\0';
+	if (curl_easy_header(h, "ETag", 0, CURLH_HEADER, -1, &hd) ==
+		CURLHE_OK &&
+	    strncmp(hd->value, "W/", 2) != 0 &&
+	    strlen(hd->value) + 6 < sizeof(s->validator)) {
+		snprintf(s->validator, sizeof(s->validator), "etag %s",
+			 hd->value);
+		return;
+	}
+	if (curl_easy_header(h, "Last-Modified", 0, CURLH_HEADER, -1, &hd) ==
+		CURLHE_OK &&
+	    strlen(hd->value) + 15 < sizeof(s->validator))
+		snprintf(s->validator, sizeof(s->validator), "last-modified %s",
+			 hd->value);
+}
+
 /* Decide between streaming and spooling on the first bytes or the end. */
 static void
 decide(struct upload_source *s, CURL *h)
@@ -294,6 +323,7 @@ decide(struct upload_source *s, CURL *h)
 
 	if (s->decided)
 		return;
+	note_validator(s, h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		s->rc = err_set(&s->derr, ERR_INPUT,
@@ -564,14 +594,30 @@ upload__source_open(const struct upload_source_opts *o,
 					       : "not a regular file");
 		} else {
 			s->size = st.st_size;
+			snprintf(s->version, sizeof(s->version),
+				 "file %ju %ju %lld %lld.%09ld",
+				 (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
+				 (long long)st.st_size,
+				 (long long)st.st_mtim.tv_sec,
+				 st.st_mtim.tv_nsec);
 		}
 	}
 	if (rc != 0) {
 		upload__source_free(s);
 		return rc;
 	}
+	if (s->is_url)
+		snprintf(s->version, sizeof(s->version), "url %lld%s%s",
+			 (long long)s->size, s->validator[0] ? " " : "",
+			 s->validator);
 	*out = s;
 	return 0;
+}
+
+const char *
+upload__source_version(const struct upload_source *s)
+{
+	return s->version[0] != '\0' ? s->version : NULL;
 }
 
 void

@@ -54,6 +54,7 @@ struct upload_job {
 	char *multipart_upload_id;     /* or NULL */
 	char *file_id;		       /* or NULL */
 	int attempts;
+	char *source_version; /* the source's when the session began, or NULL */
 };
 
 void upload__job_free(struct upload_job *job);
@@ -277,6 +278,13 @@ int upload__source_open(const struct upload_source_opts *o,
 			struct upload_source **out,
 			struct err *e) VH_MUST_CHECK;
 void upload__source_free(struct upload_source *src);
+/*
+ * What identifies the source's content, to tell on resume whether it
+ * changed since the session began: a file's device, inode, size and
+ * modification time; a URL's size and its strong ETag or Last-Modified
+ * (the size alone when it sends neither).
+ */
+const char *upload__source_version(const struct upload_source *s);
 /* Total size in bytes (known once open). */
 int64_t upload__source_size(const struct upload_source *src);
 /* Whether reads may be at any offset (file) or must be in order (stream). */

@@ -101,6 +101,7 @@ upload__job_free(struct upload_job *job)
 	free(job->session);
 	free(job->multipart_upload_id);
 	free(job->file_id);
+	free(job->source_version);
 	free(job);
 }
 
@@ -180,6 +181,7 @@ job_from_row(struct store_upload *row)
 	j->multipart_upload_id = row->multipart_upload_id;
 	j->file_id = row->file_id;
 	j->attempts = row->attempts;
+	j->source_version = row->source_version;
 	memset(row, 0, sizeof(*row));
 	return j;
 }
@@ -633,6 +635,22 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			s = NULL;
 		}
 	}
+	/* A source that changed since the session began (a file rewritten, a
+	 * URL with another ETag) would have its new parts joined to the old
+	 * ones the store has: start over. Unknown now where it was known
+	 * counts as changed; never known, as unchanged. */
+	if (s != NULL && !committing && job->source_version != NULL &&
+	    (upload__source_version(src) == NULL ||
+	     strcmp(job->source_version, upload__source_version(src)) != 0)) {
+		log_msg(LOG_INFO, "upload",
+			"upload %s: the source changed since the session "
+			"began; starting over",
+			job->id);
+		if (job->multipart_upload_id != NULL)
+			upload__transfer_abort(&t, s, job->multipart_upload_id);
+		ad->free(s);
+		s = NULL;
+	}
 	if (s == NULL)
 		committing = false;
 	for (;;) {
@@ -649,7 +667,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 				rc = store_upload_set_session(
 				    svc->pool, job->id, c->owner, txt,
 				    s->expires_at, upload__source_size(src),
-				    s->file_id, e);
+				    s->file_id, upload__source_version(src), e);
 				free(txt);
 			}
 			if (rc != 0)

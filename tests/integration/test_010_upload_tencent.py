@@ -373,6 +373,38 @@ class UploadResume(unittest.TestCase):
         self.assertEqual(len([c for c in EMU.calls("ApplyUpload")
                               if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
 
+    def resume_changed(self, body, rewrite):
+        """Kill the upload of body mid-transfer, rewrite its source (same
+        size, other bytes; rewrite returns their MD5) and resume it: it
+        starts over with a new session, and the store holds the new bytes,
+        not old parts joined to new ones."""
+        env = U.upload_env(EMU, self.root, dict(U.RESUMABLE, VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS="1"))
+        uid, done = U.kill_mid_transfer(self, EMU, self.db, env, dict(body, provider="tencent"))
+        self.assertLess(done, 16)
+        mp = h.psql(self.db, "SELECT multipart_upload_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+        md5 = rewrite()
+        doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid,
+                                                ("uploaded", "confirmed", "ready"))
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, 16 * U.MIB))
+        self.assertEqual(len([c for c in EMU.calls("ApplyUpload", t_restart)
+                              if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
+        assert_aborted_once(self, mp, t_restart)
+
+    def test_file_changed_before_resume_starts_over(self):
+        path, _ = U.make_file(self.root, "changed.mp4", 16 * U.MIB)
+        self.resume_changed({"path": path},
+                            lambda: U.make_file(self.root, "changed.mp4", 16 * U.MIB)[1])
+
+    def test_url_changed_before_resume_starts_over(self):
+        srv = U.MediaServer()
+        try:
+            U.make_file(srv.dir, "changed.mp4", 16 * U.MIB)
+            self.resume_changed({"url": srv.url("/changed.mp4")},
+                                lambda: U.make_file(srv.dir, "changed.mp4", 16 * U.MIB)[1])
+        finally:
+            srv.stop()
+
     def test_transfer_goes_on_while_the_database_is_silent(self):
         # The heartbeat and the part checkpoints are written by a thread of
         # their own: a database gone silent mid-transfer (each call then

@@ -292,7 +292,7 @@ class MediaServer:
     request for /gate/... waits until the gate is set; /slow/... is sent in
     pieces of self.chunk bytes self.interval seconds apart, /chunked/... as
     well and without a Content-Length (self.gone is set when the client
-    leaves before the end); logs (path, User-Agent) of every request, so that a test can tell who
+    leaves before the end); each with the MD5 of its body as ETag; logs (path, User-Agent) of every request, so that a test can tell who
     fetched what."""
 
     def __init__(self):
@@ -322,13 +322,17 @@ class MediaServer:
                 chunked = path.startswith("/chunked/")
                 self.send_response(200)
                 self.send_header("Content-Type", "video/mp4")
+                self.send_header("ETag", '"%s"' % hashlib.md5(data).hexdigest())
                 if chunked:
                     self.send_header("Transfer-Encoding", "chunked")
                 else:
                     self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 if not chunked and not path.startswith("/slow/"):
-                    self.wfile.write(data)
+                    try:
+                        self.wfile.write(data)
+                    except (BrokenPipeError, ConnectionResetError):
+                        outer.gone.set()
                     return
                 try:
                     for i in range(0, len(data), outer.chunk):
