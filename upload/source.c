@@ -672,11 +672,9 @@ ring_take(struct upload_source *s, unsigned char *p, size_t n, struct err *e)
 
 		while (s->count == 0 && s->rc == 0 && !s->finished) {
 			if (wait_or_stop(s)) {
-				rc = ERR_CANCELED;
-				if (e != NULL)
-					err_set(e, rc,
-						"stopped while waiting "
-						"for the url's bytes");
+				rc = err_set(e, ERR_CANCELED,
+					     "stopped while waiting for the "
+					     "url's bytes");
 				goto out;
 			}
 		}
