@@ -58,7 +58,7 @@ struct upload_source {
 	const struct cloud_opts *cloud;
 	struct upload_source_stop stop; /* asked while waiting for bytes */
 	char validator[256]; /* a URL's ETag or Last-Modified, or "" */
-	char version[320];   /* upload__source_version, or "" */
+	char version[320];   /* upload__source_version */
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -617,7 +617,7 @@ upload__source_open(const struct upload_source_opts *o,
 const char *
 upload__source_version(const struct upload_source *s)
 {
-	return s->version[0] != '\0' ? s->version : NULL;
+	return s->version;
 }
 
 void

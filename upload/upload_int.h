@@ -279,10 +279,10 @@ int upload__source_open(const struct upload_source_opts *o,
 			struct err *e) VH_MUST_CHECK;
 void upload__source_free(struct upload_source *src);
 /*
- * What identifies the source's content, to tell on resume whether it
- * changed since the session began: a file's device, inode, size and
- * modification time; a URL's size and its strong ETag or Last-Modified
- * (the size alone when it sends neither).
+ * What identifies the source's content (never NULL), to tell on resume
+ * whether it changed since the session began: a file's device, inode,
+ * size and modification time; a URL's size and its strong ETag or
+ * Last-Modified (the size alone when it sends neither).
  */
 const char *upload__source_version(const struct upload_source *s);
 /* Total size in bytes (known once open). */

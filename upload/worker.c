@@ -198,7 +198,7 @@ struct job_ctx {
 	atomic_bool lease_lost;		/* another worker has the job */
 	bool no_checkpoints;		/* one failed: none more this attempt */
 	struct upload_session *session; /* during the transfer */
-	struct recorder *rec;		/* during the transfer */
+	struct recorder *rec;		/* while the job is held */
 	upload_progress_fn fn;
 	void *fn_arg;
 };
@@ -637,11 +637,10 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	}
 	/* A source that changed since the session began (a file rewritten, a
 	 * URL with another ETag) would have its new parts joined to the old
-	 * ones the store has: start over. Unknown now where it was known
-	 * counts as changed; never known, as unchanged. */
+	 * ones the store has: start over. A session begun before versions were
+	 * recorded (NULL) is taken as unchanged. */
 	if (s != NULL && !committing && job->source_version != NULL &&
-	    (upload__source_version(src) == NULL ||
-	     strcmp(job->source_version, upload__source_version(src)) != 0)) {
+	    strcmp(job->source_version, upload__source_version(src)) != 0) {
 		log_msg(LOG_INFO, "upload",
 			"upload %s: the source changed since the session "
 			"began; starting over",

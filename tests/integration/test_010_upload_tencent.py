@@ -355,11 +355,25 @@ class UploadResume(unittest.TestCase):
         U.class_db(cls)
 
     def test_killed_mid_transfer_resumes(self):
+        path, md5 = U.make_file(self.root, "resume.mp4", 16 * U.MIB)
+        self.resume_unchanged({"path": path}, md5)
+
+    def test_url_killed_mid_transfer_resumes(self):
+        # The URL's version (size and ETag) is the same on the next
+        # request: the job resumes its session rather than starting over.
+        srv = U.MediaServer()
+        try:
+            _, md5 = U.make_file(srv.dir, "resume.mp4", 16 * U.MIB)
+            self.resume_unchanged({"url": srv.url("/resume.mp4")}, md5)
+        finally:
+            srv.stop()
+
+    def resume_unchanged(self, body, md5):
+        """Kill the upload of body (16 MiB) mid-transfer and resume it: the
+        same session goes on, and only the missing parts are sent."""
         size = 16 * U.MIB
-        path, md5 = U.make_file(self.root, "resume.mp4", size)
-        env = U.upload_env(EMU, self.root, U.RESUMABLE)
-        uid, done = U.kill_mid_transfer(self, EMU, self.db, env,
-                                        {"provider": "tencent", "path": path})
+        env = U.upload_env(EMU, self.root, dict(U.RESUMABLE, VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS="1"))
+        uid, done = U.kill_mid_transfer(self, EMU, self.db, env, dict(body, provider="tencent"))
         self.assertLess(done, 16)
         doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid,
                                                 ("uploaded", "confirmed", "ready"))
