@@ -13,9 +13,12 @@
  * and the address checked is the one connected to (CURLOPT_RESOLVE pins
  * it).
  *
+ * A file can change while it is read: upload__source_check tells, before
+ * the object is completed, whether it still is what was opened.
+ *
  * Interface: upload__path_check, upload__url_check, upload__source_open,
- * upload__source_free, upload__source_size, upload__source_seekable,
- * upload__source_read, upload__source_fd.
+ * upload__source_check, upload__source_free, upload__source_size,
+ * upload__source_seekable, upload__source_read, upload__source_fd.
  */
 #include "upload/upload_int.h"
 
@@ -59,6 +62,7 @@ struct upload_source {
 	struct upload_source_stop stop; /* asked while waiting for bytes */
 	char validator[256]; /* a URL's ETag or Last-Modified, or "" */
 	char version[320];   /* upload__source_version */
+	struct stat st;	     /* a local file's, when opened */
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -564,6 +568,22 @@ open_url(const struct upload_source_opts *o, const char *url,
 	return rc;
 }
 
+/*
+ * A file's version: what a write changes. The status-change time moves
+ * with every write too, and also when a tool puts the modification time
+ * back after writing (touch -r, cp -p over the file): the content may have
+ * changed under the same size and mtime.
+ */
+static void
+file_version(const struct stat *st, char *buf, size_t n)
+{
+	snprintf(buf, n, "file %ju %ju %lld %lld.%09ld %lld.%09ld",
+		 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+		 (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+		 st->st_ctim.tv_nsec);
+}
+
 int
 upload__source_open(const struct upload_source_opts *o,
 		    const struct upload_job *job,
@@ -594,12 +614,8 @@ upload__source_open(const struct upload_source_opts *o,
 					       : "not a regular file");
 		} else {
 			s->size = st.st_size;
-			snprintf(s->version, sizeof(s->version),
-				 "file %ju %ju %lld %lld.%09ld",
-				 (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-				 (long long)st.st_size,
-				 (long long)st.st_mtim.tv_sec,
-				 st.st_mtim.tv_nsec);
+			s->st = st;
+			file_version(&st, s->version, sizeof(s->version));
 		}
 	}
 	if (rc != 0) {
@@ -618,6 +634,28 @@ const char *
 upload__source_version(const struct upload_source *s)
 {
 	return s->version;
+}
+
+int
+upload__source_check(const struct upload_source *s, struct err *e)
+{
+	struct stat st;
+	char now[sizeof(s->version)];
+
+	if (s->is_url)
+		return 0; /* one response, or a spool of our own */
+	if (fstat(s->fd, &st) != 0)
+		return err_set(e, ERR_IO, "could not stat the file: %s",
+			       strerror(errno));
+	file_version(&st, now, sizeof(now));
+	if (strcmp(now, s->version) == 0)
+		return 0;
+	return err_set_remote(
+	    e, ERR_UNAVAIL, "SourceChanged",
+	    "the file changed while it was being uploaded (%lld bytes when "
+	    "opened, %lld now%s): what was sent may mix old and new bytes",
+	    (long long)s->st.st_size, (long long)st.st_size,
+	    st.st_size == s->st.st_size ? ", written since" : "");
 }
 
 void

@@ -13,7 +13,8 @@
  * therefore bounded by part size x parallelism for streams and by curl's
  * upload buffers for files, whatever the size of the file. A part is
  * retried with backoff and jitter after a network error, a 5xx, 408 or
- * 429; never after a refusal (signature, key, token, access).
+ * 429; never after a refusal (signature, key, token, access). A file
+ * written while it was read is not completed (upload__source_check).
  *
  * Interface: upload__part_size, upload__transfer_run,
  * upload__transfer_abort, upload__store_error, upload__xml_tag.
@@ -989,6 +990,9 @@ upload__transfer_run(const struct upload_transfer_opts *o,
 		r.pieces = xcalloc(1, sizeof(*r.pieces));
 		r.pieces[0].len = size;
 		rc = run_pieces(&r, e);
+		/* Stored already: a file written meanwhile is sent again. */
+		if (rc == 0)
+			rc = upload__source_check(src, e);
 		free(r.pieces);
 		return rc;
 	}
@@ -1027,6 +1031,9 @@ upload__transfer_run(const struct upload_transfer_opts *o,
 	}
 	r.upload_id = *multipart_id;
 	if ((rc = run_pieces(&r, e)) != 0)
+		goto out;
+	/* A file written while its parts were read is not completed. */
+	if ((rc = upload__source_check(src, e)) != 0)
 		goto out;
 	if ((rc = refresh_credential(&r, false, e)) != 0)
 		goto out;

@@ -281,10 +281,19 @@ void upload__source_free(struct upload_source *src);
 /*
  * What identifies the source's content (never NULL), to tell on resume
  * whether it changed since the session began: a file's device, inode,
- * size and modification time; a URL's size and its strong ETag or
- * Last-Modified (the size alone when it sends neither).
+ * size, modification and status-change times; a URL's size and its strong
+ * ETag or Last-Modified (the size alone when it sends neither).
  */
 const char *upload__source_version(const struct upload_source *s);
+/*
+ * Whether a file is still what it was when opened (its version): called
+ * once every byte has been read, before the object is completed. A file
+ * written meanwhile gives ERR_UNAVAIL with the remote code "SourceChanged"
+ * (the job is tried again later, and starts over since its version
+ * changed). A URL's body is one response: always 0.
+ */
+int upload__source_check(const struct upload_source *s,
+			 struct err *e) VH_MUST_CHECK;
 /* Total size in bytes (known once open). */
 int64_t upload__source_size(const struct upload_source *src);
 /* Whether reads may be at any offset (file) or must be in order (stream). */

@@ -770,7 +770,11 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	goto done;
 fail:
 	out = failed_outcome(rc);
-	if (out == JOB_FAILED && s != NULL)
+	/* Failed for good, or out of attempts: the parts the store holds
+	 * would cost storage until the store's own lifecycle removes them. */
+	if (s != NULL &&
+	    (out == JOB_FAILED ||
+	     (out == JOB_RETRY && job->attempts >= svc->c.max_attempts)))
 		upload__transfer_abort(&t, s, job->multipart_upload_id);
 done:
 	if (s != NULL)

@@ -8,6 +8,7 @@ its own.
 import hashlib
 import json
 import os
+import threading
 import time
 import unittest
 import urllib.parse
@@ -251,6 +252,94 @@ class UploadApi(unittest.TestCase):
         st, _, doc = self.d.client.json("GET", "/v1/uploads/00000000-0000-4000-8000-000000000000",
                                         None, U.AUTH)
         self.assertEqual(st, 404)
+
+    def rewrite_while_uploading(self, size, rate, reached):
+        """Upload a file of size with the store reading rate bytes/s; once
+        reached(upload id) holds, write other bytes over its first MiB in
+        place (the size stays). Returns (upload id, the file's MD5 after the
+        write, the multipart upload id then or "", the time submitted)."""
+        path, _ = U.make_file(self.root, "rewritten-%d.mp4" % size, size)
+        t0 = time.time()
+        EMU.ctl("faults", {"rate_limit_bps": rate})
+        try:
+            uid = self.submit(path=path)
+            h.wait_for(lambda: reached(uid), "the transfer to be under way")
+            mp = h.psql(self.db, "SELECT 'id', multipart_upload_id FROM uploads"
+                        " WHERE id = :'v1'", uid)[0][1]
+            with open(path, "r+b") as f:
+                f.write(os.urandom(U.MIB))
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        with open(path, "rb") as f:
+            md5 = hashlib.md5(f.read()).hexdigest()
+        return uid, md5, mp, t0
+
+    def assert_sent_again(self, uid, md5, size, t0):
+        """The upload was tried twice, the second time with a new session,
+        and the store holds the file as it is now."""
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+        self.assertNotEqual(doc["state"], "failed", doc)
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        self.assertEqual(h.psql(self.db, "SELECT attempts FROM uploads WHERE id = :'v1'", uid),
+                         [["2"]])
+        self.assertEqual(len([c for c in EMU.calls("ApplyUpload", t0)
+                              if c["params"].get("SourceContext") == "vh1:" + uid]), 2)
+        self.assertIn("changed while it was being uploaded", self.d.logs())
+
+    def test_file_written_during_multipart_upload_is_sent_again(self):
+        # Its first MiB (part 1, sent already) is written over while later
+        # parts are still being read: the parts would make an object of
+        # old and new bytes. It is not completed; the next attempt starts
+        # over, since the file's version changed, and aborts it.
+        size = 12 * U.MIB
+        uid, md5, mp, t0 = self.rewrite_while_uploading(
+            size, 2 * U.MIB, lambda uid: U.checkpointed(self.db, uid) >= 1)
+        self.assertNotEqual(mp, "")
+        self.assert_sent_again(uid, md5, size, t0)
+        self.assertEqual([c for c in EMU.calls("CompleteMultipartUpload", t0)
+                          if c["params"].get("uploadId") == mp], [])
+        assert_aborted_once(self, mp, t0)
+
+    def test_file_written_during_simple_put_is_sent_again(self):
+        size = 3 * U.MIB
+        uid, md5, mp, t0 = self.rewrite_while_uploading(
+            size, U.MIB, lambda uid: U.get_upload(self.d, uid)["bytes_done"] > 0)
+        self.assertEqual(mp, "")
+        self.assert_sent_again(uid, md5, size, t0)
+
+    def test_file_that_keeps_changing_fails_and_leaves_no_parts(self):
+        # A file still being written (a recording going on): each attempt
+        # finds it changed, and the last one fails with SourceChanged and
+        # aborts its multipart upload, as the earlier ones were aborted
+        # when the next one started over.
+        size = 6 * U.MIB
+        path, _ = U.make_file(self.root, "growing.mp4", size)
+        stop = threading.Event()
+
+        def grow():
+            with open(path, "ab") as f:
+                while not stop.wait(0.01):
+                    f.write(b"x")
+                    f.flush()
+        writer = threading.Thread(target=grow)
+        t0 = time.time()
+        EMU.ctl("faults", {"rate_limit_bps": 8 * U.MIB})
+        writer.start()
+        try:
+            uid = self.submit(path=path)
+            doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+        finally:
+            stop.set()
+            writer.join()
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        self.assertEqual(doc["state"], "failed", doc)
+        self.assertEqual((doc["attempts"], doc["error"]["code"]), (4, "SourceChanged"))
+        self.assertIn("changed while it was being uploaded", doc["error"]["message"])
+        self.assertEqual(EMU.calls("CompleteMultipartUpload", t0), [])
+        keys = {c["params"]["key"] for c in EMU.calls("InitiateMultipartUpload", t0)}
+        self.assertEqual(len(keys), 4)
+        self.assertEqual([u for u in EMU.ctl("uploads") if u["key"] in keys], [])
 
     def test_cancel_aborts_multipart(self):
         path, _ = U.make_file(self.root, "cancel.mp4", 12 * U.MIB)

@@ -1,6 +1,7 @@
 /*
  * test_source.c: upload/source.c's confinement of local paths to the upload
- * root (links resolved) and its refusal of private URLs. Uses a temporary
+ * root (links resolved), its refusal of private URLs, and its telling a file
+ * written after it was opened. Uses a temporary
  * directory; no network (only literal addresses are resolved).
  */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,12 +135,81 @@ test_url_private(void **state)
 			 0);
 }
 
+/* Write "abcde" over the file at path, then put its modification time back
+ * as it was (touch -r, cp -p): only the status-change time still moves. */
+static void
+rewrite_keeping_mtime(const char *path)
+{
+	struct stat before, after;
+	struct timespec times[2];
+	FILE *f;
+
+	assert_int_equal(stat(path, &before), 0);
+	times[0] = before.st_atim;
+	times[1] = before.st_mtim;
+	/* The clock stamping the times moves in ticks of a few ms: write
+	 * until the status-change time is another (a second at most). */
+	for (int i = 0; i < 1000; i++) {
+		f = fopen(path, "r+");
+		assert_non_null(f);
+		assert_int_equal(fputs("abcde", f) >= 0, 1);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+		assert_int_equal(stat(path, &after), 0);
+		if (after.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+		    after.st_ctim.tv_nsec != before.st_ctim.tv_nsec)
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	assert_int_equal(after.st_size, before.st_size);
+}
+
+static void
+test_file_written_after_open(void **state)
+{
+	struct upload_source_opts o = {.root = root, .max_bytes = 100};
+	struct upload_job job = {.source_kind = "file"};
+	struct upload_source *src = NULL, *again = NULL;
+	char p[512], v1[400];
+	struct err e;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/changing.mp4", root);
+	{
+		FILE *f = fopen(p, "w");
+
+		assert_non_null(f);
+		fputs("01234", f);
+		assert_int_equal(fclose(f), 0);
+	}
+	job.source = p;
+	err_clear(&e);
+	assert_int_equal(upload__source_open(&o, &job, NULL, &src, &e), 0);
+	snprintf(v1, sizeof(v1), "%s", upload__source_version(src));
+	assert_int_equal(strncmp(v1, "file ", 5), 0);
+	assert_int_equal(upload__source_check(src, &e), 0);
+
+	/* Same size, same mtime, other bytes: still seen. */
+	rewrite_keeping_mtime(p);
+	assert_int_equal(upload__source_check(src, &e), ERR_UNAVAIL);
+	assert_string_equal(e.remote, "SourceChanged");
+	assert_non_null(strstr(e.msg, "5 bytes when opened, 5 now, written"));
+	/* Opened again, its version is another: a resume starts over. */
+	assert_int_equal(upload__source_open(&o, &job, NULL, &again, &e), 0);
+	assert_string_not_equal(upload__source_version(again), v1);
+	assert_int_equal(upload__source_check(again, &e), 0);
+	upload__source_free(again);
+	upload__source_free(src);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_path_confined),
 	    cmocka_unit_test(test_url_private),
+	    cmocka_unit_test(test_file_written_after_open),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
