@@ -6,9 +6,11 @@
  * http(s) URL is fetched by a download thread: with a Content-Length the
  * body goes through a bounded ring buffer straight to the upload (a
  * stream, read once, in order); without one it is spooled to an unlinked
- * temporary file that then serves as a file source. Every wait for the
- * download (the whole body, the stream's next bytes) gives up when the
- * caller's stop says so. Hosts that resolve to loopback, private,
+ * temporary file that then serves as a file source. A resume may ask for
+ * the body from an offset on (Range, If-Range the validator recorded);
+ * anything but that range, or a read before it, downloads it whole. Every
+ * wait for the download (the whole body, the stream's next bytes) gives up
+ * when the caller's stop says so. Hosts that resolve to loopback, private,
  * link-local or otherwise special addresses are refused unless allowed,
  * and the address checked is the one connected to (CURLOPT_RESOLVE pins
  * it).
@@ -49,6 +51,9 @@ struct upload_source {
 	unsigned char *ring;
 	size_t head, count; /* ring[head..] holds count bytes */
 	int64_t pos;	    /* offset of ring[head] in the body */
+	int64_t from; /* the offset asked for (a Range), then the body's */
+	char if_range[256]; /* the recorded validator sent with it */
+	bool range_refused; /* the answer to it was not the range asked */
 	bool decided;	    /* streaming or spooling chosen (or failed) */
 	bool finished;	    /* download ended */
 	bool aborted;	    /* free() asked the download to stop */
@@ -60,6 +65,7 @@ struct upload_source {
 	struct curl_slist *resolve;
 	const struct cloud_opts *cloud;
 	struct upload_source_stop stop; /* asked while waiting for bytes */
+	const struct upload_source_opts *opts; /* a URL's, to download again */
 	char validator[256]; /* a URL's ETag or Last-Modified, or "" */
 	char version[320];   /* upload__source_version */
 	struct stat st;	     /* a local file's, when opened */
@@ -318,7 +324,35 @@ note_validator(struct upload_source *s, CURL *h)
 			 hd->value);
 }
 
-/* Decide between streaming and spooling on the first bytes or the end. */
+/*
+ * The total size a 206 answer gives in its Content-Range, when the range is
+ * the one asked (from s->from to the end); -1 otherwise. RFC 9110 14.4:
+ * "bytes first-last/complete-length".
+ */
+static int64_t
+ranged_total(const struct upload_source *s, CURL *h)
+{
+	struct curl_header *hd;
+	long long first, last, total;
+	int end = 0;
+
+	if (curl_easy_header(h, "Content-Range", 0, CURLH_HEADER, -1, &hd) !=
+		CURLHE_OK ||
+	    sscanf(hd->value, "bytes %lld-%lld/%lld%n", &first, &last, &total,
+		   &end) != 3 ||
+	    hd->value[end] != '\0')
+		return -1;
+	if (first != s->from || last != total - 1 || total <= first)
+		return -1;
+	return total;
+}
+
+/*
+ * Decide between streaming and spooling on the first bytes or the end. A
+ * ranged request (s->from > 0) streams a 206 answer from s->from; any
+ * other answer to it is refused (range_refused) and the caller asks for
+ * the whole body instead.
+ */
 static void
 decide(struct upload_source *s, CURL *h)
 {
@@ -329,12 +363,31 @@ decide(struct upload_source *s, CURL *h)
 		return;
 	note_validator(s, h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
+	if (s->from > 0 && status != 200) {
+		/* 206 with the range asked, or else the whole body again. */
+		if (status == 206 && (len = ranged_total(s, h)) > 0) {
+			s->streaming = true;
+			s->size = len;
+			s->pos = s->from;
+		} else {
+			s->range_refused = true;
+			s->aborted = true;
+		}
+		if (s->size > 0 && s->max_bytes > 0 && s->size > s->max_bytes) {
+			s->rc = err_set(&s->derr, ERR_LIMIT,
+					"the url's body is %lld bytes, more "
+					"than upload_max_bytes (%lld)",
+					(long long)s->size,
+					(long long)s->max_bytes);
+			s->aborted = true;
+		}
+	} else if (status != 200) {
 		s->rc = err_set(&s->derr, ERR_INPUT,
 				"could not download the url: HTTP status %ld",
 				status);
 		s->aborted = true;
 	} else {
+		s->from = 0; /* the whole body */
 		curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 		if (len >= 0 && s->max_bytes > 0 && len > s->max_bytes) {
 			s->rc =
@@ -444,6 +497,7 @@ dl_main(void *arg)
 	struct upload_source *s = arg;
 	struct cloud_easy ce;
 	struct dl_ctx c = {s, NULL};
+	struct curl_slist *hdrs = NULL;
 	bool ce_live = false;
 	struct err e;
 	CURLcode cc;
@@ -470,6 +524,20 @@ dl_main(void *arg)
 	curl_easy_setopt(c.h, CURLOPT_XFERINFOFUNCTION, dl_progress);
 	curl_easy_setopt(c.h, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(c.h, CURLOPT_NOPROGRESS, 0L);
+	if (s->from > 0) {
+		/* The rest of the body, if it is still the one recorded; the
+		 * whole (200) otherwise (RFC 9110 13.1.5). */
+		char range[32], cond[sizeof(s->if_range) + 16];
+
+		snprintf(range, sizeof(range), "%lld-", (long long)s->from);
+		snprintf(cond, sizeof(cond), "If-Range: %s", s->if_range);
+		if ((hdrs = curl_slist_append(NULL, cond)) == NULL) {
+			rc = err_set(&e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		curl_easy_setopt(c.h, CURLOPT_RANGE, range);
+		curl_easy_setopt(c.h, CURLOPT_HTTPHEADER, hdrs);
+	}
 	cc = curl_easy_perform(c.h);
 	pthread_mutex_lock(&s->mu);
 	if (s->rc == 0 && !s->decided)
@@ -479,11 +547,13 @@ dl_main(void *arg)
 		    err_set(&s->derr, ERR_NET, "could not download the url: %s",
 			    ce.errbuf[0] ? ce.errbuf : curl_easy_strerror(cc));
 	}
-	if (s->rc == 0 && s->streaming && s->received != s->size)
+	if (s->rc == 0 && !s->range_refused && s->streaming &&
+	    s->from + s->received != s->size)
 		s->rc = err_set(&s->derr, ERR_NET,
 				"could not download the url: body ended "
 				"after %lld of %lld bytes",
-				(long long)s->received, (long long)s->size);
+				(long long)(s->from + s->received),
+				(long long)s->size);
 	if (s->rc == 0 && !s->streaming)
 		s->size = s->received;
 	pthread_mutex_unlock(&s->mu);
@@ -492,6 +562,7 @@ out:
 	if (ce_live)
 		cloud_easy_cleanup(&ce);
 	curl_easy_cleanup(c.h);
+	curl_slist_free_all(hdrs);
 	pthread_mutex_lock(&s->mu);
 	if (rc != 0 && s->rc == 0) {
 		s->rc = rc;
@@ -505,6 +576,8 @@ out:
 }
 
 #define STOP_CHECK_MS 250 /* how often a wait for the download asks */
+
+static int restart_download(struct upload_source *s, struct err *e);
 
 /*
  * Wait on s->cv (s->mu held) for at most STOP_CHECK_MS; true when the
@@ -521,34 +594,32 @@ wait_or_stop(struct upload_source *s)
 	return false;
 }
 
+/*
+ * Start the download from s->from and wait until it streams, or, with the
+ * length unknown, for the whole body in the spool. A ranged request that
+ * got anything but its range is made again for the whole body.
+ */
 static int
-open_url(const struct upload_source_opts *o, const char *url,
-	 struct upload_source *s, struct err *e)
+start_download(struct upload_source *s, struct err *e)
 {
+	const struct upload_source_opts *o = s->opts;
 	char tmpl[PATH_MAX];
 	int rc;
 
-	if ((rc = url_check(o, url, &s->resolve, e)) != 0)
-		return rc;
-	s->is_url = true;
-	s->url = xstrdup(url);
-	s->cloud = o->cloud;
-	s->max_bytes = o->max_bytes;
-	s->ring = xmalloc(RING_SIZE);
-	/* The spool is created up front (unlinked at once) so that the
-	 * download thread never has to. */
-	snprintf(tmpl, sizeof(tmpl), "%s/vodhook-url-XXXXXX",
-		 o->tmp_dir && o->tmp_dir[0] ? o->tmp_dir : "/tmp");
-	if ((s->fd = mkstemp(tmpl)) < 0)
-		return err_set(e, ERR_IO, "could not create \"%s\": %s", tmpl,
-			       strerror(errno));
-	unlink(tmpl);
+	if (s->fd < 0) {
+		/* The spool is created up front (unlinked at once) so that
+		 * the download thread never has to. */
+		snprintf(tmpl, sizeof(tmpl), "%s/vodhook-url-XXXXXX",
+			 o->tmp_dir && o->tmp_dir[0] ? o->tmp_dir : "/tmp");
+		if ((s->fd = mkstemp(tmpl)) < 0)
+			return err_set(e, ERR_IO, "could not create \"%s\": %s",
+				       tmpl, strerror(errno));
+		unlink(tmpl);
+	}
 	if (pthread_create(&s->thread, NULL, dl_main, s) != 0)
 		return err_set(e, ERR_INTERNAL,
 			       "could not start the download thread");
 	s->thread_live = true;
-	/* Wait until the download streams, or, with the length unknown, for
-	 * the whole body in the spool. */
 	pthread_mutex_lock(&s->mu);
 	while (s->rc == 0 && !(s->decided && (s->streaming || s->finished))) {
 		if (wait_or_stop(s)) {
@@ -561,11 +632,91 @@ open_url(const struct upload_source_opts *o, const char *url,
 	if (rc != 0 && e != NULL)
 		*e = s->derr;
 	pthread_mutex_unlock(&s->mu);
+	if (rc == 0 && s->range_refused) {
+		log_msg(LOG_INFO, "upload",
+			"the url did not answer with the range asked; "
+			"downloading it whole");
+		return restart_download(s, e);
+	}
 	if (rc == 0 && s->streaming) {
 		close(s->fd);
 		s->fd = -1;
 	}
 	return rc;
+}
+
+/* Stop the download under way, forget its bytes and ask for the whole. */
+static int
+restart_download(struct upload_source *s, struct err *e)
+{
+	pthread_mutex_lock(&s->mu);
+	s->aborted = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	s->thread_live = false;
+	s->from = 0;
+	s->head = s->count = 0;
+	s->pos = s->received = 0;
+	s->decided = s->finished = s->aborted = s->streaming = false;
+	s->range_refused = false;
+	s->rc = 0;
+	err_clear(&s->derr);
+	s->size = -1;
+	return start_download(s, e);
+}
+
+/*
+ * The validator a URL's version recorded (its strong ETag or Last-Modified,
+ * see note_validator), to send as If-Range; false when it has none.
+ */
+static bool
+recorded_validator(const char *version, char *out, size_t n)
+{
+	const char *p;
+
+	if (version == NULL || strncmp(version, "url ", 4) != 0 ||
+	    (p = strchr(version + 4, ' ')) == NULL)
+		return false;
+	p++;
+	if (strncmp(p, "etag ", 5) == 0)
+		p += 5;
+	else if (strncmp(p, "last-modified ", 14) == 0)
+		p += 14;
+	else
+		return false;
+	if (*p == '\0' || strlen(p) >= n || strpbrk(p, "\r\n") != NULL)
+		return false;
+	snprintf(out, n, "%s", p);
+	return true;
+}
+
+static int
+open_url(const struct upload_source_opts *o, const struct upload_job *job,
+	 int64_t from, struct upload_source *s, struct err *e)
+{
+	int rc;
+
+	if ((rc = url_check(o, job->source, &s->resolve, e)) != 0)
+		return rc;
+	s->is_url = true;
+	s->url = xstrdup(job->source);
+	s->cloud = o->cloud;
+	s->max_bytes = o->max_bytes;
+	s->ring = xmalloc(RING_SIZE);
+	s->opts = o;
+	if (from > 0 && recorded_validator(job->source_version, s->if_range,
+					   sizeof(s->if_range)))
+		s->from = from;
+	return start_download(s, e);
+}
+
+/* A URL's version: its size and validator (see note_validator). */
+static void
+url_version(struct upload_source *s)
+{
+	snprintf(s->version, sizeof(s->version), "url %lld%s%s",
+		 (long long)s->size, s->validator[0] ? " " : "", s->validator);
 }
 
 /*
@@ -586,7 +737,7 @@ file_version(const struct stat *st, char *buf, size_t n)
 
 int
 upload__source_open(const struct upload_source_opts *o,
-		    const struct upload_job *job,
+		    const struct upload_job *job, int64_t from,
 		    const struct upload_source_stop *stop,
 		    struct upload_source **out, struct err *e)
 {
@@ -601,7 +752,7 @@ upload__source_open(const struct upload_source_opts *o,
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if (strcmp(job->source_kind, "url") == 0) {
-		rc = open_url(o, job->source, s, e);
+		rc = open_url(o, job, from, s, e);
 	} else {
 		struct stat st;
 
@@ -623,9 +774,7 @@ upload__source_open(const struct upload_source_opts *o,
 		return rc;
 	}
 	if (s->is_url)
-		snprintf(s->version, sizeof(s->version), "url %lld%s%s",
-			 (long long)s->size, s->validator[0] ? " " : "",
-			 s->validator);
+		url_version(s);
 	*out = s;
 	return 0;
 }
@@ -770,6 +919,24 @@ upload__source_read(struct upload_source *s, int64_t off, void *p, size_t n,
 			done += (size_t)r;
 		}
 		return 0;
+	}
+	if (off < s->pos && s->from > 0) {
+		/* The stream began further on (a resume's Range), and a part
+		 * before that must be sent after all (the store lost it): the
+		 * whole body, which must be the same one. */
+		char was[sizeof(s->version)];
+		int rc;
+
+		snprintf(was, sizeof(was), "%s", s->version);
+		if ((rc = restart_download(s, e)) != 0)
+			return rc;
+		url_version(s);
+		if (strcmp(was, s->version) != 0)
+			return err_set_remote(e, ERR_UNAVAIL, "SourceChanged",
+					      "the url changed while it was "
+					      "being uploaded");
+		/* A stream again, or a spool (no length this time). */
+		return upload__source_read(s, off, p, n, e);
 	}
 	if (off < s->pos)
 		return err_set(e, ERR_INTERNAL,

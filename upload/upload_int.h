@@ -269,11 +269,17 @@ struct upload_source_stop {
 	void *arg;
 };
 
-/* Open the job's source; stop (may be NULL) is asked while a URL's body of
+/*
+ * Open the job's source; stop (may be NULL) is asked while a URL's body of
  * unknown length is downloaded whole, and while a read waits for a
- * stream's bytes. Caller frees with upload__source_free. */
+ * stream's bytes. from > 0: the bytes before it are not needed (a resume's
+ * parts are in the store): a URL whose job->source_version names a
+ * validator is asked for the rest only (Range, If-Range); a read before
+ * from then downloads the whole body again. Caller frees with
+ * upload__source_free.
+ */
 int upload__source_open(const struct upload_source_opts *o,
-			const struct upload_job *job,
+			const struct upload_job *job, int64_t from,
 			const struct upload_source_stop *stop,
 			struct upload_source **out,
 			struct err *e) VH_MUST_CHECK;

@@ -502,7 +502,7 @@ send_cover(struct job_ctx *c, const struct upload_session *s, struct err *e)
 	cj = *c->job;
 	cj.source_kind = "file";
 	cj.source = (char *)(uintptr_t)path;
-	if ((rc = upload__source_open(&c->svc->so, &cj, NULL, &src, e)) != 0)
+	if ((rc = upload__source_open(&c->svc->so, &cj, 0, NULL, &src, e)) != 0)
 		return rc;
 	cs = *s;
 	cs.target.key = s->cover_key;
@@ -584,6 +584,41 @@ run_pull(struct job_ctx *c, struct err *e)
 }
 
 /*
+ * Where a resumed URL may be downloaded from: the first byte of the first
+ * part the checkpoint lacks, so that the parts in the store are not
+ * downloaded again (the source asks for the rest only if the URL is still
+ * what it was). 0 unless the job goes on with its multipart upload. A part
+ * that ListParts finds missing after all, or a session that cannot be
+ * reused, needs bytes before it: the source then downloads the whole body.
+ */
+static int64_t
+resume_offset(struct job_ctx *c, const struct upload_adapter *ad)
+{
+	const struct upload_job *job = c->job;
+	struct store_upload_part *sp = NULL;
+	int n = 0, next = 1;
+	struct err e;
+
+	if (strcmp(job->source_kind, "url") != 0 || job->session == NULL ||
+	    job->multipart_upload_id == NULL || job->part_size <= 0 ||
+	    strcmp(job->state, "committing") == 0 ||
+	    (job->credential_expires_at <= time_unix() + CRED_MARGIN_S &&
+	     (ad == NULL || ad->refresh == NULL)))
+		return 0;
+	err_clear(&e);
+	if (store_upload_parts(c->svc->pool, job->id, &sp, &n, &e) != 0)
+		return 0;
+	/* In part number order: count the run from part 1. */
+	for (int i = 0; i < n; i++) {
+		if (sp[i].number == next && sp[i].size == job->part_size)
+			next++;
+		free(sp[i].etag);
+	}
+	free(sp);
+	return (int64_t)(next - 1) * job->part_size;
+}
+
+/*
  * Run a claimed job to its end or to a point where it must be given back.
  * On JOB_DONE, res holds the platform's answer.
  */
@@ -610,8 +645,9 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	}
 	if (upload__alibaba_is_pull(job))
 		return run_pull(c, e);
-	rc = upload__source_open(
-	    &svc->so, job, &(struct upload_source_stop){hook_stop, c}, &src, e);
+	rc = upload__source_open(&svc->so, job, resume_offset(c, ad),
+				 &(struct upload_source_stop){hook_stop, c},
+				 &src, e);
 	if (rc == ERR_CANCELED)
 		return stopped_outcome(c);
 	if (rc != 0)

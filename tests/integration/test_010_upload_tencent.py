@@ -449,21 +449,77 @@ class UploadResume(unittest.TestCase):
 
     def test_url_killed_mid_transfer_resumes(self):
         # The URL's version (size and ETag) is the same on the next
-        # request: the job resumes its session rather than starting over.
+        # request: the job resumes its session rather than starting over,
+        # and downloads only what follows the parts in the store (a Range
+        # from the first part not checkpointed, If-Range its ETag).
         srv = U.MediaServer()
         try:
             _, md5 = U.make_file(srv.dir, "resume.mp4", 16 * U.MIB)
-            self.resume_unchanged({"url": srv.url("/resume.mp4")}, md5)
+            run = self.resume_unchanged({"url": srv.url("/resume.mp4")}, md5)
+            self.assertEqual(len(srv.served), 2, srv.served)
+            self.assertEqual(srv.served[-1], ("/resume.mp4", "bytes=%d-" % (run * U.MIB),
+                                              '"%s"' % md5, 206, (16 - run) * U.MIB))
         finally:
             srv.stop()
 
-    def resume_unchanged(self, body, md5):
-        """Kill the upload of body (16 MiB) mid-transfer and resume it: the
-        same session goes on, and only the missing parts are sent."""
+    def test_url_resumed_from_a_server_without_ranges(self):
+        # The server answers the Range with the whole body (200): the
+        # parts in the store are skipped over, as before ranges were asked.
+        srv = U.MediaServer()
+        srv.ranges = False
+        try:
+            _, md5 = U.make_file(srv.dir, "noranges.mp4", 16 * U.MIB)
+            self.resume_unchanged({"url": srv.url("/noranges.mp4")}, md5)
+            self.assertEqual([x[3:] for x in srv.served], [(200, 16 * U.MIB)] * 2)
+            self.assertTrue(srv.served[-1][1].startswith("bytes="), srv.served)
+        finally:
+            srv.stop()
+
+    def test_url_resume_needs_a_part_before_its_range(self):
+        # The checkpoint names parts the store does not have (ListParts):
+        # one right after the run, so that the Range starts past bytes
+        # still to be sent (the whole body is then downloaded again), or
+        # every part, so that the Range starts at the end (416: the whole
+        # body at once).
+        for fake in ("next", "all"):
+            with self.subTest(fake=fake):
+                srv = U.MediaServer()
+                try:
+                    name = "lost-%s.mp4" % fake
+                    _, md5 = U.make_file(srv.dir, name, 16 * U.MIB)
+                    self.resume_unchanged({"url": srv.url("/" + name)}, md5,
+                                          lambda uid, f=fake: self.fake_parts(uid, f))
+                    statuses = [x[3] for x in srv.served[1:]]
+                    self.assertEqual(statuses, [206, 200] if fake == "next" else [416, 200])
+                    self.assertEqual(srv.served[-1][1:], (None, None, 200, 16 * U.MIB))
+                finally:
+                    srv.stop()
+
+    def fake_parts(self, uid, which):
+        """Checkpoint parts the store never got: the first one missing, or
+        all of them."""
+        h.psql(self.db, "INSERT INTO upload_parts (upload_id, part_number, size, etag)"
+               " SELECT :'v1', n, 1048576, '\"lost\"' FROM generate_series(1, 16) n"
+               " WHERE n NOT IN (SELECT part_number FROM upload_parts WHERE upload_id = :'v1')"
+               " ORDER BY n LIMIT CASE :'v2' WHEN 'all' THEN 16 ELSE 1 END", uid, which)
+
+    def resume_unchanged(self, body, md5, before_resume=None):
+        """Kill the upload of body (16 MiB) mid-transfer, call
+        before_resume(upload id) if given, and resume it: the same session
+        goes on, and only the missing parts are sent. Returns how many parts
+        from part 1 on were checkpointed in a row when it was killed."""
         size = 16 * U.MIB
         env = U.upload_env(EMU, self.root, dict(U.RESUMABLE, VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS="1"))
         uid, done = U.kill_mid_transfer(self, EMU, self.db, env, dict(body, provider="tencent"))
         self.assertLess(done, 16)
+        numbers = [int(r[0]) for r in h.psql(
+            self.db, "SELECT part_number FROM upload_parts WHERE upload_id = :'v1'"
+            " ORDER BY part_number", uid)]
+        run = 0
+        while run < len(numbers) and numbers[run] == run + 1:
+            run += 1
+        if before_resume:
+            before_resume(uid)
         doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid,
                                                 ("uploaded", "confirmed", "ready"))
         o = EMU.stored(doc["file_id"])
@@ -475,6 +531,7 @@ class UploadResume(unittest.TestCase):
         # One session: no second ApplyUpload.
         self.assertEqual(len([c for c in EMU.calls("ApplyUpload")
                               if c["params"].get("SourceContext") == "vh1:" + uid]), 1)
+        return run
 
     def resume_changed(self, body, rewrite):
         """Kill the upload of body mid-transfer, rewrite its source (same

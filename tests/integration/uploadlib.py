@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -293,7 +294,10 @@ class MediaServer:
     pieces of self.chunk bytes self.interval seconds apart, /chunked/... as
     well and without a Content-Length (self.gone is set when the client
     leaves before the end); each with the MD5 of its body as ETag; logs (path, User-Agent) of every request, so that a test can tell who
-    fetched what."""
+    fetched what. A request for "Range: bytes=N-" is answered 206 with
+    the rest from N (RFC 9110 14), unless its If-Range is not the ETag
+    (200, the whole) or self.ranges is off (200, as a server without
+    ranges); self.served logs (path, Range, If-Range, status, bytes sent)."""
 
     def __init__(self):
         self.dir = tmpdir()
@@ -301,6 +305,8 @@ class MediaServer:
         self.gone = threading.Event()
         self.chunk, self.interval = 65536, 0.0
         self.log = []
+        self.served = []
+        self.ranges = True
         self.lock = threading.Lock()
         outer = self
 
@@ -320,9 +326,25 @@ class MediaServer:
                 with open(name, "rb") as f:
                     data = f.read()
                 chunked = path.startswith("/chunked/")
-                self.send_response(200)
+                etag = '"%s"' % hashlib.md5(data).hexdigest()
+                rng, cond = self.headers.get("Range"), self.headers.get("If-Range")
+                m = re.fullmatch(r"bytes=(\d+)-", rng or "")
+                status, total = 200, len(data)
+                if m and outer.ranges and not chunked and cond in (None, etag):
+                    if int(m.group(1)) >= total:
+                        status, data = 416, b""
+                    else:
+                        status, data = 206, data[int(m.group(1)):]
+                with outer.lock:
+                    outer.served.append((path, rng, cond, status, len(data)))
+                self.send_response(status)
                 self.send_header("Content-Type", "video/mp4")
-                self.send_header("ETag", '"%s"' % hashlib.md5(data).hexdigest())
+                self.send_header("ETag", etag)
+                if status == 206:
+                    self.send_header("Content-Range", "bytes %d-%d/%d" % (
+                        total - len(data), total - 1, total))
+                elif status == 416:
+                    self.send_header("Content-Range", "bytes */%d" % total)
                 if chunked:
                     self.send_header("Transfer-Encoding", "chunked")
                 else:
