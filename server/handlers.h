@@ -10,6 +10,7 @@
 /* What every handler may use; owned by main.c, alive while serving. */
 struct app {
 	struct db_pool *pool;
+	struct db_pool *commit_pool; /* the callback committer's */
 	struct ingest *ingest;
 	struct upload_service *uploads;
 };

@@ -230,7 +230,7 @@ cmd_serve(void)
 	if ((rc = migrate(app.pool)) != 0)
 		goto out;
 	io.pool = app.pool;
-	io.commit_pool = commit_pool = open_commit_pool();
+	io.commit_pool = app.commit_pool = commit_pool = open_commit_pool();
 	/* Block the stop signals in every thread before any is started (the
 	 * ingest committer too, and CivetWeb's: threads inherit the mask)
 	 * and wait for them here, so that shutdown runs in main. A thread

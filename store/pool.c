@@ -18,10 +18,11 @@
  * and backs off. The exception is the migrations' DDL, which may take as
  * long as it needs.
  *
- * Interface: db_pool_new, db_pool_free, store_ping; store__acquire,
- * store__acquire_by, store__release, store__set_deadline, store__flush,
- * store__get, store__timed_out, store__deadline, store__err, store__exec,
- * store__prepare, store__ok, store__dup_or_null, store__claim (store/ only).
+ * Interface: db_pool_new, db_pool_free, db_pool_backoff, store_ping;
+ * store__acquire, store__acquire_by, store__release, store__set_deadline,
+ * store__flush, store__get, store__timed_out, store__deadline, store__err,
+ * store__exec, store__prepare, store__ok, store__dup_or_null, store__claim
+ * (store/ only).
  */
 #include "store/store_int.h"
 
@@ -215,6 +216,20 @@ time_out(PGconn *conn)
 {
 	note_of(conn)->timed_out = true;
 	shutdown(PQsocket(conn), SHUT_RDWR);
+}
+
+int
+db_pool_backoff(struct db_pool *pool, struct err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&pool->mu);
+	if (time_mono_ms() < pool->down_until_ms)
+		rc = err_set(e, ERR_UNAVAIL,
+			     "backing off after a failed connection: %s",
+			     pool->down_msg);
+	pthread_mutex_unlock(&pool->mu);
+	return rc;
 }
 
 /* Back off from connection attempts after a failure (under no lock). */

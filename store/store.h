@@ -42,6 +42,13 @@ void db_pool_free(struct db_pool *pool);
 int store_ping(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
 
 /*
+ * Whether the pool would try to connect now: ERR_UNAVAIL with the last
+ * failure while it backs off after one (no connection attempt before its
+ * end, however the database is meanwhile), else 0. Takes no connection.
+ */
+int db_pool_backoff(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
+
+/*
  * Apply the migrations compiled into this binary (schema/NNN_name.sql) that
  * the database has not seen, in order, each in its own transaction, under an
  * advisory lock so that instances starting together do not race. *applied

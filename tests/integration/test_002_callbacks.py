@@ -559,6 +559,40 @@ class Durability(unittest.TestCase):
                 self.assertEqual(spooled, {"b-%d" % i for i in range(150)})
                 self.assertEqual(count(url, "SELECT count(*) FROM media WHERE state = 'confirmed'"), 400)
 
+    def test_ready_means_callbacks_reach_the_database(self):
+        # The committer has a connection of its own, and after failed
+        # attempts it waits (doubling, up to 4 s) before the next, sending
+        # callbacks to the spool meanwhile even with the database back.
+        # /readyz says ready only once that wait is over, not as soon as
+        # the API's pool reaches the database: the first callback after
+        # it goes straight to the database. (Before, it went to the spool
+        # whenever the committer's wait outlasted the pool's: seen in
+        # test_database_stopped_mid_stream.) The callbacks below, 50 ms
+        # apart for 4 s with the database away, bring the committer's wait
+        # to 4 s.
+        with Cluster() as pg, h.Daemon(pg.url, daemon_env()) as d:
+            pg.stop()
+            acked = []
+            t_end = time.time() + 4
+            i = 0
+            while time.time() < t_end:
+                pump(d, 1, "down%d" % i, acked)
+                i += 1
+                time.sleep(0.05)  # pacing the load, not awaiting a state
+            pg.start()
+            reasons = set()
+
+            def ready():
+                st, _, body = d.client.json("GET", "/readyz")
+                if st != 200:
+                    reasons.add(body["error"]["message"].split(":")[0])
+                return st == 200
+            h.wait_for(ready, "the daemon to be ready again", interval=0.01)
+            pump(d, 1, "up", acked)
+            self.assertEqual(h.psql(pg.url, "SELECT received_via FROM vod_events"
+                                    " WHERE file_id = 'up-0'"), [["push"]], reasons)
+            self.assertEqual(len(acked), i + 1)
+
     def test_neither_database_nor_spool(self):
         # 503 only when neither can take the event: the platform keeps it
         # and delivers it again.
