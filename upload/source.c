@@ -56,19 +56,16 @@ struct upload_source {
 	bool range_refused; /* the answer to it was not the range asked */
 	bool decided;	    /* streaming or spooling chosen (or failed) */
 	bool finished;	    /* download ended */
-	bool aborted;	    /* free() asked the download to stop */
+	bool aborted;	    /* the download is to stop (or has) */
 	int rc;		    /* download result */
 	struct err derr;
 	int64_t received;
-	int64_t max_bytes;
 	char *url;
 	struct curl_slist *resolve;
-	const struct cloud_opts *cloud;
 	struct upload_source_stop stop; /* asked while waiting for bytes */
-	const struct upload_source_opts *opts; /* a URL's, to download again */
+	const struct upload_source_opts *opts; /* limits, curl's, spool dir */
 	char validator[256]; /* a URL's ETag or Last-Modified, or "" */
 	char version[320];   /* upload__source_version */
-	struct stat st;	     /* a local file's, when opened */
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -365,41 +362,32 @@ decide(struct upload_source *s, CURL *h)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (s->from > 0 && status != 200) {
 		/* 206 with the range asked, or else the whole body again. */
-		if (status == 206 && (len = ranged_total(s, h)) > 0) {
-			s->streaming = true;
-			s->size = len;
-			s->pos = s->from;
-		} else {
+		if (status != 206 || (len = ranged_total(s, h)) < 0) {
 			s->range_refused = true;
 			s->aborted = true;
+			goto out;
 		}
-		if (s->size > 0 && s->max_bytes > 0 && s->size > s->max_bytes) {
-			s->rc = err_set(&s->derr, ERR_LIMIT,
-					"the url's body is %lld bytes, more "
-					"than upload_max_bytes (%lld)",
-					(long long)s->size,
-					(long long)s->max_bytes);
-			s->aborted = true;
-		}
+		s->pos = s->from;
 	} else if (status != 200) {
 		s->rc = err_set(&s->derr, ERR_INPUT,
 				"could not download the url: HTTP status %ld",
 				status);
 		s->aborted = true;
+		goto out;
 	} else {
 		s->from = 0; /* the whole body */
 		curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
-		if (len >= 0 && s->max_bytes > 0 && len > s->max_bytes) {
-			s->rc =
-			    err_set(&s->derr, ERR_LIMIT,
-				    "the url's body is %lld bytes, more "
-				    "than upload_max_bytes (%lld)",
-				    (long long)len, (long long)s->max_bytes);
-			s->aborted = true;
-		}
-		s->streaming = len >= 0;
-		s->size = len;
 	}
+	if (len >= 0 && s->opts->max_bytes > 0 && len > s->opts->max_bytes) {
+		s->rc = err_set(&s->derr, ERR_LIMIT,
+				"the url's body is %lld bytes, more than "
+				"upload_max_bytes (%lld)",
+				(long long)len, (long long)s->opts->max_bytes);
+		s->aborted = true;
+	}
+	s->streaming = len >= 0;
+	s->size = len;
+out:
 	s->decided = true;
 	pthread_cond_broadcast(&s->cv);
 }
@@ -423,11 +411,11 @@ dl_write(char *p, size_t size, size_t nmemb, void *arg)
 		return 0;
 	}
 	s->received += (int64_t)n;
-	if (s->max_bytes > 0 && s->received > s->max_bytes) {
+	if (s->opts->max_bytes > 0 && s->received > s->opts->max_bytes) {
 		s->rc = err_set(&s->derr, ERR_LIMIT,
 				"the url's body is larger than "
 				"upload_max_bytes (%lld)",
-				(long long)s->max_bytes);
+				(long long)s->opts->max_bytes);
 		pthread_mutex_unlock(&s->mu);
 		return 0;
 	}
@@ -508,7 +496,7 @@ dl_main(void *arg)
 		rc = err_set(&e, ERR_INTERNAL, "could not create curl handle");
 		goto out;
 	}
-	if ((rc = cloud_easy_init(&ce, c.h, s->cloud, 0, &e)) != 0)
+	if ((rc = cloud_easy_init(&ce, c.h, s->opts->cloud, 0, &e)) != 0)
 		goto out;
 	ce_live = true;
 	curl_easy_setopt(c.h, CURLOPT_URL, s->url);
@@ -645,16 +633,25 @@ start_download(struct upload_source *s, struct err *e)
 	return rc;
 }
 
-/* Stop the download under way, forget its bytes and ask for the whole. */
-static int
-restart_download(struct upload_source *s, struct err *e)
+/* Stop the download thread, if it runs, and wait for it to end. */
+static void
+stop_download(struct upload_source *s)
 {
+	if (!s->thread_live)
+		return;
 	pthread_mutex_lock(&s->mu);
 	s->aborted = true;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->thread, NULL);
 	s->thread_live = false;
+}
+
+/* Stop the download under way, forget its bytes and ask for the whole. */
+static int
+restart_download(struct upload_source *s, struct err *e)
+{
+	stop_download(s);
 	s->from = 0;
 	s->head = s->count = 0;
 	s->pos = s->received = 0;
@@ -701,8 +698,6 @@ open_url(const struct upload_source_opts *o, const struct upload_job *job,
 		return rc;
 	s->is_url = true;
 	s->url = xstrdup(job->source);
-	s->cloud = o->cloud;
-	s->max_bytes = o->max_bytes;
 	s->ring = xmalloc(RING_SIZE);
 	s->opts = o;
 	if (from > 0 && recorded_validator(job->source_version, s->if_range,
@@ -765,7 +760,6 @@ upload__source_open(const struct upload_source_opts *o,
 					       : "not a regular file");
 		} else {
 			s->size = st.st_size;
-			s->st = st;
 			file_version(&st, s->version, sizeof(s->version));
 		}
 	}
@@ -803,8 +797,8 @@ upload__source_check(const struct upload_source *s, struct err *e)
 	    e, ERR_UNAVAIL, "SourceChanged",
 	    "the file changed while it was being uploaded (%lld bytes when "
 	    "opened, %lld now%s): what was sent may mix old and new bytes",
-	    (long long)s->st.st_size, (long long)st.st_size,
-	    st.st_size == s->st.st_size ? ", written since" : "");
+	    (long long)s->size, (long long)st.st_size,
+	    st.st_size == s->size ? ", written since" : "");
 }
 
 void
@@ -812,13 +806,7 @@ upload__source_free(struct upload_source *s)
 {
 	if (s == NULL)
 		return;
-	if (s->thread_live) {
-		pthread_mutex_lock(&s->mu);
-		s->aborted = true;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->thread, NULL);
-	}
+	stop_download(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	curl_slist_free_all(s->resolve);

@@ -365,6 +365,38 @@ class UploadApi(unittest.TestCase):
         self.assertEqual(st, 409, doc)
 
 
+class UploadLimits(unittest.TestCase):
+    """upload_max_bytes (1 MiB here) for URLs, whose size is known only
+    once downloaded: from the Content-Length, or counted as the bytes of
+    a body without one arrive."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        U.class_daemon(cls, EMU, {"VODHOOK_UPLOAD_MAX_BYTES": str(U.MIB),
+                                  "VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS": "1"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        U.stop_daemon(cls.d)
+
+    def test_url_over_the_limit_fails_without_upload(self):
+        srv = U.MediaServer()
+        try:
+            U.make_file(srv.dir, "big.mp4", 2 * U.MIB)
+            for path in ("/big.mp4", "/chunked/big.mp4"):
+                with self.subTest(path=path):
+                    t0 = time.time()
+                    uid = U.submit(self, self.d, "tencent", {"url": srv.url(path)})["id"]
+                    doc = U.wait_state(self.d, uid, ("failed", "uploaded", "confirmed", "ready"))
+                    self.assertEqual(doc["state"], "failed", doc)
+                    self.assertIn("upload_max_bytes", doc["error"]["message"])
+                    # Refused before anything reached the platform.
+                    self.assertEqual(EMU.calls("ApplyUpload", t0), [])
+        finally:
+            srv.stop()
+
+
 class UploadCli(unittest.TestCase):
     """vodhook upload, in-process, over https with the emulator's CA."""
 
