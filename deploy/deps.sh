@@ -10,7 +10,7 @@
 set -euo pipefail
 
 pkgs=(gcc make cmake ninja-build pkg-config
-      libcivetweb-dev libcjson-dev libcurl4-openssl-dev libssl-dev libpq-dev
+      libcivetweb-dev libcjson-dev libcurl4-openssl-dev libssl-dev libpq-dev liblzma-dev
       postgresql postgresql-client python3 curl openssl ca-certificates)
 for arg in "$@"; do
   case "$arg" in

@@ -306,16 +306,20 @@ int store_upload_set_credential(struct db_pool *pool, const char *id,
 int store_upload_set_multipart(struct db_pool *pool, const char *id,
 			       const char *owner, const char *multipart_id,
 			       int64_t part_size, struct err *e) VH_MUST_CHECK;
-/* Checkpoint one finished part. */
+/* Checkpoint one finished part; crc64 (the part's CRC-64) is NULL when
+ * unknown. */
 int store_upload_part_done(struct db_pool *pool, const char *id,
 			   const char *owner, int number, int64_t size,
-			   const char *etag, struct err *e) VH_MUST_CHECK;
+			   const char *etag, const uint64_t *crc64,
+			   struct err *e) VH_MUST_CHECK;
 /* The checkpointed parts: parallel arrays, caller frees each etag and the
  * arrays. */
 struct store_upload_part {
 	int number;
 	int64_t size;
 	char *etag;
+	bool has_crc64;
+	uint64_t crc64;
 };
 int store_upload_parts(struct db_pool *pool, const char *id,
 		       struct store_upload_part **parts, int *n,

@@ -137,19 +137,25 @@ static const char SQL_SET_CREDENTIAL[] =
     "   THEN to_timestamp($4::bigint) END, updated_at = now()"
     " WHERE id = $1::uuid AND lease_owner = $2";
 
+/* A new multipart upload: the parts of an earlier one are void. */
 static const char SQL_SET_MULTIPART[] =
-    "UPDATE uploads SET multipart_upload_id = $3, part_size = $4::bigint,"
+    "WITH d AS (DELETE FROM upload_parts WHERE upload_id = $1::uuid"
+    "  AND EXISTS (SELECT 1 FROM uploads WHERE id = $1::uuid"
+    "   AND lease_owner = $2))"
+    " UPDATE uploads SET multipart_upload_id = $3, part_size = $4::bigint,"
     "  updated_at = now() WHERE id = $1::uuid AND lease_owner = $2";
 
+/* The CRC-64, unsigned, is kept in a bigint as the same 64 bits. */
 static const char SQL_PART_DONE[] =
-    "INSERT INTO upload_parts (upload_id, part_number, size, etag)"
-    " SELECT $1::uuid, $3::int, $4::bigint, $5 WHERE EXISTS (SELECT 1"
-    "  FROM uploads WHERE id = $1::uuid AND lease_owner = $2)"
+    "INSERT INTO upload_parts (upload_id, part_number, size, etag, crc64)"
+    " SELECT $1::uuid, $3::int, $4::bigint, $5, $6::bigint WHERE EXISTS"
+    "  (SELECT 1 FROM uploads WHERE id = $1::uuid AND lease_owner = $2)"
     " ON CONFLICT (upload_id, part_number) DO UPDATE SET"
-    "  size = EXCLUDED.size, etag = EXCLUDED.etag, done_at = now()";
+    "  size = EXCLUDED.size, etag = EXCLUDED.etag, crc64 = EXCLUDED.crc64,"
+    "  done_at = now()";
 
 static const char SQL_PARTS[] =
-    "SELECT part_number, size, etag FROM upload_parts"
+    "SELECT part_number, size, etag, crc64 FROM upload_parts"
     " WHERE upload_id = $1::uuid ORDER BY part_number";
 
 static const char SQL_SET_STATE[] =
@@ -550,14 +556,18 @@ store_upload_set_multipart(struct db_pool *pool, const char *id,
 int
 store_upload_part_done(struct db_pool *pool, const char *id, const char *owner,
 		       int number, int64_t size, const char *etag,
-		       struct err *e)
+		       const uint64_t *crc64, struct err *e)
 {
-	char num[16], sz[24];
-	const char *params[5] = {id, owner, num, sz, etag};
+	char num[16], sz[24], crc[24];
+	const char *params[6] = {id, owner, num, sz, etag, NULL};
 
 	snprintf(num, sizeof(num), "%d", number);
 	fmt_i64(sz, sizeof(sz), size);
-	return exec_owned(pool, SQL_PART_DONE, 5, params,
+	if (crc64 != NULL) {
+		fmt_i64(crc, sizeof(crc), (int64_t)*crc64);
+		params[5] = crc;
+	}
+	return exec_owned(pool, SQL_PART_DONE, 6, params,
 			  "checkpoint upload part", e);
 }
 
@@ -589,6 +599,12 @@ store_upload_parts(struct db_pool *pool, const char *id,
 			v = 0;
 		(*parts)[i].size = v;
 		(*parts)[i].etag = xstrdup(PQgetvalue(res, i, 2));
+		if (!PQgetisnull(res, i, 3) &&
+		    parse_i64(PQgetvalue(res, i, 3), INT64_MIN, INT64_MAX,
+			      &v) == 0) {
+			(*parts)[i].has_crc64 = true;
+			(*parts)[i].crc64 = (uint64_t)v;
+		}
 	}
 	*n = PQntuples(res);
 out:

@@ -908,10 +908,11 @@ upload__source_read(struct upload_source *s, int64_t off, void *p, size_t n,
 		}
 		return 0;
 	}
-	if (off < s->pos && s->from > 0) {
-		/* The stream began further on (a resume's Range), and a part
-		 * before that must be sent after all (the store lost it): the
-		 * whole body, which must be the same one. */
+	if (off < s->pos) {
+		/* A part behind the stream must be sent after all: one
+		 * before a resume's Range (the store lost it), or the media
+		 * sent again whole (the store's CRC was not that of the bytes
+		 * sent). The whole body again, which must be the same one. */
 		char was[sizeof(s->version)];
 		int rc;
 
@@ -926,10 +927,6 @@ upload__source_read(struct upload_source *s, int64_t off, void *p, size_t n,
 		/* A stream again, or a spool (no length this time). */
 		return upload__source_read(s, off, p, n, e);
 	}
-	if (off < s->pos)
-		return err_set(e, ERR_INTERNAL,
-			       "stream read at %lld after %lld", (long long)off,
-			       (long long)s->pos);
 	while (off > s->pos) {
 		unsigned char skip[65536];
 		int64_t k = off - s->pos;

@@ -16,12 +16,22 @@
  * 429; never after a refusal (signature, key, token, access). A file
  * written while it was read is not completed (upload__source_check).
  *
+ * The CRC-64 of each body is computed as curl reads it and compared with
+ * the one the store answers (x-cos-hash-crc64ecma, x-oss-hash-crc64ecma):
+ * a part or PUT stored with other bytes than were sent is sent again, and
+ * a completed object must have the CRC combined from its parts'. The
+ * parts' CRCs are checkpointed with their ETags, so that a resumed upload
+ * is checked whole too; a part whose CRC is unknown (stored just before a
+ * crash, or checkpointed by an earlier version) is read again from a file,
+ * and a stream's stored but not checkpointed one is sent again.
+ *
  * Interface: upload__part_size, upload__transfer_run,
  * upload__transfer_abort, upload__store_error, upload__xml_tag.
  */
 #include "upload/upload_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +43,12 @@
 #define STORE_BODY_MAX	(1u << 20) /* XML answers */
 #define LIST_BODY_MAX	(8u << 20) /* ListParts pages */
 #define STALL_SECONDS	30L
+
+/* The CRC-64 a store reported for what it stored, if it did. */
+struct store_crc {
+	bool seen;
+	uint64_t v;
+};
 
 /* One request in flight: a part, the whole object, or a control call. */
 struct xfer {
@@ -48,6 +64,9 @@ struct xfer {
 	unsigned char *mem; /* stream source: the part's bytes */
 	struct upload_source *src;
 	char etag[80];
+	struct store_crc store_crc;
+	uint64_t crc;	 /* of the body's bytes [0, crc_len) */
+	int64_t crc_len; /* == len: crc is the whole body's */
 	int64_t *sent;
 	int64_t inflight; /* bytes of this body sent (progress) */
 	int cred_gen;	  /* credential generation it was signed with */
@@ -63,6 +82,8 @@ struct piece {
 	int free_attempts;   /* resent after a credential renewal */
 	int64_t retry_at_ms; /* not before (monotonic) */
 	char etag[80];
+	bool has_crc; /* crc is that of the piece's bytes as sent */
+	uint64_t crc;
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -206,6 +227,11 @@ read_body(char *p, size_t size, size_t nmemb, void *arg)
 		   0) {
 		return CURL_READFUNC_ABORT;
 	}
+	/* Bytes read again after a rewind are not added twice. */
+	if (x->crc_len == x->pos) {
+		x->crc = upload__crc64(x->crc, p, n);
+		x->crc_len += (int64_t)n;
+	}
 	x->pos += (int64_t)n;
 	if (x->sent != NULL)
 		*x->sent += (int64_t)n;
@@ -220,32 +246,46 @@ seek_body(void *arg, curl_off_t off, int origin)
 	if (origin != SEEK_SET || off < 0 || off > x->len)
 		return CURL_SEEKFUNC_CANTSEEK;
 	x->pos = off;
+	if (off == 0) {
+		x->crc = 0;
+		x->crc_len = 0;
+	}
 	return CURL_SEEKFUNC_OK;
 }
 
-static size_t
-on_header(char *p, size_t size, size_t nmemb, void *arg)
+/*
+ * The answer's ETag and CRC-64 (x-cos-hash-crc64ecma /
+ * x-oss-hash-crc64ecma, a decimal unsigned 64-bit integer; a malformed
+ * one is taken as none), from the last response curl received.
+ */
+static void
+read_answer_headers(struct xfer *x)
 {
-	struct xfer *x = arg;
-	size_t n = size * nmemb;
+	struct curl_header *hd;
+	const char *const crc_names[] = {"x-cos-hash-crc64ecma",
+					 "x-oss-hash-crc64ecma"};
 
-	if (n > 5 && strncasecmp(p, "etag:", 5) == 0) {
-		const char *v = p + 5;
-		size_t k = n - 5;
+	x->etag[0] = '\0';
+	x->store_crc.seen = false;
+	if (curl_easy_header(x->h, "ETag", 0, CURLH_HEADER, -1, &hd) ==
+		CURLHE_OK &&
+	    strlen(hd->value) < sizeof(x->etag))
+		snprintf(x->etag, sizeof(x->etag), "%s", hd->value);
+	for (size_t i = 0; i < sizeof(crc_names) / sizeof(crc_names[0]); i++) {
+		char *end;
+		unsigned long long u;
 
-		while (k > 0 && (*v == ' ' || *v == '\t')) {
-			v++;
-			k--;
-		}
-		while (k > 0 && (v[k - 1] == '\r' || v[k - 1] == '\n' ||
-				 v[k - 1] == ' '))
-			k--;
-		if (k < sizeof(x->etag)) {
-			memcpy(x->etag, v, k);
-			x->etag[k] = '\0';
+		if (curl_easy_header(x->h, crc_names[i], 0, CURLH_HEADER, -1,
+				     &hd) != CURLHE_OK ||
+		    hd->value[0] < '0' || hd->value[0] > '9')
+			continue;
+		errno = 0;
+		u = strtoull(hd->value, &end, 10);
+		if (errno == 0 && *end == '\0') {
+			x->store_crc.seen = true;
+			x->store_crc.v = (uint64_t)u;
 		}
 	}
-	return n;
 }
 
 static int
@@ -353,8 +393,6 @@ xfer_new(const struct upload_transfer_opts *o, const struct upload_session *s,
 		fatal("out of memory");
 	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, o->part_timeout_ms);
 	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -406,8 +444,10 @@ xfer_result(struct xfer *x, CURLcode cc, bool *retry, struct err *e)
 		return rc;
 	}
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 200 && status < 300)
+	if (status >= 200 && status < 300) {
+		read_answer_headers(x);
 		return 0;
+	}
 	rc = upload__store_error(status, buf_cstr(&x->ce.body), x->ce.body.len,
 				 e);
 	*retry = rc == ERR_UNAVAIL;
@@ -415,12 +455,13 @@ xfer_result(struct xfer *x, CURLcode cc, bool *retry, struct err *e)
 }
 
 /* One control request (no source body), with retries; *out gets the body
- * (caller frees) when out is not NULL. */
+ * (caller frees) when out is not NULL, *crc the CRC-64 the answer reported
+ * when crc is not NULL. */
 static int
 control(const struct upload_transfer_opts *o, const struct upload_session *s,
 	const char *method, const struct cloud_kv *params, size_t nparams,
 	const char *ctype, const char *body, size_t body_max, char **out,
-	struct err *e)
+	struct store_crc *crc, struct err *e)
 {
 	int attempts = o->max_attempts > 0 ? o->max_attempts : 3;
 	int rc = ERR_INTERNAL;
@@ -443,6 +484,8 @@ control(const struct upload_transfer_opts *o, const struct upload_session *s,
 		rc = xfer_result(x, cc, &retry, e);
 		if (rc == 0 && out != NULL)
 			*out = buf_take(&x->ce.body, NULL);
+		if (rc == 0 && crc != NULL)
+			*crc = x->store_crc;
 		xfer_free(x);
 		if (rc == 0 || !retry)
 			return rc;
@@ -468,7 +511,7 @@ initiate(const struct upload_transfer_opts *o, const struct upload_session *s,
 	int rc;
 
 	rc = control(o, s, "POST", params, 1, "application/octet-stream", "",
-		     STORE_BODY_MAX, &body, e);
+		     STORE_BODY_MAX, &body, NULL, e);
 	if (rc != 0)
 		return rc;
 	*upload_id =
@@ -486,11 +529,16 @@ initiate(const struct upload_transfer_opts *o, const struct upload_session *s,
 
 /*
  * ListParts: mark as done the pieces the store has with the expected size
- * (and the checkpointed ETag, when there is one).
+ * and the checkpointed ETag. A piece the checkpoint lacks (sent just
+ * before the process died) is taken too when read from a file, whose
+ * bytes give its CRC for the object's check (check_object_crc); from a
+ * stream, which cannot be read again, it is sent again, so that every
+ * piece's CRC is known.
  */
 static int
 reconcile(const struct upload_transfer_opts *o, const struct upload_session *s,
-	  const char *upload_id, struct piece *pieces, int n, struct err *e)
+	  const char *upload_id, bool stream, struct piece *pieces, int n,
+	  struct err *e)
 {
 	char marker[16] = "0";
 	int rc = 0;
@@ -506,7 +554,7 @@ reconcile(const struct upload_transfer_opts *o, const struct upload_session *s,
 		char *body = NULL, *p, *trunc, *next;
 
 		rc = control(o, s, "GET", params, 3, NULL, NULL, LIST_BODY_MAX,
-			     &body, e);
+			     &body, NULL, e);
 		if (rc != 0)
 			return rc;
 		for (p = strstr(body, "<Part>"); p != NULL;
@@ -525,8 +573,9 @@ reconcile(const struct upload_transfer_opts *o, const struct upload_session *s,
 
 				xml_unescape(etag);
 				if (sz == pc->len &&
-				    (pc->etag[0] == '\0' ||
-				     strcmp(pc->etag, etag) == 0)) {
+				    (pc->etag[0] == '\0'
+					 ? !stream
+					 : strcmp(pc->etag, etag) == 0)) {
 					pc->done = true;
 					snprintf(pc->etag, sizeof(pc->etag),
 						 "%s", etag);
@@ -548,19 +597,92 @@ reconcile(const struct upload_transfer_opts *o, const struct upload_session *s,
 		free(body);
 	}
 	/* A checkpointed ETag the store does not list is sent again. */
-	for (int i = 0; i < n; i++)
-		if (!pieces[i].done)
+	for (int i = 0; i < n; i++) {
+		if (!pieces[i].done) {
 			pieces[i].etag[0] = '\0';
+			pieces[i].has_crc = false;
+		}
+	}
 	return rc;
+}
+
+/*
+ * The CRC of a piece sent before a restart and found in the store without
+ * its checkpoint (the process died between the two): read again from the
+ * file, which has not changed since (upload__source_check, and the
+ * version a resumed session is checked against). A stream cannot be.
+ */
+static int
+piece_crc_from_source(struct upload_source *src, struct piece *pc,
+		      struct err *e)
+{
+	size_t bufsize = 1u << 20;
+	unsigned char *buf;
+	uint64_t crc = 0;
+	int rc = 0;
+
+	if (!upload__source_seekable(src))
+		return 0;
+	buf = xmalloc(bufsize);
+	for (int64_t off = 0; off < pc->len && rc == 0;) {
+		size_t k = pc->len - off < (int64_t)bufsize
+			       ? (size_t)(pc->len - off)
+			       : bufsize;
+
+		if ((rc = upload__source_read(src, pc->off + off, buf, k, e)) ==
+		    0) {
+			crc = upload__crc64(crc, buf, k);
+			off += (int64_t)k;
+		}
+	}
+	free(buf);
+	if (rc == 0) {
+		pc->crc = crc;
+		pc->has_crc = true;
+	}
+	return rc;
+}
+
+/*
+ * The completed object's CRC, when the store reported it, must be the
+ * parts' combined: else the store joined other bytes than were sent
+ * (parts of another attempt, say). Unchecked when a part's CRC is unknown
+ * (a stream resumed past parts sent before).
+ */
+static int
+check_object_crc(struct upload_source *src, struct piece *pieces, int n,
+		 const struct store_crc *crc, struct err *e)
+{
+	uint64_t whole = 0;
+	int rc;
+
+	if (!crc->seen)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		if (!pieces[i].has_crc &&
+		    (rc = piece_crc_from_source(src, &pieces[i], e)) != 0)
+			return rc;
+		if (!pieces[i].has_crc)
+			return 0;
+		whole =
+		    upload__crc64_combine(whole, pieces[i].crc, pieces[i].len);
+	}
+	if (whole == crc->v)
+		return 0;
+	return err_set_remote(e, ERR_UNAVAIL, UPLOAD_CRC_MISMATCH,
+			      "the completed object's CRC-64 (%" PRIu64
+			      ") is not that of the parts sent (%" PRIu64 ")",
+			      crc->v, whole);
 }
 
 static int
 complete(const struct upload_transfer_opts *o, const struct upload_session *s,
-	 const char *upload_id, const struct piece *pieces, int n,
-	 struct err *e)
+	 struct upload_source *src, const char *upload_id, struct piece *pieces,
+	 int n, struct err *e)
 {
 	const struct cloud_kv params[] = {{"uploadId", upload_id}};
 	int attempts = o->max_attempts > 0 ? o->max_attempts : 3;
+	struct store_crc crc = {false, 0};
 	struct buf xml;
 	char *body = NULL;
 	int rc = 0;
@@ -587,7 +709,7 @@ complete(const struct upload_transfer_opts *o, const struct upload_session *s,
 	}
 	for (int a = 1; a <= attempts; a++) {
 		rc = control(o, s, "POST", params, 1, "application/xml",
-			     buf_cstr(&xml), STORE_BODY_MAX, &body, e);
+			     buf_cstr(&xml), STORE_BODY_MAX, &body, &crc, e);
 		if (rc != 0)
 			break;
 		/* A 200 may still carry an error: COS answers 200 at once and
@@ -612,11 +734,18 @@ complete(const struct upload_transfer_opts *o, const struct upload_session *s,
 			}
 			break;
 		}
+		rc = check_object_crc(src, pieces, n, &crc, e);
 		break;
 	}
 	free(body);
 	buf_free(&xml);
 	return rc;
+}
+
+bool
+upload__crc_mismatch(const struct err *e)
+{
+	return strcmp(e->remote, UPLOAD_CRC_MISMATCH) == 0;
 }
 
 void
@@ -632,7 +761,7 @@ upload__transfer_abort(const struct upload_transfer_opts *o,
 	one.max_attempts = 2;
 	err_clear(&e);
 	if (control(&one, s, "DELETE", params, 1, NULL, NULL, STORE_BODY_MAX,
-		    NULL, &e) != 0 &&
+		    NULL, NULL, &e) != 0 &&
 	    e.code != ERR_NOTFOUND)
 		log_msg(LOG_WARN, "upload",
 			"could not abort multipart upload: %s", e.msg);
@@ -756,6 +885,26 @@ start_piece(struct run *r, CURLM *m, int i, unsigned char *mem, struct err *e)
 	return add_xfer(r, m, x, e);
 }
 
+/* A piece the store stored with another CRC than that of the bytes read
+ * is not done: it is sent again (bounded, as after a failure). */
+static int
+check_piece_crc(const struct xfer *x, const struct piece *pc, struct err *e)
+{
+	if (!x->store_crc.seen || x->crc_len != x->len ||
+	    x->store_crc.v == x->crc)
+		return 0;
+	if (pc->number == 0)
+		return err_set_remote(
+		    e, ERR_UNAVAIL, UPLOAD_CRC_MISMATCH,
+		    "the stored object's CRC-64 (%" PRIu64
+		    ") is not that of the bytes sent (%" PRIu64 ")",
+		    x->store_crc.v, x->crc);
+	return err_set_remote(e, ERR_UNAVAIL, UPLOAD_CRC_MISMATCH,
+			      "part %d: the stored CRC-64 (%" PRIu64
+			      ") is not that of the bytes sent (%" PRIu64 ")",
+			      pc->number, x->store_crc.v, x->crc);
+}
+
 static int64_t
 inflight_bytes(const struct run *r)
 {
@@ -855,10 +1004,15 @@ run_pieces(struct run *r, struct err *e)
 					      pc->number);
 				retry = true;
 			}
+			if (xrc == 0 &&
+			    (xrc = check_piece_crc(x, pc, &xe)) != 0)
+				retry = true;
 			if (xrc == 0) {
 				pc->done = true;
 				snprintf(pc->etag, sizeof(pc->etag), "%s",
 					 x->etag);
+				pc->has_crc = x->crc_len == x->len;
+				pc->crc = x->crc;
 				r->done_bytes += pc->len;
 				remaining--;
 				r->reauth = 0;
@@ -867,7 +1021,9 @@ run_pieces(struct run *r, struct err *e)
 					struct upload_part up = {
 					    .number = pc->number,
 					    .size = pc->len,
-					    .done = true};
+					    .done = true,
+					    .has_crc64 = pc->has_crc,
+					    .crc64 = pc->crc};
 
 					snprintf(up.etag, sizeof(up.etag), "%s",
 						 pc->etag);
@@ -1012,14 +1168,18 @@ upload__transfer_run(const struct upload_transfer_opts *o,
 	for (int i = 0; i < *nparts; i++) {
 		int k = (*parts)[i].number - 1;
 
-		if (k >= 0 && k < r.n)
+		if (k >= 0 && k < r.n) {
 			snprintf(r.pieces[k].etag, sizeof(r.pieces[k].etag),
 				 "%s", (*parts)[i].etag);
+			r.pieces[k].has_crc = (*parts)[i].has_crc64;
+			r.pieces[k].crc = (*parts)[i].crc64;
+		}
 	}
 	if ((rc = refresh_credential(&r, false, e)) != 0)
 		goto out;
 	if (*multipart_id != NULL) {
-		rc = reconcile(o, s, *multipart_id, r.pieces, r.n, e);
+		rc = reconcile(o, s, *multipart_id,
+			       !upload__source_seekable(src), r.pieces, r.n, e);
 		if (rc != 0)
 			goto out;
 	} else {
@@ -1037,7 +1197,12 @@ upload__transfer_run(const struct upload_transfer_opts *o,
 		goto out;
 	if ((rc = refresh_credential(&r, false, e)) != 0)
 		goto out;
-	rc = complete(o, s, *multipart_id, r.pieces, r.n, e);
+	rc = complete(o, s, src, *multipart_id, r.pieces, r.n, e);
+	/* Completed with other bytes: the multipart upload is no more. */
+	if (rc != 0 && upload__crc_mismatch(e)) {
+		free(*multipart_id);
+		*multipart_id = NULL;
+	}
 out:
 	free(*parts);
 	*parts = xcalloc((size_t)r.n, sizeof(**parts));
@@ -1048,6 +1213,8 @@ out:
 		(*parts)[i].done = r.pieces[i].done;
 		snprintf((*parts)[i].etag, sizeof((*parts)[i].etag), "%s",
 			 r.pieces[i].etag);
+		(*parts)[i].has_crc64 = r.pieces[i].has_crc;
+		(*parts)[i].crc64 = r.pieces[i].crc;
 	}
 	free(r.pieces);
 	return rc;

@@ -331,6 +331,8 @@ struct upload_part {
 	int64_t size;
 	char etag[80];
 	bool done;
+	bool has_crc64; /* crc64 is the part's (known when it was sent) */
+	uint64_t crc64;
 };
 
 /* Hooks the engine calls from the thread that runs it. */
@@ -377,6 +379,15 @@ int64_t upload__part_size(int64_t size, int64_t want, int64_t min,
  * a refusal from the store (e->remote holds its code, not retried);
  * ERR_NET/ERR_UNAVAIL after the retries ran out; ERR_NOTFOUND when the
  * multipart upload id is no longer known to the store (start over).
+ *
+ * What the store says it stored is checked against what was sent: when an
+ * answer carries the object's or part's CRC-64 (x-cos-hash-crc64ecma,
+ * x-oss-hash-crc64ecma), it must be that of the bytes read; a part or PUT
+ * whose CRC differs is sent again like one that failed, and a completed
+ * object whose CRC is not the one combined from its parts' gives
+ * ERR_UNAVAIL with the code UPLOAD_CRC_MISMATCH (upload__crc_mismatch):
+ * the object is not what was read, start over. An answer without the
+ * header is taken as it is.
  * *sent receives the bytes put on the wire (for tests and the benchmark).
  */
 int upload__transfer_run(const struct upload_transfer_opts *o,
@@ -392,6 +403,15 @@ int upload__transfer_run(const struct upload_transfer_opts *o,
  * renewing it and sending the request again is the remedy.
  */
 bool upload__token_expired(const struct err *e);
+
+/* The code of a store answer whose CRC-64 is not that of what was sent. */
+#define UPLOAD_CRC_MISMATCH "CRC64Mismatch"
+bool upload__crc_mismatch(const struct err *e);
+
+/* CRC-64/XZ (the stores' "crc64ecma") of n more bytes after crc (0 to
+ * start), and the CRC of A followed by B from theirs and B's length. */
+uint64_t upload__crc64(uint64_t crc, const void *p, size_t n);
+uint64_t upload__crc64_combine(uint64_t crc_a, uint64_t crc_b, int64_t len_b);
 
 /* Abort a multipart upload (DELETE ?uploadId), best effort. */
 void upload__transfer_abort(const struct upload_transfer_opts *o,

@@ -243,7 +243,8 @@ checkpoint(struct job_ctx *c, const struct upload_part *p)
 		return;
 	err_clear(&pe);
 	if (store_upload_part_done(c->svc->pool, c->job->id, c->owner,
-				   p->number, p->size, p->etag, &pe) == 0)
+				   p->number, p->size, p->etag,
+				   p->has_crc64 ? &p->crc64 : NULL, &pe) == 0)
 		return;
 	if (pe.code == ERR_CONFLICT) {
 		log_msg(LOG_WARN, "upload", "upload %s: lease lost, stopping",
@@ -633,7 +634,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 	struct upload_source *src = NULL;
 	struct upload_transfer_opts t;
 	struct upload_part *parts = NULL;
-	int nparts = 0, rc = 0, restarts = 0, refreshes = 0;
+	int nparts = 0, rc = 0, restarts = 0, resends = 0, refreshes = 0;
 	bool committing = strcmp(job->state, "committing") == 0;
 	enum outcome out = JOB_FAILED;
 
@@ -726,6 +727,8 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 				parts[i].done = true;
 				snprintf(parts[i].etag, sizeof(parts[i].etag),
 					 "%s", sp[i].etag);
+				parts[i].has_crc64 = sp[i].has_crc64;
+				parts[i].crc64 = sp[i].crc64;
 				free(sp[i].etag);
 			}
 			free(sp);
@@ -770,6 +773,26 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 				"upload %s: could not renew the credential: "
 				"%s",
 				job->id, re.msg);
+		}
+		/* The store holds other bytes than were sent (a part that
+		 * came back wrong at every try, or an object completed with
+		 * other bytes than its parts'): send the media again, to the
+		 * same object in the same session, which the platform knows
+		 * it by (a new session would be a second media, and an Alibaba
+		 * video is created with its session), at most twice. */
+		if (upload__crc_mismatch(e) && resends++ < 2) {
+			log_msg(LOG_WARN, "upload",
+				"upload %s: sending the media again: %s",
+				job->id, e->msg);
+			upload__transfer_abort(&t, s, job->multipart_upload_id);
+			free(job->multipart_upload_id);
+			job->multipart_upload_id = NULL;
+			job->part_size = 0;
+			free(parts);
+			parts = NULL;
+			nparts = 0;
+			err_clear(e);
+			continue;
 		}
 		/* The store forgot the multipart upload, or the credential
 		 * expired: start over once with a new session. */

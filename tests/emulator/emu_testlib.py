@@ -281,3 +281,25 @@ def http_date(t=None):
 
 def md5hex(b):
     return hashlib.md5(b).hexdigest()
+
+
+def _crc64_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xC96C5795D7870F42 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_CRC64 = _crc64_table()
+
+
+def crc64(b):
+    """CRC-64/XZ (COS/OSS "crc64ecma") from its definition, written apart from the emulator's."""
+    c = 0xFFFFFFFFFFFFFFFF
+    t = _CRC64
+    for x in b:
+        c = t[(c ^ x) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFFFFFFFFFF

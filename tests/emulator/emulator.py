@@ -6,6 +6,8 @@ Python 3 standard library only.  See README.md in this directory.
 import argparse
 import base64
 import binascii
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import os
@@ -40,6 +42,58 @@ DEFAULT_TENCENT_REGION = "ap-guangzhou"
 DEFAULT_ALI_BUCKET = "outin-5e2b1f3a9c7d11eeb2a400163e1c35d5"
 
 VERBOSE = False
+
+# CRC-64/XZ, what COS and OSS call crc64ecma (x-cos-hash-crc64ecma,
+# x-oss-hash-crc64ecma): liblzma's lzma_crc64, which Python's own lzma module
+# links (the standard library has no CRC-64 function; a pure-Python one
+# would read a few MB/s). test_vectors.py checks its catalogued value.
+_LZMA = ctypes.CDLL(ctypes.util.find_library("lzma") or "liblzma.so.5")
+_LZMA.lzma_crc64.restype = ctypes.c_uint64
+_LZMA.lzma_crc64.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint64]
+
+
+def crc64(data, crc=0):
+    """CRC-64/XZ of a bytes-like object, continued from crc (0 to start)."""
+    n = len(data)
+    if n == 0:
+        return crc
+    if isinstance(data, bytes):
+        return _LZMA.lzma_crc64(data, n, crc)
+    return _LZMA.lzma_crc64((ctypes.c_char * n).from_buffer(data), n, crc)
+
+
+def crc64_of_files(paths, flip_first=False):
+    """CRC-64 of the files joined, optionally with their first byte flipped."""
+    crc = 0
+    first = flip_first
+    for path in paths:
+        with open(path, "rb") as f:
+            while True:
+                b = f.read(CHUNK * 4)
+                if not b:
+                    break
+                if first:
+                    b = bytes([b[0] ^ 0xFF]) + b[1:]
+                    first = False
+                crc = crc64(b, crc)
+    return crc
+
+
+def corrupt_file(path):
+    """Flip the first byte of a stored body (the 'corrupt' fault); its new MD5 and CRC-64."""
+    with open(path, "r+b") as f:
+        b = f.read(1)
+        if b:
+            f.seek(0)
+            f.write(bytes([b[0] ^ 0xFF]))
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(CHUNK * 4)
+            if not b:
+                break
+            h.update(b)
+    return h.hexdigest(), crc64_of_files([path])
 
 
 def log(*a):
@@ -130,6 +184,7 @@ class State:
             "credential_ttl": args.credential_ttl,
             "processing_delay_ms": 0,
             "rate_limit_bps": 0,
+            "crc64_headers": True,
         }
         self._initial_config = dict(self.config)
         self.reset(full=True)
@@ -173,6 +228,8 @@ class State:
                  "bytes": nbytes, "status": status}
             if getattr(REQUEST, "delayed_ms", None):
                 d["delayed_ms"] = REQUEST.delayed_ms
+            if getattr(REQUEST, "corrupt", False):
+                d["fault"] = "corrupt"
             d.update(extra)
             self.calls.append(d)
 
@@ -732,12 +789,14 @@ class BodyReader:
                 raise Reject(400, "EntityTooLarge", "request body too large")
 
     def to_file(self, path):
-        """Stream the body to `path`; MD5 runs in a second thread (hashlib and write release the GIL)."""
+        """Stream the body to `path`; MD5 and CRC-64 (self.crc64) run in a second thread (hashlib, ctypes
+        and write release the GIL)."""
         import queue
         free, work = queue.Queue(), queue.Queue()
         for _ in range(4):
             free.put(memoryview(bytearray(CHUNK)))
         h = hashlib.md5()
+        self.crc64 = 0
 
         def hasher():
             while True:
@@ -745,6 +804,7 @@ class BodyReader:
                 if item is None:
                     return
                 h.update(item[0][:item[1]])
+                self.crc64 = crc64(item[0][:item[1]], self.crc64)
                 free.put(item[0])
         t = threading.Thread(target=hasher, daemon=True)
         t.start()
@@ -826,6 +886,7 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self):
         self._body = None
         REQUEST.delayed_ms = None
+        REQUEST.corrupt = False
         self.resp_sent = False
         host_hdr = self.headers.get("Host") or ""
         self.host_full = host_hdr
@@ -1056,6 +1117,9 @@ def apply_kind_fault(h, service, kind):
     served (and recorded with delayed_ms) as usual."""
     f = STATE.match_fault(kind)
     if not f:
+        return False
+    if f.get("corrupt"):
+        REQUEST.corrupt = True
         return False
     if f.get("delay_ms") and f.get("status") is None and f.get("drop_after_bytes") is None:
         time.sleep(int(f["delay_ms"]) / 1000.0)
@@ -1517,6 +1581,19 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
 
     rid_hdr = "x-cos-request-id" if service == "cos" else "x-oss-request-id"
     rid = uuid.uuid4().hex
+
+    def crc_hdr(crc):
+        """The CRC-64 of what was stored, as COS and OSS report it (unless turned off)."""
+        if not st.config.get("crc64_headers", True):
+            return {}
+        return {("x-cos-hash-crc64ecma" if service == "cos" else "x-oss-hash-crc64ecma"): str(crc)}
+
+    def stored(br, path, md5hex):
+        """MD5 and CRC-64 of the stored body: the 'corrupt' fault stores other bytes than were received."""
+        if REQUEST.corrupt:
+            return corrupt_file(path)
+        return md5hex, br.crc64
+
     if kind == "PutObject":
         br = h.body_reader(rate=int(st.config.get("rate_limit_bps") or 0))
         path = st.new_file()
@@ -1534,10 +1611,11 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
             raise Reject(400, "InvalidDigest" if service == "oss" else "BadDigest",
                          "The Content-MD5 you specified did not match what we received.",
                          "Content-MD5 %s does not match body md5 %s" % (cmd5, md5hex))
+        md5hex, crc = stored(br, path, md5hex)
         etag = fmt_etag(md5hex)
         st.put_object(service, bucket, key, path, size, md5hex, etag)
         st.record_call(service, kind, {"bucket": bucket, "key": key}, size, auth=auth)
-        h.send_bytes(200, b"", "text/plain", {"ETag": etag, rid_hdr: rid})
+        h.send_bytes(200, b"", "text/plain", dict({"ETag": etag, rid_hdr: rid}, **crc_hdr(crc)))
         if service == "oss":
             ali_object_completed(bucket, key, size, md5hex)
         return
@@ -1582,6 +1660,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
             raise Reject(400, "InvalidDigest" if service == "oss" else "BadDigest",
                          "The Content-MD5 you specified did not match what we received.",
                          "Content-MD5 %s does not match body md5 %s" % (cmd5, md5hex))
+        md5hex, crc = stored(br, path, md5hex)
         etag = fmt_etag(md5hex)
         with st.lock:
             old = up["parts"].get(pn)
@@ -1592,7 +1671,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
             except OSError:
                 pass
         st.record_call(service, kind, {"bucket": bucket, "key": key, "uploadId": uid, "partNumber": pn}, size, auth=auth)
-        return h.send_bytes(200, b"", "text/plain", {"ETag": etag, rid_hdr: rid})
+        return h.send_bytes(200, b"", "text/plain", dict({"ETag": etag, rid_hdr: rid}, **crc_hdr(crc)))
     if kind == "ListParts":
         with st.lock:
             parts = sorted(up["parts"].items())
@@ -1627,7 +1706,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
         return h.send_bytes(204, b"", "text/plain", {rid_hdr: rid})
     if kind == "CompleteMultipartUpload":
         body = h.body_reader().read_all()
-        return complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt_etag)
+        return complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt_etag, crc_hdr)
     if kind == "ListMultipartUploads":
         prefix = q.get("prefix") or ""
         with st.lock:
@@ -1675,7 +1754,7 @@ def storage_ops(h, service, bucket, key, kind, q, cred):
                  "unsupported storage operation %s" % kind)
 
 
-def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt_etag):
+def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt_etag, crc_hdr):
     st = STATE
     with st.lock:
         have = dict(up["parts"])
@@ -1725,6 +1804,9 @@ def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt
         if have[pn]["size"] < minp:
             raise Reject(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size.",
                          "part %d is %d bytes < minimum %d (not the last part)" % (pn, have[pn]["size"], minp))
+    # The object's CRC-64 is in the headers, which COS sends before it merges: from the parts' bytes (with the
+    # 'corrupt' fault, the object's first byte differs from what was sent).
+    crc = crc64_of_files([have[pn]["path"] for pn, _ in listed], flip_first=REQUEST.corrupt)
     # COS answers 200 at once and streams whitespace while merging; emulate that.
     streaming = service == "cos"
     if streaming:
@@ -1733,6 +1815,8 @@ def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt
         h.send_header("Content-Type", "application/xml")
         h.send_header("Transfer-Encoding", "chunked")
         h.send_header(rid_hdr, rid)
+        for k, v in crc_hdr(crc).items():
+            h.send_header(k, v)
         h.end_headers()
         h.wfile.write(b"2\r\n \n\r\n")
         h.wfile.flush()
@@ -1756,10 +1840,12 @@ def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt
                         c = len(b)
                     off += c
             total += n
+    if REQUEST.corrupt:
+        corrupt_file(path)
     md5s = hashlib.md5(b"".join(binascii.unhexlify(have[pn]["md5"]) for pn, _ in listed)).hexdigest()
     etag = '"%s-%d"' % (md5s.upper() if service == "oss" else md5s, len(listed))
     whole_md5 = None
-    if len(listed) == 1:
+    if len(listed) == 1 and not REQUEST.corrupt:
         whole_md5 = have[listed[0][0]]["md5"]
     st.put_object(service, bucket, key, path, total, whole_md5, etag)
     with st.lock:
@@ -1780,7 +1866,7 @@ def complete_multipart(h, service, bucket, key, uid, up, body, rid_hdr, rid, fmt
         h.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(b), b))
         h.wfile.flush()
     else:
-        h.send_bytes(200, x.encode(), "application/xml", {rid_hdr: rid})
+        h.send_bytes(200, x.encode(), "application/xml", dict({rid_hdr: rid}, **crc_hdr(crc)))
     if service == "oss":
         o = st.objects.get((bucket, key))
         ali_object_completed(bucket, key, total, st.object_md5(o) if o else None)

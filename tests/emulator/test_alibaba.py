@@ -10,7 +10,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emu_testlib import (Emulator, Receiver, ali_call, http_date, md5hex, oss_v1_auth, wait_for)  # noqa: E402
+from emu_testlib import (Emulator, Receiver, ali_call, crc64, http_date, md5hex, oss_v1_auth, wait_for)  # noqa: E402
 
 API = "vod.cn-shanghai.aliyuncs.com"
 
@@ -104,6 +104,7 @@ class AlibabaTest(unittest.TestCase):
         code, h, body, _, err = self.oss(addr, auth, "PUT", data_file=self.write("v", data))
         self.assertEqual(code, 200, (body, err))
         self.assertEqual(h["etag"], '"%s"' % md5hex(data).upper())
+        self.assertEqual(h["x-oss-hash-crc64ecma"], str(crc64(data)))
         o = self.emu.objects()[(addr["Bucket"], addr["FileName"])]
         self.assertEqual((o["size"], o["md5"]), (len(data), md5hex(data)))
         self.rx.wait(4)

@@ -7,7 +7,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emu_testlib import (Emulator, Receiver, cos_auth, md5hex, tc3_headers, tc_call, wait_for)  # noqa: E402
+from emu_testlib import (Emulator, Receiver, cos_auth, crc64, md5hex, tc3_headers, tc_call, wait_for)  # noqa: E402
 
 HOST_API = "vod.tencentcloudapi.com"
 
@@ -70,6 +70,7 @@ class TencentTest(unittest.TestCase):
         code, h, body, rc, err = self.cos_req(r, "PUT", data_file=self.write("a.bin", data))
         self.assertEqual(code, 200, body)
         self.assertEqual(h["etag"], '"%s"' % md5hex(data))
+        self.assertEqual(h["x-cos-hash-crc64ecma"], str(crc64(data)))
         c = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"]})
         self.assertIn("FileId", c)
         objs = self.emu.objects()
@@ -111,6 +112,7 @@ class TencentTest(unittest.TestCase):
                                                data_file=self.write("p%d" % i, chunk))
             self.assertEqual(code, 200, body)
             self.assertEqual(h["etag"], '"%s"' % md5hex(chunk))
+            self.assertEqual(h["x-cos-hash-crc64ecma"], str(crc64(chunk)))
             etags.append(h["etag"])
         code, h, body, _, _ = self.cos_req(r, "GET", {"uploadId": uid})
         self.assertEqual(code, 200, body)
@@ -131,6 +133,7 @@ class TencentTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         self.assertIn(b"<ETag>", body)
         self.assertTrue(body.startswith(b" "), body[:20])  # COS streams whitespace before the result
+        self.assertEqual(h["x-cos-hash-crc64ecma"], str(crc64(data)))
         o = self.emu.objects()[(r["StorageBucket"], r["MediaStoragePath"][1:])]
         self.assertEqual((o["size"], o["md5"]), (len(data), md5hex(data)))
         c = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"]})
@@ -141,6 +144,42 @@ class TencentTest(unittest.TestCase):
         rej = self.emu.rejections()
         self.assertEqual([x["code"] for x in rej], ["InvalidPart"])
         self.assertIn("ETag mismatch for part 3", rej[0]["reason"])
+
+    def test_corrupt_fault_and_crc64_headers_off(self):
+        part = 1024 * 1024
+        data = os.urandom(2 * part)
+        r = self.apply()
+        code, h, body, _, _ = self.cos_req(r, "POST", {"uploads": ""}, data=b"",
+                                           extra_headers={"Content-Type": "application/octet-stream"})
+        uid = body.decode().split("<UploadId>")[1].split("</UploadId>")[0]
+        self.emu.ctl("faults", {"kind": "UploadPart", "nth": 2, "corrupt": True})
+        etags = []
+        for i in range(2):
+            chunk = data[i * part:(i + 1) * part]
+            code, h, body, _, _ = self.cos_req(r, "PUT", {"partNumber": str(i + 1), "uploadId": uid},
+                                               data_file=self.write("p%d" % i, chunk))
+            self.assertEqual(code, 200, body)
+            etags.append(h["etag"])
+            stored = chunk if i == 0 else bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            # ETag and CRC are those of the bytes stored, not of those sent
+            self.assertEqual((h["etag"], h["x-cos-hash-crc64ecma"]), ('"%s"' % md5hex(stored), str(crc64(stored))))
+        self.assertEqual([c.get("fault") for c in self.emu.calls("UploadPart")], [None, "corrupt"])
+        # the completed object is what was stored; with the fault it differs again, and says so
+        self.emu.ctl("faults", {"kind": "CompleteMultipartUpload", "nth": 1, "corrupt": True})
+        xml = "<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
+            "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % (i + 1, e) for i, e in enumerate(etags))
+        code, h, body, _, _ = self.cos_req(r, "POST", {"uploadId": uid}, data=xml,
+                                           extra_headers={"Content-Type": "application/xml"})
+        self.assertEqual(code, 200, body)
+        obj = bytes([data[0] ^ 0xFF]) + data[1:part] + bytes([data[part] ^ 0xFF]) + data[part + 1:]
+        self.assertEqual(h["x-cos-hash-crc64ecma"], str(crc64(obj)))
+        o = self.emu.objects()[(r["StorageBucket"], r["MediaStoragePath"][1:])]
+        self.assertEqual(o["md5"], md5hex(obj))
+        # a store that does not send the header
+        self.emu.ctl("config", {"crc64_headers": False})
+        code, h, body, _, _ = self.cos_req(r, "PUT", data_file=self.write("a.bin", data[:1000]))
+        self.assertEqual(code, 200, body)
+        self.assertNotIn("x-cos-hash-crc64ecma", h)
 
     def test_rejections(self):
         # TC3: wrong signature

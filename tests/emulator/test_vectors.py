@@ -140,5 +140,16 @@ class AlibabaVectors(unittest.TestCase):
         self.assertEqual(sig, "c72b60894140fa98920f1279219b7ed4")
 
 
+class Crc64Vectors(unittest.TestCase):
+    def test_check_value(self):
+        # CRC-64/XZ's catalogued check value, what COS and OSS call crc64ecma
+        import emulator
+        from emu_testlib import crc64
+        self.assertEqual(emulator.crc64(b"123456789"), 0x995DC9BBDF1939FA)
+        self.assertEqual(crc64(b"123456789"), 0x995DC9BBDF1939FA)
+        data = os.urandom(70000)
+        self.assertEqual(emulator.crc64(bytearray(data[1000:]), emulator.crc64(data[:1000])), crc64(data))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -397,6 +397,99 @@ class UploadLimits(unittest.TestCase):
             srv.stop()
 
 
+class UploadIntegrity(unittest.TestCase):
+    """What the store says it stored (x-cos-hash-crc64ecma, the CRC-64 of
+    the bytes it keeps) is checked against what was read. The emulator's
+    'corrupt' fault stores other bytes than it received and answers 200
+    with their ETag and CRC, as a store that lost a bit would."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        U.class_daemon(cls, EMU, {
+            "VODHOOK_UPLOAD_PART_SIZE": str(2 * U.MIB),
+            "VODHOOK_UPLOAD_THRESHOLD": str(4 * U.MIB),
+            "VODHOOK_UPLOAD_MAX_ATTEMPTS": "4",
+            "VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS": "1",
+        }).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        U.stop_daemon(cls.d)
+
+    def upload(self, name, size, faults):
+        path, md5 = U.make_file(self.root, name, size)
+        t0 = time.time()
+        EMU.ctl("faults", faults)
+        uid = U.submit(self, self.d, "tencent", {"path": path})["id"]
+        doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+        self.assertNotEqual(doc["state"], "failed", doc)
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        return uid, doc, o, t0
+
+    def test_part_stored_with_other_bytes_is_sent_again(self):
+        uid, doc, o, t0 = self.upload("bitrot-part.mp4", 12 * U.MIB,
+                                      {"kind": "UploadPart", "nth": 3, "corrupt": True})
+        parts = EMU.key_calls("UploadPart", o["key"], t0)
+        bad = [c["params"]["partNumber"] for c in parts if c.get("fault") == "corrupt"]
+        self.assertEqual(len(bad), 1, parts)
+        self.assertEqual(sorted(c["params"]["partNumber"] for c in parts), sorted(list(range(1, 7)) + bad))
+        self.assertEqual(doc["attempts"], 1)
+        self.assertIn("part %d: the stored CRC-64" % bad[0], self.d.logs())
+
+    def test_put_stored_with_other_bytes_is_sent_again(self):
+        uid, doc, o, t0 = self.upload("bitrot-put.mp4", U.MIB,
+                                      {"kind": "PutObject", "nth": 1, "corrupt": True})
+        puts = EMU.key_calls("PutObject", o["key"], t0)
+        self.assertEqual([c.get("fault") for c in puts], ["corrupt", None])
+
+    def test_object_completed_with_other_bytes_is_sent_again(self):
+        # Every part was stored right, the object made of them is not: it
+        # is not committed; the media is sent again to the same object, in
+        # the same session, and committed once.
+        uid, doc, o, t0 = self.upload("bitrot-whole.mp4", 12 * U.MIB,
+                                      {"kind": "CompleteMultipartUpload", "nth": 1, "corrupt": True})
+        completes = EMU.calls("CompleteMultipartUpload", t0)
+        self.assertEqual([(c.get("fault"), c["params"]["key"]) for c in completes],
+                         [("corrupt", o["key"]), (None, o["key"])])
+        self.assertEqual(len(EMU.key_calls("UploadPart", o["key"], t0)), 12)
+        applies = [c for c in EMU.calls("ApplyUpload", t0)
+                   if c["params"].get("SourceContext") == "vh1:" + uid]
+        self.assertEqual(len(applies), 1)
+        self.assertEqual(len(EMU.calls("CommitUpload", t0)), 1)
+        self.assertEqual(doc["attempts"], 1)
+        self.assertIn("sending the media again: the completed object's CRC-64", self.d.logs())
+
+    def test_url_completed_with_other_bytes_is_sent_again(self):
+        # A URL streamed: sent again whole means downloaded again whole,
+        # and the body must be the same one.
+        srv = U.MediaServer()
+        try:
+            _, md5 = U.make_file(srv.dir, "bitrot-url.mp4", 12 * U.MIB)
+            t0 = time.time()
+            EMU.ctl("faults", {"kind": "CompleteMultipartUpload", "nth": 1, "corrupt": True})
+            uid = U.submit(self, self.d, "tencent", {"url": srv.url("/bitrot-url.mp4")})["id"]
+            doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+            self.assertNotEqual(doc["state"], "failed", doc)
+            o = EMU.stored(doc["file_id"])
+            self.assertEqual((o["md5"], o["size"]), (md5, 12 * U.MIB))
+            self.assertEqual([c.get("fault") for c in EMU.calls("CompleteMultipartUpload", t0)],
+                             ["corrupt", None])
+            self.assertEqual([x[3:] for x in srv.served], [(200, 12 * U.MIB)] * 2)
+        finally:
+            srv.stop()
+
+    def test_store_without_crc_answers(self):
+        # Not every store, or proxy, answers with the CRC: nothing to check.
+        EMU.ctl("config", {"crc64_headers": False})
+        try:
+            self.upload("nocrc-put.mp4", U.MIB, [])
+            self.upload("nocrc-parts.mp4", 6 * U.MIB, [])
+        finally:
+            EMU.ctl("config", {"crc64_headers": True})
+
+
 class UploadCli(unittest.TestCase):
     """vodhook upload, in-process, over https with the emulator's CA."""
 
@@ -526,6 +619,50 @@ class UploadResume(unittest.TestCase):
                     self.assertEqual(srv.served[-1][1:], (None, None, 200, 16 * U.MIB))
                 finally:
                     srv.stop()
+
+    def test_resumed_upload_checks_the_whole_object(self):
+        # The object completed after a resume is checked whole, though
+        # some parts were sent before the kill: their CRCs come from the
+        # checkpoint, and for parts stored but not yet checkpointed when
+        # the process died, from the file again, or, from a URL, which
+        # cannot be read again, by sending them again. Made of other bytes
+        # (the fault), the object is not committed: the media is sent again.
+        for kind in ("file", "url"):
+            with self.subTest(source=kind):
+                srv = U.MediaServer()
+                try:
+                    self.resume_corrupt_object(kind, srv)
+                finally:
+                    srv.stop()
+
+    def resume_corrupt_object(self, kind, srv):
+        size = 16 * U.MIB
+        name = "resume-crc.mp4"
+        path, md5 = U.make_file(srv.dir if kind == "url" else self.root, name, size)
+        body = {"url": srv.url("/" + name)} if kind == "url" else {"path": path}
+        env = U.upload_env(EMU, self.root, dict(U.RESUMABLE, VODHOOK_UPLOAD_ALLOW_PRIVATE_URLS="1"))
+        uid, done = U.kill_mid_transfer(self, EMU, self.db, env, dict(body, provider="tencent"))
+        rows = h.psql(self.db, "SELECT part_number, size, crc64 FROM upload_parts"
+                      " WHERE upload_id = :'v1' ORDER BY part_number", uid)
+        self.assertGreaterEqual(len(rows), 4)
+        with open(path, "rb") as f:
+            for n, sz, crc in rows[:2]:
+                f.seek((int(n) - 1) * U.MIB)
+                self.assertEqual(int(crc) % (1 << 64), U.crc64(f.read(int(sz))), (n, crc))
+        EMU.ctl("faults", {"kind": "CompleteMultipartUpload", "nth": 1, "corrupt": True})
+        doc, t_restart = U.resume_in_new_daemon(self, self.db, env, uid, ("uploaded", "confirmed", "ready"))
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (md5, size))
+        completes = EMU.calls("CompleteMultipartUpload", t_restart)
+        self.assertEqual([(c.get("fault"), c["params"]["key"]) for c in completes],
+                         [("corrupt", o["key"]), (None, o["key"])])
+        # The resumed transfer sent the parts missing after the kill (from
+        # a file, not those stored unbeknown), the second one all 16.
+        sent = len(EMU.key_calls("UploadPart", o["key"], t_restart))
+        if kind == "url":
+            self.assertEqual(sent, 32 - done)
+        else:
+            self.assertTrue(16 < sent <= 32 - done, (sent, done))
 
     def fake_parts(self, uid, which):
         """Checkpoint parts the store never got: the first one missing, or

@@ -203,6 +203,30 @@ class AliUploadApi(unittest.TestCase):
         self.assertEqual(sorted(set(nums)), [1, 2, 3, 4])
         self.assertIn("retrying", self.d.logs())
 
+    def test_bytes_stored_other_than_sent_are_sent_again(self):
+        # x-oss-hash-crc64ecma: a part stored with other bytes than were
+        # sent is sent again; an object completed with other bytes than its
+        # parts' is sent again whole, to the same video.
+        size = 7 * U.MIB
+        path, md5 = U.make_file(self.root, "bitrot.mp4", size)
+        EMU.ctl("faults", [{"kind": "UploadPart", "nth": 2, "corrupt": True},
+                           {"kind": "CompleteMultipartUpload", "nth": 1, "corrupt": True}])
+        t0 = time.time()
+        uid = self.submit(path=path)
+        # OSS tells VOD of the object once completed, wrong bytes or not:
+        # its FileUploadComplete may make the record ready before the
+        # bytes are sent again. The second Complete is the end.
+        h.wait_for(lambda: len(EMU.calls("CompleteMultipartUpload", t0)) == 2, "a second Complete")
+        doc = U.wait_state(self.d, uid, DONE)
+        o = self.check_bytes(doc["file_id"], md5, size)
+        self.assertEqual([c.get("fault") for c in EMU.calls("CompleteMultipartUpload", t0)],
+                         ["corrupt", None])
+        self.assertEqual(len(EMU.calls_for("CreateUploadVideo", uid, t0)), 1)
+        self.assertEqual(len(EMU.key_calls("UploadPart", o["key"], t0)), 4 + 1 + 4)
+        logs = self.d.logs()
+        self.assertIn("the stored CRC-64", logs)
+        self.assertIn("the completed object's CRC-64", logs)
+
     def test_url_source_streamed(self):
         size = 5 * U.MIB + 123
         path, md5 = U.make_file(self.root, "src.mp4", size)

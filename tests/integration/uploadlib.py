@@ -20,6 +20,7 @@ import harness as h
 
 sys.path.insert(0, os.path.join(h.SOURCE_DIR, "tests", "emulator"))
 import emu_testlib  # noqa: E402
+from emu_testlib import crc64  # noqa: E402,F401  (the stores' CRC-64, for tests)
 
 MIB = 1024 * 1024
 
