@@ -890,19 +890,19 @@ start_piece(struct run *r, CURLM *m, int i, unsigned char *mem, struct err *e)
 static int
 check_piece_crc(const struct xfer *x, const struct piece *pc, struct err *e)
 {
+	char what[32];
+
 	if (!x->store_crc.seen || x->crc_len != x->len ||
 	    x->store_crc.v == x->crc)
 		return 0;
 	if (pc->number == 0)
-		return err_set_remote(
-		    e, ERR_UNAVAIL, UPLOAD_CRC_MISMATCH,
-		    "the stored object's CRC-64 (%" PRIu64
-		    ") is not that of the bytes sent (%" PRIu64 ")",
-		    x->store_crc.v, x->crc);
+		snprintf(what, sizeof(what), "the stored object's");
+	else
+		snprintf(what, sizeof(what), "part %d: the stored", pc->number);
 	return err_set_remote(e, ERR_UNAVAIL, UPLOAD_CRC_MISMATCH,
-			      "part %d: the stored CRC-64 (%" PRIu64
+			      "%s CRC-64 (%" PRIu64
 			      ") is not that of the bytes sent (%" PRIu64 ")",
-			      pc->number, x->store_crc.v, x->crc);
+			      what, x->store_crc.v, x->crc);
 }
 
 static int64_t

@@ -623,6 +623,20 @@ resume_offset(struct job_ctx *c, const struct upload_adapter *ad)
  * Run a claimed job to its end or to a point where it must be given back.
  * On JOB_DONE, res holds the platform's answer.
  */
+/* The multipart upload and its checkpoint are void (a new session, or the
+ * media sent again): the next transfer begins a new one. */
+static void
+forget_multipart(struct upload_job *job, struct upload_part **parts,
+		 int *nparts)
+{
+	free(job->multipart_upload_id);
+	job->multipart_upload_id = NULL;
+	job->part_size = 0;
+	free(*parts);
+	*parts = NULL;
+	*nparts = 0;
+}
+
 static enum outcome
 run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 {
@@ -691,10 +705,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 		committing = false;
 	for (;;) {
 		if (s == NULL) {
-			/* A new session: the old checkpoint is void. */
-			free(job->multipart_upload_id);
-			job->multipart_upload_id = NULL;
-			job->part_size = 0;
+			forget_multipart(job, &parts, &nparts);
 			if ((rc = ad->apply(o, job, &s, e)) != 0)
 				goto fail;
 			{
@@ -708,9 +719,6 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 			}
 			if (rc != 0)
 				goto fail;
-			free(parts);
-			parts = NULL;
-			nparts = 0;
 		} else if (!committing && job->multipart_upload_id != NULL) {
 			struct store_upload_part *sp = NULL;
 			int n = 0;
@@ -785,12 +793,7 @@ run_claimed(struct job_ctx *c, struct upload_result *res, struct err *e)
 				"upload %s: sending the media again: %s",
 				job->id, e->msg);
 			upload__transfer_abort(&t, s, job->multipart_upload_id);
-			free(job->multipart_upload_id);
-			job->multipart_upload_id = NULL;
-			job->part_size = 0;
-			free(parts);
-			parts = NULL;
-			nparts = 0;
+			forget_multipart(job, &parts, &nparts);
 			err_clear(e);
 			continue;
 		}
