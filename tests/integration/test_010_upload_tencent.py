@@ -223,9 +223,12 @@ class UploadApi(unittest.TestCase):
         path, _ = U.make_file(self.root, "proc.mp4", 200 * 1024)
         uid = self.submit(path=path, procedure="LongVideoPreset", source_context="c1")
         doc = U.wait_state(self.d, uid, ("ready",))
-        rows = h.psql(self.db, "SELECT state, upload_id, procedure_task_id IS NOT NULL"
-                      " FROM media WHERE file_id = :'v1'", doc["file_id"])
-        self.assertEqual(rows, [["ready", uid, "t"]])
+        # Awaited, not read once: a callback the database did not take
+        # within callback_db_timeout_ms (a loaded machine) is spooled and
+        # replayed, so NewFileUpload (the task id) may land after FINISH.
+        h.wait_for(lambda: h.psql(self.db, "SELECT state, upload_id, procedure_task_id IS NOT NULL"
+                                  " FROM media WHERE file_id = :'v1'", doc["file_id"])
+                   == [["ready", uid, "t"]], "the media ready, linked, with its procedure task id")
         self.assertEqual(doc["source_context"], "c1")
 
     def test_refusals(self):
