@@ -60,8 +60,6 @@ int cb__dedup_printf(struct vod_event *ev, struct err *e, const char *fmt, ...)
 /* Set ev->dedup_key to "<type>:sha256:<hex of n bytes at p>". */
 int cb__dedup_hash(struct vod_event *ev, const char *type, const void *p,
 		   size_t n, struct err *e) VH_MUST_CHECK;
-/* Lowercase hex SHA-256 of n bytes into out[65]. */
-void cb__sha256_hex(const void *p, size_t n, char out[65]);
 /*
  * Parse "YYYY-MM-DDTHH:MM:SSZ" (optionally with a fraction of a second
  * before the Z, which is dropped) into Unix seconds. 0 or ERR_INPUT.

@@ -5,14 +5,13 @@
  *
  * Interface (parse_int.h): cb__get_id, cb__id_value, cb__get_text,
  * cb__text_value, cb__set_text, cb__check_type, cb__dedup_printf,
- * cb__dedup_hash, cb__sha256_hex, cb__parse_time, cb__uuid_ok, cb__raw_number,
+ * cb__dedup_hash, cb__parse_time, cb__uuid_ok, cb__raw_number,
  * cb__streq_nocase.
  */
 #include "callbacks/parse_int.h"
 #include "common/json.h"
 
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,24 +312,13 @@ cb__dedup_printf(struct vod_event *ev, struct err *e, const char *fmt, ...)
 	return 0;
 }
 
-void
-cb__sha256_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		fatal("could not compute SHA-256");
-	hex_encode(md, 32, out);
-}
-
 int
 cb__dedup_hash(struct vod_event *ev, const char *type, const void *p, size_t n,
 	       struct err *e)
 {
 	char hex[65];
 
-	cb__sha256_hex(p, n, hex);
+	sha256_hex(p, n, hex);
 	return cb__dedup_printf(ev, e, "%s:sha256:%s", type, hex);
 }
 

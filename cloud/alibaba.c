@@ -574,8 +574,8 @@ ali_call(const struct cloud_opts *o, const char *action,
 		if (rc == 0)
 			rc = buf_putc(&url, '?');
 		if (rc == 0)
-			rc = ali_rpc_signed_query(o->alibaba_access_key_secret,
-						  "GET", p, n, &url);
+			rc = cloud_ali_rpc_signed_query(
+			    o->alibaba_access_key_secret, "GET", p, n, &url);
 		if (rc != 0) {
 			err_set(e, rc, "%s: could not build the request",
 				action);

@@ -397,7 +397,7 @@ tc_call(const struct cloud_opts *o, const char *action, const char *body,
 		return err_set(e, ERR_INPUT, "invalid Tencent API URL \"%s\"",
 			       url);
 	for (int attempt = 1; attempt <= attempts; attempt++) {
-		struct tc3_input in = {
+		struct cloud_tc3_input in = {
 		    .secret_id = o->tencent_secret_id,
 		    .secret_key = o->tencent_secret_key,
 		    .service = TC_SERVICE,
@@ -421,7 +421,7 @@ tc_call(const struct cloud_opts *o, const char *action, const char *body,
 
 		buf_init(&h, 8192);
 		if ((rc = buf_puts(&h, "Authorization: ")) != 0 ||
-		    (rc = tc3_authorization(&in, &h)) != 0) {
+		    (rc = cloud_tc3_authorization(&in, &h)) != 0) {
 			buf_free(&h);
 			return err_set(e, rc, "could not sign %s", action);
 		}

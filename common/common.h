@@ -7,7 +7,7 @@
  *   memory   xmalloc and friends abort on exhaustion (a daemon cannot go on).
  *   buf      a growable, always NUL-terminated byte buffer with a hard cap.
  *   log      one key=value line per record on stderr, level-checked.
- *   misc     hex, MD5, constant-time compare, clocks, small string helpers.
+ *   misc     hex, digests, constant-time compare, clocks, small string helpers.
  *
  * Nothing here depends on another vodhook module.
  */
@@ -134,8 +134,10 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 
 /* Lowercase hex of n bytes into out, which must hold 2n+1 bytes. */
 void hex_encode(const void *p, size_t n, char *out);
-/* Lowercase hex MD5 of n bytes into out[33]. */
+/* Lowercase hex digests of n bytes (MD5, SHA-1, SHA-256), NUL-terminated. */
 void md5_hex(const void *p, size_t n, char out[33]);
+void sha1_hex(const void *p, size_t n, char out[41]);
+void sha256_hex(const void *p, size_t n, char out[65]);
 /* Constant-time equality of two byte strings (lengths may differ). */
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* As ct_equal, ignoring ASCII case: for hex digests of unknown case. */

@@ -30,15 +30,33 @@ hex_encode(const void *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+static void
+digest_hex(const EVP_MD *md, const void *p, size_t n, char *out)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+
+	if (!EVP_Digest(p, n, d, &dlen, md, NULL))
+		fatal("could not compute digest");
+	hex_encode(d, dlen, out);
+}
+
 void
 md5_hex(const void *p, size_t n, char out[33])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	digest_hex(EVP_md5(), p, n, out);
+}
 
-	if (!EVP_Digest(p, n, md, &mdlen, EVP_md5(), NULL) || mdlen != 16)
-		fatal("could not compute MD5");
-	hex_encode(md, 16, out);
+void
+sha1_hex(const void *p, size_t n, char out[41])
+{
+	digest_hex(EVP_sha1(), p, n, out);
+}
+
+void
+sha256_hex(const void *p, size_t n, char out[65])
+{
+	digest_hex(EVP_sha256(), p, n, out);
 }
 
 bool

@@ -165,7 +165,7 @@ ali_sign_v4(const struct upload_session *s, const struct upload_sign_input *in,
 		    (struct cloud_kv){"content-type", in->content_type};
 	buf_init(&auth, 4096);
 	{
-		struct oss_v4_input vi = {
+		struct cloud_oss_v4_input vi = {
 		    .verb = in->method,
 		    .bucket = p->bucket,
 		    .key = s->target.key,
@@ -179,7 +179,7 @@ ali_sign_v4(const struct upload_session *s, const struct upload_sign_input *in,
 		    .access_key_secret = p->access_key_secret,
 		};
 
-		rc = oss_v4_authorization(&vi, &auth);
+		rc = cloud_oss_v4_authorization(&vi, &auth);
 	}
 	if (rc != 0) {
 		rc = err_set(e, rc, "could not sign the OSS request (V4)");
@@ -221,7 +221,7 @@ ali_sign(const struct upload_session *s, const struct upload_sign_input *in,
 	buf_init(&auth, 4096);
 	buf_init(&line, 16384);
 	{
-		struct oss_v1_input vi = {
+		struct cloud_oss_v1_input vi = {
 		    .verb = in->method,
 		    .content_type = in->content_type,
 		    .date = date,
@@ -235,7 +235,7 @@ ali_sign(const struct upload_session *s, const struct upload_sign_input *in,
 		    .access_key_secret = p->access_key_secret,
 		};
 
-		rc = oss_v1_authorization(&vi, &auth);
+		rc = cloud_oss_v1_authorization(&vi, &auth);
 	}
 	if (rc != 0) {
 		rc = err_set(e, rc, "could not sign the OSS request");

@@ -76,7 +76,7 @@ tc_sign(const struct upload_session *s, const struct upload_sign_input *in,
 	buf_init(&auth, 8192);
 	rc = buf_printf(&path, "/%s", s->target.key);
 	if (rc == 0) {
-		struct cos_sign_input ci = {
+		struct cloud_cos_sign_input ci = {
 		    .method = in->method,
 		    .path = buf_cstr(&path),
 		    .headers = hdrs,
@@ -89,7 +89,7 @@ tc_sign(const struct upload_session *s, const struct upload_sign_input *in,
 		    .end = in->now + COS_SIGN_TTL,
 		};
 
-		rc = cos_authorization(&ci, &auth);
+		rc = cloud_cos_authorization(&ci, &auth);
 	}
 	if (rc != 0) {
 		rc = err_set(e, rc, "could not sign the COS request");

@@ -1,0 +1,216 @@
+/*
+ * cloud/alibaba.h: the Alibaba Cloud ApsaraVideo VOD API client
+ * (alibaba.c): CreateUploadVideo, RefreshUploadVideo, CreateUploadImage,
+ * GetVideoInfo, UploadMediaByURL and GetURLUploadInfos, signed with the RPC
+ * signature, their pure response parsers, and UploadAddress/UploadAuth
+ * decoding.
+ */
+#ifndef VODHOOK_CLOUD_ALIBABA_H
+#define VODHOOK_CLOUD_ALIBABA_H
+
+#include "cloud/http.h"
+
+#include <cjson/cJSON.h>
+
+/* Decoded UploadAddress + UploadAuth. Owned strings; free with _cleanup. */
+struct cloud_alibaba_upload_auth {
+	char *endpoint; /* "https://oss-cn-shanghai.aliyuncs.com" */
+	char *bucket;
+	char *file_name;     /* object key */
+	char *object_prefix; /* may be NULL */
+	char *access_key_id;
+	char *access_key_secret;
+	char *security_token;
+	char *region;	   /* may be NULL */
+	int64_t expire_at; /* Unix seconds: ExpireUTCTime, else issued_at
+			      + Expiration, else issued_at + 3000 */
+};
+
+struct cloud_alibaba_upload {
+	char *video_id;	 /* VideoId, or ImageId for images */
+	char *image_url; /* CreateUploadImage: ImageURL */
+	char *request_id;
+	struct cloud_alibaba_upload_auth auth;
+};
+
+struct cloud_alibaba_video_params {
+	const char *title;     /* required */
+	const char *file_name; /* required, with extension */
+	const char *file_size; /* optional decimal */
+	const char *description;
+	const char *cover_url;
+	const char *cate_id;
+	const char *tags;
+	const char *template_group_id;
+	const char *workflow_id;
+	const char *storage_location;
+	const char *user_data; /* JSON text */
+};
+
+struct cloud_alibaba_image_params {
+	const char *image_type; /* "default" or "cover" */
+	const char *image_ext;	/* "jpg" */
+	const char *title;
+	const char *tags;
+	const char *storage_location;
+	const char *user_data;
+	const char *description;
+	const char *cate_id;
+};
+
+struct cloud_alibaba_video_info {
+	cJSON *doc;	    /* owned */
+	const cJSON *video; /* "Video" object, borrowed */
+	char *video_id;
+	char *status; /* Uploading, UploadSucc, Transcoding, Normal, ... */
+	char *request_id;
+};
+
+/* UploadMediaByURL parameters; strings borrowed, NULL or "" = absent. */
+struct cloud_alibaba_url_params {
+	const char *urls;      /* required: UploadURLs, comma-separated, each
+				  URL-encoded (at most 20) */
+	const char *metadatas; /* UploadMetadatas: JSON array text of
+				  {SourceURL, Title, FileExtension, ...} */
+	const char *template_group_id;
+	const char *workflow_id;
+	const char *storage_location;
+	const char *user_data; /* JSON text */
+};
+
+struct cloud_alibaba_url_jobs {
+	cJSON *doc; /* owned */
+	char **source_urls;
+	char **job_ids;
+	size_t n;
+	char *request_id;
+};
+
+/* Where a URL pull stands (GetURLUploadInfos), as vodhook reads it. */
+enum cloud_url_outcome {
+	CLOUD_URL_PENDING = 0, /* queued or under way (or a status not known) */
+	CLOUD_URL_SUCCESS,     /* the media exists: media_id */
+	CLOUD_URL_FAILED,      /* the pull failed: error_code, error_message */
+	CLOUD_URL_UNKNOWN,     /* the platform does not know it (NonExists) */
+};
+
+#define CLOUD_ALIBABA_URL_INFOS_MAX 10 /* JobIds per GetURLUploadInfos */
+
+/* One URL pull job. Owned strings (NULL when absent or empty). */
+struct cloud_alibaba_url_info {
+	char *job_id;
+	char *media_id; /* MediaId: the VideoId, once the media exists */
+	char *status;	/* as sent ("SUCCESS", "Normal", "DOWNLOADING", ...) */
+	char *error_code;
+	char *error_message;
+	int64_t file_size;     /* FileSize (number or string), -1 unknown */
+	int64_t complete_time; /* CompleteTime, Unix seconds, 0 unknown */
+	enum cloud_url_outcome outcome;
+	const cJSON *info; /* the raw element, borrowed from doc; NULL for an
+			      entry of NonExists */
+};
+
+struct cloud_alibaba_url_infos {
+	cJSON *doc; /* owned */
+	struct cloud_alibaba_url_info *items;
+	size_t n_items;
+	char *request_id;
+};
+
+void cloud_alibaba_upload_auth_cleanup(struct cloud_alibaba_upload_auth *a);
+void cloud_alibaba_upload_cleanup(struct cloud_alibaba_upload *r);
+void cloud_alibaba_video_info_cleanup(struct cloud_alibaba_video_info *r);
+void cloud_alibaba_url_jobs_cleanup(struct cloud_alibaba_url_jobs *r);
+void cloud_alibaba_url_infos_cleanup(struct cloud_alibaba_url_infos *r);
+
+/*
+ * The API calls. Errors: non-2xx
+ * with {Code, Message, RequestId} become ERR_AUTH (signature/key codes) or
+ * ERR_REMOTE with Code in e->remote; a non-2xx body without Code is
+ * ERR_UNAVAIL (5xx) or ERR_REMOTE. Only the idempotent calls
+ * (RefreshUploadVideo, GetVideoInfo, GetURLUploadInfos) are retried after
+ * the request may have been sent; every attempt gets a fresh
+ * SignatureNonce. Requests are GET
+ * with the signed parameters in the query string.
+ */
+int cloud_alibaba_create_upload_video(
+    const struct cloud_opts *o, const struct cloud_alibaba_video_params *p,
+    struct cloud_alibaba_upload *r, struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_refresh_upload_video(const struct cloud_opts *o,
+				       const char *video_id,
+				       struct cloud_alibaba_upload *r,
+				       struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_create_upload_image(
+    const struct cloud_opts *o, const struct cloud_alibaba_image_params *p,
+    struct cloud_alibaba_upload *r, struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_get_video_info(const struct cloud_opts *o,
+				 const char *video_id,
+				 struct cloud_alibaba_video_info *r,
+				 struct err *e) VH_MUST_CHECK;
+/* UploadMediaByURL: the platform fetches the URLs itself (asynchronous;
+ * each URL becomes one JobId, finished by an UploadByURLComplete event).
+ * Not retried once the request may have been sent (a retry could queue
+ * the same URL twice). */
+int cloud_alibaba_upload_media_by_url(const struct cloud_opts *o,
+				      const struct cloud_alibaba_url_params *p,
+				      struct cloud_alibaba_url_jobs *r,
+				      struct err *e) VH_MUST_CHECK;
+/*
+ * GetURLUploadInfos: where the URL pulls job_ids[0..n) stand (1 to
+ * CLOUD_ALIBABA_URL_INFOS_MAX JobIds, sent comma-separated; an id that is
+ * empty or holds a comma is ERR_INPUT). A job the platform does not know
+ * comes back with outcome CLOUD_URL_UNKNOWN, or not at all.
+ */
+int cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
+				       const char *const *job_ids, size_t n,
+				       struct cloud_alibaba_url_infos *r,
+				       struct err *e) VH_MUST_CHECK;
+
+/*
+ * Pure parsers. issued_at is the local time the response arrived, used when
+ * UploadAuth has no ExpireUTCTime.
+ */
+int cloud_alibaba_decode_upload_auth(const char *upload_address,
+				     const char *upload_auth, int64_t issued_at,
+				     struct cloud_alibaba_upload_auth *a,
+				     struct err *e) VH_MUST_CHECK;
+/* CreateUploadVideo / RefreshUploadVideo / CreateUploadImage responses
+ * (flat or wrapped in {"CreateUploadImageResponse": {...}}). */
+int cloud_alibaba_parse_upload(long status, const char *body, size_t len,
+			       int64_t issued_at,
+			       struct cloud_alibaba_upload *r,
+			       struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_parse_video_info(long status, const char *body, size_t len,
+				   struct cloud_alibaba_video_info *r,
+				   struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_parse_url_jobs(long status, const char *body, size_t len,
+				 struct cloud_alibaba_url_jobs *r,
+				 struct err *e) VH_MUST_CHECK;
+/*
+ * GetURLUploadInfos: URLUploadInfoList[] (each with its outcome, see
+ * cloud_alibaba_url_outcome; an element without JobId is skipped) and the
+ * JobIds of NonExists[] (outcome CLOUD_URL_UNKNOWN). At most 100 entries
+ * (ERR_LIMIT beyond); ids are read as strings only, at most 128 bytes.
+ */
+int cloud_alibaba_parse_url_upload_infos(long status, const char *body,
+					 size_t len,
+					 struct cloud_alibaba_url_infos *r,
+					 struct err *e) VH_MUST_CHECK;
+/*
+ * What a URL pull's Status, ErrorCode and MediaId amount to. The status
+ * values are not consistent across Alibaba's documentation ("SUCCESS",
+ * "Normal", "UPLOAD_SUCCESS", "FAIL", "DOWNLOAD_FAIL", ...), so they are
+ * compared without case: a status FAIL* or *_FAIL* is a failure; SUCCESS,
+ * NORMAL or UPLOAD_SUCCESS with a MediaId is a success (even with an
+ * ErrorCode); otherwise a non-empty ErrorCode other than "200" or "0" is a
+ * failure, and anything else (PENDING, DOWNLOADING, a success without a
+ * MediaId, an unknown word) means the pull is still under way.
+ */
+enum cloud_url_outcome cloud_alibaba_url_outcome(const char *status,
+						 const char *error_code,
+						 const char *media_id);
+/* Error shape only: 0 for a 2xx status, else the mapped error. */
+int cloud_alibaba_parse_error(long status, const char *body, size_t len,
+			      struct err *e) VH_MUST_CHECK;
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * cloud/tencent.h: the Tencent Cloud VOD API client (tencent.c):
+ * ApplyUpload, CommitUpload, PullEvents, ConfirmEvents and
+ * DescribeMediaInfos, signed with TC3, and their pure response parsers.
+ */
+#ifndef VODHOOK_CLOUD_TENCENT_H
+#define VODHOOK_CLOUD_TENCENT_H
+
+#include "cloud/http.h"
+
+#include <cjson/cJSON.h>
+
+struct cloud_tencent_apply_params {
+	const char *media_type;	     /* required: "mp4" */
+	const char *media_name;	     /* optional */
+	const char *cover_type;	     /* optional: "jpg" */
+	const char *procedure;	     /* optional */
+	const char *source_context;  /* optional, <= 250 chars */
+	const char *session_context; /* optional, <= 1000 chars */
+	const char *storage_region;  /* optional */
+	const char *expire_time;     /* optional, ISO 8601 */
+	const char *class_id;	     /* optional, decimal */
+};
+
+/* Owned strings (NULL when absent); free with _cleanup. */
+struct cloud_tencent_apply {
+	char *storage_bucket;
+	char *storage_region;
+	char *media_storage_path;
+	char *cover_storage_path;
+	char *vod_session_key;
+	char *tmp_secret_id; /* TempCertificate; NULL when null */
+	char *tmp_secret_key;
+	char *tmp_token;
+	int64_t expired_time; /* Unix seconds, 0 when absent */
+	char *request_id;
+};
+
+struct cloud_tencent_commit {
+	char *file_id;
+	char *media_url;
+	char *cover_url;
+	char *request_id;
+};
+
+struct cloud_tencent_events {
+	cJSON *doc;	  /* the whole response; owned, freed by _cleanup */
+	const cJSON *set; /* Response.EventSet (array) or NULL; borrowed */
+	char **handles;	  /* EventHandle of each event that has one */
+	size_t n_handles;
+	char *request_id;
+};
+
+struct cloud_tencent_media {
+	char *file_id;
+	bool exists;	     /* false: listed in NotExistFileIdSet */
+	char *media_url;     /* BasicInfo.MediaUrl */
+	char *status;	     /* BasicInfo.Status ("Normal", "Forbidden") */
+	size_t n_transcodes; /* TranscodeInfo.TranscodeSet entries */
+	const cJSON *info;   /* the raw MediaInfo, borrowed from doc */
+};
+
+struct cloud_tencent_media_infos {
+	cJSON *doc; /* owned */
+	struct cloud_tencent_media *items;
+	size_t n_items;
+	char *request_id;
+};
+
+void cloud_tencent_apply_cleanup(struct cloud_tencent_apply *r);
+void cloud_tencent_commit_cleanup(struct cloud_tencent_commit *r);
+void cloud_tencent_events_cleanup(struct cloud_tencent_events *r);
+void cloud_tencent_media_infos_cleanup(struct cloud_tencent_media_infos *r);
+
+/*
+ * The API calls. Each signs a POST with TC3, retries transport failures
+ * where that is safe (CommitUpload only when the request never left), and
+ * maps Response.Error to ERR_AUTH (AuthFailure.*) or ERR_REMOTE with the
+ * platform's code in e->remote. A non-200 status is ERR_UNAVAIL (5xx) or
+ * ERR_REMOTE. Results are zeroed first and owned by the caller.
+ */
+int cloud_tencent_apply_upload(const struct cloud_opts *o,
+			       const struct cloud_tencent_apply_params *p,
+			       struct cloud_tencent_apply *r,
+			       struct err *e) VH_MUST_CHECK;
+int cloud_tencent_commit_upload(const struct cloud_opts *o,
+				const char *vod_session_key,
+				struct cloud_tencent_commit *r,
+				struct err *e) VH_MUST_CHECK;
+/* Long poll (held up to 5 s by the server; client timeout 10 s). */
+int cloud_tencent_pull_events(const struct cloud_opts *o,
+			      struct cloud_tencent_events *r,
+			      struct err *e) VH_MUST_CHECK;
+/* At most 16 handles. */
+int cloud_tencent_confirm_events(const struct cloud_opts *o,
+				 const char *const *handles, size_t n,
+				 struct err *e) VH_MUST_CHECK;
+/* At most 20 file ids. */
+int cloud_tencent_describe_media_infos(const struct cloud_opts *o,
+				       const char *const *file_ids, size_t n,
+				       struct cloud_tencent_media_infos *r,
+				       struct err *e) VH_MUST_CHECK;
+
+/* Pure parsers of a response (HTTP status, body) used by the calls above. */
+int cloud_tencent_parse_apply(long status, const char *body, size_t len,
+			      struct cloud_tencent_apply *r,
+			      struct err *e) VH_MUST_CHECK;
+int cloud_tencent_parse_commit(long status, const char *body, size_t len,
+			       struct cloud_tencent_commit *r,
+			       struct err *e) VH_MUST_CHECK;
+int cloud_tencent_parse_events(long status, const char *body, size_t len,
+			       struct cloud_tencent_events *r,
+			       struct err *e) VH_MUST_CHECK;
+int cloud_tencent_parse_media_infos(long status, const char *body, size_t len,
+				    struct cloud_tencent_media_infos *r,
+				    struct err *e) VH_MUST_CHECK;
+/* Envelope only (ConfirmEvents): 0 or the mapped error. */
+int cloud_tencent_parse_empty(long status, const char *body, size_t len,
+			      struct err *e) VH_MUST_CHECK;
+
+#endif
