@@ -94,7 +94,8 @@ enum cloud_url_outcome {
 	CLOUD_URL_UNKNOWN,     /* the platform does not know it (NonExists) */
 };
 
-#define CLOUD_ALIBABA_URL_INFOS_MAX 10 /* JobIds per GetURLUploadInfos */
+#define CLOUD_ALIBABA_URL_INFOS_MAX 10	/* JobIds per GetURLUploadInfos */
+#define CLOUD_ALIBABA_ID_MAX	    128 /* bytes of a JobId or MediaId */
 
 /* One URL pull job. Owned strings (NULL when absent or empty). */
 struct cloud_alibaba_url_info {
