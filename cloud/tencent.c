@@ -4,7 +4,7 @@
  *
  * Interface: cloud_tencent_apply_upload, cloud_tencent_commit_upload,
  * cloud_tencent_pull_events, cloud_tencent_confirm_events,
- * cloud_tencent_describe_media_infos.
+ * cloud_tencent_describe_media_infos, cloud_tencent_describe_task_detail.
  *
  * SubAppId is written as a raw JSON number from its decimal text so that it
  * never passes through a double.
@@ -332,6 +332,36 @@ cloud_tencent_describe_media_infos(const struct cloud_opts *o,
 	if ((rc = tc_call(o, "DescribeMediaInfos", body, 0, true, &resp, e)) ==
 	    0)
 		rc = cloud_tencent_parse_media_infos(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
+int
+cloud_tencent_describe_task_detail(const struct cloud_opts *o,
+				   const char *task_id,
+				   struct cloud_tencent_task *r, struct err *e)
+{
+	struct cloud_response resp;
+	char *body = NULL;
+	cJSON *b;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (task_id == NULL || task_id[0] == '\0' ||
+	    strlen(task_id) > CLOUD_TENCENT_ID_MAX)
+		return err_set(e, ERR_INPUT,
+			       "DescribeTaskDetail takes a task id of 1 to %d "
+			       "bytes",
+			       CLOUD_TENCENT_ID_MAX);
+	b = tc_body_new(o);
+	add_opt(b, "TaskId", task_id);
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	if ((rc = tc_call(o, "DescribeTaskDetail", body, 0, true, &resp, e)) ==
+	    0)
+		rc = cloud_tencent_parse_task_detail(
 		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
 	cloud_response_cleanup(&resp);
 	cJSON_free(body);

@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#define CLOUD_TENCENT_ID_MAX 128 /* bytes of a TaskId this client sends */
+
 struct cloud_tencent_apply_params {
 	const char *media_type;	     /* required: "mp4" */
 	const char *media_name;	     /* optional */
@@ -67,10 +69,27 @@ struct cloud_tencent_media_infos {
 	char *request_id;
 };
 
+/*
+ * A task as DescribeTaskDetail reports it. Status is the task's as a whole:
+ * WAITING, PROCESSING, FINISH or ABORTED. The detail is the member named for
+ * the task type ("Procedure" -> ProcedureTask, "PullUpload" ->
+ * PullUploadTask), the very struct the ProcedureStateChanged and
+ * PullComplete events carry, so a caller reads it as it reads those.
+ */
+struct cloud_tencent_task {
+	cJSON *doc;	     /* owned */
+	char *task_type;     /* TaskType */
+	char *status;	     /* Status */
+	const cJSON *detail; /* <TaskType>Task, borrowed from doc; NULL when
+				the answer has none */
+	char *request_id;
+};
+
 void cloud_tencent_apply_cleanup(struct cloud_tencent_apply *r);
 void cloud_tencent_commit_cleanup(struct cloud_tencent_commit *r);
 void cloud_tencent_events_cleanup(struct cloud_tencent_events *r);
 void cloud_tencent_media_infos_cleanup(struct cloud_tencent_media_infos *r);
+void cloud_tencent_task_cleanup(struct cloud_tencent_task *r);
 
 /*
  * The API calls. Each signs a POST with TC3, retries transport failures
@@ -101,6 +120,17 @@ int cloud_tencent_describe_media_infos(const struct cloud_opts *o,
 				       struct cloud_tencent_media_infos *r,
 				       struct err *e) VH_MUST_CHECK;
 
+/*
+ * DescribeTaskDetail of task_id (at most CLOUD_TENCENT_ID_MAX bytes). The
+ * platform answers only for tasks created in the last three days; an older
+ * or unknown one is an ERR_REMOTE with the platform's code
+ * (InvalidParameterValue.TaskId or ResourceNotFound).
+ */
+int cloud_tencent_describe_task_detail(const struct cloud_opts *o,
+				       const char *task_id,
+				       struct cloud_tencent_task *r,
+				       struct err *e) VH_MUST_CHECK;
+
 /* Pure parsers of a response (HTTP status, body) used by the calls above. */
 int cloud_tencent_parse_apply(long status, const char *body, size_t len,
 			      struct cloud_tencent_apply *r,
@@ -113,6 +143,9 @@ int cloud_tencent_parse_events(long status, const char *body, size_t len,
 			       struct err *e) VH_MUST_CHECK;
 int cloud_tencent_parse_media_infos(long status, const char *body, size_t len,
 				    struct cloud_tencent_media_infos *r,
+				    struct err *e) VH_MUST_CHECK;
+int cloud_tencent_parse_task_detail(long status, const char *body, size_t len,
+				    struct cloud_tencent_task *r,
 				    struct err *e) VH_MUST_CHECK;
 /* Envelope only (ConfirmEvents): 0 or the mapped error. */
 int cloud_tencent_parse_empty(long status, const char *body, size_t len,

@@ -1,8 +1,8 @@
 /*
  * tencent_parse.c: the pure parsers of Tencent VOD API 3.0 responses
  * (version 2018-07-17): the Response envelope and its Error, ApplyUpload,
- * CommitUpload, PullEvents and DescribeMediaInfos. No I/O: unit tests and
- * fuzzers call them directly.
+ * CommitUpload, PullEvents, DescribeMediaInfos and DescribeTaskDetail. No I/O:
+ * unit tests and fuzzers call them directly.
  *
  * API errors come back as HTTP 200 with Response.Error.{Code,Message}; a
  * non-200 status is a transport-level failure. Identifiers are read only as
@@ -319,6 +319,76 @@ cloud_tencent_parse_media_infos(long status, const char *body, size_t len,
 		r->items[r->n_items].exists = false;
 		r->n_items++;
 	}
+	return 0;
+}
+
+void
+cloud_tencent_task_cleanup(struct cloud_tencent_task *r)
+{
+	if (r == NULL)
+		return;
+	free(r->task_type);
+	free(r->status);
+	free(r->request_id);
+	cJSON_Delete(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * The detail member of a DescribeTaskDetail answer: "<TaskType>Task"
+ * (ProcedureTask, PullUploadTask, ...). The API reference names a few
+ * members otherwise (ImageSprite: CreateImageSpriteTask), so when that
+ * name is absent the one member ending in "Task" that holds an object is
+ * taken; the others are null.
+ * Source: DescribeTaskDetail, https://cloud.tencent.com/document/api/266/33431
+ * and tencentcloud-sdk-go vod/v20180717 DescribeTaskDetailResponseParams.
+ */
+static const cJSON *
+task_detail(const cJSON *resp, const char *type)
+{
+	const cJSON *it, *found = NULL;
+	char name[96];
+
+	if (type != NULL &&
+	    (size_t)snprintf(name, sizeof(name), "%sTask", type) <
+		sizeof(name) &&
+	    cJSON_IsObject(json_get(resp, name)))
+		return json_get(resp, name);
+	cJSON_ArrayForEach(it, resp)
+	{
+		size_t n = it->string != NULL ? strlen(it->string) : 0;
+
+		if (!cJSON_IsObject(it) || n < 4 ||
+		    strcmp(it->string + n - 4, "Task") != 0)
+			continue;
+		if (found != NULL)
+			return NULL; /* ambiguous: trust none */
+		found = it;
+	}
+	return found;
+}
+
+int
+cloud_tencent_parse_task_detail(long status, const char *body, size_t len,
+				struct cloud_tencent_task *r, struct err *e)
+{
+	const char *what = "DescribeTaskDetail";
+	const cJSON *resp;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = tc_envelope(what, status, body, len, &doc, &resp, e)) != 0)
+		return rc;
+	r->doc = doc;
+	r->request_id = dup_member(resp, "RequestId");
+	r->task_type = dup_member(resp, "TaskType");
+	r->status = dup_member(resp, "Status");
+	if (r->task_type == NULL || r->status == NULL) {
+		cloud_tencent_task_cleanup(r);
+		return missing(what, "TaskType or Status", e);
+	}
+	r->detail = task_detail(resp, r->task_type);
 	return 0;
 }
 

@@ -251,9 +251,9 @@ class State:
                 self.callback_faults.append({"mode": f.get("callbacks"), "delay_ms": int(f.get("delay_ms") or 0),
                                              "repeat": bool(f.get("repeat"))})
             if "processing" in f:
-                if f["processing"] != "fail":
-                    raise ValueError("processing fault must be \"fail\"")
-                self.processing_faults.append({"mode": "fail", "repeat": bool(f.get("repeat"))})
+                if f["processing"] not in ("fail", "snapshot"):
+                    raise ValueError("processing fault must be \"fail\" or \"snapshot\"")
+                self.processing_faults.append({"mode": f["processing"], "repeat": bool(f.get("repeat"))})
             if "expire_credentials_after_requests" in f:
                 self.cred_expiry_fault = {"n": int(f["expire_credentials_after_requests"]), "seen": 0,
                                           "repeat": bool(f.get("repeat"))}
@@ -548,6 +548,46 @@ def tc_transcode_results(m, status):
     return out
 
 
+# The sub-tasks of a task flow, as MediaProcessResultSet[] items (MediaProcessTaskResult: Type plus the
+# member of that type; tencentcloud-sdk-go vod/v20180717 models.go). mode "transcode": two transcodes;
+# "fail": the first transcode fails (Status FAIL with ErrCodeExt, as the video-processing error codes of
+# https://cloud.tencent.com/document/product/266/50368 name them); "snapshot": a task flow with no
+# transcode, only a SnapshotByTimeOffset task.
+def tc_procedure_results(m, mode, status):
+    if mode == "snapshot":
+        task = {"Status": "SUCCESS" if status == "FINISH" else "PROCESSING", "ErrCodeExt": "", "ErrCode": 0,
+                "Message": "SUCCESS", "Progress": 100 if status == "FINISH" else 0,
+                "Input": {"Definition": 10, "ExtTimeOffsetSet": [], "TimeOffsetSet": [0]}, "Output": None}
+        if status == "FINISH":
+            task["Output"] = {"Definition": 10, "PicInfoSet": [
+                {"TimeOffset": 0, "Url": "%s/snap0.jpg" % m["media_url"].rsplit("/", 1)[0]}]}
+        return [{"Type": "SnapshotByTimeOffset", "TranscodeTask": None, "SnapshotByTimeOffsetTask": task}]
+    results = tc_transcode_results(m, "SUCCESS" if status == "FINISH" else "PROCESSING")
+    if mode == "fail" and status == "FINISH":
+        t = results[0]["TranscodeTask"]
+        t.update({"Status": "FAIL", "ErrCodeExt": "SourceFileError.ContentMalformed", "ErrCode": 30010,
+                  "Message": "source file is malformed (emulator fault)", "Output": None, "Progress": 0})
+    return results
+
+
+def tc_legacy_task(r):
+    t = r.get("TranscodeTask") or r.get("SnapshotByTimeOffsetTask") or {}
+    return {"taskType": r["Type"], "status": t.get("Status"), "errCode": t.get("ErrCode", 0),
+            "errCodeExt": t.get("ErrCodeExt", ""), "message": t.get("Message", ""),
+            "input": {"definition": (t.get("Input") or {}).get("Definition")}}
+
+
+# ProcedureTask, the struct that both ProcedureStateChanged and DescribeTaskDetail carry.
+def tc_procedure_task(m):
+    return {"TaskId": m["procedure_task_id"], "Status": m.get("procedure_status") or "PROCESSING",
+            "ErrCode": 0, "Message": "", "FileId": m["file_id"], "FileName": m["name"],
+            "FileUrl": m["media_url"], "MetaData": tc_meta(m),
+            "MediaProcessResultSet": m.get("procedure_results") or [],
+            "AiContentReviewResultSet": [], "AiAnalysisResultSet": [], "AiRecognitionResultSet": [],
+            "TasksPriority": 0, "TasksNotifyMode": "Finish", "SessionContext": m.get("session_context", ""),
+            "SessionId": "", "Operator": "", "OperationType": ""}
+
+
 def tc_events_for(m):
     legacy = STATE.config.get("tencent_legacy")
     batch = EventBatch("tencent")
@@ -564,36 +604,32 @@ def tc_events_for(m):
             "ProcedureTaskId": m.get("procedure_task_id", ""), "ReviewAudioVideoTaskId": "",
             "MetaData": tc_meta(m)}})
     if m.get("procedure"):
+        fault = STATE.take_processing_fault()
+        mode = fault["mode"] if fault else "transcode"
         for status in ("PROCESSING", "FINISH"):
             if status == "FINISH":
                 processing_sleep()
-                with STATE.lock:
+            results = tc_procedure_results(m, mode, status)
+            with STATE.lock:
+                m["procedure_status"] = status
+                m["procedure_results"] = results
+                if status == "FINISH":
+                    m["procedure_finish_time"] = iso()
                     m["state"] = "Normal"
-                    m["transcode"] = tc_transcode_results(m, "SUCCESS")
-                    m["procedure_status"] = "FINISH"
-            else:
-                with STATE.lock:
+                    if mode != "snapshot":
+                        m["transcode"] = results
+                else:
+                    m["procedure_begin_time"] = iso()
                     m["state"] = "Processing"
-                    m["procedure_status"] = "PROCESSING"
             if legacy:
                 batch.emit({"version": "4.0", "eventType": "ProcedureStateChanged", "data": {
                     "vodTaskId": m["procedure_task_id"], "status": status, "message": "", "errCode": 0,
                     "fileId": m["file_id"], "metaData": {"size": m["size"], "container": "mp4", "bitrate": 1021028,
                                                          "height": 480, "width": 640, "duration": 60,
                                                          "md5": m.get("md5", "")},
-                    "processTaskList": [{"taskType": "Transcode",
-                                         "status": "SUCCESS" if status == "FINISH" else "PROCESSING",
-                                         "errCode": 0, "message": "", "input": {"definition": 100010}}]}})
+                    "processTaskList": [tc_legacy_task(r) for r in results]}})
             else:
-                batch.emit({"EventType": "ProcedureStateChanged", "ProcedureStateChangeEvent": {
-                    "TaskId": m["procedure_task_id"], "Status": status, "ErrCode": 0, "Message": "",
-                    "FileId": m["file_id"], "FileName": m["name"], "FileUrl": m["media_url"],
-                    "MetaData": tc_meta(m),
-                    "MediaProcessResultSet": tc_transcode_results(m, "SUCCESS" if status == "FINISH" else "PROCESSING"),
-                    "AiContentReviewResultSet": [], "AiAnalysisResultSet": [], "AiRecognitionResultSet": [],
-                    "TasksPriority": 0, "TasksNotifyMode": "Finish",
-                    "SessionContext": m.get("session_context", ""), "SessionId": "", "Operator": "",
-                    "OperationType": ""}})
+                batch.emit({"EventType": "ProcedureStateChanged", "ProcedureStateChangeEvent": tc_procedure_task(m)})
     batch.close()
 
 
@@ -651,7 +687,7 @@ def ali_events_for(m, pre=None):
             m["state"] = "Transcoding"
         fault = STATE.take_processing_fault()
         processing_sleep()
-        if fault:
+        if fault and fault["mode"] == "fail":
             # The reference has no sample of a failed transcode: the stream's ErrorCode/ErrorMessage fields
             # (StreamTranscodeComplete) are used, and Video.Status becomes TranscodeFail.
             si = {"Status": "fail", "Definition": "LD", "ErrorCode": "InvalidVideo.Damaged",
@@ -1467,16 +1503,42 @@ def tc_describe_media_infos(h, p):
             info = {"FileId": fid, "BasicInfo": tc_media_basic(m), "MetaData": tc_meta(m)}
             if m.get("transcode"):
                 info["TranscodeInfo"] = {"TranscodeSet": [r["TranscodeTask"]["Output"] for r in m["transcode"]
-                                                          if "Output" in r["TranscodeTask"]]}
+                                                          if r["TranscodeTask"].get("Output")]}
             else:
                 info["TranscodeInfo"] = None
             out.append(info)
     return {"MediaInfoSet": out, "NotExistFileIdSet": missing}
 
 
+# DescribeTaskDetail (https://cloud.tencent.com/document/api/266/33431): TaskType, Status (WAITING,
+# PROCESSING, FINISH, ABORTED), times, and the detail in the member named for the type (ProcedureTask);
+# every other type's member is null, as in the API reference's example. Only task flows started by
+# an upload's Procedure are known here; another id is InvalidParameterValue.TaskId (the code the SDK's
+# errors.go gives for a task that does not exist).
+def tc_describe_task_detail(h, p):
+    tid = p.get("TaskId")
+    if not tid:
+        raise TCError("MissingParameter", "The request is missing a required parameter `TaskId`.")
+    with STATE.lock:
+        m = next((x for x in STATE.media.values()
+                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid), None)
+        if not m:
+            raise TCError("InvalidParameterValue.TaskId", "TaskId does not exist.")
+        task = json.loads(json.dumps(tc_procedure_task(m)))
+        status = m.get("procedure_status") or "WAITING"
+        out = {"TaskType": "Procedure", "Status": status, "CreateTime": m["create_time"],
+               "BeginProcessTime": m.get("procedure_begin_time", ""),
+               "FinishTime": m.get("procedure_finish_time", ""), "ProcedureTask": task}
+    for other in ("EditMediaTask", "WechatPublishTask", "ComposeMediaTask", "SplitMediaTask",
+                  "PullUploadTask", "TranscodeTask", "ReviewAudioVideoTask"):
+        out[other] = None
+    return out
+
+
 TENCENT_ACTIONS = {"ApplyUpload": tc_apply_upload, "CommitUpload": tc_commit_upload,
                    "PullEvents": tc_pull_events, "ConfirmEvents": tc_confirm_events,
-                   "DescribeMediaInfos": tc_describe_media_infos}
+                   "DescribeMediaInfos": tc_describe_media_infos,
+                   "DescribeTaskDetail": tc_describe_task_detail}
 
 
 # ============================================================================================

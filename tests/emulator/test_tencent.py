@@ -97,6 +97,52 @@ class TencentTest(unittest.TestCase):
         self.assertEqual(len(cb), 3)
         self.assertTrue(all(x["status"] == 200 for x in cb))
 
+    def upload_with_procedure(self):
+        r = self.apply(Procedure="p")
+        code, _, body, _, _ = self.cos_req(r, "PUT", data_file=self.write("t.bin", os.urandom(4096)))
+        self.assertEqual(code, 200, body)
+        c = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"]})
+        self.rx.wait(3)
+        return c["FileId"], self.rx.json()[0]["FileUploadEvent"]["ProcedureTaskId"]
+
+    def test_describe_task_detail(self):
+        fid, tid = self.upload_with_procedure()
+        d = tc_call(self.emu, "DescribeTaskDetail", {"TaskId": tid})
+        self.assertEqual((d["TaskType"], d["Status"]), ("Procedure", "FINISH"))
+        self.assertIsNone(d["PullUploadTask"])
+        p = d["ProcedureTask"]
+        self.assertEqual((p["TaskId"], p["FileId"], p["Status"]), (tid, fid, "FINISH"))
+        self.assertEqual({x["TranscodeTask"]["Status"] for x in p["MediaProcessResultSet"]}, {"SUCCESS"})
+        # The event and the lookup carry the same ProcedureTask.
+        self.assertEqual(self.rx.json()[2]["ProcedureStateChangeEvent"]["MediaProcessResultSet"],
+                         p["MediaProcessResultSet"])
+        e = tc_call(self.emu, "DescribeTaskDetail", {"TaskId": "1250000000-Procedure-nonet1"})
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.TaskId")
+
+    def test_processing_faults(self):
+        # A failed transcode: FAIL with its error in the event and the lookup; the other transcode
+        # succeeded, so DescribeMediaInfos lists one.
+        self.emu.ctl("faults", {"processing": "fail"})
+        fid, tid = self.upload_with_procedure()
+        fin = self.rx.json()[2]["ProcedureStateChangeEvent"]
+        failed = [x["TranscodeTask"] for x in fin["MediaProcessResultSet"] if x["TranscodeTask"]["Status"] == "FAIL"]
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed[0]["ErrCodeExt"], "SourceFileError.ContentMalformed")
+        d = tc_call(self.emu, "DescribeTaskDetail", {"TaskId": tid})
+        self.assertEqual(d["ProcedureTask"]["MediaProcessResultSet"], fin["MediaProcessResultSet"])
+        infos = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [fid]})
+        self.assertEqual(len(infos["MediaInfoSet"][0]["TranscodeInfo"]["TranscodeSet"]), 1)
+        # A task flow without a transcode: one snapshot task, no TranscodeInfo.
+        self.rx.got.clear()
+        self.emu.ctl("faults", {"processing": "snapshot"})
+        fid, tid = self.upload_with_procedure()
+        d = tc_call(self.emu, "DescribeTaskDetail", {"TaskId": tid})
+        sets = d["ProcedureTask"]["MediaProcessResultSet"]
+        self.assertEqual([(x["Type"], x["SnapshotByTimeOffsetTask"]["Status"]) for x in sets],
+                         [("SnapshotByTimeOffset", "SUCCESS")])
+        infos = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [fid]})
+        self.assertIsNone(infos["MediaInfoSet"][0]["TranscodeInfo"])
+
     def test_multipart_upload(self):
         part = 1024 * 1024
         data = os.urandom(3 * part + 12345)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cloud/cloud.h"
+#include "common/json.h"
 
 #define P(s) (s), (sizeof(s) - 1)
 
@@ -234,6 +235,70 @@ test_tc_media_infos(void **state)
 	assert_false(r.items[1].exists);
 	assert_null(r.items[1].media_url);
 	cloud_tencent_media_infos_cleanup(&r);
+}
+
+/*
+ * DescribeTaskDetail: the API reference's Procedure example (abridged; its
+ * sibling members are null), a PullUpload answer, the error of a task the
+ * platform no longer keeps, and an answer whose detail has another name.
+ */
+static void
+test_tc_task_detail(void **state)
+{
+	static const char proc[] =
+	    "{\"Response\":{\"TaskType\":\"Procedure\",\"Status\":\"FINISH\","
+	    "\"CreateTime\":\"2019-02-21T08:27:42Z\",\"ProcedureTask\":{"
+	    "\"TaskId\":\"12567683xx-Procedure-2e1af245t0\",\"Status\":"
+	    "\"FINISH\",\"FileId\":\"5285890784246869930\","
+	    "\"MediaProcessResultSet\":[]},\"EditMediaTask\":null,"
+	    "\"PullUploadTask\":null,\"RequestId\":\"rq\"}}";
+	static const char pull[] =
+	    "{\"Response\":{\"TaskType\":\"PullUpload\",\"Status\":"
+	    "\"PROCESSING\",\"ProcedureTask\":null,\"PullUploadTask\":{"
+	    "\"TaskId\":\"Pull-1\",\"Status\":\"PROCESSING\",\"ErrCode\":0},"
+	    "\"RequestId\":\"rq2\"}}";
+	static const char gone[] =
+	    "{\"Response\":{\"Error\":{\"Code\":"
+	    "\"InvalidParameterValue.TaskId\",\"Message\":\"no such task\"},"
+	    "\"RequestId\":\"rq3\"}}";
+	static const char other[] =
+	    "{\"Response\":{\"TaskType\":\"ImageSprite\",\"Status\":"
+	    "\"FINISH\",\"CreateImageSpriteTask\":{\"TaskId\":\"t\"},"
+	    "\"ProcedureTask\":null,\"RequestId\":\"rq4\"}}";
+	static const char bare[] = "{\"Response\":{\"RequestId\":\"rq5\"}}";
+	struct cloud_tencent_task r;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cloud_tencent_parse_task_detail(200, P(proc), &r, &e),
+			 0);
+	assert_string_equal(r.task_type, "Procedure");
+	assert_string_equal(r.status, "FINISH");
+	assert_string_equal(r.request_id, "rq");
+	assert_non_null(r.detail);
+	assert_string_equal(json_get_str(r.detail, "FileId"),
+			    "5285890784246869930");
+	cloud_tencent_task_cleanup(&r);
+
+	assert_int_equal(cloud_tencent_parse_task_detail(200, P(pull), &r, &e),
+			 0);
+	assert_string_equal(r.task_type, "PullUpload");
+	assert_string_equal(json_get_str(r.detail, "TaskId"), "Pull-1");
+	cloud_tencent_task_cleanup(&r);
+
+	assert_int_equal(cloud_tencent_parse_task_detail(200, P(gone), &r, &e),
+			 ERR_REMOTE);
+	assert_string_equal(e.remote, "InvalidParameterValue.TaskId");
+	assert_null(r.doc);
+
+	assert_int_equal(cloud_tencent_parse_task_detail(200, P(other), &r, &e),
+			 0);
+	assert_string_equal(json_get_str(r.detail, "TaskId"), "t");
+	cloud_tencent_task_cleanup(&r);
+
+	assert_int_equal(cloud_tencent_parse_task_detail(200, P(bare), &r, &e),
+			 ERR_REMOTE);
+	assert_non_null(strstr(e.msg, "TaskType"));
 }
 
 /* ================================================================ alibaba */
@@ -652,6 +717,7 @@ main(void)
 	    cmocka_unit_test(test_tc_errors),
 	    cmocka_unit_test(test_tc_events),
 	    cmocka_unit_test(test_tc_media_infos),
+	    cmocka_unit_test(test_tc_task_detail),
 	    cmocka_unit_test(test_ali_decode_upload_auth),
 	    cmocka_unit_test(test_ali_parse_upload),
 	    cmocka_unit_test(test_ali_errors),
