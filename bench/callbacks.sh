@@ -3,7 +3,7 @@
 # release vodhook on this machine, signed Alibaba and Tencent callbacks with
 # unique ids driven by wrk over loopback. Prints throughput, p50/p99 latency
 # and acknowledged versus stored counts for each provider; then the same for
-# bench/probe.c, the bare design, as a yardstick (see the README).
+# bench/probe.c, the bare design, as a yardstick (see bench/README.md).
 #
 #   bench/callbacks.sh [SECONDS] [CONNECTIONS]    defaults: 15 s, 32
 #
@@ -168,7 +168,7 @@ echo "vodhook callbacks benchmark: ${secs}s per provider, $conns connections, $(
 python3 "$top/bench/noise.py" "$work" "${VH_BENCH_NOISE_SECONDS:-3}"
 # How long an idle virtual CPU polls before it halts (a KVM guest's haltpoll
 # cpuidle driver): at 0 every wake-up of an idle core is a VM exit, which
-# moves throughput by a quarter here (see the README).
+# moves throughput by a quarter here (see bench/README.md).
 poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 if [ -r "$poll" ] && [ "$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null)" = haltpoll ]; then
   echo "machine: idle vCPUs poll $(cat "$poll") ns before halting (haltpoll.guest_halt_poll_ns)"

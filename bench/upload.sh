@@ -5,17 +5,23 @@
 #
 #   bench/upload.sh [SIZE_MIB=1024] [BIG_MIB=4096]
 #
-# 1. curl -T of a SIZE_MIB file to the emulator's COS (signed with the
-#    emulator's permanent key) next to `vodhook upload` of the same file:
-#    one stream (a single PUT) and parallel parts (the defaults).
+# 1. `vodhook upload` of a SIZE_MIB file next to curl doing the same work
+#    against the emulator's object store: one stream (vodhook's single PUT
+#    against `curl -T`) and parts (vodhook's defaults, 8 MiB parts 4 at a
+#    time, and one at a time, against curl's own multipart upload with the
+#    same parts and parallelism). Each vodhook row prints its ratio to the
+#    curl row it is compared with.
 # 2. The speedup of parallel parts when the emulator limits each
 #    connection's rate (RATE_MIB per connection, 256 MiB file).
 # 3. vodhook's peak RSS for SIZE_MIB and BIG_MIB files.
-# 1 and 3 for both providers (Alibaba: curl -T to OSS with the STS
-# credential of a CreateUploadVideo). The measuring is upload_bench.py.
+# 1 and 3 for both providers. curl signs COS requests with the emulator's
+# permanent key and OSS requests with the STS credential of a
+# CreateUploadVideo. The measuring is upload_bench.py.
 #
 # Builds a Release binary in build-bench; starts (and stops) its own
-# PostgreSQL cluster and emulator. Needs about BIG_MIB + SIZE_MIB of /tmp.
+# PostgreSQL cluster and emulator. Needs about BIG_MIB + 2 x SIZE_MIB + 256
+# MiB of /tmp (curl's parts are a copy of the file). Figures and how to read
+# them: bench/README.md.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +29,8 @@ size_mib=${1:-1024}
 big_mib=${2:-4096}
 rate_mib=${RATE_MIB:-16}
 build="$top/build-bench"
+# The largest file uploaded: BIG_MIB, SIZE_MIB or the 256 MiB of step 2.
+max_mib=$(printf '%s\n' "$big_mib" "$size_mib" 256 | sort -n | tail -n 1)
 
 cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DVODHOOK_BUILD_TESTS=OFF >/dev/null
@@ -50,7 +58,7 @@ port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])'
 export VODHOOK_DATABASE_URL="$db" VODHOOK_CONNECT_TO="::127.0.0.1:$port" \
   VODHOOK_ALLOW_HTTP=1 VODHOOK_TENCENT_API_URL=http://vod.tencentcloudapi.com \
   VODHOOK_TENCENT_SECRET_ID=AKIDemu VODHOOK_TENCENT_SECRET_KEY=emusecret \
-  VODHOOK_LOG_LEVEL=warn VODHOOK_UPLOAD_MAX_BYTES=$(( (big_mib + 1) << 20 ))
+  VODHOOK_LOG_LEVEL=warn VODHOOK_UPLOAD_MAX_BYTES=$(( (max_mib + 1) << 20 ))
 "$build/server/vodhook" migrate >/dev/null 2>&1
 
 export VODHOOK_ALIBABA_API_URL=http://vod.cn-shanghai.aliyuncs.com \

@@ -1,6 +1,7 @@
 """Signature algorithms of the emulated clouds (Python stdlib only).
 
-Written from /work/shared/reference/{tencent,alibaba}-vod.md.  Every function
+Written from the platforms' public signature documentation, as summed up with
+its sources in docs/platforms.md (sections 1.1, 1.2, 1.4, 2.1, 2.2, 2.4).  Every function
 returns the intermediate strings too, so that the emulator can report
 precisely which part of a signature differed.
 """

@@ -1,5 +1,5 @@
 """Self-test: the emulator's signature code (emu_sig.py) against every official test vector in the
-reference documents (/work/shared/reference/tencent-vod.md, alibaba-vod.md)."""
+platforms' documentation and SDK tests; docs/platforms.md gives each one with its public source."""
 import os
 import sys
 import time
@@ -13,7 +13,8 @@ class TencentVectors(unittest.TestCase):
     BODY = '{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
 
     def test_tc3_official(self):
-        # tencent-vod.md 4.2: payload hash, canonical request hash, string to sign, Vector B 2230eefd...652c
+        # docs/platforms.md 1.1, the API 3.0 signature doc's example (cloud.tencent.com/document/api/213/30654):
+        # payload hash, canonical request hash, string to sign, signature 2230eefd...652c
         ph = S.sha256_hex(self.BODY)
         self.assertEqual(ph, "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064")
         cr = S.tc3_canonical_request("POST", "/", "", [("content-type", "application/json; charset=utf-8"),
@@ -33,7 +34,7 @@ class TencentVectors(unittest.TestCase):
                          "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c")
 
     def test_tencent_v1_official(self):
-        # tencent-vod.md addendum 1: EliP9YW3pW28FpsEdkXt/+WcGeI= (parameters of the cited API 3.0 doc example)
+        # docs/platforms.md 1.1: EliP9YW3pW28FpsEdkXt/+WcGeI=, the example of the same doc's older (v1) signature
         p = {"Action": "DescribeInstances", "InstanceIds.0": "ins-09dx96dg", "Limit": "20", "Nonce": "11886",
              "Offset": "0", "Region": "ap-guangzhou", "SecretId": "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
              "Timestamp": "1465185768", "Version": "2017-03-12"}
@@ -77,7 +78,7 @@ class TencentVectors(unittest.TestCase):
         self.assertEqual(S.cos_signature(sk, kt, sts), "01681b8c9d798a678e43b685a9f1bba0f6c0e012")
 
     def test_tencent_callback_sign(self):
-        # tencent-vod.md 2.3 self-computed example
+        # docs/platforms.md 1.4: MD5(SignKey + T), computed from the formula of ModifyEventConfig.SignKey
         self.assertEqual(S.tencent_callback_sign("SignKeyExample", 1700000600), "39f9dc560c0433538b804f0dc4bbe011")
 
 
@@ -121,8 +122,8 @@ class AlibabaVectors(unittest.TestCase):
         self.assertEqual(self._v4(1702743657, None), "e21d18daa82167720f9b1047ae7e7f1ce7cb77a31e8203a7d5f4624fa0284afe")
 
     def test_oss_v1_content_md5_and_doc_derived(self):
-        # alibaba-vod.md 3.1: Content-MD5 of "0123456789"; the doc's request inputs beyond the keys and the
-        # Content-MD5 are not in the reference, so the full 26NBxo... vector cannot be re-checked here.
+        # docs/platforms.md 2.2: Content-MD5 of "0123456789"; the OSS V1 doc's example signature (26NBxo...)
+        # does not follow from the request it shows, so it is not checked here.
         import base64
         import hashlib
         self.assertEqual(base64.b64encode(hashlib.md5(b"0123456789").digest()).decode(), "eB5eJF1ptWaXm4bijSPyxw==")
