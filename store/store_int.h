@@ -85,4 +85,19 @@ PGresult *store__claim(struct db_pool *pool, const char *sql,
 /* True when res is PGRES_COMMAND_OK or PGRES_TUPLES_OK. */
 bool store__ok(const PGresult *res);
 
+/*
+ * The integer at (row, col) of res into *out: 0, or ERR_DB with *e naming
+ * what (the column, say) when the value is NULL, not a number, or outside
+ * [min, max].
+ */
+int store__int(const PGresult *res, int row, int col, int64_t min, int64_t max,
+	       int64_t *out, const char *what, struct err *e) VH_MUST_CHECK;
+/*
+ * The rows res returned, or those its command changed, into *n: 0, or
+ * ERR_DB with *e ("could not <what>: ...") when libpq's count is not a
+ * number (a command that counts no rows).
+ */
+int store__count(PGresult *res, int *n, const char *what,
+		 struct err *e) VH_MUST_CHECK;
+
 #endif

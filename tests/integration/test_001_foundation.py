@@ -124,6 +124,21 @@ class Database(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("0 migration(s) applied now", out.stderr)
 
+    def test_a_version_that_is_not_a_number_is_named(self):
+        # schema_migrations altered by hand: a version that is not a number
+        # stops the migration with an error naming it (it was read as 0, and
+        # the migration went on as if nothing were wrong).
+        url = h.fresh_database()
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        h.psql(url, "ALTER TABLE schema_migrations ALTER version TYPE text;"
+                    " INSERT INTO schema_migrations (version, name, sha256)"
+                    " VALUES ('x', 'tampered', '-')")
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn('vodhook: could not read schema_migrations.version: "x" is'
+                      ' not an integer', out.stderr)
+
     def database_at(self, version, options=""):
         """A fresh database (CREATE DATABASE options) migrated up to schema
         version, recorded as vodhook's migrate records it."""
