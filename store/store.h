@@ -190,14 +190,15 @@ int store_media_events_json(struct db_pool *pool, const char *provider,
 struct store_media_filter {
 	const char *state;    /* NULL = any */
 	const char *provider; /* NULL = any */
-	const char *since;    /* updated at or after (timestamptz text), NULL */
+	const char *since;    /* updated at or after (RFC 3339), NULL */
 	int64_t after_id;     /* cursor: records with a larger id; 0 = start */
 	int limit;
 };
 /*
  * A page of media records, by ascending id, as
  * {"items":[...],"next_cursor":"<id>"|null}. ERR_INPUT for a bad filter
- * value (e.g. since is not a time).
+ * value: since that is not an RFC 3339 date-time (the message names the
+ * parameter and the format).
  */
 int store_media_list_json(struct db_pool *pool,
 			  const struct store_media_filter *f, char **json,

@@ -99,5 +99,13 @@ int store__int(const PGresult *res, int row, int col, int64_t min, int64_t max,
  */
 int store__count(PGresult *res, int *n, const char *what,
 		 struct err *e) VH_MUST_CHECK;
+/*
+ * Check that s is an RFC 3339 date-time ("2026-01-02T03:04:05Z",
+ * "2026-01-02T11:04:05.25+08:00") and write the same instant in UTC into
+ * out, as "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (the fraction's digits kept).
+ * 0; ERR_INPUT when s is not such a time or falls outside the years 1 to
+ * 9999; ERR_LIMIT when out (n bytes) is too small. Pure.
+ */
+int store__time_utc(const char *s, char *out, size_t n) VH_MUST_CHECK;
 
 #endif
