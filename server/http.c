@@ -133,9 +133,10 @@ check_api_token(struct http_server *s, struct http_req *r)
 /*
  * Every request is authorized here: vodhook authenticates its own routes
  * (callback signatures and tokens, the API's bearer token). Without an
- * authorization handler CivetWeb looks for a .htpasswd file in the
- * document root ("/.htpasswd" when none is set) on every request, and if
- * one is there it demands HTTP digest credentials for every route,
+ * authorization handler, CivetWeb looks for "/.htpasswd" on every request
+ * that a handler serves (at the file-system root, whatever document_root
+ * says: no document root is configured, as vodhook serves no files), and
+ * if one is there it demands HTTP digest credentials for every route,
  * callbacks included.
  */
 static int
