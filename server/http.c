@@ -289,14 +289,14 @@ http_port(const struct http_server *s)
 
 /*
  * mg_stop waits for CivetWeb's master thread, which looks for the stop
- * between poll()s of its listening socket of up to 2 s each
- * (SOCKET_TIMEOUT_QUANTUM, built into libcivetweb 1.15): every stop took up
- * to 2 s. While mg_stop runs, a thread of ours connects to the listening
- * port every 10 ms, which ends that poll; a connection made once the stop
- * has begun is never accepted, and one accepted just before is closed at
- * once, so its worker finds it ended. A host name in the listen setting
- * is taken for the loopback address; where that does not reach the
- * socket, the stop takes its 2 s as before.
+ * only between poll()s of its listening socket of up to 2 s each
+ * (SOCKET_TIMEOUT_QUANTUM, built into libcivetweb 1.15), so a stop would
+ * take up to 2 s. While mg_stop runs, a thread of ours connects to the
+ * listening port every 10 ms, which ends that poll; a connection made
+ * once the stop has begun is never accepted, and one accepted just before
+ * is closed at once, so its worker finds it ended. A host name in the
+ * listen setting is taken for the loopback address; where that does not
+ * reach the socket, the stop waits for the poll to end.
  */
 struct waker {
 	struct sockaddr_in addr;
@@ -391,9 +391,9 @@ http_read_body(struct http_req *r, size_t max, struct buf *out)
 		return ERR_LIMIT;
 	/* mg_read undoes chunked transfer encoding. buf_append refuses (and
 	 * frees the buffer) as soon as the body would pass max, so an
-	 * oversized chunked body is caught with at most max bytes held.
-	 * (Reading through a chunk on the stack copies each byte once more;
-	 * bodies here are capped, and callbacks are a few hundred bytes.) */
+	 * oversized chunked body is caught with at most max bytes held. The
+	 * chunk on the stack costs a copy of each byte, which capped bodies
+	 * can afford. */
 	while ((n = mg_read(r->conn, chunk, sizeof(chunk))) > 0) {
 		if (buf_append(out, chunk, (size_t)n) != 0)
 			return ERR_LIMIT;
