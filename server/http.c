@@ -147,6 +147,17 @@ authorize_all(struct mg_connection *conn, void *cbdata)
 	return 1;
 }
 
+/* Add method to the comma-separated list in allow (n bytes), if it fits. */
+static void
+allow_add(char *allow, size_t n, const char *method)
+{
+	size_t used = strlen(allow);
+
+	if (used + 2 + strlen(method) < n)
+		snprintf(allow + used, n - used, "%s%s", used ? ", " : "",
+			 method);
+}
+
 static int
 dispatch(struct mg_connection *conn, void *cbdata)
 {
@@ -178,14 +189,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 			route = &s->routes[i];
 			break;
 		}
-		if (strlen(allow) + strlen(s->routes[i].method) + 3 <
-		    sizeof(allow)) {
-			if (allow[0] != '\0')
-				strncat(allow, ", ",
-					sizeof(allow) - strlen(allow) - 1);
-			strncat(allow, s->routes[i].method,
-				sizeof(allow) - strlen(allow) - 1);
-		}
+		allow_add(allow, sizeof(allow), s->routes[i].method);
 	}
 	if (route == NULL) {
 		if (allow[0] != '\0') {
