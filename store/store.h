@@ -5,6 +5,11 @@
  *
  * Thread safety: a struct db_pool may be used from any number of threads;
  * each call takes a connection for its own duration.
+ *
+ * Errors: besides those each function names, ERR_UNAVAIL when the database
+ * is away or missed the call's deadline, and ERR_DB when it refuses a
+ * statement or hands back a value its column should not hold (a number
+ * that does not parse, say); the message names what failed.
  */
 #ifndef VODHOOK_STORE_H
 #define VODHOOK_STORE_H
