@@ -133,9 +133,10 @@ check_api_token(struct http_server *s, struct http_req *r)
 /*
  * Every request is authorized here: vodhook authenticates its own routes
  * (callback signatures and tokens, the API's bearer token). Without an
- * authorization handler CivetWeb looks for a .htpasswd file in the
- * document root ("/.htpasswd" when none is set) on every request, and if
- * one is there it demands HTTP digest credentials for every route,
+ * authorization handler, CivetWeb looks for "/.htpasswd" on every request
+ * that a handler serves (at the file-system root, whatever document_root
+ * says: no document root is configured, as vodhook serves no files), and
+ * if one is there it demands HTTP digest credentials for every route,
  * callbacks included.
  */
 static int
@@ -144,6 +145,17 @@ authorize_all(struct mg_connection *conn, void *cbdata)
 	(void)conn;
 	(void)cbdata;
 	return 1;
+}
+
+/* Add method to the comma-separated list in allow (n bytes), if it fits. */
+static void
+allow_add(char *allow, size_t n, const char *method)
+{
+	size_t used = strlen(allow);
+
+	if (used + 2 + strlen(method) < n)
+		snprintf(allow + used, n - used, "%s%s", used ? ", " : "",
+			 method);
 }
 
 static int
@@ -177,14 +189,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 			route = &s->routes[i];
 			break;
 		}
-		if (strlen(allow) + strlen(s->routes[i].method) + 3 <
-		    sizeof(allow)) {
-			if (allow[0] != '\0')
-				strncat(allow, ", ",
-					sizeof(allow) - strlen(allow) - 1);
-			strncat(allow, s->routes[i].method,
-				sizeof(allow) - strlen(allow) - 1);
-		}
+		allow_add(allow, sizeof(allow), s->routes[i].method);
 	}
 	if (route == NULL) {
 		if (allow[0] != '\0') {
@@ -288,14 +293,14 @@ http_port(const struct http_server *s)
 
 /*
  * mg_stop waits for CivetWeb's master thread, which looks for the stop
- * between poll()s of its listening socket of up to 2 s each
- * (SOCKET_TIMEOUT_QUANTUM, built into libcivetweb 1.15): every stop took up
- * to 2 s. While mg_stop runs, a thread of ours connects to the listening
- * port every 10 ms, which ends that poll; a connection made once the stop
- * has begun is never accepted, and one accepted just before is closed at
- * once, so its worker finds it ended. A host name in the listen setting
- * is taken for the loopback address; where that does not reach the
- * socket, the stop takes its 2 s as before.
+ * only between poll()s of its listening socket of up to 2 s each
+ * (SOCKET_TIMEOUT_QUANTUM, built into libcivetweb 1.15), so a stop would
+ * take up to 2 s. While mg_stop runs, a thread of ours connects to the
+ * listening port every 10 ms, which ends that poll; a connection made
+ * once the stop has begun is never accepted, and one accepted just before
+ * is closed at once, so its worker finds it ended. A host name in the
+ * listen setting is taken for the loopback address; where that does not
+ * reach the socket, the stop waits for the poll to end.
  */
 struct waker {
 	struct sockaddr_in addr;
@@ -390,9 +395,9 @@ http_read_body(struct http_req *r, size_t max, struct buf *out)
 		return ERR_LIMIT;
 	/* mg_read undoes chunked transfer encoding. buf_append refuses (and
 	 * frees the buffer) as soon as the body would pass max, so an
-	 * oversized chunked body is caught with at most max bytes held.
-	 * (Reading through a chunk on the stack copies each byte once more;
-	 * bodies here are capped, and callbacks are a few hundred bytes.) */
+	 * oversized chunked body is caught with at most max bytes held. The
+	 * chunk on the stack costs a copy of each byte, which capped bodies
+	 * can afford. */
 	while ((n = mg_read(r->conn, chunk, sizeof(chunk))) > 0) {
 		if (buf_append(out, chunk, (size_t)n) != 0)
 			return ERR_LIMIT;

@@ -17,16 +17,14 @@
 /*
  * The statement skips the events already stored (SQL_SKIP_STORED), or
  * assumes there are none and fails (unique_violation) if one is. Skipping
- * costs a unique-index descent and a speculative insertion per event, 8% of
- * the statement's instructions at 16 events per batch (callgrind), and a
- * push notification is nearly always new: the callback path tries the form
- * that assumes so first (store_events_send).
+ * costs a unique-index descent and a speculative insertion per event, and
+ * a push notification is nearly always new: the callback path tries the
+ * form that assumes so first (store_events_send).
  *
  * The parameter arrays are expanded by unnest in select lists, where they
- * are read row by row (ProjectSet), not in FROM, where each unnest first
- * copied its whole array into a tuplestore of its own: 28 tuplestores a
- * batch, 11% of the statement's instructions at 16 events (callgrind).
- * Arrays of one length give the same rows either way.
+ * are read row by row (ProjectSet), not in FROM, where each unnest would
+ * first copy its whole array into a tuplestore of its own, one per
+ * parameter and batch. Arrays of one length give the same rows either way.
  *
  * After the insert (ins): the media deltas (d), linked to their upload by
  * upload id or else by file id (a lateral index lookup each, whatever the
@@ -186,13 +184,11 @@
  * that name an upload or not. Only an event with an upload id is linked by
  * it (u1), and only a URL job's completion or a reconciled error can fail
  * a URL job (uj); a batch with neither runs the lean form, which leaves
- * those parts out. Their executor nodes are set up for every execution,
- * whether or not a row reaches them: the lean form takes 2.54 M
- * instructions at 16 events a batch where the whole one takes 2.75 M, and
- * 0.62 M where it takes 0.74 M at one event (bench/record.sh, callgrind).
- * Every form takes the same parameters. All are prepared together on a
- * connection (prepare_all), so that a batch queued behind another on it
- * finds its own.
+ * those parts out, since their executor nodes are set up for every
+ * execution whether or not a row reaches them (bench/record.sh measures
+ * the difference). Every form takes the same parameters. All are prepared
+ * together on a connection (prepare_all), so that a batch queued behind
+ * another on it finds its own.
  */
 enum variant {
 	V_SKIP = 0,
@@ -219,12 +215,12 @@ static const char *const variant_name[NVARIANTS] = {
 
 /*
  * The parameters are one-dimensional arrays sent in PostgreSQL's binary
- * format (array_recv): the server copies each element where an array
- * literal had to be scanned and each element parsed by its type's input
- * function, which took an eighth of the statement's instructions at 16
- * events per batch (callgrind). Layout, all integers big-endian: ndim,
- * has-nulls flag, element type OID, then per dimension its length and
- * lower bound; then per element its byte length (-1 for NULL) and bytes.
+ * format (array_recv): the server copies each element, where an array
+ * literal would be scanned and each element parsed by its type's input
+ * function, a large share of the statement's cost. Layout, all integers
+ * big-endian: ndim, has-nulls flag, element type OID, then per dimension
+ * its length and lower bound; then per element its byte length (-1 for
+ * NULL) and bytes.
  */
 struct arr {
 	struct buf b; /* ARR_HEAD bytes reserved, then the elements */
@@ -537,9 +533,9 @@ mark_new(const PGresult *res, const struct store_event *events, size_t n,
 /*
  * Sent before the statement, in its transaction. The plan cache would
  * otherwise plan the statement again for every small batch: it sees the
- * array lengths, finds a custom plan cheaper than the generic one (which
- * assumes 10 rows), and at 1 event per batch that replanning cost 4.9 M
- * instructions instead of 1.0 M (callgrind); set_config costs 0.07 M.
+ * array lengths and finds a custom plan cheaper than the generic one
+ * (which assumes 10 rows), and planning costs several times what
+ * executing a small batch does, set_config a small part of it.
  * is_local true: the setting ends with the transaction, so the pooled
  * connection goes back as it was. A pool opened with generic_plans (the
  * callback committer's) has the setting for good, and skips it.

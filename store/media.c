@@ -123,9 +123,18 @@ int
 store_media_list_json(struct db_pool *pool, const struct store_media_filter *f,
 		      char **json, struct err *e)
 {
-	char after[24], limit[16];
-	const char *params[5] = {f->state, f->provider, f->since, after, limit};
+	char since[80], after[24], limit[16];
+	const char *params[5] = {f->state, f->provider, NULL, after, limit};
 
+	*json = NULL;
+	if (f->since != NULL) {
+		if (store__time_utc(f->since, since, sizeof(since)) != 0)
+			return err_set(e, ERR_INPUT,
+				       "since must be an RFC 3339 date-time, "
+				       "such as 2026-01-02T03:04:05Z or "
+				       "2026-01-02T11:04:05.5+08:00");
+		params[2] = since;
+	}
 	snprintf(after, sizeof(after), "%lld", (long long)f->after_id);
 	snprintf(limit, sizeof(limit), "%d", f->limit);
 	return query_text(pool, SQL_LIST, 5, params, json, NULL, e);

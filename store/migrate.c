@@ -11,8 +11,8 @@
  */
 #include "store/store_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* pg_advisory_lock key: the ASCII bytes of "vodhook" as an integer. */
@@ -85,6 +85,53 @@ out:
 	return rc;
 }
 
+/*
+ * Whether the rows of SQL_APPLIED in res record m, into *done; a recorded
+ * file that differs from m is reported, never applied again.
+ */
+static int
+find_applied(const PGresult *res, const struct store_migration *m, bool *done,
+	     struct err *e)
+{
+	*done = false;
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t v;
+
+		if (store__int(res, r, 0, INT32_MIN, INT32_MAX, &v,
+			       "schema_migrations.version", e) != 0)
+			return ERR_DB;
+		if (v != m->version)
+			continue;
+		*done = true;
+		if (strcmp(PQgetvalue(res, r, 1), m->sha256) != 0)
+			log_msg(
+			    LOG_WARN, "store",
+			    "migration \"%s\" differs from the one applied; "
+			    "it is not applied again",
+			    m->name);
+	}
+	return 0;
+}
+
+/* Report the migrations recorded in res that this binary does not know. */
+static int
+warn_newer(const PGresult *res, struct err *e)
+{
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t v;
+
+		if (store__int(res, r, 0, INT32_MIN, INT32_MAX, &v,
+			       "schema_migrations.version", e) != 0)
+			return ERR_DB;
+		if (v > store_schema_version())
+			log_msg(LOG_WARN, "store",
+				"database has migration %lld, newer than this "
+				"binary knows",
+				(long long)v);
+	}
+	return 0;
+}
+
 int
 store_migrate(struct db_pool *pool, int *applied, struct err *e)
 {
@@ -114,18 +161,10 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 	}
 	for (size_t i = 0; i < store_nmigrations; i++) {
 		const struct store_migration *m = &store_migrations[i];
-		bool done = false;
+		bool done;
 
-		for (int r = 0; r < PQntuples(res); r++) {
-			if (atoi(PQgetvalue(res, r, 0)) != m->version)
-				continue;
-			done = true;
-			if (strcmp(PQgetvalue(res, r, 1), m->sha256) != 0)
-				log_msg(LOG_WARN, "store",
-					"migration \"%s\" differs from the one "
-					"applied; it is not applied again",
-					m->name);
-		}
+		if ((rc = find_applied(res, m, &done, e)) != 0)
+			goto out;
 		if (done)
 			continue;
 		if ((rc = apply_one(conn, m, e)) != 0)
@@ -133,12 +172,8 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 		log_msg(LOG_INFO, "store", "applied migration \"%s\"", m->name);
 		n++;
 	}
-	for (int r = 0; r < PQntuples(res); r++)
-		if (atoi(PQgetvalue(res, r, 0)) > store_schema_version())
-			log_msg(LOG_WARN, "store",
-				"database has migration %s, newer than this "
-				"binary knows",
-				PQgetvalue(res, r, 0));
+	if ((rc = warn_newer(res, e)) != 0)
+		goto out;
 	if (applied != NULL)
 		*applied = n;
 out:
@@ -154,7 +189,8 @@ store_ready(struct db_pool *pool, struct err *e)
 {
 	PGresult *res = NULL;
 	PGconn *conn;
-	int rc = 0, have;
+	int64_t have;
+	int rc = 0;
 
 	if ((conn = store__acquire(pool, 1000, e)) == NULL)
 		return ERR_UNAVAIL;
@@ -170,12 +206,14 @@ store_ready(struct db_pool *pool, struct err *e)
 			err_set(e, rc, "%s", qe.msg);
 		goto out;
 	}
-	have = atoi(PQgetvalue(res, 0, 0));
+	if ((rc = store__int(res, 0, 0, INT32_MIN, INT32_MAX, &have,
+			     "the schema version (schema_migrations)", e)) != 0)
+		goto out;
 	if (have < store_schema_version())
 		rc = err_set(e, ERR_CONFLICT,
-			     "database schema is at version %d, this binary "
+			     "database schema is at version %lld, this binary "
 			     "needs %d: run \"vodhook migrate\"",
-			     have, store_schema_version());
+			     (long long)have, store_schema_version());
 out:
 	PQclear(res);
 	store__release(pool, conn);

@@ -5,6 +5,11 @@
  *
  * Thread safety: a struct db_pool may be used from any number of threads;
  * each call takes a connection for its own duration.
+ *
+ * Errors: besides those each function names, ERR_UNAVAIL when the database
+ * is away or missed the call's deadline, and ERR_DB when it refuses a
+ * statement or hands back a value its column should not hold (a number
+ * that does not parse, say); the message names what failed.
  */
 #ifndef VODHOOK_STORE_H
 #define VODHOOK_STORE_H
@@ -190,14 +195,15 @@ int store_media_events_json(struct db_pool *pool, const char *provider,
 struct store_media_filter {
 	const char *state;    /* NULL = any */
 	const char *provider; /* NULL = any */
-	const char *since;    /* updated at or after (timestamptz text), NULL */
+	const char *since;    /* updated at or after (RFC 3339), NULL */
 	int64_t after_id;     /* cursor: records with a larger id; 0 = start */
 	int limit;
 };
 /*
  * A page of media records, by ascending id, as
  * {"items":[...],"next_cursor":"<id>"|null}. ERR_INPUT for a bad filter
- * value (e.g. since is not a time).
+ * value: since that is not an RFC 3339 date-time (the message names the
+ * parameter and the format).
  */
 int store_media_list_json(struct db_pool *pool,
 			  const struct store_media_filter *f, char **json,

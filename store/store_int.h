@@ -85,4 +85,27 @@ PGresult *store__claim(struct db_pool *pool, const char *sql,
 /* True when res is PGRES_COMMAND_OK or PGRES_TUPLES_OK. */
 bool store__ok(const PGresult *res);
 
+/*
+ * The integer at (row, col) of res into *out: 0, or ERR_DB with *e naming
+ * what (the column, say) when the value is NULL, not a number, or outside
+ * [min, max].
+ */
+int store__int(const PGresult *res, int row, int col, int64_t min, int64_t max,
+	       int64_t *out, const char *what, struct err *e) VH_MUST_CHECK;
+/*
+ * The rows res returned, or those its command changed, into *n: 0, or
+ * ERR_DB with *e ("could not <what>: ...") when libpq's count is not a
+ * number (a command that counts no rows).
+ */
+int store__count(PGresult *res, int *n, const char *what,
+		 struct err *e) VH_MUST_CHECK;
+/*
+ * Check that s is an RFC 3339 date-time ("2026-01-02T03:04:05Z",
+ * "2026-01-02T11:04:05.25+08:00") and write the same instant in UTC into
+ * out, as "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (the fraction's digits kept).
+ * 0; ERR_INPUT when s is not such a time or falls outside the years 1 to
+ * 9999; ERR_LIMIT when out (n bytes) is too small. Pure.
+ */
+int store__time_utc(const char *s, char *out, size_t n) VH_MUST_CHECK;
+
 #endif

@@ -291,10 +291,8 @@ exec1(struct db_pool *pool, const char *sql, int nparams,
 		rc = store__err(conn, res, what, e);
 		goto out;
 	}
-	if (nrows != NULL)
-		*nrows = PQresultStatus(res) == PGRES_TUPLES_OK
-			     ? PQntuples(res)
-			     : atoi(PQcmdTuples(res));
+	if (nrows != NULL && (rc = store__count(res, nrows, what, e)) != 0)
+		goto out;
 	if (out != NULL && PQresultStatus(res) == PGRES_TUPLES_OK &&
 	    PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
 		*out = xstrdup(PQgetvalue(res, 0, 0));
@@ -428,6 +426,43 @@ out:
 	return rc;
 }
 
+/* The columns of SQL_CLAIM (CLAIM_COLS) into u. */
+static int
+read_claimed(const PGresult *res, struct store_upload *u, struct err *e)
+{
+	int64_t attempts;
+	int rc;
+
+	snprintf(u->id, sizeof(u->id), "%s", PQgetvalue(res, 0, 0));
+	u->provider = store__dup_or_null(res, 0, 1);
+	u->state = store__dup_or_null(res, 0, 2);
+	u->source_kind = store__dup_or_null(res, 0, 3);
+	u->source = store__dup_or_null(res, 0, 4);
+	u->media_name = store__dup_or_null(res, 0, 5);
+	u->media_type = store__dup_or_null(res, 0, 6);
+	u->media_kind = store__dup_or_null(res, 0, 7);
+	u->procedure = store__dup_or_null(res, 0, 8);
+	u->source_context = store__dup_or_null(res, 0, 9);
+	u->options = store__dup_or_null(res, 0, 10);
+	u->session = store__dup_or_null(res, 0, 13);
+	u->multipart_upload_id = store__dup_or_null(res, 0, 15);
+	u->file_id = store__dup_or_null(res, 0, 16);
+	u->cancel_requested = strcmp(PQgetvalue(res, 0, 18), "t") == 0;
+	u->source_version = store__dup_or_null(res, 0, 19);
+	if ((rc = store__int(res, 0, 11, -1, INT64_MAX, &u->bytes_total,
+			     "uploads.bytes_total", e)) != 0 ||
+	    (rc = store__int(res, 0, 12, 0, INT64_MAX, &u->part_size,
+			     "uploads.part_size", e)) != 0 ||
+	    (rc = store__int(res, 0, 14, INT64_MIN, INT64_MAX,
+			     &u->credential_expires_at,
+			     "uploads.credential_expires_at", e)) != 0 ||
+	    (rc = store__int(res, 0, 17, 0, INT32_MAX, &attempts,
+			     "uploads.attempts", e)) != 0)
+		return rc;
+	u->attempts = (int)attempts;
+	return 0;
+}
+
 int
 store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
 		   const char *id, struct store_upload *out, bool *found,
@@ -437,7 +472,6 @@ store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
 	const char *params[3] = {owner, lease, id};
 	PGresult *res = NULL;
 	PGconn *conn;
-	int64_t v;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -452,32 +486,11 @@ store_upload_claim(struct db_pool *pool, const char *owner, int lease_seconds,
 	}
 	if (PQntuples(res) == 0)
 		goto out;
+	if ((rc = read_claimed(res, out, e)) != 0) {
+		store_upload_cleanup(out);
+		goto out;
+	}
 	*found = true;
-	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-	out->provider = store__dup_or_null(res, 0, 1);
-	out->state = store__dup_or_null(res, 0, 2);
-	out->source_kind = store__dup_or_null(res, 0, 3);
-	out->source = store__dup_or_null(res, 0, 4);
-	out->media_name = store__dup_or_null(res, 0, 5);
-	out->media_type = store__dup_or_null(res, 0, 6);
-	out->media_kind = store__dup_or_null(res, 0, 7);
-	out->procedure = store__dup_or_null(res, 0, 8);
-	out->source_context = store__dup_or_null(res, 0, 9);
-	out->options = store__dup_or_null(res, 0, 10);
-	out->bytes_total =
-	    parse_i64(PQgetvalue(res, 0, 11), -1, INT64_MAX, &v) == 0 ? v : -1;
-	out->part_size =
-	    parse_i64(PQgetvalue(res, 0, 12), 0, INT64_MAX, &v) == 0 ? v : 0;
-	out->session = store__dup_or_null(res, 0, 13);
-	out->credential_expires_at =
-	    parse_i64(PQgetvalue(res, 0, 14), INT64_MIN, INT64_MAX, &v) == 0
-		? v
-		: 0;
-	out->multipart_upload_id = store__dup_or_null(res, 0, 15);
-	out->file_id = store__dup_or_null(res, 0, 16);
-	out->attempts = atoi(PQgetvalue(res, 0, 17));
-	out->cancel_requested = strcmp(PQgetvalue(res, 0, 18), "t") == 0;
-	out->source_version = store__dup_or_null(res, 0, 19);
 out:
 	PQclear(res);
 	store__release(pool, conn);
@@ -571,6 +584,39 @@ store_upload_part_done(struct db_pool *pool, const char *id, const char *owner,
 			  "checkpoint upload part", e);
 }
 
+/* Row i of SQL_PARTS into part (its etag allocated even on failure). */
+static int
+read_part(const PGresult *res, int i, struct store_upload_part *part,
+	  struct err *e)
+{
+	int64_t number, crc64;
+	int rc;
+
+	part->etag = xstrdup(PQgetvalue(res, i, 2));
+	if ((rc = store__int(res, i, 0, 1, 10000, &number,
+			     "upload_parts.part_number", e)) != 0 ||
+	    (rc = store__int(res, i, 1, 0, INT64_MAX, &part->size,
+			     "upload_parts.size", e)) != 0)
+		return rc;
+	part->number = (int)number;
+	if (PQgetisnull(res, i, 3))
+		return 0;
+	if ((rc = store__int(res, i, 3, INT64_MIN, INT64_MAX, &crc64,
+			     "upload_parts.crc64", e)) != 0)
+		return rc;
+	part->has_crc64 = true;
+	part->crc64 = (uint64_t)crc64;
+	return 0;
+}
+
+static void
+parts_free(struct store_upload_part *parts, int n)
+{
+	for (int i = 0; parts != NULL && i < n; i++)
+		free(parts[i].etag);
+	free(parts);
+}
+
 int
 store_upload_parts(struct db_pool *pool, const char *id,
 		   struct store_upload_part **parts, int *n, struct err *e)
@@ -591,22 +637,14 @@ store_upload_parts(struct db_pool *pool, const char *id,
 	}
 	if (PQntuples(res) > 0)
 		*parts = xcalloc((size_t)PQntuples(res), sizeof(**parts));
-	for (int i = 0; i < PQntuples(res); i++) {
-		int64_t v = 0;
-
-		(*parts)[i].number = atoi(PQgetvalue(res, i, 0));
-		if (parse_i64(PQgetvalue(res, i, 1), 0, INT64_MAX, &v) != 0)
-			v = 0;
-		(*parts)[i].size = v;
-		(*parts)[i].etag = xstrdup(PQgetvalue(res, i, 2));
-		if (!PQgetisnull(res, i, 3) &&
-		    parse_i64(PQgetvalue(res, i, 3), INT64_MIN, INT64_MAX,
-			      &v) == 0) {
-			(*parts)[i].has_crc64 = true;
-			(*parts)[i].crc64 = (uint64_t)v;
-		}
-	}
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = read_part(res, i, &(*parts)[i], e);
 	*n = PQntuples(res);
+	if (rc != 0) {
+		parts_free(*parts, *n);
+		*parts = NULL;
+		*n = 0;
+	}
 out:
 	PQclear(res);
 	store__release(pool, conn);
@@ -699,6 +737,7 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 	PGresult *res =
 	    store__claim(pool, SQL_CLAIM_PARKED, provider, older_than_s, max,
 			 "claim parked URL pulls", e);
+	int rc = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -710,10 +749,18 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 		snprintf((*out)[r].id, sizeof((*out)[r].id), "%s",
 			 PQgetvalue(res, r, 0));
 		(*out)[r].url_job_id = xstrdup(PQgetvalue(res, r, 1));
-		(*out)[r].parked_s = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+		if ((rc = store__int(res, r, 2, INT64_MIN, INT64_MAX,
+				     &(*out)[r].parked_s,
+				     "the time an upload was parked", e)) != 0)
+			break;
 	}
 	PQclear(res);
-	return 0;
+	if (rc != 0) {
+		store_parked_pulls_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 void

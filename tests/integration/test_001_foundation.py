@@ -3,12 +3,65 @@ start-up errors and clean shutdown, against the real daemon and PostgreSQL."""
 import hashlib
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import tempfile
 import time
 import unittest
+import unittest.mock
 
 import harness as h
+
+
+def unshare_flags():
+    return ["--mount", "--propagation", "private"] if os.geteuid() == 0 else \
+        ["--map-root-user", "--mount", "--propagation", "private"]
+
+
+def can_give_a_root_of_its_own():
+    if shutil.which("unshare") is None or shutil.which("chroot") is None:
+        return False
+    return subprocess.run(["unshare"] + unshare_flags() + ["true"],
+                          capture_output=True).returncode == 0
+
+
+# Runs the program given with root (a directory of the test's) as its root
+# directory: in a mount namespace of its own, each top-level entry of the
+# host's root is bound (or, for a link, copied) into root, whose other
+# entries (a .htpasswd) stay its own. The mounts end with the namespace.
+ROOT_WRAPPER = """#!/bin/sh
+set -eu
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+root=%(root)s
+if [ "${1:-}" != --in-namespace ]; then
+    exec unshare %(flags)s "$0" --in-namespace "$@"
+fi
+shift
+for e in /* /.[!.]*; do
+    if [ ! -e "$e" ] && [ ! -L "$e" ] || [ -e "$root$e" ]; then
+        continue
+    fi
+    if [ -L "$e" ]; then
+        ln -s "$(readlink "$e")" "$root$e"
+    elif [ -d "$e" ]; then
+        mkdir "$root$e" && mount --rbind "$e" "$root$e"
+    else
+        : >"$root$e" && mount --bind "$e" "$root$e"
+    fi
+done
+exec chroot "$root" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$PWD" %(bin)s "$@"
+"""
+
+
+def root_wrapper(root):
+    """A program that runs vodhook with root as its root directory."""
+    path = os.path.join(os.path.dirname(root), "vodhook-in-root")
+    with open(path, "w") as f:
+        f.write(ROOT_WRAPPER % {"root": shlex.quote(root), "bin": shlex.quote(h.BIN),
+                                "flags": " ".join(unshare_flags())})
+    os.chmod(path, 0o755)
+    return path
 
 
 class Config(unittest.TestCase):
@@ -123,6 +176,21 @@ class Database(unittest.TestCase):
         out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("0 migration(s) applied now", out.stderr)
+
+    def test_a_version_that_is_not_a_number_is_named(self):
+        # schema_migrations altered by hand: a version that is not a number
+        # stops the migration with an error naming it (it was read as 0, and
+        # the migration went on as if nothing were wrong).
+        url = h.fresh_database()
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        h.psql(url, "ALTER TABLE schema_migrations ALTER version TYPE text;"
+                    " INSERT INTO schema_migrations (version, name, sha256)"
+                    " VALUES ('x', 'tampered', '-')")
+        out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})
+        self.assertEqual(out.returncode, 1, out.stderr)
+        self.assertIn('vodhook: could not read schema_migrations.version: "x" is'
+                      ' not an integer', out.stderr)
 
     def database_at(self, version, options=""):
         """A fresh database (CREATE DATABASE options) migrated up to schema
@@ -263,7 +331,7 @@ class Serve(unittest.TestCase):
             status, resp, body = c.json("DELETE", "/readyz")
             self.assertEqual(status, 405)
             self.assertEqual(body["error"]["code"], "method_not_allowed")
-            self.assertIn("GET", resp.getheader("Allow"))
+            self.assertEqual(resp.getheader("Allow"), "GET, HEAD")
 
             # Readiness follows the database: an unmigrated one is not ready.
             h.psql(self.url, "ALTER TABLE schema_migrations RENAME TO sm_away")
@@ -288,23 +356,39 @@ class Serve(unittest.TestCase):
         self.assertRegex(logs, r"path=/no/such/thing status=404")
         self.assertNotIn("hunter2", logs)
 
-    @unittest.skipUnless(os.geteuid() == 0 and not os.path.lexists("/.htpasswd"),
-                         "needs root and no /.htpasswd on this machine")
-    def test_host_htpasswd_file_does_not_gate_routes(self):
-        # CivetWeb, left to itself, demands digest credentials for every
-        # route when its document root ("/" when unset) holds a .htpasswd.
-        with open("/.htpasswd", "w") as f:
+    @unittest.skipUnless(can_give_a_root_of_its_own(),
+                         "needs unshare and chroot, and mount namespaces (root, or user"
+                         " namespaces)")
+    def test_htpasswd_at_the_root_does_not_gate_routes(self):
+        # For every request a handler serves, CivetWeb looks for "/.htpasswd"
+        # at the file-system root, whatever document_root says, and when the
+        # file is there demands digest credentials for every route. The
+        # daemon runs with a root directory of its own that holds one, in the
+        # test's temporary directory: nothing is written outside it.
+        root = os.path.join(h.tmpdir("vodhook-root-"), "root")
+        os.mkdir(root)
+        with open(os.path.join(root, ".htpasswd"), "w") as f:
             f.write("user:localhost:0123456789abcdef0123456789abcdef\n")
-        try:
-            d = h.Daemon(self.url).start()
+        with unittest.mock.patch.object(h, "BIN", root_wrapper(root)):
+            d = h.Daemon(self.url).start(wait_ready=False)
+
+        def answer():
             try:
-                self.assertEqual(d.client.request("GET", "/healthz")[0], 200)
-                status, _, body = d.client.json("GET", "/v1/media")
-                self.assertEqual(status, 403, body)  # vodhook's own answer
-            finally:
-                d.stop_checked()
+                return d.client.request("GET", "/healthz")[0]
+            except OSError:
+                return None
+        try:
+            self.assertEqual(h.wait_for(answer, "vodhook to answer /healthz"), 200)
+            status, _, body = d.client.json("GET", "/v1/media")
+            self.assertEqual(status, 403, body)  # vodhook's own answer
         finally:
-            os.unlink("/.htpasswd")
+            d.stop_checked()
+            # The mounts were the namespace's own (private propagation) and
+            # ended with it: the mount points are empty, or rmdir says so.
+            for name in os.listdir(root):
+                path = os.path.join(root, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    os.rmdir(path)
 
     def test_sigint_stops_cleanly(self):
         d = h.Daemon(self.url).start()

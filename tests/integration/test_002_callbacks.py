@@ -383,8 +383,36 @@ class Recording(unittest.TestCase):
         self.assertLessEqual(set(seen), listed)
         st, _, page = c.json("GET", "/v1/media?state=bogus", headers=self.cl.auth)
         self.assertEqual(st, 400)
-        st, _, page = c.json("GET", "/v1/media?since=yesterday-ish", headers=self.cl.auth)
-        self.assertEqual(st, 400, page)
+        # since: an RFC 3339 date-time, checked by vodhook; the answer says
+        # what is expected, never in PostgreSQL's words
+        for bad in ("yesterday-ish", "notadate", "2026-01-02", "2026-02-30T00:00:00Z",
+                    "2026-01-02T03:04:05"):
+            st, _, page = c.json("GET", "/v1/media?since=" + urllib.parse.quote(bad),
+                                 headers=self.cl.auth)
+            self.assertEqual(st, 400, (bad, page))
+            self.assertEqual(page["error"]["code"], "invalid_input")
+            msg = page["error"]["message"]
+            self.assertIn("since", msg)
+            self.assertIn("RFC 3339", msg)
+            self.assertNotIn("syntax", msg)
+            self.assertNotIn("timestamp with time zone", msg)
+        # a valid one filters on updated_at, whatever its offset (+16:00 is
+        # past PostgreSQL's own limit for an offset, and valid RFC 3339)
+        fmt = 'YYYY-MM-DD"T"HH24:MI:SS.US'
+        fid, utc, cst, later = h.psql(self.url, (
+            "SELECT file_id, to_char(updated_at AT TIME ZONE 'UTC', :'v1') || 'Z',"
+            " to_char((updated_at AT TIME ZONE 'UTC') + interval '8 hours', :'v1')"
+            "  || '+08:00',"
+            " to_char((updated_at + interval '1 microsecond') AT TIME ZONE"
+            "  'UTC', :'v1') || 'Z'"
+            " FROM media ORDER BY updated_at DESC LIMIT 1"), fmt)[0]
+        for since, listed in ((utc, True), (cst, True), (later, False),
+                              ("2000-01-02T03:04:05+16:00", None)):
+            st, _, page = c.json("GET", "/v1/media?limit=500&since=" + urllib.parse.quote(since),
+                                 headers=self.cl.auth)
+            self.assertEqual(st, 200, (since, page))
+            if listed is not None:
+                self.assertEqual(fid in [i["file_id"] for i in page["items"]], listed, since)
         fid = seen[0]
         st, _, evs = c.json("GET", "/v1/media/tencent/%s/events" % fid, headers=self.cl.auth)
         self.assertEqual(st, 200)
