@@ -241,7 +241,7 @@ cmd_serve(void)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	err_clear(&e);
-	if (ingest_new(&io, &app.ingest, &e) != 0) {
+	if (ingest_start(&io, &app.ingest, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
 		rc = 1;
 		goto out;
@@ -278,8 +278,12 @@ cmd_serve(void)
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
-	cb_pull_stop(puller);
-	cb_reconcile_stop(reconciler);
+	/* Stop in this order: the event sources and the HTTP server, which
+	 * hand events to ingest; the upload workers; ingest last, so that
+	 * every event handed to it is committed or spooled. Each x_free
+	 * stops its module first. */
+	cb_pull_free(puller);
+	cb_reconcile_free(reconciler);
 	http_stop(http);		  /* no request in flight after this */
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
