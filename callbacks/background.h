@@ -13,6 +13,9 @@
  * Both run on their own thread until stopped; several vodhook instances may
  * run them at once (PullEvents hands an event to one caller at a time,
  * ingest deduplicates, the reconciler claims records with SKIP LOCKED).
+ * Lifecycle: x_start allocates and starts, x_stop asks the thread to stop
+ * and waits for it (safe twice), x_free stops if still running and frees
+ * (NULL-safe).
  */
 #ifndef VODHOOK_CALLBACKS_BACKGROUND_H
 #define VODHOOK_CALLBACKS_BACKGROUND_H
@@ -23,11 +26,13 @@
 struct cb_pull;
 struct cb_reconcile;
 
-/* o, ig: borrowed, outlive the poller. */
+/* Start polling. o, ig: borrowed, outlive the poller. */
 int cb_pull_start(const struct cloud_opts *o, struct ingest *ig,
 		  struct cb_pull **out, struct err *e) VH_MUST_CHECK;
-/* Stop (waits for a long poll in progress, at most ~10 s) and free. */
+/* Stop; waits for a long poll in progress (at most ~10 s). Safe twice. */
 void cb_pull_stop(struct cb_pull *p);
+/* Stop if still running, and free. NULL-safe. */
+void cb_pull_free(struct cb_pull *p);
 
 struct cb_reconcile_opts {
 	const struct cloud_opts *cloud; /* borrowed */
@@ -39,9 +44,13 @@ struct cb_reconcile_opts {
 	int64_t url_timeout_s; /* an unfinished URL pull fails; 0: never */
 };
 
+/* Start the reconciler; o is copied, what it points to is borrowed. */
 int cb_reconcile_start(const struct cb_reconcile_opts *o,
 		       struct cb_reconcile **out, struct err *e) VH_MUST_CHECK;
+/* Stop, after the lookup in progress. Safe twice. */
 void cb_reconcile_stop(struct cb_reconcile *r);
+/* Stop if still running, and free. NULL-safe. */
+void cb_reconcile_free(struct cb_reconcile *r);
 
 /*
  * The event a lookup answer amounts to (pure, for tests): fills ev with a

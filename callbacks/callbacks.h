@@ -2,9 +2,9 @@
  * callbacks.h: verifying, parsing and recording VOD event notifications.
  *
  * Verifiers and parsers are pure functions (bytes in, struct out, no I/O) so
- * that unit tests and fuzzers reach them directly. Ingest (ingest.c) records
+ * that unit tests and fuzzers reach them directly. Ingest (ingest.h) records
  * a parsed event in PostgreSQL, or in the local spool when the database is
- * unavailable.
+ * unavailable; background.h has the PULL poller and the reconciler.
  */
 #ifndef VODHOOK_CALLBACKS_H
 #define VODHOOK_CALLBACKS_H
@@ -122,25 +122,27 @@ int cb_verify_alibaba(const char *url, const char *timestamp_hdr,
 /* ------------------------------------------------------------ parse */
 
 /*
- * Parse a Tencent push body of len bytes, v3 ("EventType" + one payload
- * object) or legacy ("eventType", "version" "4.0" or 4, "data"), into ev.
- * ev must be initialized (vod_event_init); on success its old content is
- * released and replaced, on failure it is left as it was. Every string of
- * the result is owned by ev. See callbacks/README.md for the fields,
- * effects and dedup keys. Returns 0, or ERR_INPUT when the body is not a
- * JSON object, has no event type, carries an id it cannot read exactly or a
- * field past its CB_*_MAX cap. An unknown event type parses (EFFECT_NONE,
- * dedup key over the raw bytes). Pure and thread-safe.
+ * Parse a notification from provider p into ev: the one entry point for
+ * callers that handle both providers. body/len are the raw bytes as
+ * received (needed to recover numeric ids exactly and to key unknown
+ * events); doc is body already parsed as JSON (borrowed), or NULL to parse
+ * it here. ev must be initialized (vod_event_init); on success its old
+ * content is released and replaced, on failure it is left as it was. Every
+ * string of the result is owned by ev. See callbacks/README.md for the
+ * fields, effects and dedup keys. Returns 0, or ERR_INPUT when the body is
+ * not a JSON object, has no event type, carries an id it cannot read
+ * exactly or a field past its CB_*_MAX cap, or p is not a provider. An
+ * unknown event type parses (EFFECT_NONE, dedup key over the raw bytes).
+ * Pure and thread-safe.
+ */
+int cb_parse(enum vod_provider p, const cJSON *doc, const char *body,
+	     size_t len, struct vod_event *ev, struct err *e) VH_MUST_CHECK;
+/*
+ * cb_parse of a Tencent push body of len bytes, v3 ("EventType" + one
+ * payload object) or legacy ("eventType", "version" "4.0" or 4, "data").
  */
 int cb_parse_tencent(const char *body, size_t len, struct vod_event *ev,
 		     struct err *e) VH_MUST_CHECK;
-/*
- * cb_parse_tencent on a body already parsed into doc (borrowed); body/len are
- * the raw bytes doc was parsed from, needed to recover numeric ids exactly
- * and to hash unknown events.
- */
-int cb_parse_tencent_doc(const cJSON *doc, const char *body, size_t len,
-			 struct vod_event *ev, struct err *e) VH_MUST_CHECK;
 /*
  * Parse one element of a PullEvents EventSet (borrowed; explicit nulls are
  * accepted anywhere). Without raw bytes, an id sent as a JSON number is
@@ -150,11 +152,8 @@ int cb_parse_tencent_doc(const cJSON *doc, const char *body, size_t len,
  */
 int cb_parse_tencent_json(const cJSON *event, struct vod_event *ev,
 			  struct err *e) VH_MUST_CHECK;
-/* Parse an Alibaba callback body; as cb_parse_tencent. */
+/* cb_parse of an Alibaba callback body of len bytes. */
 int cb_parse_alibaba(const char *body, size_t len, struct vod_event *ev,
 		     struct err *e) VH_MUST_CHECK;
-/* As cb_parse_alibaba on a body already parsed into doc (borrowed). */
-int cb_parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
-			 struct vod_event *ev, struct err *e) VH_MUST_CHECK;
 
 #endif

@@ -8,7 +8,8 @@
  * statement in one transaction and wakes the waiters once the commit is
  * durable. If the database cannot be reached, the batch is appended to the
  * spool and fsync'ed instead; only if that fails too is the event refused,
- * so that the platform delivers it again.
+ * so that the platform delivers it again. The replay thread (replay.c)
+ * moves spooled events into the database later.
  *
  * Batches are pipelined on one connection, two deep: as soon as a batch's
  * statement has run, and while its commit is being flushed to disk, the
@@ -17,22 +18,18 @@
  * next without waiting for the committer to wake, answer and send; the
  * next batch still gathers every event that arrived during the statement.
  *
- * The WAL flush of each commit (about 0.3 ms of a 1 ms cycle) is not
- * overlapped with the next statement. Two ways to do that were measured
- * slower on the 2-core machine this was built on (bench/callbacks.sh,
- * runs side by side): the next batch sent on a second connection as soon
- * as the previous statement has run, 9.7k against 13.4k callbacks/s (both
- * backends now sleep and wake between batches, and each wake costs more
- * than the flush it hides); and commits that do not wait for the flush
- * (synchronous_commit off on this connection) followed by a one-statement
- * transaction on another connection whose durable commit covers them
- * before the waiters are answered, 12.7k against 15.1k (a transaction
- * more per batch).
+ * The WAL flush of each commit is not overlapped with the next statement:
+ * a second connection for the next batch, or commits that do not wait for
+ * the flush followed by a durable one on another connection, were both
+ * slower on two cores, since every batch then pays for more wake-ups or one
+ * more transaction than the flush they would hide.
  *
- * Interface: ingest_new, ingest_free, ingest_submit, ingest_get_stats.
+ * Interface: ingest_start, ingest_stop, ingest_free, ingest_submit,
+ * ingest_get_stats.
  */
 #include "callbacks/ingest.h"
-#include "callbacks/spool.h"
+#include "callbacks/ingest_int.h"
+#include "common/thread.h"
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -56,6 +53,7 @@ struct item {
 struct ingest {
 	struct db_pool *commit_pool;
 	struct spool *spool;
+	struct replay *replay;
 	int batch_max;
 	size_t batch_max_bytes;
 
@@ -64,7 +62,7 @@ struct ingest {
 	struct item *head, **tail;
 	uint64_t queued; /* items waiting for a batch */
 	bool stopping;
-	pthread_t committer;
+	struct vh_thread committer;
 
 	struct ingest_stats stats; /* under mu */
 };
@@ -81,155 +79,13 @@ struct batch {
 	int64_t t0; /* when it was sent */
 };
 
-/* ------------------------------------------------------------ batches */
-
-static void
-to_store_event(const struct vod_event *ev, const char *raw, enum vod_via via,
-	       struct store_event *out)
-{
-	out->provider = vod_provider_name(ev->provider);
-	out->event_type = ev->event_type;
-	out->dedup_key = ev->dedup_key;
-	out->file_id = ev->file_id;
-	out->task_id = ev->task_id;
-	out->status = ev->status;
-	out->error_code = ev->error_code;
-	out->error_message = ev->error_message;
-	out->upload_id = ev->upload_id;
-	out->via = vod_via_name(via);
-	out->event_time = ev->event_time;
-	out->raw = raw;
-}
-
-static int64_t
-min_time(int64_t a, int64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
-#define FIRST(field)                                                           \
-	do {                                                                   \
-		if (d->field == NULL)                                          \
-			d->field = x.field;                                    \
-	} while (0)
-
-/*
- * Fold the effect of ev into the deltas: one delta per media record, so
- * that the batch statement touches each record once.
- */
-static void
-add_delta(const struct vod_event *ev, int64_t now,
-	  struct store_media_delta *deltas, size_t *ndeltas)
-{
-	struct store_media_delta x, *d = NULL;
-	int64_t t = ev->event_time > 0 ? ev->event_time : now;
-
-	if (ev->effect == EFFECT_NONE || ev->file_id == NULL)
-		return;
-	memset(&x, 0, sizeof(x));
-	x.provider = vod_provider_name(ev->provider);
-	x.file_id = ev->file_id;
-	x.upload_id = ev->upload_id;
-	x.media_url = ev->media_url;
-	x.size = ev->size;
-	x.procedure_task_id = ev->procedure_task_id;
-	x.source_context = ev->source_context;
-	switch (ev->effect) {
-	case EFFECT_CONFIRMED:
-		x.confirmed_at = t;
-		if (ev->processing_follows == 0) {
-			/* Nothing will process it: it is ready now. */
-			x.rank = 4, x.state = "ready", x.ready_at = t;
-		} else {
-			x.rank = 2, x.state = "confirmed";
-			x.maybe_ready = ev->processing_follows < 0;
-		}
-		break;
-	case EFFECT_PROCESSING:
-		x.rank = 3, x.state = "processing", x.processing_at = t;
-		break;
-	case EFFECT_READY:
-		x.rank = 4, x.state = "ready", x.ready_at = t;
-		break;
-	case EFFECT_FAILED:
-		x.rank = 4, x.state = "failed", x.failed_at = t;
-		x.error_code = ev->error_code;
-		x.error_message = ev->error_message;
-		break;
-	default:
-		return;
-	}
-
-	for (size_t i = 0; i < *ndeltas; i++)
-		if (strcmp(deltas[i].file_id, x.file_id) == 0 &&
-		    strcmp(deltas[i].provider, x.provider) == 0)
-			d = &deltas[i];
-	if (d == NULL) {
-		deltas[(*ndeltas)++] = x;
-		return;
-	}
-	/* Same merge rules as the statement: forward only, earliest times,
-	 * first values. */
-	if (x.rank > d->rank) {
-		d->rank = x.rank;
-		d->state = x.state;
-	}
-	d->maybe_ready = d->maybe_ready || x.maybe_ready;
-	d->confirmed_at = min_time(d->confirmed_at, x.confirmed_at);
-	d->processing_at = min_time(d->processing_at, x.processing_at);
-	d->ready_at = min_time(d->ready_at, x.ready_at);
-	d->failed_at = min_time(d->failed_at, x.failed_at);
-	if (d->size < 0)
-		d->size = x.size;
-	FIRST(upload_id);
-	FIRST(media_url);
-	FIRST(procedure_task_id);
-	FIRST(source_context);
-	FIRST(error_code);
-	FIRST(error_message);
-}
-
-/* One event's row, and its effect folded into the batch's deltas. */
-static void
-add_row(const struct vod_event *ev, const char *raw, enum vod_via via,
-	int64_t now, struct store_event *sev, struct store_media_delta *deltas,
-	size_t *ndeltas)
-{
-	to_store_event(ev, raw, via, sev);
-	add_delta(ev, now, deltas, ndeltas);
-}
-
-int
-ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
-	       const char *const *raws, const enum vod_via *vias, size_t n,
-	       bool *is_new, struct err *e)
-{
-	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
-	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
-	size_t ndeltas = 0;
-	int64_t now = time_unix();
-	int rc;
-
-	for (size_t i = 0; i < n; i++)
-		add_row(evs[i], raws[i], vias[i], now, &sevs[i], deltas,
-			&ndeltas);
-	rc = store_events_record(pool, sevs, n, deltas, ndeltas, is_new, e);
-	free(sevs);
-	free(deltas);
-	return rc;
-}
-
 /*
  * Wake a batch's waiters as a binary tree: the committer wakes the first,
  * and each waiter wakes two more before it replies (ingest_submit). Waking
- * a sleeping thread costs about 17 us here (a futex wake and an IPI in a
- * VM); the committer waking 18 of them one by one kept the next batch
- * waiting 0.3 ms, a sixth of each transaction's cycle. Each item stays
- * valid until its waiter has been woken, so the links are safe.
+ * a sleeping thread is a futex wake and an interrupt to another CPU; the
+ * committer waking a whole batch one by one would keep the next batch
+ * waiting for all of them. Each item stays valid until its waiter has been
+ * woken, so the links are safe.
  */
 static void
 wake_batch(struct item **items, size_t n)
@@ -293,8 +149,8 @@ batch_rows(struct batch *bt)
 	for (size_t i = 0; i < bt->n; i++) {
 		const struct item *it = bt->items[i];
 
-		add_row(it->ev, it->raw, it->via, now, &bt->sevs[i], bt->deltas,
-			&bt->ndeltas);
+		ingest__add_row(it->ev, it->raw, it->via, now, &bt->sevs[i],
+				bt->deltas, &bt->ndeltas);
 	}
 	bt->t0 = time_mono_us();
 }
@@ -334,72 +190,64 @@ batch_send_next(struct batch *prev, struct batch *bt, struct err *e)
 }
 
 /*
- * The database took bt (rc 0) or did not (rc, e): in that case the spool
- * takes it. Fills each item, counts, and wakes the waiters.
+ * The database did not take the batch's items (e says why): the spool takes
+ * them. Whatever the database said (away, refusing the batch, or gone
+ * before the commit was confirmed), the spool keeps the events and the
+ * replay retries them: dedup makes that safe. The reconciler's own events
+ * are not notifications the replay could parse; they are refused, and the
+ * reconciler asks the platform again later. Fills each item's outcome.
  */
 static void
-batch_done(struct ingest *ig, struct batch *bt, int rc, const struct err *e)
+spool_items(struct ingest *ig, struct item **items, size_t n,
+	    const struct err *e)
 {
-	struct item **items = bt->items;
-	size_t n = bt->n;
-	uint64_t us = (uint64_t)(time_mono_us() - bt->t0);
+	enum vod_provider *providers = xcalloc(n, sizeof(*providers));
+	enum vod_via *vias = xcalloc(n, sizeof(*vias));
+	const char **raws = xcalloc(n, sizeof(*raws));
+	size_t *lens = xcalloc(n, sizeof(*lens));
+	size_t ns = 0;
+	struct err se;
+	int rc;
 
-	if (rc == 0) {
-		for (size_t i = 0; i < n; i++)
-			items[i]->res.duplicate = !bt->is_new[i];
-	} else {
-		/* Whatever the database said (away, refusing the batch, or
-		 * gone before the commit was confirmed), the spool keeps the
-		 * events and the replay retries them: dedup makes that safe.
-		 * The reconciler's own events are not notifications the replay
-		 * could parse; they are refused, and the reconciler asks the
-		 * platform again later. */
-		enum vod_provider *providers = xcalloc(n, sizeof(*providers));
-		enum vod_via *vias = xcalloc(n, sizeof(*vias));
-		const char **raws = xcalloc(n, sizeof(*raws));
-		size_t *lens = xcalloc(n, sizeof(*lens));
-		size_t ns = 0;
-		struct err se;
-
-		for (size_t i = 0; i < n; i++) {
-			if (items[i]->via == VIA_RECONCILE)
-				continue;
-			providers[ns] = items[i]->ev->provider;
-			vias[ns] = items[i]->via;
-			raws[ns] = items[i]->raw;
-			lens[ns] = items[i]->len;
-			ns++;
-		}
-		log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e->msg,
-			ns);
-		err_clear(&se);
-		rc = ns == 0 ? 0
-			     : spool_write(ig->spool, ns, providers, vias, raws,
-					   lens, &se);
-		if (rc != 0)
-			log_msg(LOG_ERROR, "ingest",
-				"could not store %zu event(s): database: %s; "
-				"spool: %s",
-				ns, e->msg, se.msg);
-		for (size_t i = 0; i < n; i++) {
-			bool spooled =
-			    rc == 0 && items[i]->via != VIA_RECONCILE;
-
-			items[i]->rc = spooled ? 0 : ERR_UNAVAIL;
-			items[i]->res.spooled = spooled;
-			if (!spooled)
-				err_set(&items[i]->err, ERR_UNAVAIL,
-					rc == 0 ? "the database is unavailable"
-						: "neither the database nor "
-						  "the spool could take the "
-						  "event");
-		}
-		free(providers);
-		free(vias);
-		free(raws);
-		free(lens);
+	for (size_t i = 0; i < n; i++) {
+		if (items[i]->via == VIA_RECONCILE)
+			continue;
+		providers[ns] = items[i]->ev->provider;
+		vias[ns] = items[i]->via;
+		raws[ns] = items[i]->raw;
+		lens[ns] = items[i]->len;
+		ns++;
 	}
+	log_msg(LOG_WARN, "ingest", "%s; spooling %zu event(s)", e->msg, ns);
+	err_clear(&se);
+	rc = ns == 0 ? 0
+		     : spool__append(ig->spool, ns, providers, vias, raws, lens,
+				     &se);
+	if (rc != 0)
+		log_msg(LOG_ERROR, "ingest",
+			"could not store %zu event(s): database: %s; spool: %s",
+			ns, e->msg, se.msg);
+	for (size_t i = 0; i < n; i++) {
+		bool spooled = rc == 0 && items[i]->via != VIA_RECONCILE;
 
+		items[i]->rc = spooled ? 0 : ERR_UNAVAIL;
+		items[i]->res.spooled = spooled;
+		if (!spooled)
+			err_set(&items[i]->err, ERR_UNAVAIL,
+				rc == 0 ? "the database is unavailable"
+					: "neither the database nor the spool "
+					  "could take the event");
+	}
+	free(providers);
+	free(vias);
+	free(raws);
+	free(lens);
+}
+
+/* Count the batch's outcomes, for ingest_get_stats. */
+static void
+count_batch(struct ingest *ig, struct item **items, size_t n, uint64_t us)
+{
 	pthread_mutex_lock(&ig->mu);
 	ig->stats.batches++;
 	ig->stats.commit_us += us;
@@ -414,7 +262,24 @@ batch_done(struct ingest *ig, struct batch *bt, int rc, const struct err *e)
 			ig->stats.stored++;
 	}
 	pthread_mutex_unlock(&ig->mu);
-	wake_batch(items, n);
+}
+
+/*
+ * The database took bt (rc 0) or did not (rc, e): in that case the spool
+ * takes it. Fills each item, counts, and wakes the waiters.
+ */
+static void
+batch_done(struct ingest *ig, struct batch *bt, int rc, const struct err *e)
+{
+	uint64_t us = (uint64_t)(time_mono_us() - bt->t0);
+
+	if (rc == 0)
+		for (size_t i = 0; i < bt->n; i++)
+			bt->items[i]->res.duplicate = !bt->is_new[i];
+	else
+		spool_items(ig, bt->items, bt->n, e);
+	count_batch(ig, bt->items, bt->n, us);
+	wake_batch(bt->items, bt->n);
 	bt->n = 0;
 }
 
@@ -490,7 +355,7 @@ committer_main(void *arg)
 /* ------------------------------------------------------------ interface */
 
 int
-ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
+ingest_start(const struct ingest_opts *o, struct ingest **out, struct err *e)
 {
 	struct ingest *ig;
 	int rc;
@@ -504,17 +369,29 @@ ingest_new(const struct ingest_opts *o, struct ingest **out, struct err *e)
 	ig->tail = &ig->head;
 	pthread_mutex_init(&ig->mu, NULL);
 	pthread_cond_init(&ig->work_cv, NULL);
-	if ((rc = spool_open(o->spool_dir, o->pool, o->replay_interval_ms,
-			     &ig->spool, e)) != 0) {
-		pthread_cond_destroy(&ig->work_cv);
-		pthread_mutex_destroy(&ig->mu);
-		free(ig);
+	if ((rc = spool__new(o->spool_dir, &ig->spool, e)) != 0 ||
+	    (rc = replay__start(ig->spool, o->pool, o->replay_interval_ms,
+				&ig->replay, e)) != 0) {
+		ingest_free(ig);
 		return rc;
 	}
-	if (pthread_create(&ig->committer, NULL, committer_main, ig) != 0)
-		fatal("could not start the ingest committer thread");
+	vh_thread_start(&ig->committer, "ingest committer", committer_main, ig);
 	*out = ig;
 	return 0;
+}
+
+void
+ingest_stop(struct ingest *ig)
+{
+	if (ig == NULL)
+		return;
+	/* The committer waits on work_cv, not on its thread's stop flag. */
+	pthread_mutex_lock(&ig->mu);
+	ig->stopping = true;
+	pthread_cond_broadcast(&ig->work_cv);
+	pthread_mutex_unlock(&ig->mu);
+	vh_thread_stop(&ig->committer);
+	replay__stop(ig->replay);
 }
 
 void
@@ -522,12 +399,9 @@ ingest_free(struct ingest *ig)
 {
 	if (ig == NULL)
 		return;
-	pthread_mutex_lock(&ig->mu);
-	ig->stopping = true;
-	pthread_cond_broadcast(&ig->work_cv);
-	pthread_mutex_unlock(&ig->mu);
-	pthread_join(ig->committer, NULL);
-	spool_close(ig->spool);
+	ingest_stop(ig);
+	replay__free(ig->replay);
+	spool__free(ig->spool);
 	pthread_cond_destroy(&ig->work_cv);
 	pthread_mutex_destroy(&ig->mu);
 	free(ig);
@@ -585,6 +459,6 @@ ingest_get_stats(struct ingest *ig, struct ingest_stats *st)
 	*st = ig->stats;
 	st->queued = ig->queued;
 	pthread_mutex_unlock(&ig->mu);
-	spool_get_counts(ig->spool, &st->replayed, &st->quarantined);
-	st->spool_pending = spool_pending_bytes(ig->spool);
+	replay__counts(ig->replay, &st->replayed, &st->quarantined);
+	st->spool_pending = spool__pending_bytes(ig->spool);
 }

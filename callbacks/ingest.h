@@ -42,10 +42,18 @@ struct ingest_stats {
 	uint64_t queued;	/* events waiting for a batch now */
 };
 
-/* Start the committer and replay threads. Free with ingest_free. */
-int ingest_new(const struct ingest_opts *o, struct ingest **out,
-	       struct err *e) VH_MUST_CHECK;
-/* Finish the events in flight, stop the threads, free. NULL-safe. */
+/*
+ * Open the spool (creating spool_dir) and start the committer and replay
+ * threads. Stop with ingest_stop, free with ingest_free.
+ */
+int ingest_start(const struct ingest_opts *o, struct ingest **out,
+		 struct err *e) VH_MUST_CHECK;
+/*
+ * Finish the events in flight and stop the threads; ingest_submit refuses
+ * events from then on (ERR_UNAVAIL). Safe to call twice.
+ */
+void ingest_stop(struct ingest *ig);
+/* Stop if still running, and free. NULL-safe. */
 void ingest_free(struct ingest *ig);
 
 /*

@@ -10,7 +10,7 @@
  * with stray spaces ("SourceURL " in the docs), Extend as JSON text, as a
  * double-encoded string or as an object. Ids never pass through a double.
  *
- * Interface: cb_parse_alibaba, cb_parse_alibaba_doc.
+ * Interface: cb_parse_alibaba, cb__parse_alibaba_doc.
  */
 #include "callbacks/parse_int.h"
 #include "common/json.h"
@@ -251,8 +251,8 @@ classify(struct vod_event *ev, const cJSON *doc, struct err *e)
 }
 
 int
-cb_parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
-		     struct vod_event *out, struct err *e)
+cb__parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
+		      struct vod_event *out, struct err *e)
 {
 	static const char *const id_names[] = {"VideoId", "ImageId",
 					       "AttachedMediaId", "MediaId"};
@@ -329,7 +329,7 @@ cb_parse_alibaba(const char *body, size_t len, struct vod_event *ev,
 	if (doc == NULL)
 		return err_set(e, ERR_INPUT,
 			       "invalid Alibaba event: malformed JSON");
-	rc = cb_parse_alibaba_doc(doc, body, len, ev, e);
+	rc = cb__parse_alibaba_doc(doc, body, len, ev, e);
 	cJSON_Delete(doc);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * parse_int.h: helpers shared by the callback parsers (parse_tencent.c,
- * parse_alibaba.c). Folder-private: nothing outside callbacks/ includes it.
+ * parse_int.h: the providers' parsers behind cb_parse (parse.c), and the
+ * helpers they share (parse_util.c). Folder-private: nothing outside
+ * callbacks/ includes it.
  *
  * All helpers are pure and thread-safe. Strings they return are heap copies
  * that the caller owns (free()), or that they move into a struct vod_event.
@@ -19,6 +20,16 @@ struct cb_src {
 	const char *raw;
 	size_t raw_len;
 };
+
+/*
+ * The providers' parsers of a body already parsed into doc (borrowed), for
+ * cb_parse; body/len are the raw bytes doc was parsed from (body NULL or
+ * doc not an object: ERR_INPUT).
+ */
+int cb__parse_tencent_doc(const cJSON *doc, const char *body, size_t len,
+			  struct vod_event *ev, struct err *e) VH_MUST_CHECK;
+int cb__parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
+			  struct vod_event *ev, struct err *e) VH_MUST_CHECK;
 
 /*
  * An identifier member of obj: a string (empty means absent) or a JSON

@@ -14,7 +14,7 @@
  * documented in callbacks/README.md. Ids are never read through a double
  * (see cb__get_id). Pure and thread-safe.
  *
- * Interface: cb_parse_tencent, cb_parse_tencent_doc, cb_parse_tencent_json.
+ * Interface: cb_parse_tencent, cb__parse_tencent_doc, cb_parse_tencent_json.
  */
 #include "callbacks/parse_int.h"
 #include "common/json.h"
@@ -660,8 +660,8 @@ out:
 }
 
 int
-cb_parse_tencent_doc(const cJSON *doc, const char *body, size_t len,
-		     struct vod_event *ev, struct err *e)
+cb__parse_tencent_doc(const cJSON *doc, const char *body, size_t len,
+		      struct vod_event *ev, struct err *e)
 {
 	struct cb_src src = {body, len};
 
@@ -681,7 +681,7 @@ cb_parse_tencent(const char *body, size_t len, struct vod_event *ev,
 	if (doc == NULL)
 		return err_set(e, ERR_INPUT,
 			       "invalid Tencent event: malformed JSON");
-	rc = cb_parse_tencent_doc(doc, body, len, ev, e);
+	rc = cb__parse_tencent_doc(doc, body, len, ev, e);
 	cJSON_Delete(doc);
 	return rc;
 }

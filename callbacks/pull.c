@@ -8,9 +8,10 @@
  * that could not be stored is not confirmed: the platform hands it out
  * again after 30 s.
  *
- * Interface: cb_pull_start, cb_pull_stop.
+ * Interface: cb_pull_start, cb_pull_stop, cb_pull_free.
  */
 #include "callbacks/background.h"
+#include "common/thread.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,7 @@
 struct cb_pull {
 	const struct cloud_opts *opts;
 	struct ingest *ig;
-	struct vh_stop stop;
-	pthread_t thread;
+	struct vh_thread thread;
 };
 
 /* Ingest one element of EventSet; its handle goes to *confirm when it is
@@ -68,7 +68,7 @@ pull_main(void *arg)
 	struct cb_pull *p = arg;
 	int64_t backoff = PULL_BACKOFF_MIN_MS;
 
-	while (!vh_stop_requested(&p->stop)) {
+	while (!vh_stop_requested(&p->thread.stop)) {
 		struct cloud_tencent_events evs;
 		const char *confirm[16];
 		size_t nconfirm = 0;
@@ -85,7 +85,7 @@ pull_main(void *arg)
 				e.remote, e.remote[0] ? ": " : "", e.msg,
 				(long long)backoff);
 			cloud_tencent_events_cleanup(&evs);
-			if (vh_stop_sleep(&p->stop, backoff))
+			if (vh_stop_sleep(&p->thread.stop, backoff))
 				break;
 			backoff = backoff * 2 > PULL_BACKOFF_MAX_MS
 				      ? PULL_BACKOFF_MAX_MS
@@ -124,9 +124,7 @@ cb_pull_start(const struct cloud_opts *o, struct ingest *ig,
 	(void)e;
 	p->opts = o;
 	p->ig = ig;
-	vh_stop_init(&p->stop);
-	if (pthread_create(&p->thread, NULL, pull_main, p) != 0)
-		fatal("could not start the PullEvents thread");
+	vh_thread_start(&p->thread, "PullEvents", pull_main, p);
 	*out = p;
 	return 0;
 }
@@ -134,10 +132,15 @@ cb_pull_start(const struct cloud_opts *o, struct ingest *ig,
 void
 cb_pull_stop(struct cb_pull *p)
 {
+	if (p != NULL)
+		vh_thread_stop(&p->thread);
+}
+
+void
+cb_pull_free(struct cb_pull *p)
+{
 	if (p == NULL)
 		return;
-	vh_stop_request(&p->stop);
-	pthread_join(p->thread, NULL);
-	vh_stop_cleanup(&p->stop);
+	cb_pull_stop(p);
 	free(p);
 }

@@ -20,11 +20,12 @@
  * and one still unfinished url_pull_timeout after it was submitted fails it
  * with URLPullTimeout.
  *
- * Interface: cb_reconcile_start, cb_reconcile_stop,
+ * Interface: cb_reconcile_start, cb_reconcile_stop, cb_reconcile_free,
  * cb_reconcile_tencent_event, cb_reconcile_alibaba_event,
- * cb_reconcile_url_event.
+ * cb_reconcile_url_event, cb_reconcile_url_timeout_event.
  */
 #include "callbacks/background.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,7 @@
 
 struct cb_reconcile {
 	struct cb_reconcile_opts o;
-	struct vh_stop stop;
-	pthread_t thread;
+	struct vh_thread thread;
 };
 
 static void
@@ -284,7 +284,7 @@ reconcile_alibaba(struct cb_reconcile *r)
 	if (store_media_claim_stale(r->o.pool, "alibaba", r->o.after_s,
 				    RECONCILE_BATCH, &stale, &n, &e) != 0)
 		goto out;
-	for (size_t i = 0; i < n && !vh_stop_requested(&r->stop); i++) {
+	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++) {
 		struct cloud_alibaba_video_info info;
 		struct vod_event ev;
 
@@ -407,7 +407,7 @@ reconcile_alibaba_urls(struct cb_reconcile *r)
 				      RECONCILE_BATCH, &parked, &n, &e) != 0)
 		log_msg(LOG_DEBUG, "reconcile",
 			"could not look for parked URL pulls: %s", e.msg);
-	for (size_t i = 0; i < n && !vh_stop_requested(&r->stop);
+	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop);
 	     i += CLOUD_ALIBABA_URL_INFOS_MAX) {
 		size_t k = n - i < CLOUD_ALIBABA_URL_INFOS_MAX
 			       ? n - i
@@ -423,7 +423,7 @@ reconcile_main(void *arg)
 {
 	struct cb_reconcile *r = arg;
 
-	while (!vh_stop_sleep(&r->stop, r->o.interval_ms)) {
+	while (!vh_stop_sleep(&r->thread.stop, r->o.interval_ms)) {
 		if (r->o.tencent)
 			reconcile_tencent(r);
 		if (r->o.alibaba) {
@@ -442,9 +442,7 @@ cb_reconcile_start(const struct cb_reconcile_opts *o, struct cb_reconcile **out,
 
 	(void)e;
 	r->o = *o;
-	vh_stop_init(&r->stop);
-	if (pthread_create(&r->thread, NULL, reconcile_main, r) != 0)
-		fatal("could not start the reconciler thread");
+	vh_thread_start(&r->thread, "reconciler", reconcile_main, r);
 	*out = r;
 	return 0;
 }
@@ -452,10 +450,15 @@ cb_reconcile_start(const struct cb_reconcile_opts *o, struct cb_reconcile **out,
 void
 cb_reconcile_stop(struct cb_reconcile *r)
 {
+	if (r != NULL)
+		vh_thread_stop(&r->thread);
+}
+
+void
+cb_reconcile_free(struct cb_reconcile *r)
+{
 	if (r == NULL)
 		return;
-	vh_stop_request(&r->stop);
-	pthread_join(r->thread, NULL);
-	vh_stop_cleanup(&r->stop);
+	cb_reconcile_stop(r);
 	free(r);
 }

@@ -9,8 +9,10 @@
  *   GET  /metrics                       counters, Prometheus text format
  *
  * A callback is acknowledged (200) only once it is durable: committed, or
- * spooled while the database is away. Order of checks: path token, body
- * size, signature, then the event's content.
+ * spooled while the database is away. Both callback endpoints take one
+ * path (receive_callback): what the request carries (Tencent's path token,
+ * Alibaba's signature headers), the body's size, what the body carries
+ * (Tencent's Sign and T), then the event's content, then ingest.
  */
 #include "server/handlers.h"
 
@@ -107,65 +109,23 @@ query_any(struct http_req *r, const char *a, const char *b, char *out, size_t n)
 	return NULL;
 }
 
-int
-handle_cb_tencent(struct http_req *r, void *arg)
+/* The Tencent path token, when one is configured; 0 or the status sent. */
+static int
+check_tencent_token(struct http_req *r)
 {
-	struct app *app = arg;
 	const char *token = cfg.tencent_callback_token;
-	char qsign[128], qt[32];
-	struct vod_event ev;
-	struct buf body;
-	cJSON *doc = NULL;
-	struct err e;
-	int status;
+	const char *given = r->nparams == 1 ? r->params[0] : "";
 
-	vod_event_init(&ev);
-	buf_init(&body, 0);
-	err_clear(&e);
-	if (token[0] != '\0') {
-		const char *given = r->nparams == 1 ? r->params[0] : "";
-
-		if (!ct_equal(given, strlen(given), token, strlen(token))) {
-			status = reject(r, VOD_TENCENT, REJ_AUTH, 401,
-					"unauthorized",
-					r->nparams ? "wrong callback token"
-						   : "callback token required");
-			goto out;
-		}
-	} else if (r->nparams == 1) {
-		status = http_reply_error(r, 404, "not_found",
-					  "no callback token is configured");
-		goto out;
-	}
-	if ((status = read_callback_body(r, VOD_TENCENT, &body)) != 0)
-		goto out;
-	doc = json_parse(buf_cstr(&body), body.len);
-	if (doc == NULL) {
-		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400,
-				"bad_request", "body is not valid JSON");
-		goto out;
-	}
-	if (cfg.tencent_sign_key[0] != '\0' &&
-	    cb_verify_tencent_doc(
-		doc, query_any(r, "sign", "Sign", qsign, sizeof(qsign)),
-		query_any(r, "t", "T", qt, sizeof(qt)), cfg.tencent_sign_key,
-		time_unix(), &e) != 0) {
-		status = reject(r, VOD_TENCENT, REJ_AUTH, 401, "unauthorized",
-				e.msg);
-		goto out;
-	}
-	if (cb_parse_tencent_doc(doc, buf_cstr(&body), body.len, &ev, &e) !=
-	    0) {
-		status = reject(r, VOD_TENCENT, REJ_MALFORMED, 400,
-				"bad_request", e.msg);
-		goto out;
-	}
-	status = ingest_and_reply(r, app, &ev, &body);
-out:
-	cJSON_Delete(doc);
-	vod_event_cleanup(&ev);
-	buf_free(&body);
-	return status;
+	if (token[0] == '\0')
+		return r->nparams == 1
+			   ? http_reply_error(r, 404, "not_found",
+					      "no callback token is configured")
+			   : 0;
+	if (ct_equal(given, strlen(given), token, strlen(token)))
+		return 0;
+	return reject(r, VOD_TENCENT, REJ_AUTH, 401, "unauthorized",
+		      r->nparams ? "wrong callback token"
+				 : "callback token required");
 }
 
 /* The URL Alibaba signed: the configured one, else this request's. */
@@ -184,12 +144,80 @@ alibaba_url(struct http_req *r, char *out, size_t n)
 		 r->query ? "?" : "", r->query ? r->query : "");
 }
 
-int
-handle_cb_alibaba(struct http_req *r, void *arg)
+/* The Alibaba signature headers; 0 or the status sent. */
+static int
+verify_alibaba(struct http_req *r)
 {
-	struct app *app = arg;
-	struct vod_event ev;
 	char url[2048];
+	struct err e;
+
+	if (cfg.alibaba_callback_key[0] == '\0')
+		return reject(r, VOD_ALIBABA, REJ_AUTH, 403, "not_configured",
+			      "alibaba_callback_key is not configured: "
+			      "Alibaba callbacks cannot be verified");
+	alibaba_url(r, url, sizeof(url));
+	err_clear(&e);
+	if (cb_verify_alibaba(
+		url, http_header(r, "X-VOD-TIMESTAMP"),
+		http_header(r, "X-VOD-SIGNATURE"), cfg.alibaba_callback_key,
+		cfg.alibaba_callback_key_old[0] ? cfg.alibaba_callback_key_old
+						: NULL,
+		time_unix(), cfg.alibaba_timestamp_window, &e) != 0)
+		return reject(r, VOD_ALIBABA, REJ_AUTH, 401, "unauthorized",
+			      e.msg);
+	return 0;
+}
+
+/* Tencent's Sign and T, from the body or the query; 0 or the status sent. */
+static int
+verify_tencent(struct http_req *r, const cJSON *doc)
+{
+	char qsign[128], qt[32];
+	struct err e;
+
+	if (cfg.tencent_sign_key[0] == '\0')
+		return 0;
+	err_clear(&e);
+	if (cb_verify_tencent_doc(
+		doc, query_any(r, "sign", "Sign", qsign, sizeof(qsign)),
+		query_any(r, "t", "T", qt, sizeof(qt)), cfg.tencent_sign_key,
+		time_unix(), &e) != 0)
+		return reject(r, VOD_TENCENT, REJ_AUTH, 401, "unauthorized",
+			      e.msg);
+	return 0;
+}
+
+/*
+ * What the request carries before its body is read: Tencent's path token,
+ * Alibaba's signature headers (which do not cover the body). 0 or the
+ * status sent.
+ */
+static int
+check_request(struct http_req *r, enum vod_provider p)
+{
+	return p == VOD_TENCENT ? check_tencent_token(r) : verify_alibaba(r);
+}
+
+/*
+ * What the body carries: Tencent may send Sign and T in it, so it is
+ * verified once parsed, on the document parsed from the raw bytes; Alibaba
+ * has nothing there. 0 or the status sent.
+ */
+static int
+check_body(struct http_req *r, enum vod_provider p, const cJSON *doc)
+{
+	return p == VOD_TENCENT ? verify_tencent(r, doc) : 0;
+}
+
+/*
+ * The one path of both callback endpoints: check the request, read the
+ * capped body, parse it as JSON once, verify, parse the event from it and
+ * record it. Returns the status sent.
+ */
+static int
+receive_callback(struct http_req *r, struct app *app, enum vod_provider p)
+{
+	struct vod_event ev;
 	struct buf body;
 	cJSON *doc = NULL;
 	struct err e;
@@ -198,35 +226,19 @@ handle_cb_alibaba(struct http_req *r, void *arg)
 	vod_event_init(&ev);
 	buf_init(&body, 0);
 	err_clear(&e);
-	if (cfg.alibaba_callback_key[0] == '\0') {
-		status = reject(r, VOD_ALIBABA, REJ_AUTH, 403, "not_configured",
-				"alibaba_callback_key is not configured: "
-				"Alibaba callbacks cannot be verified");
-		goto out;
-	}
-	alibaba_url(r, url, sizeof(url));
-	if (cb_verify_alibaba(
-		url, http_header(r, "X-VOD-TIMESTAMP"),
-		http_header(r, "X-VOD-SIGNATURE"), cfg.alibaba_callback_key,
-		cfg.alibaba_callback_key_old[0] ? cfg.alibaba_callback_key_old
-						: NULL,
-		time_unix(), cfg.alibaba_timestamp_window, &e) != 0) {
-		status = reject(r, VOD_ALIBABA, REJ_AUTH, 401, "unauthorized",
-				e.msg);
-		goto out;
-	}
-	if ((status = read_callback_body(r, VOD_ALIBABA, &body)) != 0)
+	if ((status = check_request(r, p)) != 0 ||
+	    (status = read_callback_body(r, p, &body)) != 0)
 		goto out;
 	doc = json_parse(buf_cstr(&body), body.len);
 	if (doc == NULL) {
-		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400,
-				"bad_request", "body is not valid JSON");
+		status = reject(r, p, REJ_MALFORMED, 400, "bad_request",
+				"body is not valid JSON");
 		goto out;
 	}
-	if (cb_parse_alibaba_doc(doc, buf_cstr(&body), body.len, &ev, &e) !=
-	    0) {
-		status = reject(r, VOD_ALIBABA, REJ_MALFORMED, 400,
-				"bad_request", e.msg);
+	if ((status = check_body(r, p, doc)) != 0)
+		goto out;
+	if (cb_parse(p, doc, buf_cstr(&body), body.len, &ev, &e) != 0) {
+		status = reject(r, p, REJ_MALFORMED, 400, "bad_request", e.msg);
 		goto out;
 	}
 	status = ingest_and_reply(r, app, &ev, &body);
@@ -235,6 +247,18 @@ out:
 	vod_event_cleanup(&ev);
 	buf_free(&body);
 	return status;
+}
+
+int
+handle_cb_tencent(struct http_req *r, void *arg)
+{
+	return receive_callback(r, arg, VOD_TENCENT);
+}
+
+int
+handle_cb_alibaba(struct http_req *r, void *arg)
+{
+	return receive_callback(r, arg, VOD_ALIBABA);
 }
 
 /* ------------------------------------------------------------ queries */

@@ -7,8 +7,8 @@
  * handled in one place. Handlers run on CivetWeb's worker threads and send
  * exactly one reply.
  *
- * Interface: http_start, http_port, http_stop, http_read_body, http_header,
- * http_query, http_reply_json, http_reply_error, http_reply_err.
+ * Interface: http_start, http_port, http_stop, http_free, http_read_body,
+ * http_header, http_query, http_reply_json, http_reply_error, http_reply_err.
  */
 #include "server/http.h"
 
@@ -273,7 +273,7 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	if (s->ctx == NULL) {
 		err_set(e, ERR_IO, "could not listen on \"%s\": %s", o->listen,
 			ebuf[0] ? ebuf : "unknown error");
-		http_stop(s);
+		http_free(s);
 		return ERR_IO;
 	}
 	mg_set_auth_handler(s->ctx, "/", authorize_all, NULL);
@@ -360,22 +360,29 @@ waker_addr(const struct http_server *s, struct waker *w)
 void
 http_stop(struct http_server *s)
 {
+	struct waker w;
+	pthread_t t;
+	bool waking = false;
+
+	if (s == NULL || s->ctx == NULL)
+		return;
+	atomic_init(&w.done, false);
+	if (waker_addr(s, &w))
+		waking = pthread_create(&t, NULL, waker_main, &w) == 0;
+	mg_stop(s->ctx);
+	s->ctx = NULL;
+	if (waking) {
+		atomic_store(&w.done, true);
+		pthread_join(t, NULL);
+	}
+}
+
+void
+http_free(struct http_server *s)
+{
 	if (s == NULL)
 		return;
-	if (s->ctx != NULL) {
-		struct waker w;
-		pthread_t t;
-		bool waking = false;
-
-		atomic_init(&w.done, false);
-		if (waker_addr(s, &w))
-			waking = pthread_create(&t, NULL, waker_main, &w) == 0;
-		mg_stop(s->ctx);
-		if (waking) {
-			atomic_store(&w.done, true);
-			pthread_join(t, NULL);
-		}
-	}
+	http_stop(s);
 	explicit_bzero(s->api_token, strlen(s->api_token));
 	free(s->api_token);
 	free(s->listen);

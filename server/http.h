@@ -53,15 +53,18 @@ struct http_server;
 
 /*
  * Start listening and serving routes (copied; arg pointers must outlive the
- * server). On failure *e says why (address in use, ...).
+ * server). On failure *e says why (address in use, ...). Stop with
+ * http_stop, free with http_free.
  */
 int http_start(const struct http_opts *o, const struct http_route *routes,
 	       size_t nroutes, struct http_server **out,
 	       struct err *e) VH_MUST_CHECK;
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
-/* Stop accepting, finish the requests in progress, free everything. */
+/* Stop accepting and finish the requests in progress. Safe twice. */
 void http_stop(struct http_server *s);
+/* Stop if still serving, and free. NULL-safe. */
+void http_free(struct http_server *s);
 
 /*
  * Read the request body into out (initialised here with cap max), whether

@@ -169,11 +169,49 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 	return 0;
 }
 
-static int
-cmd_serve(void)
+/*
+ * Tencent callbacks are verified by a sign key or a path token; accepting
+ * them without either must be asked for. False (said on stderr) when
+ * neither is set and it was not asked for.
+ */
+static bool
+tencent_verification_ok(void)
 {
-	struct app app = {0};
-	struct http_server *http = NULL;
+	if (cfg.tencent_sign_key[0] != '\0' ||
+	    cfg.tencent_callback_token[0] != '\0' ||
+	    cfg.tencent_allow_unverified)
+		return true;
+	fprintf(stderr,
+		"vodhook: Tencent callbacks would be accepted unverified: "
+		"set VODHOOK_TENCENT_SIGN_KEY or "
+		"VODHOOK_TENCENT_CALLBACK_TOKEN, or "
+		"VODHOOK_TENCENT_ALLOW_UNVERIFIED=1 if that is intended\n");
+	return false;
+}
+
+/*
+ * Block the stop signals in every thread before any is started (the
+ * ingest committer too, and CivetWeb's: threads inherit the mask), so
+ * that main waits for them with sigwait and shutdown runs in main. A
+ * thread that did not block SIGTERM could take it and end the process.
+ */
+static void
+block_stop_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Listen and serve the routes (http_start copies the table; app outlives
+ * the server). 0, or 1 with the reason on stderr.
+ */
+static int
+start_http(struct app *app, struct http_server **http)
+{
 	struct http_opts ho = {
 	    .listen = cfg.listen,
 	    .threads = (int)cfg.threads,
@@ -181,24 +219,41 @@ cmd_serve(void)
 	    .api_token = cfg.api_token,
 	};
 	const struct http_route routes[] = {
-	    {"GET", "/healthz", handle_healthz, &app, 0},
-	    {"HEAD", "/healthz", handle_healthz, &app, 0},
-	    {"GET", "/readyz", handle_readyz, &app, 0},
-	    {"HEAD", "/readyz", handle_readyz, &app, 0},
-	    {"GET", "/metrics", handle_metrics, &app, 0},
-	    {"POST", "/callbacks/tencent", handle_cb_tencent, &app, 0},
-	    {"POST", "/callbacks/tencent/*", handle_cb_tencent, &app,
+	    {"GET", "/healthz", handle_healthz, app, 0},
+	    {"HEAD", "/healthz", handle_healthz, app, 0},
+	    {"GET", "/readyz", handle_readyz, app, 0},
+	    {"HEAD", "/readyz", handle_readyz, app, 0},
+	    {"GET", "/metrics", handle_metrics, app, 0},
+	    {"POST", "/callbacks/tencent", handle_cb_tencent, app, 0},
+	    {"POST", "/callbacks/tencent/*", handle_cb_tencent, app,
 	     ROUTE_SECRET_PATH},
-	    {"POST", "/callbacks/alibaba", handle_cb_alibaba, &app, 0},
-	    {"GET", "/v1/media", handle_media_list, &app, ROUTE_API},
-	    {"GET", "/v1/media/*/*", handle_media_get, &app, ROUTE_API},
-	    {"GET", "/v1/media/*/*/events", handle_media_events, &app,
+	    {"POST", "/callbacks/alibaba", handle_cb_alibaba, app, 0},
+	    {"GET", "/v1/media", handle_media_list, app, ROUTE_API},
+	    {"GET", "/v1/media/*/*", handle_media_get, app, ROUTE_API},
+	    {"GET", "/v1/media/*/*/events", handle_media_events, app,
 	     ROUTE_API},
-	    {"POST", "/v1/uploads", handle_upload_create, &app, ROUTE_API},
-	    {"GET", "/v1/uploads", handle_upload_list, &app, ROUTE_API},
-	    {"GET", "/v1/uploads/*", handle_upload_get, &app, ROUTE_API},
-	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, &app, ROUTE_API},
+	    {"POST", "/v1/uploads", handle_upload_create, app, ROUTE_API},
+	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
+	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
+	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
 	};
+	struct err e;
+
+	err_clear(&e);
+	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), http,
+		       &e) != 0) {
+		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n",
+			e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_serve(void)
+{
+	struct app app = {0};
+	struct http_server *http = NULL;
 	struct upload_config uc;
 	struct cloud_opts co;
 	struct cb_pull *puller = NULL;
@@ -214,34 +269,17 @@ cmd_serve(void)
 	struct err e;
 	int rc, sig = 0;
 
-	if (cfg.tencent_sign_key[0] == '\0' &&
-	    cfg.tencent_callback_token[0] == '\0' &&
-	    !cfg.tencent_allow_unverified) {
-		fprintf(
-		    stderr,
-		    "vodhook: Tencent callbacks would be accepted unverified: "
-		    "set VODHOOK_TENCENT_SIGN_KEY or "
-		    "VODHOOK_TENCENT_CALLBACK_TOKEN, or "
-		    "VODHOOK_TENCENT_ALLOW_UNVERIFIED=1 if that is intended\n");
+	if (!tencent_verification_ok())
 		return EXIT_USAGE;
-	}
 	if ((rc = open_database(&app.pool)) != 0)
 		return rc;
 	if ((rc = migrate(app.pool)) != 0)
 		goto out;
 	io.pool = app.pool;
 	io.commit_pool = app.commit_pool = commit_pool = open_commit_pool();
-	/* Block the stop signals in every thread before any is started (the
-	 * ingest committer too, and CivetWeb's: threads inherit the mask)
-	 * and wait for them here, so that shutdown runs in main. A thread
-	 * that did not block SIGTERM could take it and end the process. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_stop_signals(&sigs);
 	err_clear(&e);
-	if (ingest_new(&io, &app.ingest, &e) != 0) {
+	if (ingest_start(&io, &app.ingest, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
 		rc = 1;
 		goto out;
@@ -255,14 +293,8 @@ cmd_serve(void)
 		goto out;
 	}
 
-	err_clear(&e);
-	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &http,
-		       &e) != 0) {
-		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n",
-			e.msg);
-		rc = 1;
+	if ((rc = start_http(&app, &http)) != 0)
 		goto out;
-	}
 	err_clear(&e);
 	if (upload_service_start(app.uploads, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
@@ -278,9 +310,13 @@ cmd_serve(void)
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
-	cb_pull_stop(puller);
-	cb_reconcile_stop(reconciler);
-	http_stop(http);		  /* no request in flight after this */
+	/* Stop in this order: the event sources and the HTTP server, which
+	 * hand events to ingest; the upload workers; ingest last, so that
+	 * every event handed to it is committed or spooled. Each x_free
+	 * stops its module first. */
+	cb_pull_free(puller);
+	cb_reconcile_free(reconciler);
+	http_free(http);		  /* no request in flight after this */
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
 	db_pool_free(commit_pool);

@@ -2,11 +2,10 @@
  * test_spool.c: what the spool keeps when a record is torn, by a crash
  * (a file left by an earlier process) or by a failed write: every record
  * acknowledged after it must still be replayed. The records are read back
- * here in the documented format (callbacks/spool.h), as the replay does:
- * each file up to its first damaged record. The database is unreachable,
- * so the replay thread leaves the files alone.
+ * here in the documented format (callbacks/spool_int.h), as the replay
+ * does: each file up to its first damaged record.
  */
-#include "callbacks/spool.h"
+#include "callbacks/spool_int.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -24,21 +23,15 @@
 
 struct fixture {
 	char dir[64];
-	struct db_pool *pool;
 };
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct db_pool_opts o = {.conninfo = "host=127.0.0.1 port=1",
-				 .size = 1,
-				 .connect_timeout_s = 1,
-				 .app_name = "test"};
-	struct err e;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/vh-spool-XXXXXX");
-	if (mkdtemp(f->dir) == NULL || db_pool_new(&o, &f->pool, &e) != 0)
+	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	*state = f;
 	return 0;
@@ -50,7 +43,6 @@ teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[128];
 
-	db_pool_free(f->pool);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	if (system(cmd) != 0)
 		return -1;
@@ -130,7 +122,7 @@ write_one(struct spool *sp, const char *raw)
 	size_t len = strlen(raw);
 	struct err e;
 
-	return spool_write(sp, 1, &p, &v, &raw, &len, &e);
+	return spool__append(sp, 1, &p, &v, &raw, &len, &e);
 }
 
 static void
@@ -151,10 +143,10 @@ test_file_torn_by_a_crash_is_not_appended_to(void **state)
 		(int)VOD_ALIBABA, (int)VIA_PUSH);
 	fclose(out);
 
-	assert_int_equal(spool_open(f->dir, f->pool, 600000, &sp, &e), 0);
+	assert_int_equal(spool__new(f->dir, &sp, &e), 0);
 	assert_int_equal(write_one(sp, "{\"B\":2}"), 0);
 	assert_int_equal(write_one(sp, "{\"C\":3}"), 0);
-	spool_close(sp);
+	spool__free(sp);
 	recovered(f->dir, got, sizeof(got));
 	assert_string_equal(got, "{\"A\":1};{\"B\":2};{\"C\":3};");
 }
@@ -172,7 +164,7 @@ test_failed_write_ends_its_file(void **state)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[0] = '"', big[sizeof(big) - 2] = '"', big[sizeof(big) - 1] = '\0';
-	assert_int_equal(spool_open(f->dir, f->pool, 600000, &sp, &e), 0);
+	assert_int_equal(spool__new(f->dir, &sp, &e), 0);
 	assert_int_equal(write_one(sp, "{\"A\":1}"), 0);
 
 	/* The file may grow by 100 bytes only: B is written in part, and
@@ -189,7 +181,7 @@ test_failed_write_ends_its_file(void **state)
 
 	/* C, acknowledged after the failure, is kept. */
 	assert_int_equal(write_one(sp, "{\"C\":3}"), 0);
-	spool_close(sp);
+	spool__free(sp);
 	recovered(f->dir, got, sizeof(got));
 	assert_string_equal(got, "{\"A\":1};{\"C\":3};");
 }
