@@ -61,6 +61,19 @@ int cb_reconcile_tencent_event(const struct cloud_tencent_media *m,
 			       const char *procedure_task_id,
 			       const char *procedure, struct vod_event *ev,
 			       struct err *e) VH_MUST_CHECK;
+/*
+ * The event a DescribeTaskDetail answer t about the task flow of file_id
+ * amounts to (pure, for tests): the ProcedureTask is read as its
+ * ProcedureStateChanged callback would be, and recorded as a "Reconciled"
+ * event keyed "Reconciled:<file_id>:task:<Status>". FINISH with no failed
+ * sub-task is ready, FINISH with one failed is failed with that sub-task's
+ * error, PROCESSING is processing, WAITING is the media confirmed with
+ * processing to follow, ABORTED is failed ("ABORTED"). ERR_INPUT when the
+ * answer is not about a task flow of file_id, or says nothing usable.
+ */
+int cb_reconcile_tencent_task_event(const struct cloud_tencent_task *t,
+				    const char *file_id, struct vod_event *ev,
+				    struct err *e) VH_MUST_CHECK;
 int cb_reconcile_alibaba_event(const char *video_id, const char *status,
 			       struct vod_event *ev,
 			       struct err *e) VH_MUST_CHECK;

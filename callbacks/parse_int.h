@@ -32,6 +32,17 @@ int cb__parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
 			  struct vod_event *ev, struct err *e) VH_MUST_CHECK;
 
 /*
+ * A v3 ProcedureTask (the ProcedureStateChangeEvent of a callback, or the
+ * ProcedureTask of a DescribeTaskDetail answer) into ev as the callback is
+ * read: task id, file id, status, URL, size, the first failed sub-task's
+ * error, and the effect (PROCESSING: processing; FINISH: ready, or failed
+ * with an error; anything else: none). ERR_INPUT when task is not an object
+ * or lacks TaskId or Status. Ids are read as strings (no raw bytes).
+ */
+int cb__parse_tencent_procedure(const cJSON *task, struct vod_event *ev,
+				struct err *e) VH_MUST_CHECK;
+
+/*
  * An identifier member of obj: a string (empty means absent) or a JSON
  * number, whose exact digits are recovered from src->raw because cJSON keeps
  * only a double. *out is NULL when absent or null. ERR_INPUT when the id is

@@ -14,7 +14,8 @@
  * documented in callbacks/README.md. Ids are never read through a double
  * (see cb__get_id). Pure and thread-safe.
  *
- * Interface: cb_parse_tencent, cb__parse_tencent_doc, cb_parse_tencent_json.
+ * Interface: cb_parse_tencent, cb__parse_tencent_doc, cb_parse_tencent_json,
+ * cb__parse_tencent_procedure.
  */
 #include "callbacks/parse_int.h"
 #include "common/json.h"
@@ -428,6 +429,23 @@ v3_procedure(struct vod_event *ev, const cJSON *p, const struct cb_src *src,
 		return 1;
 	return cb__dedup_printf(ev, e, "ProcedureStateChanged:%s:%s",
 				ev->task_id, ev->status);
+}
+
+int
+cb__parse_tencent_procedure(const cJSON *task, struct vod_event *ev,
+			    struct err *e)
+{
+	static const struct cb_src none = {NULL, 0};
+	int rc;
+
+	if (!cJSON_IsObject(task))
+		return err_set(e, ERR_INPUT, "the task flow is not an object");
+	if ((rc = v3_procedure(ev, task, &none, e)) < 0)
+		return rc;
+	if (rc > 0)
+		return err_set(e, ERR_INPUT,
+			       "the task flow lacks its TaskId or Status");
+	return 0;
 }
 
 /* A task event's key: type, task and status (1: no task id). */

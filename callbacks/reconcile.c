@@ -20,11 +20,19 @@
  * and one still unfinished url_pull_timeout after it was submitted fails it
  * with URLPullTimeout.
  *
+ * A Tencent media whose task flow is known (ProcedureTaskId) is judged by
+ * the task flow itself (DescribeTaskDetail), not by its outputs: a flow
+ * whose transcode failed still lists the transcodes that succeeded, and a
+ * flow without a transcode lists none. The platform keeps a task for three
+ * days; past that, or without a task id, the outputs are the evidence.
+ *
  * Interface: cb_reconcile_start, cb_reconcile_stop, cb_reconcile_free,
- * cb_reconcile_tencent_event, cb_reconcile_alibaba_event,
+ * cb_reconcile_tencent_event, cb_reconcile_tencent_task_event,
+ * cb_reconcile_alibaba_event,
  * cb_reconcile_url_event, cb_reconcile_url_timeout_event.
  */
 #include "callbacks/background.h"
+#include "callbacks/parse_int.h"
 #include "common/thread.h"
 
 #include <stdio.h>
@@ -77,6 +85,46 @@ cb_reconcile_tencent_event(const struct cloud_tencent_media *m,
 	if (m->media_url != NULL)
 		ev->media_url = xstrdup(m->media_url);
 	return 0;
+}
+
+int
+cb_reconcile_tencent_task_event(const struct cloud_tencent_task *t,
+				const char *file_id, struct vod_event *ev,
+				struct err *e)
+{
+	int rc;
+
+	if (strcmp(t->task_type, "Procedure") != 0 || t->detail == NULL)
+		return err_set(e, ERR_INPUT,
+			       "task of %s is a %s, not a task flow", file_id,
+			       t->task_type);
+	ev->provider = VOD_TENCENT;
+	if ((rc = cb__parse_tencent_procedure(t->detail, ev, e)) != 0)
+		return rc;
+	if (ev->file_id == NULL || strcmp(ev->file_id, file_id) != 0)
+		return err_set(e, ERR_INPUT, "task %s is not about media %s",
+			       ev->task_id, file_id);
+	/* The task's own status (WAITING, ABORTED) says more than the
+	 * ProcedureTask's, which knows only PROCESSING and FINISH. */
+	if (strcmp(t->status, "WAITING") == 0) {
+		ev->effect = EFFECT_CONFIRMED;
+		ev->processing_follows = 1;
+	} else if (strcmp(t->status, "ABORTED") == 0) {
+		ev->effect = EFFECT_FAILED;
+		if (ev->error_code == NULL) {
+			ev->error_code = xstrdup("ABORTED");
+			ev->error_message =
+			    xstrdup("the platform aborted the task flow");
+		}
+	} else if (ev->effect == EFFECT_NONE) {
+		return err_set(e, ERR_INPUT,
+			       "task %s: status \"%s\" says nothing new",
+			       ev->task_id, t->status);
+	}
+	free(ev->event_type);
+	ev->event_type = xstrdup("Reconciled");
+	return cb__dedup_printf(ev, e, "Reconciled:%s:task:%s", file_id,
+				t->status);
 }
 
 int
@@ -229,6 +277,76 @@ submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
 	cJSON_free(raw);
 }
 
+/*
+ * Whether a DescribeTaskDetail error means the platform no longer knows the
+ * task (kept three days), so that the media's outputs are the evidence left.
+ * Source: the API reference's error codes for DescribeTaskDetail
+ * (cloud.tencent.com/document/api/266/33431).
+ */
+static bool
+task_gone(const struct err *e)
+{
+	return e->code == ERR_REMOTE &&
+	       (strcmp(e->remote, "InvalidParameterValue.TaskId") == 0 ||
+		strncmp(e->remote, "ResourceNotFound", 16) == 0);
+}
+
+/*
+ * Judge media m by its task flow. Returns 0 when that settled it (an event
+ * was submitted, or the flow said nothing new), 1 when the outputs must
+ * judge instead, < 0 when the lookup failed (ask again next time).
+ */
+static int
+reconcile_tencent_task(struct cb_reconcile *r,
+		       const struct cloud_tencent_media *m, const char *task_id)
+{
+	struct cloud_tencent_task t;
+	struct vod_event ev;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if ((rc = cloud_tencent_describe_task_detail(r->o.cloud, task_id, &t,
+						     &e)) != 0) {
+		cloud_tencent_task_cleanup(&t);
+		if (task_gone(&e))
+			return 1;
+		log_msg(LOG_WARN, "reconcile",
+			"could not describe task %s of tencent media %s: %s",
+			task_id, m->file_id, e.msg);
+		return rc;
+	}
+	vod_event_init(&ev);
+	if (cb_reconcile_tencent_task_event(&t, m->file_id, &ev, &e) == 0)
+		submit(r, &ev, t.detail);
+	else
+		log_msg(LOG_DEBUG, "reconcile", "tencent media %s: %s",
+			m->file_id, e.msg);
+	vod_event_cleanup(&ev);
+	cloud_tencent_task_cleanup(&t);
+	return 0;
+}
+
+/* Judge media m by its outputs (DescribeMediaInfos). */
+static void
+reconcile_tencent_media(struct cb_reconcile *r,
+			const struct cloud_tencent_media *m,
+			const struct store_stale_media *s)
+{
+	struct vod_event ev;
+	struct err e;
+
+	if (m->exists && s->procedure_task_id != NULL &&
+	    reconcile_tencent_task(r, m, s->procedure_task_id) != 1)
+		return;
+	err_clear(&e);
+	vod_event_init(&ev);
+	if (cb_reconcile_tencent_event(m, s->procedure_task_id, s->procedure,
+				       &ev, &e) == 0)
+		submit(r, &ev, m->info);
+	vod_event_cleanup(&ev);
+}
+
 static void
 reconcile_tencent(struct cb_reconcile *r)
 {
@@ -252,21 +370,15 @@ reconcile_tencent(struct cb_reconcile *r)
 		cloud_tencent_media_infos_cleanup(&infos);
 		goto out;
 	}
-	for (size_t i = 0; i < infos.n_items; i++) {
+	for (size_t i = 0;
+	     i < infos.n_items && !vh_stop_requested(&r->thread.stop); i++) {
 		const struct cloud_tencent_media *m = &infos.items[i];
-		const struct store_stale_media *s = NULL;
-		struct vod_event ev;
 
 		for (size_t k = 0; k < n; k++)
-			if (strcmp(stale[k].file_id, m->file_id) == 0)
-				s = &stale[k];
-		if (s == NULL)
-			continue;
-		vod_event_init(&ev);
-		if (cb_reconcile_tencent_event(m, s->procedure_task_id,
-					       s->procedure, &ev, &e) == 0)
-			submit(r, &ev, m->info);
-		vod_event_cleanup(&ev);
+			if (strcmp(stale[k].file_id, m->file_id) == 0) {
+				reconcile_tencent_media(r, m, &stale[k]);
+				break;
+			}
 	}
 	cloud_tencent_media_infos_cleanup(&infos);
 out:

@@ -425,16 +425,23 @@ class EventBatch:
             self._send(item)
         self.pending = []
 
+    # The events that report processing, which the "drop_processing" fault drops.
+    PROCESSING_EVENTS = ("ProcedureStateChanged", "StreamTranscodeComplete", "TranscodeComplete")
+
     def _send(self, item):
         f = self.fault or {}
         if f.get("delay_ms"):
             time.sleep(f["delay_ms"] / 1000.0)
         times = 2 if f.get("mode") == "duplicate" else 1
+        body = item if self.provider == "tencent" else item[1]
+        etype = body.get("EventType") or body.get("eventType") if isinstance(body, dict) else None
+        drop = f.get("mode") == "drop" or (f.get("mode") == "drop_processing" and
+                                           etype in self.PROCESSING_EVENTS)
         for _ in range(times):
             if self.provider == "tencent":
-                send_tencent_event(item, drop=f.get("mode") == "drop")
+                send_tencent_event(item, drop=drop)
             else:
-                send_alibaba_event(item, drop=f.get("mode") == "drop")
+                send_alibaba_event(item, drop=drop)
 
 
 def send_tencent_event(body, drop=False, raw=None):

@@ -2,6 +2,7 @@
 ConfirmEvents) and the reconciler for callbacks that never arrive, against
 the cloud emulator, the real daemon and PostgreSQL."""
 import os
+import json
 import unittest
 import uuid
 
@@ -92,6 +93,49 @@ class Reconcile(unittest.TestCase):
             self.assertEqual(rows, [["Reconciled", "reconcile"]])
             self.assertTrue(self.emu.calls("DescribeMediaInfos"))
         self.emu.ctl("reset", {})
+
+    def reconcile_task_flow(self, processing):
+        """A Tencent upload with a Procedure whose task flow runs as the processing fault says and
+        whose ProcedureStateChanged callbacks are lost (NewFileUpload, with the task id, arrives):
+        the upload's end state once the reconciler has looked, and the media's last error."""
+        self.emu.ctl("faults", {"callbacks": "drop_processing"})
+        self.emu.ctl("faults", {"processing": processing})
+        env = U.upload_env(self.emu, self.root, {
+            "VODHOOK_RECONCILE_AFTER": "1", "VODHOOK_RECONCILE_INTERVAL_MS": "200"})
+        try:
+            with h.Daemon(self.url, env) as d:
+                self.emu.ctl("config", {"tencent_callback_url":
+                                        "http://127.0.0.1:%d/callbacks/tencent" % d.port})
+                path, _ = U.make_file(self.root, "flow-%s.mp4" % processing, 200 * 1024)
+                st, _, doc = U.post_upload(d, {"provider": "tencent", "path": path, "name": "flow",
+                                               "procedure": "LongVideoPreset"})
+                self.assertEqual(st, 202, doc)
+                done = U.wait_state(d, doc["id"], ("ready", "failed"))
+                rows = h.psql(self.url, "SELECT m.last_error_code, e.event_type, e.received_via"
+                              " FROM media_lifecycle m JOIN vod_events e ON e.file_id = m.file_id"
+                              " AND e.provider = m.provider WHERE m.upload_id = :'v1'"
+                              " AND e.event_type = 'Reconciled'", doc["id"])
+                sent = {(json.loads(c["body"])["EventType"], bool(c.get("dropped")))
+                        for c in self.emu.ctl("callbacks")}
+                self.assertEqual(sent, {("NewFileUpload", False), ("ProcedureStateChanged", True)})
+                return done, rows, len(self.emu.calls("DescribeTaskDetail"))
+        finally:
+            self.emu.ctl("reset", {})
+
+    def test_tencent_failed_task_flow_is_failed_not_ready(self):
+        # One transcode failed, the other succeeded: DescribeMediaInfos lists a transcode, and that
+        # alone made the media ready.
+        done, rows, lookups = self.reconcile_task_flow("fail")
+        self.assertEqual(done["state"], "failed", done)
+        self.assertEqual(rows, [["SourceFileError.ContentMalformed", "Reconciled", "reconcile"]])
+        self.assertGreater(lookups, 0)
+
+    def test_tencent_task_flow_without_transcode_is_ready(self):
+        # A task flow that only takes snapshots lists no transcode: the media stayed confirmed.
+        done, rows, lookups = self.reconcile_task_flow("snapshot")
+        self.assertEqual(done["state"], "ready", done)
+        self.assertEqual(rows, [["", "Reconciled", "reconcile"]])
+        self.assertGreater(lookups, 0)
 
 
 if __name__ == "__main__":

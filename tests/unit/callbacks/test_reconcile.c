@@ -4,7 +4,8 @@
  * about parked Alibaba URL pulls (cb_reconcile_url_event), parsed from
  * canned answers by cloud_alibaba_parse_url_upload_infos, and the event
  * that gives up on a pull that never finishes
- * (cb_reconcile_url_timeout_event).
+ * (cb_reconcile_url_timeout_event); and the verdict on a Tencent task flow
+ * from its DescribeTaskDetail answer (cb_reconcile_tencent_task_event).
  */
 #include "callbacks/background.h"
 
@@ -214,6 +215,116 @@ test_timeout_fails_the_pull(void **state)
 	vod_event_cleanup(&ev);
 }
 
+/* A DescribeTaskDetail answer about task flow T1 of media F1: task status
+ * top, ProcedureTask status proc, the second transcode's status sub2. */
+static int
+task_answer(struct cloud_tencent_task *t, const char *top, const char *proc,
+	    const char *sub2)
+{
+	char body[2048];
+	struct err e;
+	int n;
+
+	n = snprintf(
+	    body, sizeof(body),
+	    "{\"Response\":{\"TaskType\":\"Procedure\",\"Status\":\"%s\","
+	    "\"ProcedureTask\":{\"TaskId\":\"T1\",\"Status\":\"%s\","
+	    "\"FileId\":\"F1\",\"MediaProcessResultSet\":["
+	    "{\"Type\":\"Transcode\",\"TranscodeTask\":{\"Status\":"
+	    "\"SUCCESS\",\"ErrCodeExt\":\"\",\"ErrCode\":0,\"Message\":"
+	    "\"SUCCESS\"}},{\"Type\":\"Transcode\",\"TranscodeTask\":{"
+	    "\"Status\":\"%s\",\"ErrCodeExt\":\"%s\",\"ErrCode\":%d,"
+	    "\"Message\":\"%s\"}},{\"Type\":\"SnapshotByTimeOffset\","
+	    "\"TranscodeTask\":null,\"SnapshotByTimeOffsetTask\":{"
+	    "\"Status\":\"SUCCESS\",\"ErrCode\":0}}]},"
+	    "\"EditMediaTask\":null,\"RequestId\":\"r\"}}",
+	    top, proc, sub2,
+	    strcmp(sub2, "FAIL") == 0 ? "SourceFileError.ContentMalformed" : "",
+	    strcmp(sub2, "FAIL") == 0 ? 30010 : 0,
+	    strcmp(sub2, "FAIL") == 0 ? "source file is malformed" : "");
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	err_clear(&e);
+	return cloud_tencent_parse_task_detail(200, body, (size_t)n, t, &e);
+}
+
+static void
+expect_task(const char *top, const char *proc, const char *sub2, int effect,
+	    const char *code)
+{
+	struct cloud_tencent_task t;
+	struct vod_event ev;
+	struct err e;
+	char key[64];
+
+	assert_int_equal(task_answer(&t, top, proc, sub2), 0);
+	vod_event_init(&ev);
+	err_clear(&e);
+	if (effect < 0) {
+		assert_int_equal(
+		    cb_reconcile_tencent_task_event(&t, "F1", &ev, &e),
+		    ERR_INPUT);
+	} else {
+		assert_int_equal(
+		    cb_reconcile_tencent_task_event(&t, "F1", &ev, &e), 0);
+		assert_int_equal(ev.effect, effect);
+		assert_string_equal(ev.event_type, "Reconciled");
+		assert_int_equal(ev.provider, VOD_TENCENT);
+		snprintf(key, sizeof(key), "Reconciled:F1:task:%s", top);
+		assert_string_equal(ev.dedup_key, key);
+		assert_string_equal(ev.file_id, "F1");
+		assert_string_equal(ev.task_id, "T1");
+		if (code == NULL)
+			assert_null(ev.error_code);
+		else
+			assert_string_equal(ev.error_code, code);
+	}
+	vod_event_cleanup(&ev);
+	cloud_tencent_task_cleanup(&t);
+}
+
+static void
+test_task_flow_verdict(void **state)
+{
+	(void)state;
+	/* Every sub-task succeeded, one of them no transcode. */
+	expect_task("FINISH", "FINISH", "SUCCESS", EFFECT_READY, NULL);
+	/* One transcode failed while the other succeeded: failed, with the
+	 * failed sub-task's error, not ready. */
+	expect_task("FINISH", "FINISH", "FAIL", EFFECT_FAILED,
+		    "SourceFileError.ContentMalformed");
+	expect_task("PROCESSING", "PROCESSING", "PROCESSING", EFFECT_PROCESSING,
+		    NULL);
+	expect_task("WAITING", "PROCESSING", "PROCESSING", EFFECT_CONFIRMED,
+		    NULL);
+	expect_task("ABORTED", "PROCESSING", "PROCESSING", EFFECT_FAILED,
+		    "ABORTED");
+	/* A status nobody documents says nothing. */
+	expect_task("PAUSED", "PAUSED", "PROCESSING", -1, NULL);
+}
+
+static void
+test_task_flow_of_another_media(void **state)
+{
+	struct cloud_tencent_task t;
+	struct vod_event ev;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(task_answer(&t, "FINISH", "FINISH", "SUCCESS"), 0);
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_tencent_task_event(&t, "F2", &ev, &e),
+			 ERR_INPUT);
+	vod_event_cleanup(&ev);
+	/* Not a task flow at all. */
+	free(t.task_type);
+	t.task_type = xstrdup("PullUpload");
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_tencent_task_event(&t, "F1", &ev, &e),
+			 ERR_INPUT);
+	vod_event_cleanup(&ev);
+	cloud_tencent_task_cleanup(&t);
+}
+
 int
 main(void)
 {
@@ -223,6 +334,8 @@ main(void)
 	    cmocka_unit_test(test_under_way_or_unknown_records_nothing),
 	    cmocka_unit_test(test_long_error_text_is_cut),
 	    cmocka_unit_test(test_timeout_fails_the_pull),
+	    cmocka_unit_test(test_task_flow_verdict),
+	    cmocka_unit_test(test_task_flow_of_another_media),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
