@@ -296,7 +296,7 @@ cb__parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
 		goto out;
 	get_size(doc, &ev.size);
 	/* A malformed EventTime is kept in the key but gives no time. */
-	if (cb__parse_time(when, &t) == 0)
+	if (time_parse_rfc3339(when, &t, NULL) == 0)
 		ev.event_time = t;
 	rc = classify(&ev, doc, e);
 	if (rc < 0)

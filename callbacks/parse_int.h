@@ -82,11 +82,6 @@ int cb__dedup_printf(struct vod_event *ev, struct err *e, const char *fmt, ...)
 /* Set ev->dedup_key to "<type>:sha256:<hex of n bytes at p>". */
 int cb__dedup_hash(struct vod_event *ev, const char *type, const void *p,
 		   size_t n, struct err *e) VH_MUST_CHECK;
-/*
- * Parse "YYYY-MM-DDTHH:MM:SSZ" (optionally with a fraction of a second
- * before the Z, which is dropped) into Unix seconds. 0 or ERR_INPUT.
- */
-int cb__parse_time(const char *s, int64_t *out) VH_MUST_CHECK;
 /* True when s[0..36) is a canonical lowercase UUID (8-4-4-4-12 hex). */
 bool cb__uuid_ok(const char *s, size_t n);
 /*

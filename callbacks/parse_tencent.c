@@ -144,7 +144,8 @@ get_time(const cJSON *obj, const char *name, int64_t *t)
 {
 	int64_t v;
 
-	if (*t == 0 && cb__parse_time(json_get_str(obj, name), &v) == 0)
+	if (*t == 0 &&
+	    time_parse_rfc3339(json_get_str(obj, name), &v, NULL) == 0)
 		*t = v;
 }
 
@@ -211,7 +212,8 @@ check_subtask(struct vod_event *ev, const cJSON *task, bool legacy,
 	if (!cJSON_IsObject(task))
 		return 0;
 	if (!legacy &&
-	    cb__parse_time(json_get_str(task, "FinishTime"), &fin) == 0 &&
+	    time_parse_rfc3339(json_get_str(task, "FinishTime"), &fin, NULL) ==
+		0 &&
 	    fin > ev->event_time)
 		ev->event_time = fin;
 	if (ev->error_code != NULL)

@@ -5,7 +5,7 @@
  *
  * Interface (parse_int.h): cb__get_id, cb__id_value, cb__get_text,
  * cb__text_value, cb__set_text, cb__check_type, cb__dedup_printf,
- * cb__dedup_hash, cb__parse_time, cb__uuid_ok, cb__raw_number,
+ * cb__dedup_hash, cb__uuid_ok, cb__raw_number,
  * cb__streq_nocase.
  */
 #include "callbacks/parse_int.h"
@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static bool
 is_digit(char c)
@@ -320,71 +319,6 @@ cb__dedup_hash(struct vod_event *ev, const char *type, const void *p, size_t n,
 
 	sha256_hex(p, n, hex);
 	return cb__dedup_printf(ev, e, "%s:sha256:%s", type, hex);
-}
-
-/* Parse exactly n digits at s. */
-static int
-digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-int
-cb__parse_time(const char *s, int64_t *out)
-{
-	static const int mdays[] = {31, 29, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, se;
-	size_t n, i;
-	struct tm tm;
-	time_t t;
-
-	if (s == NULL)
-		return ERR_INPUT;
-	n = strlen(s);
-	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':')
-		return ERR_INPUT;
-	y = digits(s, 4);
-	mo = digits(s + 5, 2);
-	d = digits(s + 8, 2);
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	se = digits(s + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
-		return ERR_INPUT;
-	if (mo == 2 && d == 29 &&
-	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return ERR_INPUT;
-	i = 19;
-	if (s[i] == '.') {
-		for (i++; i < n && is_digit(s[i]); i++)
-			;
-		if (i == 20 || i > 29)
-			return ERR_INPUT;
-	}
-	if (s[i] != 'Z' || i + 1 != n)
-		return ERR_INPUT;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return ERR_INPUT;
-	*out = (int64_t)t;
-	return 0;
 }
 
 bool

@@ -200,7 +200,7 @@ cloud_alibaba_decode_upload_auth(const char *upload_address,
 	}
 	/* ExpireUTCTime is absolute; Expiration is a duration ("3600"). */
 	exp = json_get_str(auth, "ExpireUTCTime");
-	if (exp != NULL && cloud_time_parse_iso8601(exp, &a->expire_at) == 0)
+	if (exp != NULL && time_parse_rfc3339(exp, &a->expire_at, NULL) == 0)
 		goto out;
 	if (json_get_i64(auth, "Expiration", &secs) && secs > 0 &&
 	    secs < 10 * 86400) {
@@ -208,7 +208,7 @@ cloud_alibaba_decode_upload_auth(const char *upload_address,
 		goto out;
 	}
 	exp = json_get_str(auth, "Expiration");
-	if (exp != NULL && cloud_time_parse_iso8601(exp, &a->expire_at) == 0)
+	if (exp != NULL && time_parse_rfc3339(exp, &a->expire_at, NULL) == 0)
 		goto out;
 	a->expire_at = issued_at + ALI_DEFAULT_TTL;
 out:
@@ -464,7 +464,7 @@ cloud_alibaba_parse_url_upload_infos(long status, const char *body, size_t len,
 		    u->file_size < 0)
 			u->file_size = -1;
 		if (t == NULL ||
-		    cloud_time_parse_iso8601(t, &u->complete_time) != 0)
+		    time_parse_rfc3339(t, &u->complete_time, NULL) != 0)
 			u->complete_time = 0;
 		u->outcome = cloud_alibaba_url_outcome(u->status, u->error_code,
 						       u->media_id);

@@ -5,7 +5,7 @@
  *
  * Interface: cloud_base64_encode, cloud_base64_decode, cloud_uri_encode,
  * cloud_time_rfc1123, cloud_time_iso8601, cloud_time_iso8601_basic,
- * cloud_time_date, cloud_time_parse_iso8601.
+ * cloud_time_date. (Parsing is common's time_parse_rfc3339.)
  */
 #include "cloud/cloud_int.h"
 
@@ -228,78 +228,4 @@ int
 cloud_time_date(int64_t t, char out[11])
 {
 	return put_iso(t, out, "-", "", false);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool
-digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-int
-cloud_time_parse_iso8601(const char *s, int64_t *out)
-{
-	static const int mdays[] = {31, 29, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, sec, oh = 0, om = 0;
-	int64_t off = 0;
-	const char *p;
-
-	if (s == NULL || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' ||
-	    !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    !digits(s + 17, 2, &sec))
-		return ERR_INPUT;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-	    mi > 59 || sec > 60)
-		return ERR_INPUT;
-	p = s + 19;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return ERR_INPUT;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		if (!digits(p + 1, 2, &oh) || p[3] != ':' ||
-		    !digits(p + 4, 2, &om) || oh > 23 || om > 59)
-			return ERR_INPUT;
-		off = (int64_t)oh * 3600 + om * 60;
-		if (*p == '+')
-			off = -off;
-		p += 6;
-	} else {
-		return ERR_INPUT;
-	}
-	if (*p != '\0')
-		return ERR_INPUT;
-	*out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
-	       (int64_t)mi * 60 + sec + off;
-	return 0;
 }

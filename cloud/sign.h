@@ -50,11 +50,6 @@ int cloud_time_rfc1123(int64_t t,
 int cloud_time_iso8601(int64_t t, char out[21]); /* 2017-03-29T12:00:00Z */
 int cloud_time_iso8601_basic(int64_t t, char out[17]); /* 20231217T034736Z */
 int cloud_time_date(int64_t t, char out[11]);	       /* 2019-02-25 */
-/*
- * Parse "YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm|-hh:mm)" into Unix seconds
- * (fraction dropped). 0 or ERR_INPUT.
- */
-int cloud_time_parse_iso8601(const char *s, int64_t *out);
 
 /* ================================================= TC3-HMAC-SHA256 (API 3.0)
  */

@@ -161,6 +161,18 @@ int64_t time_mono_us(void); /* monotonic, microseconds */
 struct timespec time_after_ms(int64_t ms);
 
 /*
+ * Parse an RFC 3339 date-time (section 5.6): YYYY-MM-DD, "T" (or "t", or a
+ * space as its note allows), hh:mm:ss, an optional fraction of a second of
+ * any length, and "Z" (or "z") or an offset +hh:mm / -hh:mm. The day is
+ * checked against the month (leap years too) and the year is 0001 to 9999;
+ * a leap second (:60) counts as the first second of the next minute.
+ * *secs: Unix seconds; *nsec (NULL: not wanted): the fraction in
+ * nanoseconds, digits past the ninth dropped. 0 or ERR_INPUT.
+ */
+int time_parse_rfc3339(const char *s, int64_t *secs,
+		       int32_t *nsec) VH_MUST_CHECK;
+
+/*
  * Parse a decimal integer in [min, max] from the whole of s (no sign for
  * unsigned ranges, no trailing garbage). 0 or ERR_INPUT.
  */

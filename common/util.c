@@ -161,6 +161,123 @@ time_after_ms(int64_t ms)
 	return ts;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* n decimal digits at s as a number; -1 when one is not a digit. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : mdays[m - 1];
+}
+
+/* The fraction of a second at *p (after the '.'), in nanoseconds; digits
+ * past the ninth are dropped. Advances *p. -1 when there is no digit. */
+static int32_t
+fraction_ns(const char **p)
+{
+	int32_t ns = 0;
+	int n = 0;
+
+	for (; **p >= '0' && **p <= '9'; (*p)++, n++)
+		if (n < 9)
+			ns = ns * 10 + (**p - '0');
+	if (n == 0)
+		return -1;
+	for (; n < 9; n++)
+		ns *= 10;
+	return ns;
+}
+
+/* The offset at p ("Z", "z", "+hh:mm", "-hh:mm" and nothing after it) in
+ * seconds east of UTC; ERR_INPUT otherwise. */
+static int
+utc_offset(const char *p, int64_t *off)
+{
+	int oh, om;
+
+	if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+		*off = 0;
+		return 0;
+	}
+	if ((p[0] != '+' && p[0] != '-') || strlen(p) != 6 || p[3] != ':')
+		return ERR_INPUT;
+	oh = digits(p + 1, 2);
+	om = digits(p + 4, 2);
+	if (oh < 0 || oh > 23 || om < 0 || om > 59)
+		return ERR_INPUT;
+	*off = (int64_t)oh * 3600 + om * 60;
+	if (p[0] == '-')
+		*off = -*off;
+	return 0;
+}
+
+int
+time_parse_rfc3339(const char *s, int64_t *secs, int32_t *nsec)
+{
+	int y, mo, d, h, mi, sec;
+	int32_t ns = 0;
+	int64_t off;
+	const char *p;
+
+	if (s == NULL || strlen(s) < 20)
+		return ERR_INPUT;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (y < 1 || s[4] != '-' || mo < 1 || mo > 12 || s[7] != '-' || d < 1 ||
+	    d > days_in_month(y, mo) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || h < 0 || h > 23 ||
+	    s[13] != ':' || mi < 0 || mi > 59 || s[16] != ':' || sec < 0 ||
+	    sec > 60)
+		return ERR_INPUT;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if ((ns = fraction_ns(&p)) < 0)
+			return ERR_INPUT;
+	}
+	if (utc_offset(p, &off) != 0)
+		return ERR_INPUT;
+	*secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+		(int64_t)mi * 60 + sec - off;
+	if (nsec != NULL)
+		*nsec = ns;
+	return 0;
+}
+
 int
 parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {

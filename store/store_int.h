@@ -102,7 +102,8 @@ int store__count(PGresult *res, int *n, const char *what,
 /*
  * Check that s is an RFC 3339 date-time ("2026-01-02T03:04:05Z",
  * "2026-01-02T11:04:05.25+08:00") and write the same instant in UTC into
- * out, as "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (the fraction's digits kept).
+ * out, as "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (at most nine digits of the
+ * fraction, without trailing zeros).
  * 0; ERR_INPUT when s is not such a time or falls outside the years 1 to
  * 9999; ERR_LIMIT when out (n bytes) is too small. Pure.
  */

@@ -319,7 +319,7 @@ check_one(const struct opt_spec *sp, cJSON *opts, cJSON *v, struct err *e)
 		return check_enum(sp->name, v->valuestring, sp->values, e);
 	case OPT_TIME:
 		if (strlen(v->valuestring) > sp->max ||
-		    cloud_time_parse_iso8601(v->valuestring, &t) != 0)
+		    time_parse_rfc3339(v->valuestring, &t, NULL) != 0)
 			return err_set(e, ERR_INPUT,
 				       "%s must be an ISO 8601 UTC time such "
 				       "as 2030-01-31T12:00:00Z",

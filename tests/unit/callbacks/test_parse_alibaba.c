@@ -324,11 +324,19 @@ quirks(void **state)
 		 "\"EventTime\":\"2017-03-20T07:49:17.250Z\"}",
 		 &ev);
 	assert_int_equal(ev.event_time, TIME);
+	/* Any RFC 3339 form is read as the instant it names. */
+	parse_ok("{\"EventType\":\"FileUploadComplete\",\"VideoId\":\"v\","
+		 "\"EventTime\":\"2017-03-20T15:49:17+08:00\"}",
+		 &ev);
+	assert_int_equal(ev.event_time, TIME);
+	parse_ok("{\"EventType\":\"FileUploadComplete\",\"VideoId\":\"v\","
+		 "\"EventTime\":\"2017-03-20 07:49:17Z\"}",
+		 &ev);
+	assert_int_equal(ev.event_time, TIME);
 	static const char *const bad_times[] = {
-	    "2017-03-20 07:49:17Z", "2017-03-20T07:49:17",
-	    "2017-03-20T24:00:00Z", "2017-13-01T00:00:00Z",
-	    "17-03-20T07:49:17Z",   "2017-03-20T07:49:17+08:00",
-	    "2017-03-20T07:49:17.Z"};
+	    "2017-03-20T07:49:17",   "2017-03-20T24:00:00Z",
+	    "2017-13-01T00:00:00Z",  "17-03-20T07:49:17Z",
+	    "2017-03-20T07:49:17.Z", "2017-03-20T07:49:17+0800"};
 	for (size_t i = 0; i < sizeof(bad_times) / sizeof(bad_times[0]); i++) {
 		char body[256];
 

@@ -659,36 +659,6 @@ test_time_format(void **state)
 	assert_int_equal(cloud_time_date(-1, d), ERR_INPUT);
 }
 
-static void
-test_time_parse(void **state)
-{
-	int64_t t = 0;
-
-	(void)state;
-	assert_int_equal(cloud_time_parse_iso8601("2020-07-29T15:20:31Z", &t),
-			 0);
-	assert_int_equal(t, 1596036031);
-	assert_int_equal(
-	    cloud_time_parse_iso8601("2020-07-29T15:20:31.123Z", &t), 0);
-	assert_int_equal(t, 1596036031);
-	assert_int_equal(
-	    cloud_time_parse_iso8601("2020-07-29T23:20:31+08:00", &t), 0);
-	assert_int_equal(t, 1596036031);
-	assert_int_equal(cloud_time_parse_iso8601("2000-02-29T00:00:00Z", &t),
-			 0);
-	assert_int_equal(t, 951782400);
-	assert_int_equal(cloud_time_parse_iso8601("2020-07-29 15:20:31Z", &t),
-			 ERR_INPUT);
-	assert_int_equal(cloud_time_parse_iso8601("2020-13-29T15:20:31Z", &t),
-			 ERR_INPUT);
-	assert_int_equal(cloud_time_parse_iso8601("2020-07-29T15:20:31", &t),
-			 ERR_INPUT);
-	assert_int_equal(cloud_time_parse_iso8601("2020-07-29T15:20:31Zx", &t),
-			 ERR_INPUT);
-	assert_int_equal(cloud_time_parse_iso8601("3600", &t), ERR_INPUT);
-	assert_int_equal(cloud_time_parse_iso8601(NULL, &t), ERR_INPUT);
-}
-
 int
 main(void)
 {
@@ -715,7 +685,6 @@ main(void)
 	    cmocka_unit_test(test_uri_encode_cap),
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_time_format),
-	    cmocka_unit_test(test_time_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,12 +47,66 @@ test_utf8_refuses_malformed(void **state)
 	assert_int_equal(utf8_chars("ab\xff", 2), 2);
 }
 
+/* time_parse_rfc3339: the forms the platforms and clients send, and what
+ * it refuses. The seconds are checked against known instants. */
+static void
+test_time_parse_rfc3339(void **state)
+{
+	static const char *const bad[] = {
+	    "2020-07-29T15:20:31",	/* no offset */
+	    "2020-07-29T15:20:31Zx",	/* trailing bytes */
+	    "2020-13-29T15:20:31Z",	/* month */
+	    "2021-02-29T00:00:00Z",	/* not a leap year */
+	    "2020-07-29T24:00:00Z",	/* hour */
+	    "2020-07-29T15:20:31.Z",	/* empty fraction */
+	    "2020-07-29T15:20:31+0800", /* offset without colon */
+	    "0000-01-01T00:00:00Z",	/* no year zero */
+	    "3600",
+	    "",
+	};
+	int64_t t = 0;
+	int32_t ns = -1;
+
+	(void)state;
+	assert_int_equal(time_parse_rfc3339("2020-07-29T15:20:31Z", &t, &ns),
+			 0);
+	assert_int_equal(t, 1596036031);
+	assert_int_equal(ns, 0);
+	assert_int_equal(
+	    time_parse_rfc3339("2020-07-29T15:20:31.123Z", &t, &ns), 0);
+	assert_int_equal(t, 1596036031);
+	assert_int_equal(ns, 123000000);
+	assert_int_equal(
+	    time_parse_rfc3339("2020-07-29T15:20:31.1234567891Z", &t, &ns), 0);
+	assert_int_equal(ns, 123456789);
+	assert_int_equal(
+	    time_parse_rfc3339("2020-07-29T23:20:31+08:00", &t, NULL), 0);
+	assert_int_equal(t, 1596036031);
+	assert_int_equal(
+	    time_parse_rfc3339("2020-07-29T10:50:31-04:30", &t, NULL), 0);
+	assert_int_equal(t, 1596036031);
+	assert_int_equal(time_parse_rfc3339("2020-07-29 15:20:31z", &t, NULL),
+			 0);
+	assert_int_equal(t, 1596036031);
+	assert_int_equal(time_parse_rfc3339("2000-02-29T00:00:00Z", &t, NULL),
+			 0);
+	assert_int_equal(t, 951782400);
+	assert_int_equal(time_parse_rfc3339("2016-12-31T23:59:60Z", &t, NULL),
+			 0);
+	assert_int_equal(t, 1483228800);
+	assert_int_equal(time_parse_rfc3339(NULL, &t, NULL), ERR_INPUT);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (time_parse_rfc3339(bad[i], &t, NULL) != ERR_INPUT)
+			fail_msg("accepted \"%s\"", bad[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_utf8_counts_code_points),
 	    cmocka_unit_test(test_utf8_refuses_malformed),
+	    cmocka_unit_test(test_time_parse_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
