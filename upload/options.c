@@ -8,9 +8,13 @@
  * cover_path. Alibaba only: description, cover_url, cate_id, tags,
  * workflow_id, storage_location, image_type, media_kind. A field of the
  * other platform is refused with its name. Each field is checked for its
- * JSON type and the platform's limits (shared/reference/alibaba-vod.md 1.2
- * and 1.4: Description <= 1024 characters, Tags <= 16 tags of <= 32
- * characters, CateId a Long; Tencent SessionContext <= 1000 characters).
+ * JSON type and the platform's limits (Alibaba CreateUploadVideo,
+ * https://www.alibabacloud.com/help/en/vod/api-createuploadvideo:
+ * Description <= 1024 characters, Tags <= 16 tags of <= 32 characters,
+ * CateId a Long; Tencent ApplyUpload,
+ * https://www.tencentcloud.com/document/api/266/34120: SessionContext
+ * <= 1000 characters). What an adapter adds (Alibaba: what an image takes)
+ * is its ->options_check.
  * Integers are kept as strings of digits so that no identifier goes
  * through a double; tags given as a JSON array are joined with commas.
  * Fields this file does not know are left alone.
@@ -24,7 +28,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #define ALI_MAX_TAGS  16
 #define ALI_TAG_CHARS 32
@@ -334,9 +337,7 @@ int
 upload__options_check(const char *provider, const char *media_type, cJSON *opts,
 		      const char **media_kind, struct err *e)
 {
-	static const char *const image_exts[] = {"png", "jpg", "jpeg", "gif",
-						 NULL};
-	bool alibaba = strcmp(provider, "alibaba") == 0;
+	const struct upload_adapter *ad = upload__adapter_find(provider);
 	int rc;
 
 	*media_kind = "video";
@@ -354,34 +355,7 @@ upload__options_check(const char *provider, const char *media_type, cJSON *opts,
 		if ((rc = check_one(&specs[i], opts, v, e)) != 0)
 			return rc;
 	}
-	if (!alibaba)
+	if (ad == NULL || ad->options_check == NULL)
 		return 0;
-	{
-		struct upload_job probe = {.media_type =
-					       (char *)(uintptr_t)media_type,
-					   .options = opts};
-
-		if (!upload__alibaba_is_image(&probe)) {
-			if (json_get(opts, "image_type") != NULL)
-				return err_set(e, ERR_INPUT,
-					       "image_type applies to an image "
-					       "only (media_kind \"image\" or "
-					       "an image extension)");
-			return 0;
-		}
-	}
-	*media_kind = "image";
-	if (json_get(opts, "cover_url") != NULL ||
-	    json_get(opts, "workflow_id") != NULL)
-		return err_set(e, ERR_INPUT,
-			       "%s does not apply to an image "
-			       "(CreateUploadImage has no such parameter)",
-			       json_get(opts, "cover_url") ? "cover_url"
-							   : "workflow_id");
-	for (size_t i = 0; image_exts[i] != NULL; i++)
-		if (strcasecmp(media_type, image_exts[i]) == 0)
-			return 0;
-	return err_set(e, ERR_INPUT,
-		       "an image must be png, jpg, jpeg or gif, not \"%s\"",
-		       media_type);
+	return ad->options_check(media_type, opts, media_kind, e);
 }

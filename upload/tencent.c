@@ -131,7 +131,7 @@ tc_session(const char *scheme, const char *bucket, const char *region,
 	if (buf_printf(&host, "%s.cos.%s.myqcloud.com", bucket, region) != 0)
 		fatal("out of memory");
 	s->adapter = &upload__tencent_adapter;
-	upload__target_set(&s->target, scheme, buf_cstr(&host), key);
+	upload__target_init(&s->target, scheme, buf_cstr(&host), key);
 	buf_free(&host);
 	s->target.min_part_size = COS_MIN_PART;
 	s->target.max_parts = 10000;
@@ -280,8 +280,20 @@ tc_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
+/* The storage region of the settings, when the request names none. */
+static void
+tc_options_defaults(const struct upload_config *c, cJSON *opts)
+{
+	if (json_get_str(opts, "storage_region") == NULL &&
+	    c->default_storage_region != NULL &&
+	    c->default_storage_region[0] != '\0')
+		json_add_str(opts, "storage_region", c->default_storage_region);
+}
+
 const struct upload_adapter upload__tencent_adapter = {
     .provider = "tencent",
+    .options_check = NULL,
+    .options_defaults = tc_options_defaults,
     .apply = tc_apply,
     .save = tc_save,
     .load = tc_load,
@@ -289,4 +301,5 @@ const struct upload_adapter upload__tencent_adapter = {
     .commit = tc_commit,
     .abort = NULL,
     .free = tc_free,
+    .pull = NULL,
 };

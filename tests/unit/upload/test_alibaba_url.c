@@ -143,19 +143,19 @@ test_is_pull(void **state)
 
 	(void)state;
 	j = job_new("url", "http://h/a.mp4", "{\"url_upload\":\"platform\"}");
-	assert_true(upload__alibaba_is_pull(j));
+	assert_true(upload__job_is_pull(j));
 	free(j->provider);
 	j->provider = strdup("tencent");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("url", "http://h/a.mp4", "{\"url_upload\":\"stream\"}");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("url", "http://h/a.mp4", "{}");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("file", "/x/a.mp4", "{\"url_upload\":\"platform\"}");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 }
 
