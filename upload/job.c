@@ -636,11 +636,9 @@ upload__job_run(struct job_ctx *c, struct upload_result *res, struct err *e)
 	if (upload__job_is_pull(r.job))
 		return run_pull(c, r.ad, e);
 	transfer_opts(c->svc, r.job, &r.t);
-	if ((rc = open_source(&r, e)) != 0) {
-		if (rc == ERR_CANCELED)
-			return stopped_outcome(c);
-		return rc == ERR_NET ? JOB_RETRY : JOB_FAILED;
-	}
+	if ((rc = open_source(&r, e)) != 0)
+		return rc == ERR_CANCELED ? stopped_outcome(c)
+					  : failed_outcome(rc);
 	resume_session(&r);
 	if ((rc = send_media(&r, e)) == 0 && (rc = complete(&r, res, e)) == 0)
 		out = JOB_DONE;

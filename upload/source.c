@@ -345,6 +345,19 @@ ranged_total(const struct upload_source *s, CURL *h)
 }
 
 /*
+ * The error of a URL's answer other than the body: ERR_UNAVAIL when the
+ * server says to come back later (5xx, 408 Request Timeout, 429 Too Many
+ * Requests), as a store's answer is classified; ERR_INPUT otherwise (a
+ * 404 or 403 stays what it is).
+ */
+static int
+status_error(long status)
+{
+	return status >= 500 || status == 408 || status == 429 ? ERR_UNAVAIL
+							       : ERR_INPUT;
+}
+
+/*
  * Decide between streaming and spooling on the first bytes or the end. A
  * ranged request (s->from > 0) streams a 206 answer from s->from; any
  * other answer to it is refused (range_refused) and the caller asks for
@@ -369,7 +382,7 @@ decide(struct upload_source *s, CURL *h)
 		}
 		s->pos = s->from;
 	} else if (status != 200) {
-		s->rc = err_set(&s->derr, ERR_INPUT,
+		s->rc = err_set(&s->derr, status_error(status),
 				"could not download the url: HTTP status %ld",
 				status);
 		s->aborted = true;

@@ -311,8 +311,9 @@ struct upload_source_stop {
  * stream's bytes. from > 0: the bytes before it are not needed (a resume's
  * parts are in the store): a URL whose job->source_version names a
  * validator is asked for the rest only (Range, If-Range); a read before
- * from then downloads the whole body again. Caller frees with
- * upload__source_free.
+ * from then downloads the whole body again. A URL answering 5xx, 408 or
+ * 429 gives ERR_UNAVAIL, a failed connection ERR_NET (both transient),
+ * another status ERR_INPUT. Caller frees with upload__source_free.
  */
 int upload__source_open(const struct upload_source_opts *o,
 			const struct upload_job *job, int64_t from,
