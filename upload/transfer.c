@@ -22,7 +22,7 @@
  * a completed object must have the CRC combined from its parts'. The
  * parts' CRCs are checkpointed with their ETags, so that a resumed upload
  * is checked whole too; a part whose CRC is unknown (stored just before a
- * crash, or checkpointed by an earlier version) is read again from a file,
+ * crash, or checkpointed without its CRC) is read again from a file,
  * and a stream's stored but not checkpointed one is sent again.
  *
  * Interface: upload__part_size, upload__transfer_run,
@@ -785,6 +785,15 @@ struct run {
 	int cred_gen;	      /* bumped by every credential refresh */
 	int reauth;	      /* refreshes after refusals since a part went */
 	int64_t refreshed_ms; /* last refresh (monotonic), 0: none */
+	/* run_pieces's loop */
+	CURLM *m;
+	unsigned char **kept; /* a stream's bytes of a piece to send again */
+	int parallel;	      /* pieces in flight at most */
+	int attempts;	      /* per piece, renewals not counted */
+	bool seekable;	      /* the source is a file */
+	int active;	      /* pieces in flight */
+	int next;	      /* the lowest piece never started */
+	int remaining;	      /* pieces not done */
 };
 
 #define MAX_REAUTH 3
@@ -916,29 +925,231 @@ inflight_bytes(const struct run *r)
 	return n;
 }
 
+/*
+ * Start the failed pieces whose retry is due, in piece order. Only while a
+ * piece waits: the loop turns each time a socket can take more bytes, and
+ * an object has up to 10,000 pieces.
+ */
+static int
+start_due_retries(struct run *r, struct err *e)
+{
+	int64_t now = time_mono_ms();
+	int rc;
+
+	for (int i = 0; i < r->n && r->active < r->parallel && r->waiting > 0;
+	     i++) {
+		struct piece *pc = &r->pieces[i];
+
+		if (pc->done || pc->active || pc->attempts == 0 ||
+		    pc->retry_at_ms > now)
+			continue;
+		r->waiting--;
+		rc = start_piece(r, r->m, i, r->kept[i], e);
+		r->kept[i] = NULL;
+		if (rc != 0)
+			return rc;
+		r->active++;
+	}
+	return 0;
+}
+
+/* Start pieces never sent, in ascending order (a stream is read in
+ * order), while there is room. */
+static int
+start_new_pieces(struct run *r, struct err *e)
+{
+	int rc;
+
+	for (; r->active < r->parallel && r->next < r->n; r->next++) {
+		struct piece *pc = &r->pieces[r->next];
+
+		if (pc->done || pc->active || pc->attempts > 0)
+			continue;
+		if ((rc = start_piece(r, r->m, r->next, NULL, e)) != 0)
+			return rc;
+		r->active++;
+	}
+	return 0;
+}
+
+/* A piece is stored: note it done and checkpoint it (a part). Takes x. */
+static int
+piece_stored(struct run *r, struct xfer *x, struct err *e)
+{
+	struct piece *pc = &r->pieces[x->idx];
+	struct upload_part up;
+
+	pc->done = true;
+	snprintf(pc->etag, sizeof(pc->etag), "%s", x->etag);
+	pc->has_crc = x->crc_len == x->len;
+	pc->crc = x->crc;
+	r->done_bytes += pc->len;
+	r->remaining--;
+	r->reauth = 0;
+	xfer_free(x);
+	if (r->upload_id == NULL || r->h == NULL || r->h->on_part == NULL)
+		return 0;
+	up = (struct upload_part){.number = pc->number,
+				  .size = pc->len,
+				  .done = true,
+				  .has_crc64 = pc->has_crc,
+				  .crc64 = pc->crc};
+	snprintf(up.etag, sizeof(up.etag), "%s", pc->etag);
+	return r->h->on_part(r->h->arg, &up, e);
+}
+
+/* Put a failed piece back in the queue, due at retry_at_ms; a stream's
+ * bytes are kept for it. Takes x. */
+static void
+piece_requeue(struct run *r, struct xfer *x, int64_t retry_at_ms)
+{
+	struct piece *pc = &r->pieces[x->idx];
+
+	pc->retry_at_ms = retry_at_ms;
+	r->waiting++;
+	if (!r->seekable) {
+		r->kept[x->idx] = x->mem;
+		x->mem = NULL;
+	}
+	xfer_free(x);
+}
+
+/* The outcome of a finished request: 0 when its piece is stored, else the
+ * error; *retry says whether another attempt may succeed. */
+static int
+piece_result(struct run *r, struct xfer *x, CURLcode cc, bool *retry,
+	     struct err *xe)
+{
+	const struct piece *pc = &r->pieces[x->idx];
+	int xrc = xfer_result(x, cc, retry, xe);
+
+	if (xrc == 0 && x->etag[0] == '\0' && r->upload_id) {
+		*retry = true;
+		return err_set(xe, ERR_UNAVAIL,
+			       "part %d answered without an ETag", pc->number);
+	}
+	if (xrc == 0 && (xrc = check_piece_crc(x, pc, xe)) != 0)
+		*retry = true;
+	return xrc;
+}
+
+/*
+ * Handle a finished request: its piece stored, sent again with a renewed
+ * credential (a refused token; that try is not counted), retried after a
+ * backoff, or the transfer's failure once its attempts ran out or it was
+ * refused. Nonzero ends the transfer.
+ */
+static int
+piece_finished(struct run *r, CURLMsg *msg, struct err *e)
+{
+	struct xfer *x = NULL;
+	struct piece *pc;
+	bool retry = false;
+	struct err xe;
+	int xrc, rc;
+
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+	curl_multi_remove_handle(r->m, x->h);
+	r->live[x->idx] = NULL;
+	r->active--;
+	pc = &r->pieces[x->idx];
+	pc->active = false;
+	err_clear(&xe);
+	xrc = piece_result(r, x, msg->data.result, &retry, &xe);
+	if (xrc == 0)
+		return piece_stored(r, x, e);
+	if (upload__token_expired(&xe) && r->h && r->h->refresh &&
+	    r->reauth < MAX_REAUTH) {
+		/* Renew once per credential, then send the part again. */
+		if (x->cred_gen == r->cred_gen) {
+			log_msg(LOG_INFO, "upload",
+				"part %d: %s; renewing the credential",
+				pc->number, xe.msg);
+			r->reauth++;
+			if ((rc = refresh_credential(r, true, e)) != 0) {
+				xfer_free(x);
+				return rc;
+			}
+		}
+		pc->free_attempts++;
+		piece_requeue(r, x, 0);
+		return 0;
+	}
+	if (!retry || pc->attempts - pc->free_attempts >= r->attempts) {
+		if (retry)
+			err_set_remote(e, xrc, xe.remote,
+				       "%s (part %d, %d attempts)", xe.msg,
+				       pc->number, pc->attempts);
+		else if (e != NULL)
+			*e = xe;
+		xfer_free(x);
+		return xrc;
+	}
+	log_msg(LOG_INFO, "upload", "part %d attempt %d failed, retrying: %s",
+		pc->number, pc->attempts, xe.msg);
+	piece_requeue(r, x,
+		      time_mono_ms() +
+			  cloud_http_backoff_ms(r->o->cloud, pc->attempts));
+	return 0;
+}
+
+/* Bytes stored and in flight, to the progress hook at most every 100 ms. */
+static void
+report_progress(struct run *r, int64_t *last_ms)
+{
+	int64_t t;
+
+	if (r->h == NULL || r->h->on_progress == NULL)
+		return;
+	t = time_mono_ms();
+	if (t - *last_ms >= 100) {
+		r->h->on_progress(r->h->arg, r->done_bytes + inflight_bytes(r),
+				  r->total);
+		*last_ms = t;
+	}
+}
+
+/* Abandon whatever is still in flight, and the bytes kept for retries. */
+static void
+drop_in_flight(struct run *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		if (r->live[i] != NULL) {
+			curl_multi_remove_handle(r->m, r->live[i]->h);
+			xfer_free(r->live[i]);
+			r->live[i] = NULL;
+		}
+		free(r->kept[i]);
+	}
+}
+
+/*
+ * Send every piece not done, r->parallel at a time on one multi handle:
+ * each turn stops when asked, renews a credential about to expire, starts
+ * the retries that are due and then new pieces, and handles the requests
+ * that finished.
+ */
 static int
 run_pieces(struct run *r, struct err *e)
 {
-	int parallel = r->o->parallel > 0 ? r->o->parallel : 4;
-	int attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 3;
-	bool seekable = upload__source_seekable(r->src);
-	/* Stream pieces waiting for a retry keep their bytes here. */
-	unsigned char **kept = xcalloc((size_t)r->n, sizeof(*kept));
-	CURLM *m = curl_multi_init();
-	int active = 0, next = 0, rc = 0, remaining = 0;
 	int64_t last_progress = 0;
+	int rc = 0;
 
-	if (m == NULL)
+	r->parallel = r->o->parallel > 0 ? r->o->parallel : 4;
+	r->attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 3;
+	r->seekable = upload__source_seekable(r->src);
+	r->active = r->next = r->remaining = 0;
+	if ((r->m = curl_multi_init()) == NULL)
 		fatal("out of memory");
+	r->kept = xcalloc((size_t)r->n, sizeof(*r->kept));
 	r->live = xcalloc((size_t)r->n, sizeof(*r->live));
 	for (int i = 0; i < r->n; i++) {
 		if (r->pieces[i].done)
 			r->done_bytes += r->pieces[i].len;
 		else
-			remaining++;
+			r->remaining++;
 	}
-	while (remaining > 0) {
-		int64_t now = time_mono_ms();
+	while (r->remaining > 0) {
 		int running = 0, msgs = 0, finished = 0;
 		CURLMsg *msg;
 
@@ -946,175 +1157,33 @@ run_pieces(struct run *r, struct err *e)
 			rc = err_set(e, ERR_CANCELED, "transfer stopped");
 			break;
 		}
-		if ((rc = refresh_credential(r, false, e)) != 0)
-			goto out;
-		/* Start pieces: retries that are due first, then new ones in
-		 * ascending order (a stream is read in order). Only while a
-		 * piece waits: the loop turns each time a socket can take more
-		 * bytes, and an object has up to 10,000 pieces. */
-		for (int i = 0; i < r->n && active < parallel && r->waiting > 0;
-		     i++) {
-			struct piece *pc = &r->pieces[i];
-
-			if (pc->done || pc->active || pc->attempts == 0 ||
-			    pc->retry_at_ms > now)
-				continue;
-			r->waiting--;
-			rc = start_piece(r, m, i, kept[i], e);
-			kept[i] = NULL;
-			if (rc != 0)
-				goto out;
-			active++;
-		}
-		while (active < parallel && next < r->n) {
-			if (r->pieces[next].done || r->pieces[next].active ||
-			    r->pieces[next].attempts > 0) {
-				next++;
-				continue;
-			}
-			if ((rc = start_piece(r, m, next, NULL, e)) != 0)
-				goto out;
-			active++;
-			next++;
-		}
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &msgs)) != NULL) {
-			struct xfer *x = NULL;
-			struct piece *pc;
-			bool retry = false;
-			struct err xe;
-			int xrc;
-
+		if ((rc = refresh_credential(r, false, e)) != 0 ||
+		    (rc = start_due_retries(r, e)) != 0 ||
+		    (rc = start_new_pieces(r, e)) != 0)
+			break;
+		curl_multi_perform(r->m, &running);
+		while (rc == 0 &&
+		       (msg = curl_multi_info_read(r->m, &msgs)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			finished++;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-					  (char **)&x);
-			curl_multi_remove_handle(m, x->h);
-			r->live[x->idx] = NULL;
-			active--;
-			pc = &r->pieces[x->idx];
-			pc->active = false;
-			err_clear(&xe);
-			xrc = xfer_result(x, msg->data.result, &retry, &xe);
-			if (xrc == 0 && x->etag[0] == '\0' && r->upload_id) {
-				xrc = err_set(&xe, ERR_UNAVAIL,
-					      "part %d answered without an "
-					      "ETag",
-					      pc->number);
-				retry = true;
-			}
-			if (xrc == 0 &&
-			    (xrc = check_piece_crc(x, pc, &xe)) != 0)
-				retry = true;
-			if (xrc == 0) {
-				pc->done = true;
-				snprintf(pc->etag, sizeof(pc->etag), "%s",
-					 x->etag);
-				pc->has_crc = x->crc_len == x->len;
-				pc->crc = x->crc;
-				r->done_bytes += pc->len;
-				remaining--;
-				r->reauth = 0;
-				xfer_free(x);
-				if (r->upload_id && r->h && r->h->on_part) {
-					struct upload_part up = {
-					    .number = pc->number,
-					    .size = pc->len,
-					    .done = true,
-					    .has_crc64 = pc->has_crc,
-					    .crc64 = pc->crc};
-
-					snprintf(up.etag, sizeof(up.etag), "%s",
-						 pc->etag);
-					if ((rc = r->h->on_part(r->h->arg, &up,
-								e)) != 0)
-						goto out;
-				}
-				continue;
-			}
-			if (upload__token_expired(&xe) && r->h &&
-			    r->h->refresh && r->reauth < MAX_REAUTH) {
-				/* Renew once per credential, then send the
-				 * part again; that try is not counted. */
-				if (x->cred_gen == r->cred_gen) {
-					log_msg(LOG_INFO, "upload",
-						"part %d: %s; renewing the "
-						"credential",
-						pc->number, xe.msg);
-					r->reauth++;
-					if ((rc = refresh_credential(r, true,
-								     e)) != 0) {
-						xfer_free(x);
-						goto out;
-					}
-				}
-				pc->free_attempts++;
-				pc->retry_at_ms = 0;
-				r->waiting++;
-				if (!seekable) {
-					kept[x->idx] = x->mem;
-					x->mem = NULL;
-				}
-				xfer_free(x);
-				continue;
-			}
-			if (!retry ||
-			    pc->attempts - pc->free_attempts >= attempts) {
-				if (retry)
-					err_set_remote(
-					    e, xrc, xe.remote,
-					    "%s (part %d, %d attempts)", xe.msg,
-					    pc->number, pc->attempts);
-				else if (e != NULL)
-					*e = xe;
-				rc = xrc;
-				xfer_free(x);
-				goto out;
-			}
-			log_msg(LOG_INFO, "upload",
-				"part %d attempt %d failed, retrying: %s",
-				pc->number, pc->attempts, xe.msg);
-			pc->retry_at_ms =
-			    time_mono_ms() +
-			    cloud_http_backoff_ms(r->o->cloud, pc->attempts);
-			r->waiting++;
-			if (!seekable) {
-				kept[x->idx] = x->mem;
-				x->mem = NULL;
-			}
-			xfer_free(x);
+			rc = piece_finished(r, msg, e);
 		}
-		if (r->h && r->h->on_progress) {
-			int64_t t = time_mono_ms();
-
-			if (t - last_progress >= 100) {
-				r->h->on_progress(r->h->arg,
-						  r->done_bytes +
-						      inflight_bytes(r),
-						  r->total);
-				last_progress = t;
-			}
-		}
+		if (rc != 0)
+			break;
+		report_progress(r, &last_progress);
 		/* A finished piece freed a connection: start the next one
 		 * now rather than after the poll's timeout. */
-		if (remaining > 0 && finished == 0)
-			curl_multi_poll(m, NULL, 0, 100, NULL);
+		if (r->remaining > 0 && finished == 0)
+			curl_multi_poll(r->m, NULL, 0, 100, NULL);
 	}
-out:
-	/* Abandon whatever is still in flight. */
-	for (int i = 0; i < r->n; i++) {
-		if (r->live[i] != NULL) {
-			curl_multi_remove_handle(m, r->live[i]->h);
-			xfer_free(r->live[i]);
-			r->live[i] = NULL;
-		}
-		free(kept[i]);
-	}
-	free(kept);
+	drop_in_flight(r);
+	free(r->kept);
 	free(r->live);
+	r->kept = NULL;
 	r->live = NULL;
-	curl_multi_cleanup(m);
+	curl_multi_cleanup(r->m);
+	r->m = NULL;
 	if (r->h && r->h->on_progress)
 		r->h->on_progress(r->h->arg, r->done_bytes, r->total);
 	return rc;
