@@ -348,9 +348,9 @@ resume_offset(const struct job_run *r)
 static int
 open_source(struct job_run *r, struct err *e)
 {
-	return upload__source_open(
-	    &r->c->svc->so, r->job, resume_offset(r),
-	    &(struct upload_source_stop){hook_stop, r->c}, &r->src, e);
+	return upload__source_new(&r->c->svc->so, r->job, resume_offset(r),
+				  &(struct upload_source_stop){hook_stop, r->c},
+				  &r->src, e);
 }
 
 /*
@@ -560,7 +560,7 @@ send_cover(struct job_run *r, struct err *e)
 	cj = *r->job;
 	cj.source_kind = "file";
 	cj.source = (char *)(uintptr_t)path;
-	if ((rc = upload__source_open(&c->svc->so, &cj, 0, NULL, &src, e)) != 0)
+	if ((rc = upload__source_new(&c->svc->so, &cj, 0, NULL, &src, e)) != 0)
 		return rc;
 	cs = *r->s;
 	cs.target.key = r->s->cover_key;

@@ -18,7 +18,7 @@
  * A file can change while it is read: upload__source_check tells, before
  * the object is completed, whether it still is what was opened.
  *
- * Interface: upload__path_check, upload__url_check, upload__source_open,
+ * Interface: upload__path_check, upload__url_check, upload__source_new,
  * upload__source_check, upload__source_free, upload__source_size,
  * upload__source_seekable, upload__source_read, upload__source_fd.
  */
@@ -744,10 +744,10 @@ file_version(const struct stat *st, char *buf, size_t n)
 }
 
 int
-upload__source_open(const struct upload_source_opts *o,
-		    const struct upload_job *job, int64_t from,
-		    const struct upload_source_stop *stop,
-		    struct upload_source **out, struct err *e)
+upload__source_new(const struct upload_source_opts *o,
+		   const struct upload_job *job, int64_t from,
+		   const struct upload_source_stop *stop,
+		   struct upload_source **out, struct err *e)
 {
 	struct upload_source *s = xcalloc(1, sizeof(*s));
 	int rc = 0;

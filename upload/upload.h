@@ -1,7 +1,7 @@
 /*
  * upload.h: upload jobs, the transfer engine and the platform adapters.
  *
- *   upload_service_new / _start / _free   the job workers of one process
+ *   upload_service_new / _start / _stop / _free   the job workers
  *   upload_submit                         validate a request, queue a job
  *   upload_run                            run one job in this thread (CLI)
  *

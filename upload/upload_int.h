@@ -2,11 +2,13 @@
  * upload_int.h: declarations shared by the files of upload/ only.
  *
  *   job       struct upload_job: one row of uploads, as a worker holds it
- *   adapter   struct upload_adapter: what a platform (Tencent, Alibaba)
- *             provides: apply / session load+save / refresh / commit /
- *             abort; it fills a struct upload_session whose target tells
- *             the transfer engine where the bytes go and how each request
- *             to the object store (COS, OSS) is signed
+ *   adapter   struct upload_adapter: all that a platform (Tencent,
+ *             Alibaba) provides: option checks and defaults, apply,
+ *             session load+save, refresh, commit, abort, pull; it fills a
+ *             struct upload_session whose target tells the transfer engine
+ *             where the bytes go and how each request to the object store
+ *             (COS, OSS) is signed
+ *   errors    upload__error_transient: the one rule of what is retried
  *   source    struct upload_source: the bytes (a confined local file, or an
  *             http(s) URL streamed or spooled to a temporary file)
  *   transfer  upload__transfer_run: simple PUT or parallel multipart on
@@ -315,11 +317,10 @@ struct upload_source_stop {
  * 429 gives ERR_UNAVAIL, a failed connection ERR_NET (both transient),
  * another status ERR_INPUT. Caller frees with upload__source_free.
  */
-int upload__source_open(const struct upload_source_opts *o,
-			const struct upload_job *job, int64_t from,
-			const struct upload_source_stop *stop,
-			struct upload_source **out,
-			struct err *e) VH_MUST_CHECK;
+int upload__source_new(const struct upload_source_opts *o,
+		       const struct upload_job *job, int64_t from,
+		       const struct upload_source_stop *stop,
+		       struct upload_source **out, struct err *e) VH_MUST_CHECK;
 void upload__source_free(struct upload_source *src);
 /*
  * What identifies the source's content (never NULL), to tell on resume
