@@ -349,6 +349,29 @@ upload__alibaba_is_image(const struct upload_job *job)
 	return false;
 }
 
+static const char *const image_types[] = {"default", "cover", NULL};
+static const char *const media_kinds[] = {"video", "image", NULL};
+
+/*
+ * The request options CreateUploadVideo / CreateUploadImage take, with the
+ * limits of the reference
+ * (https://www.alibabacloud.com/help/en/vod/api-createuploadvideo:
+ * Description at most 1024 characters, Tags at most 16 tags of at most 32
+ * characters, CateId a Long), and media_kind, vodhook's choice between the
+ * two.
+ */
+static const struct upload_opt_spec ali_options[] = {
+    {"description", UPLOAD_OPT_TEXT, 1024, 0, true, 0, NULL},
+    {"cover_url", UPLOAD_OPT_URL, 2048, 0, false, 0, NULL},
+    {"cate_id", UPLOAD_OPT_INT, 0, 1, false, 0, NULL},
+    {"tags", UPLOAD_OPT_TAGS, 32, 0, false, 16, NULL},
+    {"workflow_id", UPLOAD_OPT_NAME, 128, 0, false, 0, NULL},
+    {"storage_location", UPLOAD_OPT_NAME, 255, 0, false, 0, NULL},
+    {"image_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, image_types},
+    {"media_kind", UPLOAD_OPT_ENUM, 0, 0, false, 0, media_kinds},
+    {NULL, 0, 0, 0, false, 0, NULL},
+};
+
 /*
  * What an image takes (CreateUploadImage): no cover_url nor workflow_id,
  * and one of the image types; image_type applies to an image only.
@@ -643,6 +666,7 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 
 const struct upload_adapter upload__alibaba_adapter = {
     .provider = "alibaba",
+    .options = ali_options,
     .options_check = ali_options_check,
     .options_defaults = NULL,
     .apply = ali_apply,

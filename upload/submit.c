@@ -26,22 +26,31 @@
 
 #define SOURCE_CONTEXT_MAX 4096
 
+/* The providers, quoted and joined with "or" (those whose adapter pulls
+ * when pull_only), into names. */
+static void
+provider_names(struct buf *names, bool pull_only)
+{
+	const struct upload_adapter *const *all;
+	size_t n;
+
+	all = upload__adapters(&n);
+	buf_init(names, 256);
+	for (size_t i = 0; i < n; i++)
+		if ((!pull_only || all[i]->pull != NULL) &&
+		    buf_printf(names, "%s\"%s\"", names->len ? " or " : "",
+			       all[i]->provider) != 0)
+			break;
+}
+
 /* Refuse a pull for a provider whose platform does not pull, naming those
  * whose platform does. */
 static int
 pull_refused(struct err *e)
 {
-	const struct upload_adapter *const *all;
 	struct buf names;
-	size_t n;
 
-	all = upload__adapters(&n);
-	buf_init(&names, 256);
-	for (size_t i = 0; i < n; i++)
-		if (all[i]->pull != NULL &&
-		    buf_printf(&names, "%s\"%s\"", names.len ? " or " : "",
-			       all[i]->provider) != 0)
-			break;
+	provider_names(&names, true);
 	err_set(e, ERR_INPUT,
 		"url_upload \"platform\" is for provider %s only (the "
 		"platform fetches the URL itself)",
@@ -203,9 +212,14 @@ check_request(struct upload_service *svc, struct submission *sb, struct err *e)
 {
 	const struct upload_request *r = sb->r;
 
-	if ((sb->ad = upload__adapter_find(r->provider)) == NULL)
-		return err_set(e, ERR_INPUT,
-			       "provider must be \"tencent\" or \"alibaba\"");
+	if ((sb->ad = upload__adapter_find(r->provider)) == NULL) {
+		struct buf names;
+
+		provider_names(&names, false);
+		err_set(e, ERR_INPUT, "provider must be %s", buf_cstr(&names));
+		buf_free(&names);
+		return ERR_INPUT;
+	}
 	if ((r->path == NULL) == (r->url == NULL))
 		return err_set(e, ERR_INPUT,
 			       "give exactly one of path and url");

@@ -280,6 +280,20 @@ tc_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
+/*
+ * The request options ApplyUpload takes, with the limits of its reference
+ * (https://www.tencentcloud.com/document/api/266/34120: SessionContext at
+ * most 1000 characters), and the cover to send with the media.
+ */
+static const struct upload_opt_spec tc_options[] = {
+    {"class_id", UPLOAD_OPT_INT, 0, 0, false, 0, NULL},
+    {"storage_region", UPLOAD_OPT_NAME, 64, 0, false, 0, NULL},
+    {"expire_time", UPLOAD_OPT_TIME, 32, 0, false, 0, NULL},
+    {"session_context", UPLOAD_OPT_TEXT, 1000, 0, false, 0, NULL},
+    {"cover_path", UPLOAD_OPT_TEXT, 4096, 0, false, 0, NULL},
+    {NULL, 0, 0, 0, false, 0, NULL},
+};
+
 /* The storage region of the settings, when the request names none. */
 static void
 tc_options_defaults(const struct upload_config *c, cJSON *opts)
@@ -292,6 +306,7 @@ tc_options_defaults(const struct upload_config *c, cJSON *opts)
 
 const struct upload_adapter upload__tencent_adapter = {
     .provider = "tencent",
+    .options = tc_options,
     .options_check = NULL,
     .options_defaults = tc_options_defaults,
     .apply = tc_apply,

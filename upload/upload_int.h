@@ -122,6 +122,29 @@ void upload__result_cleanup(struct upload_result *r);
 
 /* ================================================================ adapter */
 
+/* The kinds of a request option (options.c checks them). */
+enum upload_opt_kind {
+	UPLOAD_OPT_TEXT, /* UTF-8 text of at most max characters */
+	UPLOAD_OPT_NAME, /* an identifier or host name: [A-Za-z0-9._-] */
+	UPLOAD_OPT_INT,	 /* an integer of at least min, kept as digits */
+	UPLOAD_OPT_URL,	 /* an http(s) URL of at most max bytes */
+	UPLOAD_OPT_TAGS, /* at most max_items tags of at most max characters:
+			    comma-separated text, or an array of strings */
+	UPLOAD_OPT_ENUM, /* one of values */
+	UPLOAD_OPT_TIME, /* ISO 8601 UTC date and time */
+};
+
+/* One option a platform takes; an adapter's table ends with a NULL name. */
+struct upload_opt_spec {
+	const char *name;
+	enum upload_opt_kind kind;
+	size_t max;	  /* characters (bytes for NAME and URL) */
+	int64_t min;	  /* UPLOAD_OPT_INT */
+	bool multiline;	  /* UPLOAD_OPT_TEXT: newlines and tabs allowed */
+	size_t max_items; /* UPLOAD_OPT_TAGS */
+	const char *const *values; /* UPLOAD_OPT_ENUM, NULL-terminated */
+};
+
 /*
  * A platform adapter: a static const table per platform (tencent.c,
  * alibaba.c), found by name with upload__adapter_find. The adapters are
@@ -135,6 +158,8 @@ void upload__result_cleanup(struct upload_result *r);
 struct upload_adapter {
 	const char *provider; /* "tencent" | "alibaba" */
 
+	/* The request options the platform takes, with their limits. */
+	const struct upload_opt_spec *options;
 	/* Platform rules of a request's options beyond the per-field checks
 	 * of upload__options_check (Alibaba: what an image takes); sets
 	 * *media_kind (static) to "video" or "image". NULL: every job is a
@@ -239,9 +264,9 @@ bool upload__job_is_pull(const struct upload_job *job);
 
 /*
  * options.c, pure (unit-tested): check the platform-specific fields of a
- * request in opts (a JSON object; fields of the other platform refused,
- * JSON types and the platform's limits checked) and normalise them in
- * place (integers as strings of digits, tags as one comma-separated
+ * request in opts (a JSON object; fields of another platform refused,
+ * JSON types and the limits of the adapter's ->options checked) and normalise
+ * them in place (integers as strings of digits, tags as one comma-separated
  * string), then apply the adapter's ->options_check. *media_kind (static)
  * is "image" when the adapter says the job is an image, else "video". 0 or
  * ERR_INPUT with the reason.
