@@ -313,7 +313,7 @@ ali_session(const char *scheme, const char *bucket, const char *endpoint,
 	if (buf_printf(&host, "%s.%s", bucket, endpoint) != 0)
 		fatal("out of memory");
 	s->adapter = &upload__alibaba_adapter;
-	upload__target_set(&s->target, scheme, buf_cstr(&host), key);
+	upload__target_init(&s->target, scheme, buf_cstr(&host), key);
 	buf_free(&host);
 	s->target.min_part_size = OSS_MIN_PART;
 	s->target.max_parts = OSS_MAX_PARTS;
@@ -347,6 +347,66 @@ upload__alibaba_is_image(const struct upload_job *job)
 		if (strcasecmp(job->media_type, exts[i]) == 0)
 			return true;
 	return false;
+}
+
+static const char *const image_types[] = {"default", "cover", NULL};
+static const char *const media_kinds[] = {"video", "image", NULL};
+
+/*
+ * The request options CreateUploadVideo / CreateUploadImage take, with the
+ * limits of the reference
+ * (https://www.alibabacloud.com/help/en/vod/api-createuploadvideo:
+ * Description at most 1024 characters, Tags at most 16 tags of at most 32
+ * characters, CateId a Long), and media_kind, vodhook's choice between the
+ * two.
+ */
+static const struct upload_opt_spec ali_options[] = {
+    {"description", UPLOAD_OPT_TEXT, 1024, 0, true, 0, NULL},
+    {"cover_url", UPLOAD_OPT_URL, 2048, 0, false, 0, NULL},
+    {"cate_id", UPLOAD_OPT_INT, 0, 1, false, 0, NULL},
+    {"tags", UPLOAD_OPT_TAGS, 32, 0, false, 16, NULL},
+    {"workflow_id", UPLOAD_OPT_NAME, 128, 0, false, 0, NULL},
+    {"storage_location", UPLOAD_OPT_NAME, 255, 0, false, 0, NULL},
+    {"image_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, image_types},
+    {"media_kind", UPLOAD_OPT_ENUM, 0, 0, false, 0, media_kinds},
+    {NULL, 0, 0, 0, false, 0, NULL},
+};
+
+/*
+ * What an image takes (CreateUploadImage): no cover_url nor workflow_id,
+ * and one of the image types; image_type applies to an image only.
+ */
+static int
+ali_options_check(const char *media_type, cJSON *opts, const char **media_kind,
+		  struct err *e)
+{
+	static const char *const image_exts[] = {"png", "jpg", "jpeg", "gif",
+						 NULL};
+	struct upload_job probe = {.media_type = (char *)(uintptr_t)media_type,
+				   .options = opts};
+
+	if (!upload__alibaba_is_image(&probe)) {
+		if (json_get(opts, "image_type") != NULL)
+			return err_set(e, ERR_INPUT,
+				       "image_type applies to an image "
+				       "only (media_kind \"image\" or "
+				       "an image extension)");
+		return 0;
+	}
+	*media_kind = "image";
+	if (json_get(opts, "cover_url") != NULL ||
+	    json_get(opts, "workflow_id") != NULL)
+		return err_set(e, ERR_INPUT,
+			       "%s does not apply to an image "
+			       "(CreateUploadImage has no such parameter)",
+			       json_get(opts, "cover_url") ? "cover_url"
+							   : "workflow_id");
+	for (size_t i = 0; image_exts[i] != NULL; i++)
+		if (strcasecmp(media_type, image_exts[i]) == 0)
+			return 0;
+	return err_set(e, ERR_INPUT,
+		       "an image must be png, jpg, jpeg or gif, not \"%s\"",
+		       media_type);
 }
 
 char *
@@ -606,6 +666,9 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 
 const struct upload_adapter upload__alibaba_adapter = {
     .provider = "alibaba",
+    .options = ali_options,
+    .options_check = ali_options_check,
+    .options_defaults = NULL,
     .apply = ali_apply,
     .save = ali_save,
     .load = ali_load,
@@ -613,4 +676,5 @@ const struct upload_adapter upload__alibaba_adapter = {
     .commit = ali_commit,
     .abort = NULL,
     .free = ali_free,
+    .pull = upload__alibaba_url_pull,
 };

@@ -1,7 +1,8 @@
 /*
- * alibaba_url.c: URL sources that Alibaba VOD fetches itself
- * (UploadMediaByURL), the "platform" way of url_upload; the "stream" way
- * (vodhook downloads the URL and uploads the bytes) is the usual adapter.
+ * alibaba_url.c: the Alibaba adapter's ->pull: URL sources that Alibaba
+ * VOD fetches itself (UploadMediaByURL), the "platform" way of url_upload;
+ * the "stream" way (vodhook downloads the URL and uploads the bytes) is
+ * the usual apply / transfer / commit.
  *
  * A pull job is one UploadMediaByURL call: UploadURLs is the one URL,
  * UploadMetadatas gives its Title, FileExtension and the optional
@@ -17,9 +18,7 @@
  * tags, workflow_id, storage_location; url_upload ("platform" marks a
  * pull job, set by upload_submit).
  *
- * Interface: upload__url_mode, upload__pull_url_check,
- * upload__alibaba_is_pull, upload__alibaba_url_metadatas,
- * upload__alibaba_url_pull.
+ * Interface: upload__alibaba_url_metadatas, upload__alibaba_url_pull.
  */
 #include "upload/upload_int.h"
 
@@ -29,91 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int
-upload__url_mode(const char *provider, bool is_url, const char *requested,
-		 const char *setting, bool *platform, struct err *e)
-{
-	bool alibaba = provider != NULL && strcmp(provider, "alibaba") == 0;
-
-	*platform = false;
-	if (requested != NULL && strcmp(requested, "stream") != 0 &&
-	    strcmp(requested, "platform") != 0)
-		return err_set(e, ERR_INPUT,
-			       "url_upload must be \"stream\" or \"platform\"");
-	if (requested != NULL && strcmp(requested, "platform") == 0) {
-		if (!alibaba)
-			return err_set(
-			    e, ERR_INPUT,
-			    "url_upload \"platform\" is for provider "
-			    "\"alibaba\" only (UploadMediaByURL)");
-		if (!is_url)
-			return err_set(e, ERR_INPUT,
-				       "url_upload \"platform\" needs a url "
-				       "source, not a path");
-		*platform = true;
-		return 0;
-	}
-	/* The setting is the default of Alibaba URL sources only. */
-	*platform = requested == NULL && alibaba && is_url && setting != NULL &&
-		    strcmp(setting, "platform") == 0;
-	return 0;
-}
-
-int
-upload__pull_url_check(const char *url, struct err *e)
-{
-	char *scheme = NULL, *host = NULL;
-	CURLU *u;
-	int rc = 0;
-
-	if (url == NULL || url[0] == '\0')
-		return err_set(e, ERR_INPUT, "url is empty");
-	if (strlen(url) > UPLOAD_PULL_URL_MAX)
-		return err_set(e, ERR_INPUT,
-			       "url is longer than %d bytes (url_upload "
-			       "\"platform\")",
-			       UPLOAD_PULL_URL_MAX);
-	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return err_set(
-			    e, ERR_INPUT,
-			    "url has a space or a control character");
-	if ((u = curl_url()) == NULL)
-		fatal("out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    host[0] == '\0') {
-		rc = err_set(e, ERR_INPUT, "url is not a valid URL");
-		goto out;
-	}
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		rc = err_set(e, ERR_INPUT, "url must be http or https");
-		goto out;
-	}
-	/* The text itself goes to the platform, not curl's reading of it
-	 * (which takes "http:/h/x" and "http:///h/x" too). */
-	if (strncasecmp(url, scheme, strlen(scheme)) != 0 ||
-	    strncmp(url + strlen(scheme), "://", 3) != 0 ||
-	    url[strlen(scheme) + 3] == '/')
-		rc = err_set(e, ERR_INPUT, "url is not a valid URL");
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-bool
-upload__alibaba_is_pull(const struct upload_job *job)
-{
-	const char *mode = json_get_str(job->options, "url_upload");
-
-	return mode != NULL && strcmp(mode, "platform") == 0 &&
-	       job->provider != NULL && strcmp(job->provider, "alibaba") == 0 &&
-	       job->source_kind != NULL && strcmp(job->source_kind, "url") == 0;
-}
 
 /* Add a string member when s is set and not empty. */
 static void

@@ -4,13 +4,11 @@
  * before a job is queued, so that a bad field is refused at once (400, or
  * the CLI's usage error) instead of failing the job at the platform.
  *
- * Tencent only: class_id, storage_region, expire_time, session_context,
- * cover_path. Alibaba only: description, cover_url, cate_id, tags,
- * workflow_id, storage_location, image_type, media_kind. A field of the
- * other platform is refused with its name. Each field is checked for its
- * JSON type and the platform's limits (shared/reference/alibaba-vod.md 1.2
- * and 1.4: Description <= 1024 characters, Tags <= 16 tags of <= 32
- * characters, CateId a Long; Tencent SessionContext <= 1000 characters).
+ * Each adapter lists the fields its platform takes (->options, a table of
+ * struct upload_opt_spec: name, kind, limits); a field of another
+ * platform is refused with its name. Each field is checked for its JSON
+ * type and the limits of its spec. What an adapter adds beyond a field's
+ * own checks (Alibaba: what an image takes) is its ->options_check.
  * Integers are kept as strings of digits so that no identifier goes
  * through a double; tags given as a JSON array are joined with commas.
  * Fields this file does not know are left alone.
@@ -23,48 +21,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#define ALI_MAX_TAGS  16
-#define ALI_TAG_CHARS 32
-
-enum opt_kind {
-	OPT_TEXT, /* UTF-8 text of at most max characters */
-	OPT_NAME, /* an identifier or host name: [A-Za-z0-9._-] */
-	OPT_INT,  /* an integer of at least min */
-	OPT_URL,  /* an http(s) URL */
-	OPT_TAGS, /* comma-separated text, or an array of strings */
-	OPT_ENUM, /* one of values */
-	OPT_TIME, /* ISO 8601 UTC date and time */
-};
-
-static const char *const image_types[] = {"default", "cover", NULL};
-static const char *const media_kinds[] = {"video", "image", NULL};
-
-static const struct opt_spec {
-	const char *name;
-	const char *provider; /* the one platform that takes it */
-	enum opt_kind kind;
-	size_t max;	/* characters (bytes for NAME and URL) */
-	int64_t min;	/* OPT_INT */
-	bool multiline; /* OPT_TEXT: newlines and tabs allowed */
-	const char *const *values;
-} specs[] = {
-    {"class_id", "tencent", OPT_INT, 0, 0, false, NULL},
-    {"storage_region", "tencent", OPT_NAME, 64, 0, false, NULL},
-    {"expire_time", "tencent", OPT_TIME, 32, 0, false, NULL},
-    {"session_context", "tencent", OPT_TEXT, 1000, 0, false, NULL},
-    {"cover_path", "tencent", OPT_TEXT, 4096, 0, false, NULL},
-    {"description", "alibaba", OPT_TEXT, 1024, 0, true, NULL},
-    {"cover_url", "alibaba", OPT_URL, 2048, 0, false, NULL},
-    {"cate_id", "alibaba", OPT_INT, 0, 1, false, NULL},
-    {"tags", "alibaba", OPT_TAGS, ALI_TAG_CHARS, 0, false, NULL},
-    {"workflow_id", "alibaba", OPT_NAME, 128, 0, false, NULL},
-    {"storage_location", "alibaba", OPT_NAME, 255, 0, false, NULL},
-    {"image_type", "alibaba", OPT_ENUM, 0, 0, false, image_types},
-    {"media_kind", "alibaba", OPT_ENUM, 0, 0, false, media_kinds},
-};
 
 /*
  * The number of characters of UTF-8 text s, or -1 when it is not
@@ -189,49 +147,53 @@ check_url(const char *name, const char *v, size_t max, struct err *e)
 	return 0;
 }
 
-/* One tag of n bytes at p. */
+/* One tag of n bytes at p, of at most max characters. */
 static int
-check_tag(const char *p, size_t n, struct err *e)
+check_tag(const char *p, size_t n, size_t max, struct err *e)
 {
-	char tag[4 * ALI_TAG_CHARS + 1];
+	char *tag;
+	int rc;
 
 	if (n == 0)
 		return err_set(e, ERR_INPUT, "tags must not hold an empty tag");
-	if (n >= sizeof(tag))
+	if (n > 4 * max)
 		return err_set(e, ERR_INPUT,
-			       "a tag is too long: at most %d characters",
-			       ALI_TAG_CHARS);
-	memcpy(tag, p, n);
-	tag[n] = '\0';
+			       "a tag is too long: at most %zu characters",
+			       max);
+	tag = xstrndup(p, n);
 	if (strchr(tag, ',') != NULL)
-		return err_set(e, ERR_INPUT, "a tag must not hold a comma");
-	return check_text("a tag", tag, ALI_TAG_CHARS, false, e);
+		rc = err_set(e, ERR_INPUT, "a tag must not hold a comma");
+	else
+		rc = check_text("a tag", tag, max, false, e);
+	free(tag);
+	return rc;
 }
 
-/* Tags: "a,b" or ["a","b"]; at most 16 of at most 32 characters each.
- * Replaced by the comma-separated text in opts. */
+/* Tags: "a,b" or ["a","b"]; at most sp->max_items of at most sp->max
+ * characters each. Replaced by the comma-separated text in opts. */
 static int
-check_tags(cJSON *opts, cJSON *v, struct err *e)
+check_tags(const struct upload_opt_spec *sp, cJSON *opts, cJSON *v,
+	   struct err *e)
 {
 	struct buf joined;
 	int n = 0, rc = 0;
 
-	buf_init(&joined, ALI_MAX_TAGS * (4 * ALI_TAG_CHARS + 1));
+	buf_init(&joined, sp->max_items * (4 * sp->max + 1));
 	if (cJSON_IsString(v)) {
 		const char *p = v->valuestring;
 
 		for (;;) {
 			size_t len = strcspn(p, ",");
 
-			if (++n > ALI_MAX_TAGS)
+			if ((size_t)++n > sp->max_items)
 				break;
-			if ((rc = check_tag(p, len, e)) != 0)
+			if ((rc = check_tag(p, len, sp->max, e)) != 0)
 				goto out;
 			if (p[len] == '\0')
 				break;
 			p += len + 1;
 		}
-		if (n <= ALI_MAX_TAGS &&
+		if ((size_t)n <= sp->max_items &&
 		    (rc = buf_puts(&joined, v->valuestring)) != 0)
 			rc = err_set(e, ERR_INPUT, "tags are too long");
 	} else if (cJSON_IsArray(v)) {
@@ -239,7 +201,7 @@ check_tags(cJSON *opts, cJSON *v, struct err *e)
 
 		cJSON_ArrayForEach(it, v)
 		{
-			if (++n > ALI_MAX_TAGS)
+			if ((size_t)++n > sp->max_items)
 				break;
 			if (!cJSON_IsString(it)) {
 				rc = err_set(e, ERR_INPUT,
@@ -247,7 +209,8 @@ check_tags(cJSON *opts, cJSON *v, struct err *e)
 				goto out;
 			}
 			if ((rc = check_tag(it->valuestring,
-					    strlen(it->valuestring), e)) != 0)
+					    strlen(it->valuestring), sp->max,
+					    e)) != 0)
 				goto out;
 			if ((n > 1 && buf_putc(&joined, ',') != 0) ||
 			    buf_puts(&joined, it->valuestring) != 0) {
@@ -262,9 +225,9 @@ check_tags(cJSON *opts, cJSON *v, struct err *e)
 			     "tags must be a string of comma-separated tags "
 			     "or an array of strings");
 	}
-	if (rc == 0 && n > ALI_MAX_TAGS)
-		rc = err_set(e, ERR_INPUT, "tags: at most %d tags",
-			     ALI_MAX_TAGS);
+	if (rc == 0 && (size_t)n > sp->max_items)
+		rc = err_set(e, ERR_INPUT, "tags: at most %zu tags",
+			     sp->max_items);
 	if (rc == 0)
 		cJSON_ReplaceItemInObjectCaseSensitive(
 		    opts, "tags", cJSON_CreateString(buf_cstr(&joined)));
@@ -293,31 +256,32 @@ check_enum(const char *name, const char *v, const char *const *values,
 }
 
 static int
-check_one(const struct opt_spec *sp, cJSON *opts, cJSON *v, struct err *e)
+check_one(const struct upload_opt_spec *sp, cJSON *opts, cJSON *v,
+	  struct err *e)
 {
 	int64_t t;
 
 	switch (sp->kind) {
-	case OPT_INT:
+	case UPLOAD_OPT_INT:
 		return check_int(opts, v, sp->name, sp->min, e);
-	case OPT_TAGS:
-		return check_tags(opts, v, e);
+	case UPLOAD_OPT_TAGS:
+		return check_tags(sp, opts, v, e);
 	default:
 		break;
 	}
 	if (!cJSON_IsString(v))
 		return err_set(e, ERR_INPUT, "%s must be a string", sp->name);
 	switch (sp->kind) {
-	case OPT_TEXT:
+	case UPLOAD_OPT_TEXT:
 		return check_text(sp->name, v->valuestring, sp->max,
 				  sp->multiline, e);
-	case OPT_NAME:
+	case UPLOAD_OPT_NAME:
 		return check_name(sp->name, v->valuestring, sp->max, e);
-	case OPT_URL:
+	case UPLOAD_OPT_URL:
 		return check_url(sp->name, v->valuestring, sp->max, e);
-	case OPT_ENUM:
+	case UPLOAD_OPT_ENUM:
 		return check_enum(sp->name, v->valuestring, sp->values, e);
-	case OPT_TIME:
+	case UPLOAD_OPT_TIME:
 		if (strlen(v->valuestring) > sp->max ||
 		    time_parse_rfc3339(v->valuestring, &t, NULL) != 0)
 			return err_set(e, ERR_INPUT,
@@ -334,54 +298,31 @@ int
 upload__options_check(const char *provider, const char *media_type, cJSON *opts,
 		      const char **media_kind, struct err *e)
 {
-	static const char *const image_exts[] = {"png", "jpg", "jpeg", "gif",
-						 NULL};
-	bool alibaba = strcmp(provider, "alibaba") == 0;
+	const struct upload_adapter *ad = upload__adapter_find(provider);
+	const struct upload_adapter *const *all;
+	size_t n;
 	int rc;
 
 	*media_kind = "video";
-	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
-		cJSON *v = json_get(opts, specs[i].name);
+	all = upload__adapters(&n);
+	for (size_t i = 0; i < n; i++) {
+		for (const struct upload_opt_spec *sp = all[i]->options;
+		     sp != NULL && sp->name != NULL; sp++) {
+			cJSON *v = json_get(opts, sp->name);
 
-		if (v == NULL)
-			continue;
-		if (strcmp(provider, specs[i].provider) != 0)
-			return err_set(e, ERR_INPUT,
-				       "%s is a field of provider \"%s\" only; "
-				       "provider \"%s\" does not take it",
-				       specs[i].name, specs[i].provider,
-				       provider);
-		if ((rc = check_one(&specs[i], opts, v, e)) != 0)
-			return rc;
-	}
-	if (!alibaba)
-		return 0;
-	{
-		struct upload_job probe = {.media_type =
-					       (char *)(uintptr_t)media_type,
-					   .options = opts};
-
-		if (!upload__alibaba_is_image(&probe)) {
-			if (json_get(opts, "image_type") != NULL)
-				return err_set(e, ERR_INPUT,
-					       "image_type applies to an image "
-					       "only (media_kind \"image\" or "
-					       "an image extension)");
-			return 0;
+			if (v == NULL)
+				continue;
+			if (all[i] != ad)
+				return err_set(
+				    e, ERR_INPUT,
+				    "%s is a field of provider \"%s\" only; "
+				    "provider \"%s\" does not take it",
+				    sp->name, all[i]->provider, provider);
+			if ((rc = check_one(sp, opts, v, e)) != 0)
+				return rc;
 		}
 	}
-	*media_kind = "image";
-	if (json_get(opts, "cover_url") != NULL ||
-	    json_get(opts, "workflow_id") != NULL)
-		return err_set(e, ERR_INPUT,
-			       "%s does not apply to an image "
-			       "(CreateUploadImage has no such parameter)",
-			       json_get(opts, "cover_url") ? "cover_url"
-							   : "workflow_id");
-	for (size_t i = 0; image_exts[i] != NULL; i++)
-		if (strcasecmp(media_type, image_exts[i]) == 0)
-			return 0;
-	return err_set(e, ERR_INPUT,
-		       "an image must be png, jpg, jpeg or gif, not \"%s\"",
-		       media_type);
+	if (ad == NULL || ad->options_check == NULL)
+		return 0;
+	return ad->options_check(media_type, opts, media_kind, e);
 }

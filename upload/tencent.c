@@ -131,7 +131,7 @@ tc_session(const char *scheme, const char *bucket, const char *region,
 	if (buf_printf(&host, "%s.cos.%s.myqcloud.com", bucket, region) != 0)
 		fatal("out of memory");
 	s->adapter = &upload__tencent_adapter;
-	upload__target_set(&s->target, scheme, buf_cstr(&host), key);
+	upload__target_init(&s->target, scheme, buf_cstr(&host), key);
 	buf_free(&host);
 	s->target.min_part_size = COS_MIN_PART;
 	s->target.max_parts = 10000;
@@ -280,8 +280,35 @@ tc_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
+/*
+ * The request options ApplyUpload takes, with the limits of its reference
+ * (https://www.tencentcloud.com/document/api/266/34120: SessionContext at
+ * most 1000 characters), and the cover to send with the media.
+ */
+static const struct upload_opt_spec tc_options[] = {
+    {"class_id", UPLOAD_OPT_INT, 0, 0, false, 0, NULL},
+    {"storage_region", UPLOAD_OPT_NAME, 64, 0, false, 0, NULL},
+    {"expire_time", UPLOAD_OPT_TIME, 32, 0, false, 0, NULL},
+    {"session_context", UPLOAD_OPT_TEXT, 1000, 0, false, 0, NULL},
+    {"cover_path", UPLOAD_OPT_TEXT, 4096, 0, false, 0, NULL},
+    {NULL, 0, 0, 0, false, 0, NULL},
+};
+
+/* The storage region of the settings, when the request names none. */
+static void
+tc_options_defaults(const struct upload_config *c, cJSON *opts)
+{
+	if (json_get_str(opts, "storage_region") == NULL &&
+	    c->default_storage_region != NULL &&
+	    c->default_storage_region[0] != '\0')
+		json_add_str(opts, "storage_region", c->default_storage_region);
+}
+
 const struct upload_adapter upload__tencent_adapter = {
     .provider = "tencent",
+    .options = tc_options,
+    .options_check = NULL,
+    .options_defaults = tc_options_defaults,
     .apply = tc_apply,
     .save = tc_save,
     .load = tc_load,
@@ -289,4 +316,5 @@ const struct upload_adapter upload__tencent_adapter = {
     .commit = tc_commit,
     .abort = NULL,
     .free = tc_free,
+    .pull = NULL,
 };

@@ -1,9 +1,9 @@
 /*
  * upload.h: upload jobs, the transfer engine and the platform adapters.
  *
- *   upload_service_new / _start / _free   the job workers of one process
- *   upload_submit                         validate a request, queue a job
- *   upload_run                            run one job in this thread (CLI)
+ *   upload_service_new / _start / _stop / _free   the job workers
+ *   upload_submit      validate a request, queue a job
+ *   upload_run         run one job in this thread (CLI)
  *
  * A job is a row of uploads; workers claim it with FOR UPDATE SKIP LOCKED
  * and a lease, so any number of processes may share one database. See

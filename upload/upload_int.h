@@ -2,11 +2,13 @@
  * upload_int.h: declarations shared by the files of upload/ only.
  *
  *   job       struct upload_job: one row of uploads, as a worker holds it
- *   adapter   struct upload_adapter: what a platform (Tencent, Alibaba)
- *             provides: apply / session load+save / refresh / commit /
- *             abort; it fills a struct upload_session whose target tells
- *             the transfer engine where the bytes go and how each request
- *             to the object store (COS, OSS) is signed
+ *   adapter   struct upload_adapter: all that a platform (Tencent,
+ *             Alibaba) provides: option checks and defaults, apply,
+ *             session load+save, refresh, commit, abort, pull; it fills a
+ *             struct upload_session whose target tells the transfer engine
+ *             where the bytes go and how each request to the object store
+ *             (COS, OSS) is signed
+ *   errors    upload__error_transient: the one rule of what is retried
  *   source    struct upload_source: the bytes (a confined local file, or an
  *             http(s) URL streamed or spooled to a temporary file)
  *   transfer  upload__transfer_run: simple PUT or parallel multipart on
@@ -120,17 +122,54 @@ void upload__result_cleanup(struct upload_result *r);
 
 /* ================================================================ adapter */
 
+/* The kinds of a request option (options.c checks them). */
+enum upload_opt_kind {
+	UPLOAD_OPT_TEXT, /* UTF-8 text of at most max characters */
+	UPLOAD_OPT_NAME, /* an identifier or host name: [A-Za-z0-9._-] */
+	UPLOAD_OPT_INT,	 /* an integer of at least min, kept as digits */
+	UPLOAD_OPT_URL,	 /* an http(s) URL of at most max bytes */
+	UPLOAD_OPT_TAGS, /* at most max_items tags of at most max characters:
+			    comma-separated text, or an array of strings */
+	UPLOAD_OPT_ENUM, /* one of values */
+	UPLOAD_OPT_TIME, /* ISO 8601 UTC date and time */
+};
+
+/* One option a platform takes; an adapter's table ends with a NULL name. */
+struct upload_opt_spec {
+	const char *name;
+	enum upload_opt_kind kind;
+	size_t max;	  /* characters (bytes for NAME and URL) */
+	int64_t min;	  /* UPLOAD_OPT_INT */
+	bool multiline;	  /* UPLOAD_OPT_TEXT: newlines and tabs allowed */
+	size_t max_items; /* UPLOAD_OPT_TAGS */
+	const char *const *values; /* UPLOAD_OPT_ENUM, NULL-terminated */
+};
+
 /*
  * A platform adapter: a static const table per platform (tencent.c,
- * alibaba.c), found by name with upload__adapter_find. Every function gets
- * the cloud options (credentials, endpoints, TLS) and the job. Errors are
- * ERR_* with e->remote holding the platform's code; ERR_AUTH and
- * ERR_REMOTE are permanent (the job fails), ERR_NET / ERR_UNAVAIL are
- * retried by the worker within bounds. Thread-safe: sessions are per job.
+ * alibaba.c), found by name with upload__adapter_find. The adapters are
+ * the only code that knows a platform: whatever the submission or the
+ * worker needs from one is a member here, NULL where the platform lacks
+ * it. Every function gets the cloud options (credentials, endpoints, TLS)
+ * and the job. Errors are ERR_* with e->remote holding the platform's
+ * code; whether the job is tried again is upload__error_transient's rule.
+ * Thread-safe: sessions are per job.
  */
 struct upload_adapter {
 	const char *provider; /* "tencent" | "alibaba" */
 
+	/* The request options the platform takes, with their limits. */
+	const struct upload_opt_spec *options;
+	/* Platform rules of a request's options beyond the per-field checks
+	 * of upload__options_check (Alibaba: what an image takes); sets
+	 * *media_kind (static) to "video" or "image". NULL: every job is a
+	 * video. 0 or ERR_INPUT. */
+	int (*options_check)(const char *media_type, cJSON *opts,
+			     const char **media_kind, struct err *e);
+	/* Add the defaults the settings give to a request's options (Tencent:
+	 * storage_region); a field given in the request is kept. May be
+	 * NULL. */
+	void (*options_defaults)(const struct upload_config *c, cJSON *opts);
 	/* Start a new platform session for job (ApplyUpload with the job's
 	 * name, type, procedure, context...). Caller frees with ->free. */
 	int (*apply)(const struct cloud_opts *o, const struct upload_job *job,
@@ -158,13 +197,31 @@ struct upload_adapter {
 	void (*abort)(const struct cloud_opts *o, const struct upload_job *job,
 		      struct upload_session *s);
 	void (*free)(struct upload_session *s);
+	/* The platform fetches a URL itself (Alibaba UploadMediaByURL)
+	 * instead of apply / transfer / commit: one call, *job_id (caller
+	 * frees) is the platform's JobId. NULL when the platform cannot. */
+	int (*pull)(const struct cloud_opts *o, const struct upload_job *job,
+		    char **job_id, struct err *e);
 };
 
-/* The adapter for provider, or NULL. */
+/* The adapter for provider, or NULL; every adapter (*n of them). */
 const struct upload_adapter *upload__adapter_find(const char *provider);
+const struct upload_adapter *const *upload__adapters(size_t *n);
 
 extern const struct upload_adapter upload__tencent_adapter;
 extern const struct upload_adapter upload__alibaba_adapter;
+
+/*
+ * The one rule of what is worth trying again, for a job (the worker), the
+ * opening of its source and a job run by the CLI (upload_run), given the
+ * ERR_* code of the failure: ERR_NET (no
+ * answer: connect, TLS, timeout), ERR_UNAVAIL (an answer that says "later":
+ * 5xx, 408, 429, a throttle code, a source that changed under the
+ * transfer) and ERR_DB (the database unreachable) are transient; every
+ * other code is a refusal or a fault that the same request would meet
+ * again, and fails the job with its reason.
+ */
+bool upload__error_transient(int code);
 
 /* alibaba.c, pure (unit-tested): whether the job goes through
  * CreateUploadImage (option media_kind, else an image extension), and the
@@ -175,49 +232,55 @@ char *upload__alibaba_user_data(const struct upload_job *job,
 				const char *callback_url);
 
 /*
- * alibaba_url.c: URL sources the platform pulls itself (UploadMediaByURL).
- * upload__url_mode (pure): whether a request's URL is pulled by the
- * platform: requested ("stream", "platform" or NULL for the setting's
- * default, which applies to Alibaba URL sources only); ERR_INPUT for
- * another value, or "platform" with another provider or a path source.
- * upload__pull_url_check (pure): http or https, a host, no blank or
- * control character, at most UPLOAD_PULL_URL_MAX bytes; not resolved and
- * no private-address refusal (the platform fetches it, not vodhook).
- * upload__alibaba_is_pull: whether a job is such a pull (options
- * url_upload "platform"). upload__alibaba_url_metadatas (pure): the
- * UploadMetadatas JSON text for the job, caller frees.
- * upload__alibaba_url_pull: the UploadMediaByURL call; *job_id (caller
- * frees) is the platform's JobId. Errors as an adapter's.
+ * alibaba_url.c, Alibaba's ->pull: upload__alibaba_url_metadatas (pure)
+ * is the UploadMetadatas JSON text for the job, caller frees;
+ * upload__alibaba_url_pull is the UploadMediaByURL call.
  */
-#define UPLOAD_PULL_URL_MAX 4096
-int upload__url_mode(const char *provider, bool is_url, const char *requested,
-		     const char *setting, bool *platform,
-		     struct err *e) VH_MUST_CHECK;
-int upload__pull_url_check(const char *url, struct err *e) VH_MUST_CHECK;
-bool upload__alibaba_is_pull(const struct upload_job *job);
 char *upload__alibaba_url_metadatas(const struct upload_job *job);
 int upload__alibaba_url_pull(const struct cloud_opts *o,
 			     const struct upload_job *job, char **job_id,
 			     struct err *e) VH_MUST_CHECK;
 
 /*
+ * submit.c, pure (unit-tested): the way a request's URL is taken.
+ * upload__url_mode: whether it is pulled by the platform: requested
+ * ("stream", "platform" or NULL for the setting's default, which applies
+ * to the URL sources of a platform that can pull only); ERR_INPUT for
+ * another value, or "platform" with a provider whose adapter has no
+ * ->pull, or a path source. upload__pull_url_check: http or https, a host,
+ * no blank or control character, at most UPLOAD_PULL_URL_MAX bytes; not
+ * resolved and no private-address refusal (the platform fetches it, not
+ * vodhook).
+ */
+#define UPLOAD_PULL_URL_MAX 4096
+int upload__url_mode(const char *provider, bool is_url, const char *requested,
+		     const char *setting, bool *platform,
+		     struct err *e) VH_MUST_CHECK;
+int upload__pull_url_check(const char *url, struct err *e) VH_MUST_CHECK;
+
+/* job.c: whether a job is a pull (a URL source, url_upload "platform",
+ * and a platform that pulls). */
+bool upload__job_is_pull(const struct upload_job *job);
+
+/*
  * options.c, pure (unit-tested): check the platform-specific fields of a
- * request in opts (a JSON object; fields of the other platform refused,
- * JSON types and the platform's limits checked) and normalise them in
- * place (integers as strings of digits, tags as one comma-separated
- * string). *media_kind (static) is "image" when an Alibaba job goes
- * through CreateUploadImage, else "video". 0 or ERR_INPUT with the reason.
+ * request in opts (a JSON object; fields of another platform refused,
+ * JSON types and the limits of the adapter's ->options checked) and normalise
+ * them in place (integers as strings of digits, tags as one comma-separated
+ * string), then apply the adapter's ->options_check. *media_kind (static)
+ * is "image" when the adapter says the job is an image, else "video". 0 or
+ * ERR_INPUT with the reason.
  */
 int upload__options_check(const char *provider, const char *media_type,
 			  cJSON *opts, const char **media_kind,
 			  struct err *e) VH_MUST_CHECK;
 
-/* Helper for adapters: fill t->base_url ("scheme://host"), t->host and
- * t->key (a leading '/' is dropped). scheme is "https" unless the
- * allow_http setting is on and the adapter chooses "http". Owned strings,
- * freed by upload__target_cleanup. */
-void upload__target_set(struct upload_target *t, const char *scheme,
-			const char *host, const char *key);
+/* Helper for adapters (adapter.c): fill t->base_url ("scheme://host"),
+ * t->host and t->key (a leading '/' is dropped). scheme is "https" unless
+ * the allow_http setting is on and the adapter chooses "http". Owned
+ * strings, freed by upload__target_cleanup. */
+void upload__target_init(struct upload_target *t, const char *scheme,
+			 const char *host, const char *key);
 void upload__target_cleanup(struct upload_target *t);
 
 /* Helpers for ->save and ->load: a session document names its provider
@@ -275,14 +338,14 @@ struct upload_source_stop {
  * stream's bytes. from > 0: the bytes before it are not needed (a resume's
  * parts are in the store): a URL whose job->source_version names a
  * validator is asked for the rest only (Range, If-Range); a read before
- * from then downloads the whole body again. Caller frees with
- * upload__source_free.
+ * from then downloads the whole body again. A URL answering 5xx, 408 or
+ * 429 gives ERR_UNAVAIL, a failed connection ERR_NET (both transient),
+ * another status ERR_INPUT. Caller frees with upload__source_free.
  */
-int upload__source_open(const struct upload_source_opts *o,
-			const struct upload_job *job, int64_t from,
-			const struct upload_source_stop *stop,
-			struct upload_source **out,
-			struct err *e) VH_MUST_CHECK;
+int upload__source_new(const struct upload_source_opts *o,
+		       const struct upload_job *job, int64_t from,
+		       const struct upload_source_stop *stop,
+		       struct upload_source **out, struct err *e) VH_MUST_CHECK;
 void upload__source_free(struct upload_source *src);
 /*
  * What identifies the source's content (never NULL), to tell on resume

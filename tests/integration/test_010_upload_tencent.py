@@ -219,6 +219,27 @@ class UploadApi(unittest.TestCase):
         o = EMU.stored(doc["file_id"])
         self.assertEqual((o["md5"], o["size"]), (hashlib.md5(body).hexdigest(), len(body)))
 
+    def test_url_answering_503_is_retried(self):
+        # A source URL that answers 503 is tried again later, like a store
+        # that answers 503: one rule says which errors are transient.
+        srv = U.MediaServer()
+        try:
+            body = os.urandom(200 * 1024)
+            with open(os.path.join(srv.dir, "busy.mp4"), "wb") as f:
+                f.write(body)
+            srv.unavailable["busy.mp4"] = 1
+            uid = self.submit(url=srv.url("/v/busy.mp4"))
+            doc = U.wait_state(self.d, uid, ("uploaded", "confirmed", "ready", "failed"))
+            statuses = [st for p, _, _, st, _ in srv.served if p == "/v/busy.mp4"]
+        finally:
+            srv.stop()
+        self.assertNotEqual(doc["state"], "failed", doc)
+        self.assertEqual(statuses, [503, 200])
+        rows = h.psql(self.db, "SELECT attempts FROM uploads WHERE id = :'v1'", uid)
+        self.assertEqual(rows[0][0], "2")
+        o = EMU.stored(doc["file_id"])
+        self.assertEqual((o["md5"], o["size"]), (hashlib.md5(body).hexdigest(), len(body)))
+
     def test_procedure_reaches_ready_through_callbacks(self):
         path, _ = U.make_file(self.root, "proc.mp4", 200 * 1024)
         uid = self.submit(path=path, procedure="LongVideoPreset", source_context="c1")

@@ -298,7 +298,9 @@ class MediaServer:
     fetched what. A request for "Range: bytes=N-" is answered 206 with
     the rest from N (RFC 9110 14), unless its If-Range is not the ETag
     (200, the whole) or self.ranges is off (200, as a server without
-    ranges); self.served logs (path, Range, If-Range, status, bytes sent)."""
+    ranges); self.served logs (path, Range, If-Range, status, bytes sent).
+    self.unavailable maps a file name to how many requests for it are
+    answered 503 first."""
 
     def __init__(self):
         self.dir = tmpdir()
@@ -308,6 +310,7 @@ class MediaServer:
         self.log = []
         self.served = []
         self.ranges = True
+        self.unavailable = {}
         self.lock = threading.Lock()
         outer = self
 
@@ -320,6 +323,16 @@ class MediaServer:
                     outer.log.append((path, self.headers.get("User-Agent", "")))
                 if path.startswith("/gate/"):
                     outer.gate.wait(60)
+                with outer.lock:
+                    busy = outer.unavailable.get(os.path.basename(path), 0)
+                    if busy > 0:
+                        outer.unavailable[os.path.basename(path)] = busy - 1
+                        outer.served.append((path, None, None, 503, 0))
+                if busy > 0:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 name = os.path.join(outer.dir, os.path.basename(path))
                 if not os.path.isfile(name):
                     self.send_error(404)

@@ -86,6 +86,23 @@ test_url_mode(void **state)
 	assert_int_equal(mode("alibaba", true, "", NULL, &p), ERR_INPUT);
 }
 
+/* The refusal names the providers whose platform pulls, from the table. */
+static void
+test_url_mode_names_pullers(void **state)
+{
+	struct err e;
+	bool p;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(
+	    upload__url_mode("tencent", true, "platform", NULL, &p, &e),
+	    ERR_INPUT);
+	assert_string_equal(e.msg, "url_upload \"platform\" is for provider "
+				   "\"alibaba\" only (the platform fetches "
+				   "the URL itself)");
+}
+
 static void
 test_pull_url_check(void **state)
 {
@@ -143,19 +160,19 @@ test_is_pull(void **state)
 
 	(void)state;
 	j = job_new("url", "http://h/a.mp4", "{\"url_upload\":\"platform\"}");
-	assert_true(upload__alibaba_is_pull(j));
+	assert_true(upload__job_is_pull(j));
 	free(j->provider);
 	j->provider = strdup("tencent");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("url", "http://h/a.mp4", "{\"url_upload\":\"stream\"}");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("url", "http://h/a.mp4", "{}");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("file", "/x/a.mp4", "{\"url_upload\":\"platform\"}");
-	assert_false(upload__alibaba_is_pull(j));
+	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 }
 
@@ -204,6 +221,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_url_mode),
+	    cmocka_unit_test(test_url_mode_names_pullers),
 	    cmocka_unit_test(test_pull_url_check),
 	    cmocka_unit_test(test_is_pull),
 	    cmocka_unit_test(test_metadatas),

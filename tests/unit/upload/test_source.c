@@ -185,7 +185,7 @@ test_file_written_after_open(void **state)
 	}
 	job.source = p;
 	err_clear(&e);
-	assert_int_equal(upload__source_open(&o, &job, 0, NULL, &src, &e), 0);
+	assert_int_equal(upload__source_new(&o, &job, 0, NULL, &src, &e), 0);
 	snprintf(v1, sizeof(v1), "%s", upload__source_version(src));
 	assert_int_equal(strncmp(v1, "file ", 5), 0);
 	assert_int_equal(upload__source_check(src, &e), 0);
@@ -196,7 +196,7 @@ test_file_written_after_open(void **state)
 	assert_string_equal(e.remote, "SourceChanged");
 	assert_non_null(strstr(e.msg, "5 bytes when opened, 5 now, written"));
 	/* Opened again, its version is another: a resume starts over. */
-	assert_int_equal(upload__source_open(&o, &job, 0, NULL, &again, &e), 0);
+	assert_int_equal(upload__source_new(&o, &job, 0, NULL, &again, &e), 0);
 	assert_string_not_equal(upload__source_version(again), v1);
 	assert_int_equal(upload__source_check(again, &e), 0);
 	upload__source_free(again);

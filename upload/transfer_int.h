@@ -1,0 +1,116 @@
+/*
+ * transfer_int.h: what the files of the transfer engine share (upload/
+ * only): the requests to the object store (store_request.c), the control
+ * steps of a multipart upload (multipart.c) and the loop that sends the
+ * pieces (transfer.c).
+ */
+#ifndef VODHOOK_UPLOAD_TRANSFER_INT_H
+#define VODHOOK_UPLOAD_TRANSFER_INT_H
+
+#include "upload/upload_int.h"
+
+#define MIB		(1024 * 1024)
+#define UPLOAD_BUF_SIZE (2L * MIB) /* CURLOPT_UPLOAD_BUFFERSIZE (curl max) */
+#define STORE_BODY_MAX	(1u << 20) /* XML answers */
+#define LIST_BODY_MAX	(8u << 20) /* ListParts pages */
+#define STALL_SECONDS	30L
+
+/* The CRC-64 a store reported for what it stored, if it did. */
+struct store_crc {
+	bool seen;
+	uint64_t v;
+};
+
+/* One request in flight: a part, the whole object, or a control call. */
+struct xfer {
+	CURL *h;
+	struct cloud_easy ce;
+	bool ce_live;
+	struct curl_slist *hdrs;
+	char *url;
+	int idx;	    /* index in the piece table */
+	int64_t off;	    /* offset of the body in the source */
+	int64_t len;	    /* body length */
+	int64_t pos;	    /* bytes read so far */
+	unsigned char *mem; /* stream source: the part's bytes */
+	struct upload_source *src;
+	char etag[80];
+	struct store_crc store_crc;
+	uint64_t crc;	 /* of the body's bytes [0, crc_len) */
+	int64_t crc_len; /* == len: crc is the whole body's */
+	int64_t *sent;
+	int64_t inflight; /* bytes of this body sent (progress) */
+	int cred_gen;	  /* credential generation it was signed with */
+};
+
+/* One piece of the object: a part (number >= 1) or the whole (0). */
+struct piece {
+	int number;
+	int64_t off, len;
+	bool done;
+	bool active;
+	int attempts;
+	int free_attempts;   /* resent after a credential renewal */
+	int64_t retry_at_ms; /* not before (monotonic) */
+	char etag[80];
+	bool has_crc; /* crc is that of the piece's bytes as sent */
+	uint64_t crc;
+};
+
+/*
+ * Prepare one request on a fresh easy handle: URL, method, signed headers,
+ * body (from the source at off/len, from mem, or none when len < 0). The
+ * caller sets the body's source (x->src, x->off, or x->mem) before it is
+ * performed; free with upload__xfer_free.
+ */
+int upload__xfer_new(const struct upload_transfer_opts *o,
+		     const struct upload_session *s, const char *method,
+		     const struct cloud_kv *params, size_t nparams,
+		     const char *ctype, int64_t len, struct xfer **out,
+		     struct err *e) VH_MUST_CHECK;
+void upload__xfer_free(struct xfer *x);
+/*
+ * The outcome of a finished request: 0 for a 2xx (its ETag and CRC-64
+ * read), else the classified error. *retry says whether another attempt
+ * may succeed.
+ */
+int upload__xfer_result(struct xfer *x, CURLcode cc, bool *retry,
+			struct err *e);
+/*
+ * One control request (no source body), with retries; *out gets the body
+ * (caller frees) when out is not NULL, *crc the CRC-64 the answer reported
+ * when crc is not NULL.
+ */
+int upload__store_control(const struct upload_transfer_opts *o,
+			  const struct upload_session *s, const char *method,
+			  const struct cloud_kv *params, size_t nparams,
+			  const char *ctype, const char *body, size_t body_max,
+			  char **out, struct store_crc *crc,
+			  struct err *e) VH_MUST_CHECK;
+
+/* InitiateMultipartUpload: *upload_id (caller frees). */
+int upload__multipart_initiate(const struct upload_transfer_opts *o,
+			       const struct upload_session *s, char **upload_id,
+			       struct err *e) VH_MUST_CHECK;
+/*
+ * ListParts: mark as done the pieces the store has with the expected size
+ * and the checkpointed ETag (see multipart.c for a piece the checkpoint
+ * lacks). stream: the source cannot be read again.
+ */
+int upload__multipart_reconcile(const struct upload_transfer_opts *o,
+				const struct upload_session *s,
+				const char *upload_id, bool stream,
+				struct piece *pieces, int n,
+				struct err *e) VH_MUST_CHECK;
+/*
+ * CompleteMultipartUpload with the pieces' ETags; its 200 answer may still
+ * carry an <Error>, and the object's CRC-64 must be the one combined from
+ * the pieces' (UPLOAD_CRC_MISMATCH otherwise).
+ */
+int upload__multipart_complete(const struct upload_transfer_opts *o,
+			       const struct upload_session *s,
+			       struct upload_source *src, const char *upload_id,
+			       struct piece *pieces, int n,
+			       struct err *e) VH_MUST_CHECK;
+
+#endif
