@@ -216,126 +216,189 @@ show_progress(void *arg, const char *state, int64_t done, int64_t total)
 	fflush(stderr);
 }
 
-int
-cmd_upload(int argc, char **argv)
+/* The command line, parsed. */
+struct cli_args {
+	struct upload_request req;
+	cJSON *opts; /* the platform's options, as the HTTP API takes them */
+	const char *source;
+	bool no_wait;
+};
+
+/*
+ * Parse argv into a (whose req.options the caller sets from a->opts). -1
+ * to go on; otherwise the exit status: 0 after --help, EXIT_USAGE after a
+ * usage error, which has been printed.
+ */
+static int
+parse_args(int argc, char **argv, struct cli_args *a)
 {
-	struct upload_request req = {.confine = false};
-	struct upload_service *svc = NULL;
-	struct db_pool *pool = NULL;
-	struct upload_config uc;
-	struct cloud_opts co;
-	struct progress prog = {0};
-	cJSON *opts = cJSON_CreateObject();
-	char *json = NULL, *opts_txt = NULL, *file_id = NULL, *media_url = NULL;
-	const char *source = NULL;
-	char id[37], owner[80];
-	bool no_wait = false;
-	struct err e;
-	int rc = 1;
+	struct upload_request *req = &a->req;
 
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *arg = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		const char *opt;
 		bool takes = true;
 
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 			usage(stdout);
-			rc = 0;
-			goto out;
-		} else if (strcmp(a, "--no-wait") == 0) {
-			no_wait = true;
+			return 0;
+		} else if (strcmp(arg, "--no-wait") == 0) {
+			a->no_wait = true;
 			takes = false;
-		} else if (a[0] == '-' && a[1] == '-' && v == NULL) {
+		} else if (arg[0] == '-' && arg[1] == '-' && v == NULL) {
 			fprintf(stderr, "vodhook upload: %s needs a value\n",
-				a);
-			rc = EXIT_USAGE;
-			goto out;
-		} else if (strcmp(a, "--provider") == 0) {
-			req.provider = v;
-		} else if (strcmp(a, "--procedure") == 0) {
-			req.procedure = v;
-		} else if (strcmp(a, "--source-context") == 0) {
-			req.source_context = v;
-		} else if (strcmp(a, "--name") == 0) {
-			req.name = v;
-		} else if (strcmp(a, "--media-type") == 0) {
-			req.media_type = v;
-		} else if (strcmp(a, "--url-upload") == 0) {
-			req.url_upload = v;
-		} else if (strcmp(a, "--cover") == 0) {
-			json_add_str(opts, "cover_path", v);
-		} else if ((opt = option_name(a)) != NULL) {
+				arg);
+			return EXIT_USAGE;
+		} else if (strcmp(arg, "--provider") == 0) {
+			req->provider = v;
+		} else if (strcmp(arg, "--procedure") == 0) {
+			req->procedure = v;
+		} else if (strcmp(arg, "--source-context") == 0) {
+			req->source_context = v;
+		} else if (strcmp(arg, "--name") == 0) {
+			req->name = v;
+		} else if (strcmp(arg, "--media-type") == 0) {
+			req->media_type = v;
+		} else if (strcmp(arg, "--url-upload") == 0) {
+			req->url_upload = v;
+		} else if (strcmp(arg, "--cover") == 0) {
+			json_add_str(a->opts, "cover_path", v);
+		} else if ((opt = option_name(arg)) != NULL) {
 			/* Checked with the HTTP API's by upload_submit. */
-			cJSON_DeleteItemFromObjectCaseSensitive(opts, opt);
-			json_add_str(opts, opt, v);
-		} else if (a[0] == '-' && a[1] != '\0') {
+			cJSON_DeleteItemFromObjectCaseSensitive(a->opts, opt);
+			json_add_str(a->opts, opt, v);
+		} else if (arg[0] == '-' && arg[1] != '\0') {
 			fprintf(stderr,
-				"vodhook upload: unknown option \"%s\"\n", a);
+				"vodhook upload: unknown option \"%s\"\n", arg);
 			usage(stderr);
-			rc = EXIT_USAGE;
-			goto out;
+			return EXIT_USAGE;
+		} else if (a->source != NULL) {
+			fprintf(stderr,
+				"vodhook upload: give one FILE or URL\n");
+			return EXIT_USAGE;
 		} else {
-			if (source != NULL) {
-				fprintf(stderr, "vodhook upload: give one "
-						"FILE or URL\n");
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			source = a;
+			a->source = arg;
 			takes = false;
 		}
 		if (takes)
 			i++;
 	}
-	if (source == NULL || req.provider == NULL) {
+	if (a->source == NULL || req->provider == NULL) {
 		usage(stderr);
-		rc = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
-	if (strncmp(source, "http://", 7) == 0 ||
-	    strncmp(source, "https://", 8) == 0)
-		req.url = source;
+	if (strncmp(a->source, "http://", 7) == 0 ||
+	    strncmp(a->source, "https://", 8) == 0)
+		req->url = a->source;
 	else
-		req.path = source;
+		req->path = a->source;
 	/* A job left for the server must obey the server's root. */
-	req.confine = no_wait && cfg.upload_root[0] != '\0';
-	if ((opts_txt = cJSON_PrintUnformatted(opts)) == NULL)
-		fatal("out of memory");
-	req.options = opts_txt;
+	req->confine = a->no_wait && cfg.upload_root[0] != '\0';
+	return -1;
+}
+
+/* The database and an upload service with no workers of its own. 0, or 1
+ * with the reason printed. */
+static int
+open_engine(struct db_pool **pool, struct upload_service **svc,
+	    struct upload_config *uc, struct cloud_opts *co)
+{
+	struct db_pool_opts po = {
+	    .conninfo = cfg.database_url,
+	    .size = 2,
+	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .timeout_ms = (int)cfg.db_timeout_ms,
+	    .app_name = "vodhook-upload",
+	};
+	struct err e;
 
 	err_clear(&e);
-	{
-		struct db_pool_opts po = {
-		    .conninfo = cfg.database_url,
-		    .size = 2,
-		    .connect_timeout_s = (int)cfg.db_connect_timeout,
-		    .timeout_ms = (int)cfg.db_timeout_ms,
-		    .app_name = "vodhook-upload",
-		};
-
-		if (db_pool_new(&po, &pool, &e) != 0 ||
-		    store_ready(pool, &e) != 0) {
-			fprintf(stderr, "vodhook upload: database: %s\n",
-				e.msg);
-			goto out;
-		}
+	if (db_pool_new(&po, pool, &e) != 0 || store_ready(*pool, &e) != 0) {
+		fprintf(stderr, "vodhook upload: database: %s\n", e.msg);
+		return 1;
 	}
-	upload_config_from_cfg(&uc, &co);
-	uc.workers = 0;
-	if (upload_service_new(&uc, pool, &svc, &e) != 0) {
+	upload_config_from_cfg(uc, co);
+	uc->workers = 0;
+	if (upload_service_new(uc, *pool, svc, &e) != 0) {
 		fprintf(stderr, "vodhook upload: %s\n", e.msg);
-		goto out;
+		return 1;
 	}
-	{
-		char rnd[9];
+	return 0;
+}
 
-		if (random_hex(rnd, 4) != 0)
-			snprintf(rnd, sizeof(rnd), "0");
-		snprintf(owner, sizeof(owner), "cli:%d/%s", (int)getpid(), rnd);
+/* Run job id, claimed by owner, to its end with progress on stderr, and
+ * print its outcome. The exit status. */
+static int
+run_job(struct upload_service *svc, struct db_pool *pool, const char *id,
+	const char *owner)
+{
+	struct progress prog = {0};
+	char *file_id = NULL, *media_url = NULL;
+	struct err e;
+	int rc = 1;
+
+	running_svc = svc;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	prog.tty = isatty(STDERR_FILENO);
+	prog.start_ms = time_mono_ms();
+	prog.last_pct = -1;
+	err_clear(&e);
+	rc = upload_run(svc, id, owner, show_progress, &prog, &file_id,
+			&media_url, &e);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	running_svc = NULL;
+	if (prog.tty)
+		fputc('\n', stderr);
+	if (rc != 0) {
+		fprintf(stderr, "vodhook upload: upload %s failed: %s%s%s\n",
+			id, e.remote[0] ? e.remote : "",
+			e.remote[0] ? ": " : "", e.msg);
+		rc = 1;
+	} else if (file_id == NULL) {
+		/* The platform pulls the URL: its callbacks finish it. */
+		rc = print_pull(pool, id);
+	} else {
+		printf("file_id: %s\nmedia_url: %s\n", file_id,
+		       media_url ? media_url : "");
 	}
-	req.lease_owner = no_wait ? NULL : owner;
-	if (upload_submit(svc, &req, &json, id, &e) != 0) {
+	free(file_id);
+	free(media_url);
+	return rc;
+}
+
+int
+cmd_upload(int argc, char **argv)
+{
+	struct cli_args a = {.req = {.confine = false},
+			     .opts = cJSON_CreateObject()};
+	struct upload_service *svc = NULL;
+	struct db_pool *pool = NULL;
+	struct upload_config uc;
+	struct cloud_opts co;
+	char *json = NULL, *opts_txt = NULL;
+	char id[37], owner[80], rnd[9];
+	struct err e;
+	int rc;
+
+	if (a.opts == NULL)
+		fatal("out of memory");
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		goto out;
+	if ((opts_txt = cJSON_PrintUnformatted(a.opts)) == NULL)
+		fatal("out of memory");
+	a.req.options = opts_txt;
+	if ((rc = open_engine(&pool, &svc, &uc, &co)) != 0)
+		goto out;
+	if (random_hex(rnd, 4) != 0)
+		snprintf(rnd, sizeof(rnd), "0");
+	snprintf(owner, sizeof(owner), "cli:%d/%s", (int)getpid(), rnd);
+	a.req.lease_owner = a.no_wait ? NULL : owner;
+	err_clear(&e);
+	if (upload_submit(svc, &a.req, &json, id, &e) != 0) {
 		fprintf(stderr, "vodhook upload: %s\n", e.msg);
 		rc = e.code == ERR_INPUT || e.code == ERR_FORBIDDEN ||
 			     e.code == ERR_LIMIT
@@ -345,48 +408,17 @@ cmd_upload(int argc, char **argv)
 	}
 	printf("upload_id: %s\n", id);
 	fflush(stdout);
-	if (no_wait) {
+	if (a.no_wait) {
 		printf("state: queued\n");
 		rc = 0;
-		goto out;
+	} else {
+		rc = run_job(svc, pool, id, owner);
 	}
-	running_svc = svc;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	prog.tty = isatty(STDERR_FILENO);
-	prog.start_ms = time_mono_ms();
-	prog.last_pct = -1;
-	err_clear(&e);
-	if (upload_run(svc, id, owner, show_progress, &prog, &file_id,
-		       &media_url, &e) != 0) {
-		if (prog.tty)
-			fputc('\n', stderr);
-		fprintf(stderr, "vodhook upload: upload %s failed: %s%s%s\n",
-			id, e.remote[0] ? e.remote : "",
-			e.remote[0] ? ": " : "", e.msg);
-		goto out;
-	}
-	if (prog.tty)
-		fputc('\n', stderr);
-	if (file_id == NULL) {
-		/* The platform pulls the URL: its callbacks finish it. */
-		rc = print_pull(pool, id);
-		goto out;
-	}
-	printf("file_id: %s\nmedia_url: %s\n", file_id,
-	       media_url ? media_url : "");
-	rc = 0;
 out:
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	upload_service_free(svc);
-	running_svc = NULL;
 	db_pool_free(pool);
-	cJSON_Delete(opts);
+	cJSON_Delete(a.opts);
 	free(opts_txt);
 	free(json);
-	free(file_id);
-	free(media_url);
 	return rc;
 }
