@@ -149,46 +149,50 @@ new_uuid(char out[37])
 		 b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* The extension of the last path segment of s (no query), or NULL. */
+/* The last path segment of s, query and fragment left out: [*seg, *end),
+ * with *dot its last '.' (NULL when it has none). */
+static void
+last_segment(const char *s, const char **seg, const char **dot,
+	     const char **end)
+{
+	*end = s + strcspn(s, "?#");
+	*seg = s;
+	*dot = NULL;
+	for (const char *p = s; p < *end; p++)
+		if (*p == '/')
+			*seg = p + 1;
+	for (const char *p = *seg; p < *end; p++)
+		if (*p == '.')
+			*dot = p;
+}
+
+/* The extension of the last path segment of s, lowercased, or NULL. */
 static char *
 extension_of(const char *s)
 {
-	const char *end = s + strcspn(s, "?#");
-	const char *slash = s, *dot = NULL;
+	const char *seg, *dot, *end;
+	char *x;
 
-	for (const char *p = s; p < end; p++)
-		if (*p == '/')
-			slash = p + 1;
-	for (const char *p = slash; p < end; p++)
-		if (*p == '.')
-			dot = p;
+	last_segment(s, &seg, &dot, &end);
 	if (dot == NULL || dot + 1 >= end || end - dot > 12)
 		return NULL;
-	{
-		char *x = xstrndup(dot + 1, (size_t)(end - dot - 1));
-
-		for (char *p = x; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
-		return x;
-	}
+	x = xstrndup(dot + 1, (size_t)(end - dot - 1));
+	for (char *p = x; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return x;
 }
 
 /* The base name without extension, for MediaName. */
 static char *
 base_name(const char *s)
 {
-	const char *end = s + strcspn(s, "?#"), *slash = s, *dot = NULL;
+	const char *seg, *dot, *end;
 
-	for (const char *p = s; p < end; p++)
-		if (*p == '/')
-			slash = p + 1;
-	for (const char *p = slash; p < end; p++)
-		if (*p == '.')
-			dot = p;
-	if (dot != NULL && dot > slash)
+	last_segment(s, &seg, &dot, &end);
+	if (dot != NULL && dot > seg)
 		end = dot;
-	return xstrndup(slash, (size_t)(end - slash));
+	return xstrndup(seg, (size_t)(end - seg));
 }
 
 /* The source of a request: a path resolved under the root (its size
