@@ -152,6 +152,17 @@ int cb_parse_tencent(const char *body, size_t len, struct vod_event *ev,
  */
 int cb_parse_tencent_json(const cJSON *event, struct vod_event *ev,
 			  struct err *e) VH_MUST_CHECK;
+/*
+ * A PullEvents element that cb_parse_tencent_json refused (why: the
+ * reason), as an event to store and confirm so that the platform stops
+ * handing it out again: type "Unparsed", no subject and no effect, the
+ * reason as its error (code "Unparsed"), keyed by the SHA-256 of the
+ * element re-printed without its EventHandle. 0, or ERR_INPUT when event is
+ * not an object.
+ */
+int cb_parse_tencent_unparsed(const cJSON *event, const char *why,
+			      struct vod_event *ev,
+			      struct err *e) VH_MUST_CHECK;
 /* cb_parse of an Alibaba callback body of len bytes. */
 int cb_parse_alibaba(const char *body, size_t len, struct vod_event *ev,
 		     struct err *e) VH_MUST_CHECK;

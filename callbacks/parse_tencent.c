@@ -15,7 +15,7 @@
  * (see cb__get_id). Pure and thread-safe.
  *
  * Interface: cb_parse_tencent, cb__parse_tencent_doc, cb_parse_tencent_json,
- * cb__parse_tencent_procedure.
+ * cb_parse_tencent_unparsed, cb__parse_tencent_procedure.
  */
 #include "callbacks/parse_int.h"
 #include "common/json.h"
@@ -712,4 +712,30 @@ cb_parse_tencent_json(const cJSON *event, struct vod_event *ev, struct err *e)
 	struct cb_src src = {NULL, 0};
 
 	return parse_tencent(event, &src, ev, e);
+}
+
+int
+cb_parse_tencent_unparsed(const cJSON *event, const char *why,
+			  struct vod_event *ev, struct err *e)
+{
+	static const struct cb_src none = {NULL, 0};
+	size_t n = strlen(why);
+
+	if (!cJSON_IsObject(event))
+		return err_set(e, ERR_INPUT, "the event is not an object");
+	vod_event_cleanup(ev);
+	vod_event_init(ev);
+	ev->provider = VOD_TENCENT;
+	ev->event_type = xstrdup("Unparsed");
+	ev->effect = EFFECT_NONE;
+	ev->processing_follows = -1;
+	ev->error_code = xstrdup("Unparsed");
+	/* The reason is vodhook's own text, ASCII but for quoted bytes of the
+	 * event: cut to the column's size at a character boundary. */
+	if (n > CB_MESSAGE_MAX)
+		n = CB_MESSAGE_MAX;
+	while (n > 0 && ((unsigned char)why[n] & 0xc0) == 0x80)
+		n--;
+	ev->error_message = xstrndup(why, n);
+	return hash_key(ev, event, &none, e);
 }

@@ -6,13 +6,16 @@
  * through the same code as the push endpoint -> ConfirmEvents with the
  * handles of the events that are durable (committed or spooled). An event
  * that could not be stored is not confirmed: the platform hands it out
- * again after 30 s.
+ * again after 30 s. An event that does not parse is stored as "Unparsed"
+ * with the reason and confirmed too: left unconfirmed, the platform would
+ * hand it out at every poll for as long as it keeps it (days).
  *
  * Interface: cb_pull_start, cb_pull_stop, cb_pull_free.
  */
 #include "callbacks/background.h"
 #include "common/thread.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,10 +44,15 @@ ingest_one(struct cb_pull *p, const cJSON *item, const char **confirm,
 	vod_event_init(&ev);
 	err_clear(&e);
 	if (cb_parse_tencent_json(item, &ev, &e) != 0) {
-		/* Left unconfirmed: it comes back, and the log shows why. */
-		log_msg(LOG_ERROR, "pull", "could not parse a pulled event: %s",
-			e.msg);
-		goto out;
+		char why[sizeof(e.msg)];
+
+		snprintf(why, sizeof(why), "%s", e.msg);
+		log_msg(LOG_ERROR, "pull",
+			"could not parse a pulled event, stored as Unparsed: "
+			"%s",
+			why);
+		if (cb_parse_tencent_unparsed(item, why, &ev, &e) != 0)
+			goto out;
 	}
 	raw = cJSON_PrintUnformatted(item);
 	if (raw == NULL)

@@ -54,6 +54,25 @@ class Pull(unittest.TestCase):
         self.assertEqual(len(confirmed()), len(set(confirmed())))
         self.assertEqual(len(confirmed()), 2)
 
+    def test_an_event_that_does_not_parse_is_stored_and_confirmed(self):
+        # An id above 2^53 sent as a JSON number cannot be read exactly from a pulled element
+        # (cJSON keeps a double): the event does not parse. Left unconfirmed, the platform hands
+        # it out at every poll for days.
+        t0 = U.now()
+        body = {"EventType": "NewFileUpload",
+                "FileUploadEvent": {"FileId": 52858907842468699301234, "MediaBasicInfo": {}}}
+        self.emu.ctl("tencent/event", body)
+        h.wait_for(lambda: count(self.url, "SELECT count(*) FROM vod_events WHERE event_type = 'Unparsed'"
+                                 " AND received_via = 'pull'") == 1, "the event to be stored as Unparsed")
+        rows = h.psql(self.url, "SELECT error_code, error_message, raw::jsonb -> 'FileUploadEvent' ? 'FileId'"
+                      " FROM vod_events WHERE event_type = 'Unparsed'")
+        self.assertEqual(rows[0][0], "Unparsed")
+        self.assertIn("FileId", rows[0][1])
+        self.assertEqual(rows[0][2], "t")
+        h.wait_for(lambda: self.emu.calls("ConfirmEvents", since=t0), "the event to be confirmed")
+        h.wait_for(lambda: self.emu.ctl("events") == [], "the platform's queue to be empty")
+        self.assertEqual(count(self.url, "SELECT count(*) FROM vod_events WHERE event_type = 'Unparsed'"), 1)
+
     def test_procedure_upload_ready_through_pull(self):
         path, _ = U.make_file(self.root, "pull.mp4", 300 * 1024)
         st, _, doc = U.post_upload(self.d, {"provider": "tencent", "path": path, "name": "pulled",

@@ -419,6 +419,32 @@ big_numeric_ids(void **state)
 	/* Without raw bytes (PullEvents element): exact below 2^53 only. */
 	doc = json_parse(body, strlen(body));
 	assert_int_equal(cb_parse_tencent_json(doc, &ev, &e), ERR_INPUT);
+	/* Such an element is kept as Unparsed, keyed without its handle. */
+	{
+		char key[CB_DEDUP_KEY_MAX + 1];
+		cJSON *again;
+
+		assert_int_equal(cb_parse_tencent_unparsed(doc, "why", &ev, &e),
+				 0);
+		assert_string_equal(ev.event_type, "Unparsed");
+		assert_int_equal(ev.provider, VOD_TENCENT);
+		assert_int_equal(ev.effect, EFFECT_NONE);
+		assert_null(ev.file_id);
+		assert_string_equal(ev.error_code, "Unparsed");
+		assert_string_equal(ev.error_message, "why");
+		assert_non_null(strstr(ev.dedup_key, "Unparsed:sha256:"));
+		snprintf(key, sizeof(key), "%s", ev.dedup_key);
+		again = cJSON_Duplicate(doc, true);
+		cJSON_AddStringToObject(again, "EventHandle", "h2");
+		assert_int_equal(
+		    cb_parse_tencent_unparsed(again, "why", &ev, &e), 0);
+		assert_string_equal(ev.dedup_key, key);
+		cJSON_Delete(again);
+		assert_int_equal(
+		    cb_parse_tencent_unparsed(
+			cJSON_GetObjectItem(doc, "EventType"), "why", &ev, &e),
+		    ERR_INPUT);
+	}
 	cJSON_Delete(doc);
 	body = "{\"EventType\":\"NewFileUpload\",\"FileUploadEvent\":{"
 	       "\"FileId\":9007199254740991}}";
