@@ -177,6 +177,20 @@ static const struct cfg_opt opts[] = {
      "seconds an Alibaba URL pull may stay unfinished (the platform still "
      "fetching, or not knowing the job) before the reconciler fails its "
      "upload with URLPullTimeout; 0 = wait for ever"},
+    {"retention_events_days", I(retention_events_days, 0, 36500), "0", 0,
+     "days raw events are kept before they are deleted (0 = for ever); "
+     "keep it longer than the platforms retry a callback, or a "
+     "redelivered event is stored again"},
+    {"retention_uploads_days", I(retention_uploads_days, 0, 36500), "0", 0,
+     "days a finished upload job (ready, failed, canceled) and its part "
+     "checkpoints are kept before they are deleted (0 = for ever); media "
+     "records stay"},
+    {"retention_batch", I(retention_batch, 1, 100000), "1000", 0,
+     "rows the retention deletes in one statement at most"},
+    {"retention_interval_ms", I(retention_interval_ms, 100, 86400000), "60000",
+     0, "how often the retention looks for rows past their time"},
+    {"retention_pause_ms", I(retention_pause_ms, 0, 60000), "100", 0,
+     "pause between two full retention batches"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

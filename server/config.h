@@ -75,6 +75,12 @@ struct config {
 	int64_t reconcile_after;
 	int64_t url_pull_timeout;
 	int64_t reconcile_interval_ms;
+	/* retention of events and finished uploads */
+	int64_t retention_events_days;
+	int64_t retention_uploads_days;
+	int64_t retention_batch;
+	int64_t retention_interval_ms;
+	int64_t retention_pause_ms;
 };
 
 struct cloud_opts;

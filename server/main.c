@@ -12,6 +12,7 @@
 #include "server/config.h"
 #include "server/handlers.h"
 #include "server/http.h"
+#include "server/retention.h"
 #include "store/store.h"
 #include "upload/upload.h"
 #include "cloud/cloud.h"
@@ -23,6 +24,9 @@
 #include <string.h>
 
 #define EXIT_USAGE 2
+/* How long Tencent keeps a reliable-callback event not yet confirmed
+ * (PullEvents' reference). */
+#define TENCENT_PULL_KEEP_DAYS 4
 
 static void
 usage(FILE *out)
@@ -169,6 +173,33 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 	return 0;
 }
 
+/* The retention's thread, when a retention is set. */
+static struct retention *
+start_retention(struct db_pool *pool)
+{
+	struct retention_opts o = {
+	    .pool = pool,
+	    .events_days = (int)cfg.retention_events_days,
+	    .uploads_days = (int)cfg.retention_uploads_days,
+	    .batch = (int)cfg.retention_batch,
+	    .interval_ms = cfg.retention_interval_ms,
+	    .pause_ms = cfg.retention_pause_ms,
+	};
+	struct retention *r;
+
+	/* Not an error: the operator may accept that an event Tencent
+	 * delivers again after its row was deleted is stored again. */
+	if (o.events_days > 0 && o.events_days <= TENCENT_PULL_KEEP_DAYS &&
+	    strcmp(cfg.tencent_event_mode, "pull") == 0)
+		log_msg(LOG_WARN, "main",
+			"retention_events_days = %d is within the %d days "
+			"Tencent keeps an unconfirmed event: one pulled again "
+			"after its row was deleted is stored again",
+			o.events_days, TENCENT_PULL_KEEP_DAYS);
+	retention_start(&o, &r);
+	return r;
+}
+
 /*
  * Tencent callbacks are verified by a sign key or a path token; accepting
  * them without either must be asked for. False (said on stderr) when
@@ -258,6 +289,7 @@ cmd_serve(void)
 	struct cloud_opts co;
 	struct cb_pull *puller = NULL;
 	struct cb_reconcile *reconciler = NULL;
+	struct retention *retention = NULL;
 	struct db_pool *commit_pool = NULL;
 	struct ingest_opts io = {
 	    .spool_dir = cfg.spool_dir,
@@ -303,6 +335,7 @@ cmd_serve(void)
 	}
 	if ((rc = start_event_sources(&app, &co, &puller, &reconciler)) != 0)
 		goto out;
+	retention = start_retention(app.pool);
 	log_msg(LOG_INFO, "main",
 		"vodhook %s listening on http://%s/ (%d threads)",
 		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
@@ -316,6 +349,7 @@ out:
 	 * stops its module first. */
 	cb_pull_free(puller);
 	cb_reconcile_free(reconciler);
+	retention_free(retention);
 	http_free(http);		  /* no request in flight after this */
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);

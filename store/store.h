@@ -410,4 +410,29 @@ int store_media_claim_stale(struct db_pool *pool, const char *provider,
 			    struct err *e) VH_MUST_CHECK;
 void store_stale_media_free(struct store_stale_media *m, size_t n);
 
+/* ============================================================ retention
+ * Deleting what is kept for a limited time, one batch a call (at most max
+ * rows), rows older than days: 0 with *deleted the number deleted; fewer
+ * than max means nothing more was due (or another instance holds the
+ * rest). Rows are claimed with SKIP LOCKED, so that several instances may
+ * run these at once. Media records are never deleted.
+ */
+
+/* Events received more than days ago. */
+int store_retention_delete_events(struct db_pool *pool, int days, int max,
+				  int *deleted, struct err *e) VH_MUST_CHECK;
+/*
+ * The part checkpoints of uploads finished (ready, failed, canceled) more
+ * than days ago, except those of an upload that a media record still
+ * unfinished names (callbacks and the reconciler read it).
+ */
+int store_retention_delete_parts(struct db_pool *pool, int days, int max,
+				 int *deleted, struct err *e) VH_MUST_CHECK;
+/*
+ * The same uploads once their parts are gone; a media record that names
+ * one keeps its row, with upload_id set to NULL.
+ */
+int store_retention_delete_uploads(struct db_pool *pool, int days, int max,
+				   int *deleted, struct err *e) VH_MUST_CHECK;
+
 #endif

@@ -332,8 +332,11 @@ class Recording(unittest.TestCase):
 
     def test_alibaba_lifecycle_and_extend_links_upload(self):
         upload = str(uuid.uuid4())
-        h.psql(self.url, "INSERT INTO uploads (id, provider, source_kind, source, procedure)"
-               " VALUES (:'v1', 'alibaba', 'file', '/x.mp4', 'tg-1')", upload)
+        # Leased elsewhere, so that this daemon's workers do not claim the
+        # job and fail it (there is no /x.mp4) before the callbacks come.
+        h.psql(self.url, "INSERT INTO uploads (id, provider, source_kind, source, procedure,"
+               " lease_owner, lease_expires_at) VALUES (:'v1', 'alibaba', 'file', '/x.mp4',"
+               " 'tg-1', 'another-instance', now() + interval '1 hour')", upload)
         vid = uuid.uuid4().hex
         extend = json.dumps({"vh": upload, "ctx": "mine"})
         for ev in (ve.alibaba_event("FileUploadComplete", vid, Size=5, FileUrl="http://o/v.mp4", extend=extend),
