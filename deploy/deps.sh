@@ -14,7 +14,7 @@ pkgs=(gcc make cmake ninja-build pkg-config
       postgresql postgresql-client python3 curl openssl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(libcmocka-dev) ;;
+    --test) pkgs+=(libcmocka-dev systemd) ;;
     --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
