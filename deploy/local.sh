@@ -11,8 +11,8 @@
 # VH_LOCAL_BIN runs that vodhook instead of building one, VH_LOCAL_STATE
 # keeps the state somewhere else than ./.local/.
 #
-# When any process it started ends (vodhook, the emulator), it stops the
-# others and exits 1: what is left would not work without it.
+# When any process it started ends (vodhook, the emulator, PostgreSQL), it
+# stops the others and exits 1: what is left would not work without it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +61,10 @@ trap 'exit 143' TERM
 # and "wait -n" then waits for the others.
 check_ended() {
   local i
+  if [ -n "${pg_pid:-}" ] && ! kill -0 "$pg_pid" 2>/dev/null; then
+    echo "local.sh: PostgreSQL exited; see $state/pg/server.log" >&2
+    exit 1
+  fi
   for i in "${!pids[@]}"; do
     if ! kill -0 "${pids[$i]}" 2>/dev/null; then
       echo "local.sh: ${names[$i]} exited; see the messages above" >&2
@@ -71,6 +75,8 @@ check_ended() {
 
 db_url=$("$top/deploy/pg.sh" start "$state/pg")
 echo "local.sh: PostgreSQL running: $db_url (data in $state/pg)" >&2
+# Its server process (pg_ctl detached it), watched like the others.
+pg_pid=$(head -n 1 "$state/pg/data/postmaster.pid")
 
 export VODHOOK_DATABASE_URL="${VODHOOK_DATABASE_URL:-$db_url}"
 export VODHOOK_LISTEN="${VODHOOK_LISTEN:-127.0.0.1:8080}"

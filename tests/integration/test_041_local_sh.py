@@ -1,7 +1,8 @@
 """deploy/local.sh as a newcomer runs it, in demo mode (the emulator as the
 cloud), with the test's vodhook and a state directory of the test's: it
 stops everything it started and exits 1 as soon as one of its processes
-ends, and a second run says nothing a newcomer should not have to read."""
+(vodhook, the emulator, PostgreSQL) ends, and a second run says nothing a
+newcomer should not have to read."""
 import os
 import signal
 import socket
@@ -116,6 +117,16 @@ class LocalScript(unittest.TestCase):
         os.killpg(run.proc.pid, signal.SIGINT)
         self.assertEqual(run.wait(), 130, run.output())
         self.assertIn("local.sh: stopped", run.output())
+
+        # PostgreSQL is one of the processes it started too.
+        run = LocalSh(self.state, port)
+        h.wait_for(lambda: "vodhook is running" in run.output() or
+                   run.proc.poll() is not None, "local.sh to start a third time",
+                   timeout=120)
+        with open(os.path.join(self.state, "pg", "data", "postmaster.pid")) as f:
+            os.kill(int(f.readline()), signal.SIGINT)  # a fast shutdown
+        self.assertEqual(run.wait(), 1, run.output())
+        self.assertIn("local.sh: PostgreSQL exited", run.output())
 
 
 if __name__ == "__main__":
