@@ -4,6 +4,9 @@
 #   deploy/deps.sh            build and run (compiler, libraries, PostgreSQL)
 #   deploy/deps.sh --test     also what tests/run.sh needs
 #   deploy/deps.sh --bench    also what bench/ needs (wrk, clang, valgrind)
+#   deploy/deps.sh --runtime  only what a built vodhook needs to run (the
+#                             container's final stage; a test checks the
+#                             list against the binary's libraries)
 #
 # Idempotent: a no-op when everything is installed. Installs with apt-get
 # when run as root; otherwise prints the command to run and exits 1.
@@ -14,7 +17,12 @@ pkgs=(gcc make cmake ninja-build pkg-config
       postgresql postgresql-client python3 curl openssl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(libcmocka-dev) ;;
+    --runtime)
+      # The libraries vodhook links (their Debian 12 packages), the CA
+      # certificates for the platforms' https, and curl for health checks.
+      pkgs=(libcivetweb1 libcjson1 libcurl4 libssl3 libpq5 liblzma5
+            ca-certificates curl) ;;
+    --test) pkgs+=(libcmocka-dev systemd) ;;
     --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac

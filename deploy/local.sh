@@ -7,19 +7,27 @@
 # it again reuses the data.
 #
 # Settings: any VODHOOK_* variable set in the environment is passed on
-# (VODHOOK_LISTEN to move the port, cloud credentials, ...).
+# (VODHOOK_LISTEN to move the port, cloud credentials, ...). For the tests:
+# VH_LOCAL_BIN runs that vodhook instead of building one, VH_LOCAL_STATE
+# keeps the state somewhere else than ./.local/.
+#
+# When any process it started ends (vodhook, the emulator, PostgreSQL), it
+# stops the others and exits 1: what is left would not work without it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-state="$top/.local"
+state="${VH_LOCAL_STATE:-$top/.local}"
 build="$top/build-release"
+vodhook="${VH_LOCAL_BIN:-$build/server/vodhook}"
 
 "$top/deploy/deps.sh"
 
-echo "local.sh: building vodhook (release) in $build" >&2
-cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DVODHOOK_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" >/dev/null
+if [ -z "${VH_LOCAL_BIN:-}" ]; then
+  echo "local.sh: building vodhook (release) in $build" >&2
+  cmake -S "$top" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DVODHOOK_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build" >/dev/null
+fi
 
 mkdir -p "$state"
 chmod 755 "$state"
@@ -33,7 +41,9 @@ secret() {
   echo "$f"
 }
 
+# What was started: pids[i] is the process named names[i].
 pids=()
+names=()
 stop_all() {
   trap - INT TERM EXIT
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -41,10 +51,32 @@ stop_all() {
   "$top/deploy/pg.sh" stop "$state/pg" || true
   echo "local.sh: stopped" >&2
 }
-trap stop_all INT TERM EXIT
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# When a process started here has ended: stop everything (the EXIT trap)
+# and exit 1, naming it. Processes are watched by polling rather than with
+# "wait -n": bash forgets a job killed by a signal once it has reported it,
+# and "wait -n" then waits for the others.
+check_ended() {
+  local i
+  if [ -n "${pg_pid:-}" ] && ! kill -0 "$pg_pid" 2>/dev/null; then
+    echo "local.sh: PostgreSQL exited; see $state/pg/server.log" >&2
+    exit 1
+  fi
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "local.sh: ${names[$i]} exited; see the messages above" >&2
+      exit 1
+    fi
+  done
+}
 
 db_url=$("$top/deploy/pg.sh" start "$state/pg")
 echo "local.sh: PostgreSQL running: $db_url (data in $state/pg)" >&2
+# Its server process (pg_ctl detached it), watched like the others.
+pg_pid=$(head -n 1 "$state/pg/data/postmaster.pid")
 
 export VODHOOK_DATABASE_URL="${VODHOOK_DATABASE_URL:-$db_url}"
 export VODHOOK_LISTEN="${VODHOOK_LISTEN:-127.0.0.1:8080}"
@@ -68,7 +100,12 @@ if [ -z "${VODHOOK_TENCENT_SECRET_ID:-}" ] && [ -z "${VODHOOK_ALIBABA_ACCESS_KEY
     --alibaba-callback-url "$cb/callbacks/alibaba" \
     --alibaba-auth-key "$(cat "$VODHOOK_ALIBABA_CALLBACK_KEY_FILE")" --demo &
   pids+=($!)
-  for _ in $(seq 1 100); do [ -s "$emu/ports.json" ] && break; sleep 0.1; done
+  names+=("the emulator")
+  for _ in $(seq 1 100); do
+    [ -s "$emu/ports.json" ] && break
+    check_ended
+    sleep 0.1
+  done
   emu_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["https"])' "$emu/ports.json")
   export VODHOOK_CONNECT_TO="::127.0.0.1:$emu_port"
   export VODHOOK_CA_FILE="$emu/ca/ca.pem"
@@ -79,14 +116,17 @@ if [ -z "${VODHOOK_TENCENT_SECRET_ID:-}" ] && [ -z "${VODHOOK_ALIBABA_ACCESS_KEY
   demo=1
 fi
 
-"$build/server/vodhook" migrate
+"$vodhook" migrate
 
-"$build/server/vodhook" serve &
+"$vodhook" serve &
 pids+=($!)
+names+=("vodhook")
 
 base="http://$VODHOOK_LISTEN"
 for _ in $(seq 1 300); do
-  if curl -fsS "$base/readyz" >/dev/null 2>&1; then
+  check_ended
+  # Bounded: the port may belong to a program that never answers.
+  if curl -fsS --max-time 2 "$base/readyz" >/dev/null 2>&1; then
     cat <<MSG >&2
 
 vodhook is running (Ctrl-C stops it and PostgreSQL):
@@ -107,12 +147,17 @@ clouds). Try, in another terminal, with the same settings:
 
 MSG
     fi
+    ready=1
     break
-  fi
-  if ! kill -0 "${pids[0]}" 2>/dev/null; then
-    echo "local.sh: vodhook exited; see the messages above" >&2
-    exit 1
   fi
   sleep 0.2
 done
-wait "${pids[0]}"
+if [ -z "${ready:-}" ]; then
+  echo "local.sh: vodhook did not answer $base/readyz within a minute" >&2
+  exit 1
+fi
+# Until one of them ends (or Ctrl-C, whose trap exits).
+while true; do
+  check_ended
+  sleep 0.2
+done

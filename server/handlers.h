@@ -38,5 +38,8 @@ int handle_upload_cancel(struct http_req *r, void *arg);
 void upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co);
 /* "vodhook upload ...": argv[0] is "upload". Returns the exit status. */
 int cmd_upload(int argc, char **argv);
+/* "vodhook check": one line per check on stdout; 1 when one failed.
+ * cli_check.c. */
+int cmd_check(void);
 
 #endif

@@ -4,6 +4,7 @@
  *   vodhook [--config FILE] serve      run the HTTP server
  *   vodhook [--config FILE] migrate    apply the database migrations
  *   vodhook [--config FILE] config     print the effective settings
+ *   vodhook [--config FILE] check      check the settings, database, clouds
  *   vodhook config --example           print a documented example file
  *   vodhook version
  */
@@ -38,6 +39,8 @@ usage(FILE *out)
 	    "commands:\n"
 	    "  serve              run the HTTP server (callbacks, API)\n"
 	    "  migrate            apply the database migrations and exit\n"
+	    "  check              check the settings, database, spool and "
+	    "clouds\n"
 	    "  config             print the effective settings (secrets "
 	    "masked)\n"
 	    "  config --example   print an example configuration file\n"
@@ -428,6 +431,8 @@ main(int argc, char **argv)
 		rc = cmd_migrate();
 	} else if (strcmp(cmd, "serve") == 0) {
 		rc = cmd_serve();
+	} else if (strcmp(cmd, "check") == 0) {
+		rc = cmd_check();
 	} else if (strcmp(cmd, "upload") == 0) {
 		rc = cmd_upload(argc - argi + 1, argv + argi - 1);
 	} else {

@@ -20,12 +20,20 @@
 
 static const char SQL_LOCK[] = "SELECT pg_advisory_lock(" MIGRATE_LOCK ")";
 static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")";
+/* Created only when missing, and without CREATE TABLE IF NOT EXISTS: that
+ * sends a NOTICE when the table exists, which libpq prints on stderr on
+ * every run after the first. The migration lock is held, so the test and
+ * the creation do not race. */
 static const char SQL_CREATE[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " sha256 text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+    "DO $$BEGIN"
+    " IF to_regclass('schema_migrations') IS NULL THEN"
+    "  CREATE TABLE schema_migrations ("
+    "   version integer PRIMARY KEY,"
+    "   name text NOT NULL,"
+    "   sha256 text NOT NULL,"
+    "   applied_at timestamptz NOT NULL DEFAULT now());"
+    " END IF;"
+    "END$$";
 static const char SQL_APPLIED[] =
     "SELECT version, sha256 FROM schema_migrations ORDER BY version";
 static const char SQL_RECORD[] =
