@@ -65,6 +65,8 @@ class StartWithoutDatabase(unittest.TestCase):
                 self.assertIn("callbacks go to the spool until it is back", d.logs())
                 self.assertIn("database is reachable", d.logs())
 
+                self.wrong_password_exits_at_once(pg)
+
                 h.wait_for(lambda: exited(refused), "the refused daemon to exit")
                 rc = refused.stop()
                 log = refused.logs()
@@ -73,6 +75,28 @@ class StartWithoutDatabase(unittest.TestCase):
                                       r"could not connect to database: .*FATAL: +role "
                                       r"\"nobody\" does not exist\n")
                 self.assertNotIn("pw@", log)
+
+    def wrong_password_exits_at_once(self, pg):
+        """On pg (a cluster of the test's own, trusting everyone): a role
+        that must give a password, and serve given a wrong one."""
+        h.psql(pg.url, "CREATE ROLE pwuser LOGIN PASSWORD 'right'")
+        hba = os.path.join(pg.dir, "data", "pg_hba.conf")
+        with open(hba) as f:
+            rules = f.read()
+        with open(hba, "w") as f:
+            f.write("host all pwuser 127.0.0.1/32 scram-sha-256\n" + rules)
+        h.psql(pg.url, "SELECT pg_reload_conf()")
+        url = pg.url.replace("postgresql://vodhook@", "postgresql://pwuser:wrong@")
+        t0 = time.monotonic()
+        out = h.run(["serve"], dict(cb.daemon_env(), VODHOOK_DATABASE_URL=url,
+                                    VODHOOK_SPOOL_DIR=h.tmpdir("vodhook-spool-"),
+                                    VODHOOK_LISTEN="127.0.0.1:%d" % h.free_port()))
+        line = one_line_exit(self, out)
+        self.assertRegex(line, r"^vodhook: database_url \(VODHOOK_DATABASE_URL\): could not "
+                               r"connect to database: .*FATAL: +password authentication "
+                               r"failed for user \"pwuser\"$")
+        self.assertNotIn("wrong", line)
+        self.assertLess(time.monotonic() - t0, 10)
 
     def test_stops_cleanly_while_waiting(self):
         url = "postgresql://vodhook@127.0.0.1:%d/x" % h.free_port()  # nothing there
