@@ -35,7 +35,8 @@ struct replay;
 
 /*
  * Start the replay thread: every interval_ms (and at once), when the spool
- * holds events and the database answers, the spool's active file is set
+ * holds events and the database answers with this binary's schema
+ * (store_ready), the spool's active file is set
  * aside and every replay file is parsed again and recorded, oldest first.
  * sp and pool are borrowed and outlive the replay. Free with replay__free.
  */

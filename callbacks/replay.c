@@ -187,7 +187,11 @@ replay_file(struct replay *rp, const char *path)
 	return rc;
 }
 
-/* Replay every spool file, oldest first, if the database answers. */
+/*
+ * Replay every spool file, oldest first, if the database answers and has
+ * this binary's schema: serve may start before the database is reachable,
+ * and migrates it once it is, after this thread has started.
+ */
 static void
 replay_all(struct replay *rp)
 {
@@ -198,8 +202,8 @@ replay_all(struct replay *rp)
 	if (spool__pending_bytes(rp->sp) == 0)
 		return;
 	err_clear(&e);
-	if (store_ping(rp->pool, &e) != 0)
-		return; /* still away: try again later */
+	if (store_ready(rp->pool, &e) != 0)
+		return; /* still away or not migrated: try again later */
 	spool__rotate(rp->sp);
 	spool__replay_paths(rp->sp, &paths, &n);
 	for (size_t i = 0; i < n; i++) {

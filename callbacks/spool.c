@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -22,12 +23,14 @@
 #define ACTIVE_NAME	"active.spool"
 #define REPLAY_PREFIX	"replay-"
 #define QUARANTINE_NAME "quarantine.spool"
+#define LOCK_NAME	"lock"
 #define RECORD_MAX	(64u << 20)
 
 struct spool {
 	char *dir;
 	pthread_mutex_t mu; /* the active file */
 	int fd;		    /* active.spool, or -1 */
+	int lock_fd;	    /* the lock file, locked while open */
 };
 
 static int
@@ -391,12 +394,58 @@ mkdir_p(const char *dir)
 	return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/*
+ * Take the spool directory for this process: an exclusive flock on its
+ * lock file, held as long as the file stays open (the process's life; the
+ * kernel lets go when the process ends, however it ends). Two processes
+ * appending to and replaying one spool would each set aside the files the
+ * other is writing. The file holds the owner's pid, for the message. 0
+ * with the lock file's descriptor in *out, or the error.
+ */
+static int
+lock_dir(const char *dir, int *out, struct err *e)
+{
+	char path[4096], pid[24] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" LOCK_NAME, dir);
+	*out = -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(e, ERR_IO,
+			       "spool_dir: could not open \"%s\": %s", path,
+			       strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int errnum = errno;
+
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+		close(fd);
+		if (errnum != EWOULDBLOCK)
+			return err_set(e, ERR_IO,
+				       "spool_dir: could not lock \"%s\": %s",
+				       path, strerror(errnum));
+		return err_set(e, ERR_CONFLICT,
+			       "spool_dir: \"%s\" is in use by another "
+			       "vodhook process (pid %s); each process needs "
+			       "a spool directory of its own",
+			       dir, pid[0] ? pid : "unknown");
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_msg(LOG_WARN, "spool", "could not write \"%s\": %s", path,
+			strerror(errno));
+	*out = fd;
+	return 0;
+}
+
 int
 spool__new(const char *dir, struct spool **out, struct err *e)
 {
 	struct spool *sp;
 	char probe[4096];
-	int fd;
+	int fd, lock_fd, rc;
 
 	*out = NULL;
 	if (dir == NULL || dir[0] == '\0' || strlen(dir) > 3000)
@@ -405,19 +454,24 @@ spool__new(const char *dir, struct spool **out, struct err *e)
 		return err_set(e, ERR_IO,
 			       "spool_dir: could not create \"%s\": %s", dir,
 			       strerror(errno));
+	if ((rc = lock_dir(dir, &lock_fd, e)) != 0)
+		return rc;
 	/* Fail at start-up, not at the first outage, if it is not writable. */
 	snprintf(probe, sizeof(probe), "%s/.probe", dir);
 	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		close(lock_fd);
 		return err_set(e, ERR_IO,
 			       "spool_dir: \"%s\" is not writable: %s", dir,
 			       strerror(errno));
+	}
 	close(fd);
 	unlink(probe);
 
 	sp = xcalloc(1, sizeof(*sp));
 	sp->dir = xstrdup(dir);
 	sp->fd = -1;
+	sp->lock_fd = lock_fd;
 	pthread_mutex_init(&sp->mu, NULL);
 	*out = sp;
 	return 0;
@@ -430,6 +484,7 @@ spool__free(struct spool *sp)
 		return;
 	if (sp->fd >= 0)
 		close(sp->fd);
+	close(sp->lock_fd); /* lets go of the directory */
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->dir);
 	free(sp);

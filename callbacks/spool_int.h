@@ -12,6 +12,8 @@
  *   quarantine.spool        events the database refused even one by one
  *                           (or that no longer parse), set aside by the
  *                           replay so that later events are not held back
+ *   lock                    flock'ed by the process that has the spool
+ *                           open (its pid inside): one process a spool
  * Each record is a header line "VH1 <provider> <via> <len> <md5>\n", the
  * raw body (len bytes) and "\n". A torn record (a crash or a failed
  * write, never acknowledged) can only be the last of its file: a file is
@@ -39,7 +41,9 @@ struct spool_record {
 /*
  * Open the spool in dir, creating it when missing and checking that it is
  * writable, so that a bad spool_dir fails start-up rather than the first
- * outage. Free with spool__free.
+ * outage. Takes the directory's lock for as long as the spool is open:
+ * ERR_CONFLICT when another process (or another open spool) holds it.
+ * Free with spool__free.
  */
 int spool__new(const char *dir, struct spool **out,
 	       struct err *e) VH_MUST_CHECK;

@@ -54,9 +54,9 @@ usage(FILE *out)
 	    "see \"vodhook config --example\".\n");
 }
 
-/* Open the pool and check the database; one line on stderr on failure. */
+/* The API's pool; one line on stderr when database_url does not parse. */
 static int
-open_database(struct db_pool **pool)
+new_pool(struct db_pool **pool)
 {
 	struct db_pool_opts o = {
 	    .conninfo = cfg.database_url,
@@ -68,10 +68,37 @@ open_database(struct db_pool **pool)
 	struct err e;
 
 	err_clear(&e);
-	if (db_pool_new(&o, pool, &e) != 0 || store_ping(*pool, &e) != 0) {
+	if (db_pool_new(&o, pool, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* Say why the database cannot be used, in one line on stderr. */
+static void
+report_db_error(int rc, const struct err *e)
+{
+	if (rc == ERR_UNAVAIL || rc == ERR_AUTH)
 		fprintf(stderr,
 			"vodhook: database_url (VODHOOK_DATABASE_URL): %s\n",
-			e.msg);
+			e->msg);
+	else
+		fprintf(stderr, "vodhook: %s\n", e->msg);
+}
+
+/* Open the pool and check the database; one line on stderr on failure. */
+static int
+open_database(struct db_pool **pool)
+{
+	struct err e;
+	int rc;
+
+	if (new_pool(pool) != 0)
+		return 1;
+	err_clear(&e);
+	if ((rc = store_ping(*pool, &e)) != 0) {
+		report_db_error(rc, &e);
 		db_pool_free(*pool);
 		*pool = NULL;
 		return 1;
@@ -104,17 +131,18 @@ open_commit_pool(void)
 	return pool;
 }
 
+/*
+ * Apply the migrations: 0, or the error (e says why): ERR_UNAVAIL when the
+ * database cannot be reached, ERR_AUTH when it refuses the credentials.
+ */
 static int
-migrate(struct db_pool *pool)
+migrate(struct db_pool *pool, struct err *e)
 {
-	struct err e;
-	int applied;
+	int applied, rc;
 
-	err_clear(&e);
-	if (store_migrate(pool, &applied, &e) != 0) {
-		fprintf(stderr, "vodhook: %s\n", e.msg);
-		return 1;
-	}
+	err_clear(e);
+	if ((rc = store_migrate(pool, &applied, e)) != 0)
+		return rc;
 	log_msg(
 	    LOG_INFO, "main",
 	    "database schema is at version %d (%d migration(s) applied now)",
@@ -126,11 +154,15 @@ static int
 cmd_migrate(void)
 {
 	struct db_pool *pool = NULL;
+	struct err e;
 	int rc;
 
 	if ((rc = open_database(&pool)) != 0)
 		return rc;
-	rc = migrate(pool);
+	if ((rc = migrate(pool, &e)) != 0) {
+		report_db_error(rc, &e);
+		rc = 1;
+	}
 	db_pool_free(pool);
 	return rc;
 }
@@ -283,6 +315,100 @@ start_http(struct app *app, struct http_server **http)
 	return 0;
 }
 
+/*
+ * Start-up waits this long between attempts to reach the database, doubling
+ * from the first: a database that is back soon is used soon, and one that
+ * stays away is asked no more often than the maximum.
+ */
+#define DB_RETRY_MIN_MS 250
+#define DB_RETRY_MAX_MS 5000
+
+/*
+ * Reach the database and apply the migrations. 0 when done; ERR_UNAVAIL
+ * when the database cannot be reached now; any other error (the
+ * credentials refused, a database newer than this binary, a migration
+ * that fails) would stay the same however long we wait.
+ */
+static int
+bring_up_database(struct db_pool *pool, struct err *e)
+{
+	int rc;
+
+	err_clear(e);
+	if ((rc = store_ping(pool, e)) != 0)
+		return rc;
+	return migrate(pool, e);
+}
+
+/*
+ * Try the database again, with back-off, until it is up and migrated, or
+ * a stop signal comes (*sig set, 0 returned), or it gives a permanent
+ * error (said on stderr, 1 returned). Meanwhile callbacks go to the spool
+ * and /readyz answers 503 with the reason. A reason is logged when it
+ * changes, not at every attempt.
+ */
+static int
+wait_for_database(struct db_pool *pool, const sigset_t *sigs, int *sig)
+{
+	int wait_ms = DB_RETRY_MIN_MS;
+	struct err e;
+	char last[sizeof(e.msg)] = "";
+	int rc;
+
+	for (;;) {
+		struct timespec ts = {wait_ms / 1000,
+				      (wait_ms % 1000) * 1000000L};
+		int s = sigtimedwait(sigs, NULL, &ts);
+
+		if (s > 0) {
+			*sig = s;
+			return 0;
+		}
+		/* Another caller (/readyz, the replay) has just tried: the
+		 * pool would only repeat its answer. */
+		if (db_pool_backoff(pool, &e) != 0)
+			continue;
+		if ((rc = bring_up_database(pool, &e)) == 0) {
+			log_msg(LOG_INFO, "main", "database is reachable");
+			return 0;
+		}
+		if (rc != ERR_UNAVAIL) {
+			report_db_error(rc, &e);
+			return 1;
+		}
+		if (strcmp(last, e.msg) != 0)
+			log_msg(LOG_WARN, "main",
+				"still waiting for the database: %s", e.msg);
+		snprintf(last, sizeof(last), "%s", e.msg);
+		wait_ms = wait_ms * 2 > DB_RETRY_MAX_MS ? DB_RETRY_MAX_MS
+							: wait_ms * 2;
+	}
+}
+
+/*
+ * What needs the database from the start: the upload workers, the Tencent
+ * PULL poller, the reconciler and the retention. 0, or the exit status (said on
+ * stderr).
+ */
+static int
+start_workers(struct app *app, const struct cloud_opts *co,
+	      struct cb_pull **puller, struct cb_reconcile **reconciler,
+	      struct retention **retention)
+{
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if (upload_service_start(app->uploads, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		return 1;
+	}
+	if ((rc = start_event_sources(app, co, puller, reconciler)) != 0)
+		return rc;
+	*retention = start_retention(app->pool);
+	return 0;
+}
+
 static int
 cmd_serve(void)
 {
@@ -302,23 +428,39 @@ cmd_serve(void)
 	};
 	sigset_t sigs;
 	struct err e;
+	bool db_up;
 	int rc, sig = 0;
 
 	if (!tencent_verification_ok())
 		return EXIT_USAGE;
-	if ((rc = open_database(&app.pool)) != 0)
+	if ((rc = new_pool(&app.pool)) != 0)
 		return rc;
-	if ((rc = migrate(app.pool)) != 0)
-		goto out;
 	io.pool = app.pool;
 	io.commit_pool = app.commit_pool = commit_pool = open_commit_pool();
 	block_stop_signals(&sigs);
+	/* The spool first: it is locked for this process, and a second
+	 * process given the same directory stops here. */
 	err_clear(&e);
 	if (ingest_start(&io, &app.ingest, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
 		rc = 1;
 		goto out;
 	}
+	/* A database that cannot be reached now (stopped, starting after us,
+	 * failing over) does not stop start-up: callbacks are verified and
+	 * spooled meanwhile, and the upload workers, the poller and the
+	 * reconciler start once it is back and migrated. */
+	rc = bring_up_database(app.pool, &e);
+	if (rc != 0 && rc != ERR_UNAVAIL) {
+		report_db_error(rc, &e);
+		rc = 1;
+		goto out;
+	}
+	db_up = rc == 0;
+	if (!db_up)
+		log_msg(LOG_WARN, "main",
+			"%s; callbacks go to the spool until it is back",
+			e.msg);
 
 	upload_config_from_cfg(&uc, &co);
 	err_clear(&e);
@@ -330,19 +472,17 @@ cmd_serve(void)
 
 	if ((rc = start_http(&app, &http)) != 0)
 		goto out;
-	err_clear(&e);
-	if (upload_service_start(app.uploads, &e) != 0) {
-		fprintf(stderr, "vodhook: %s\n", e.msg);
-		rc = 1;
-		goto out;
-	}
-	if ((rc = start_event_sources(&app, &co, &puller, &reconciler)) != 0)
-		goto out;
-	retention = start_retention(app.pool);
 	log_msg(LOG_INFO, "main",
 		"vodhook %s listening on http://%s/ (%d threads)",
 		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
-	sigwait(&sigs, &sig);
+	if (!db_up && (rc = wait_for_database(app.pool, &sigs, &sig)) != 0)
+		goto out;
+	if (sig == 0) {
+		if ((rc = start_workers(&app, &co, &puller, &reconciler,
+					&retention)) != 0)
+			goto out;
+		sigwait(&sigs, &sig);
+	}
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 out:

@@ -121,9 +121,13 @@ find_applied(const PGresult *res, const struct store_migration *m, bool *done,
 	return 0;
 }
 
-/* Report the migrations recorded in res that this binary does not know. */
+/*
+ * Refuse a database that has a migration this binary does not know: the
+ * schema has moved on (a newer vodhook migrated it), and this binary's
+ * statements may no longer fit it.
+ */
 static int
-warn_newer(const PGresult *res, struct err *e)
+check_not_newer(const PGresult *res, struct err *e)
 {
 	for (int r = 0; r < PQntuples(res); r++) {
 		int64_t v;
@@ -132,10 +136,11 @@ warn_newer(const PGresult *res, struct err *e)
 			       "schema_migrations.version", e) != 0)
 			return ERR_DB;
 		if (v > store_schema_version())
-			log_msg(LOG_WARN, "store",
-				"database has migration %lld, newer than this "
-				"binary knows",
-				(long long)v);
+			return err_set(e, ERR_CONFLICT,
+				       "database has migration %lld, newer "
+				       "than this binary knows (%d): run a "
+				       "newer vodhook",
+				       (long long)v, store_schema_version());
 	}
 	return 0;
 }
@@ -151,7 +156,7 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 	if (applied != NULL)
 		*applied = 0;
 	if ((conn = store__acquire(pool, 10000, e)) == NULL)
-		return ERR_UNAVAIL;
+		return store__acquire_failed(e);
 	/* Waiting for another instance's migrations, and DDL on a large
 	 * table, take as long as they take. */
 	store__set_deadline(conn, 0);
@@ -167,6 +172,8 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 		rc = store__err(conn, res, "read schema_migrations", e);
 		goto out;
 	}
+	if ((rc = check_not_newer(res, e)) != 0)
+		goto out;
 	for (size_t i = 0; i < store_nmigrations; i++) {
 		const struct store_migration *m = &store_migrations[i];
 		bool done;
@@ -180,8 +187,6 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 		log_msg(LOG_INFO, "store", "applied migration \"%s\"", m->name);
 		n++;
 	}
-	if ((rc = warn_newer(res, e)) != 0)
-		goto out;
 	if (applied != NULL)
 		*applied = n;
 out:
@@ -201,7 +206,7 @@ store_ready(struct db_pool *pool, struct err *e)
 	int rc = 0;
 
 	if ((conn = store__acquire(pool, 1000, e)) == NULL)
-		return ERR_UNAVAIL;
+		return store__acquire_failed(e);
 	res = store__exec(conn, SQL_CURRENT, 0, NULL);
 	if (!store__ok(res)) {
 		struct err qe;

@@ -55,6 +55,7 @@ struct db_pool {
 	int nidle;
 	int64_t down_until_ms; /* no connection attempts before this */
 	int backoff_ms;	       /* the last back-off; 0 after a success */
+	int down_code;	       /* ERR_UNAVAIL, or ERR_AUTH when refused */
 	char down_msg[200];
 };
 
@@ -179,6 +180,21 @@ note_of(const PGconn *conn)
 }
 
 /*
+ * The server's notices ("relation ... already exists, skipping" from the
+ * migrations, say) go to the log at debug level: libpq's default prints
+ * them on stderr, in no format of ours, between the one-line messages.
+ */
+static void
+log_notice(void *arg, const char *msg)
+{
+	char line[200];
+
+	(void)arg;
+	first_line(msg, line, sizeof(line));
+	log_msg(LOG_DEBUG, "store", "server notice: %s", line);
+}
+
+/*
  * Wait until conn's socket is ready for events (POLLIN, POLLOUT), or until
  * deadline_ms (0: no limit). 0, or -1 when the deadline passed. Hand-written
  * because libpq's own PQsocketPoll came with PostgreSQL 17.
@@ -234,9 +250,10 @@ db_pool_backoff(struct db_pool *pool, struct err *e)
 
 /* Back off from connection attempts after a failure (under no lock). */
 static void
-pool_down(struct db_pool *pool, const char *why)
+pool_down(struct db_pool *pool, int code, const char *why)
 {
 	pthread_mutex_lock(&pool->mu);
+	pool->down_code = code;
 	pool->backoff_ms = pool->backoff_ms == 0 ? POOL_BACKOFF_MS
 			   : pool->backoff_ms * 2 > POOL_BACKOFF_MAX_MS
 			       ? POOL_BACKOFF_MAX_MS
@@ -244,6 +261,35 @@ pool_down(struct db_pool *pool, const char *why)
 	pool->down_until_ms = time_mono_ms() + pool->backoff_ms;
 	snprintf(pool->down_msg, sizeof(pool->down_msg), "%s", why);
 	pthread_mutex_unlock(&pool->mu);
+}
+
+/*
+ * Why a connection attempt failed, from libpq's message (verbose, so that a
+ * server's refusal carries its SQLSTATE: "...failed: FATAL:  28P01: ..."),
+ * into why without the SQLSTATE. ERR_AUTH when the server refused the role
+ * or its credentials (class 28): trying again cannot help, so start-up stops
+ * on it. Anything else (refused, timed out, a server starting up, 57P03, a
+ * name that does not resolve) is ERR_UNAVAIL: the database may come back.
+ */
+static int
+connect_failure(const char *msg, char *why, size_t n)
+{
+	static const char fatal_tag[] = "FATAL:  ";
+	const char *f = strstr(msg, fatal_tag), *state;
+	size_t pre;
+
+	first_line(msg, why, n);
+	if (f == NULL || (size_t)(f - msg) >= strcspn(msg, "\n"))
+		return ERR_UNAVAIL;
+	state = f + sizeof(fatal_tag) - 1;
+	if (strspn(state, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5 ||
+	    strncmp(state + 5, ": ", 2) != 0)
+		return ERR_UNAVAIL;
+	pre = (size_t)(state - msg);
+	if (pre < n) /* why without "SSSSS: " */
+		snprintf(why + pre, n - pre, "%.*s",
+			 (int)strcspn(state + 7, "\n"), state + 7);
+	return strncmp(state, "28", 2) == 0 ? ERR_AUTH : ERR_UNAVAIL;
 }
 
 /*
@@ -261,6 +307,7 @@ pool_connect(struct db_pool *pool, int64_t deadline_ms, struct err *e)
 	int64_t start = time_mono_ms(), by = start + pool->connect_timeout_ms;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	struct conn_note *note;
+	int code = ERR_UNAVAIL;
 	char why[200];
 	PGconn *conn;
 
@@ -271,6 +318,8 @@ pool_connect(struct db_pool *pool, int64_t deadline_ms, struct err *e)
 	conn = PQconnectStartParams(keys, vals, 1);
 	if (conn == NULL)
 		fatal("out of memory");
+	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE); /* see connect_failure */
+	PQsetNoticeProcessor(conn, log_notice, NULL);
 	while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
 	       st != PGRES_POLLING_FAILED) {
 		if (wait_socket(conn,
@@ -289,6 +338,7 @@ pool_connect(struct db_pool *pool, int64_t deadline_ms, struct err *e)
 			1 ||
 		    PQsetInstanceData(conn, conn_event, note) != 1)
 			fatal("out of memory");
+		PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
 		/* Sends queue in libpq and are flushed by store__flush. */
 		if (PQsetnonblocking(conn, 1) == 0) {
 			pthread_mutex_lock(&pool->mu);
@@ -297,12 +347,18 @@ pool_connect(struct db_pool *pool, int64_t deadline_ms, struct err *e)
 			return conn;
 		}
 	}
-	first_line(PQerrorMessage(conn), why, sizeof(why));
+	code = connect_failure(PQerrorMessage(conn), why, sizeof(why));
 failed:
 	PQfinish(conn);
-	err_set(e, ERR_UNAVAIL, "could not connect to database: %s", why);
-	pool_down(pool, why);
+	err_set(e, code, "could not connect to database: %s", why);
+	pool_down(pool, code, why);
 	return NULL;
+}
+
+int
+store__acquire_failed(const struct err *e)
+{
+	return e != NULL && e->code == ERR_AUTH ? ERR_AUTH : ERR_UNAVAIL;
 }
 
 bool
@@ -341,7 +397,7 @@ store__acquire_by(struct db_pool *pool, int wait_ms, int64_t deadline_ms,
 	now = time_mono_ms();
 	if (conn == NULL && now < pool->down_until_ms) {
 		pool->idle[pool->nidle++] = NULL;
-		err_set(e, ERR_UNAVAIL,
+		err_set(e, pool->down_code,
 			"could not connect to database (tried again after a "
 			"back-off): %s",
 			pool->down_msg);
@@ -400,7 +456,7 @@ pool_timed_out(struct db_pool *pool, const struct conn_note *note)
 	free(idle);
 	snprintf(why, sizeof(why), "a call had no answer within %d ms",
 		 note->timeout_ms);
-	pool_down(pool, why);
+	pool_down(pool, ERR_UNAVAIL, why);
 }
 
 void
@@ -584,7 +640,7 @@ store_ping(struct db_pool *pool, struct err *e)
 	int rc = 0;
 
 	if ((conn = store__acquire(pool, 2000, e)) == NULL)
-		return ERR_UNAVAIL;
+		return store__acquire_failed(e);
 	res = store__exec(conn, "SELECT 1", 0, NULL);
 	if (!store__ok(res))
 		rc = store__err(conn, res, "query the database", e);

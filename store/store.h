@@ -7,7 +7,10 @@
  * each call takes a connection for its own duration.
  *
  * Errors: besides those each function names, ERR_UNAVAIL when the database
- * is away or missed the call's deadline, and ERR_DB when it refuses a
+ * is away or missed the call's deadline (store_ping, store_migrate and
+ * store_ready tell ERR_AUTH apart: the server refused the connection's role
+ * or credentials, SQLSTATE class 28, and connecting again will not help),
+ * and ERR_DB when it refuses a
  * statement or hands back a value its column should not hold (a number
  * that does not parse, say); the message names what failed.
  */
@@ -43,7 +46,10 @@ int db_pool_new(const struct db_pool_opts *o, struct db_pool **out,
 		struct err *e) VH_MUST_CHECK;
 void db_pool_free(struct db_pool *pool);
 
-/* Open a connection now and run "SELECT 1": 0, or ERR_UNAVAIL and why. */
+/*
+ * Open a connection now and run "SELECT 1": 0, or ERR_UNAVAIL (the database
+ * cannot be reached) or ERR_AUTH (it refuses the credentials) and why.
+ */
 int store_ping(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
 
 /*
@@ -57,7 +63,9 @@ int db_pool_backoff(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
  * Apply the migrations compiled into this binary (schema/NNN_name.sql) that
  * the database has not seen, in order, each in its own transaction, under an
  * advisory lock so that instances starting together do not race. *applied
- * (may be NULL) receives the number applied now.
+ * (may be NULL) receives the number applied now. ERR_CONFLICT, applying
+ * nothing, when the database has a migration newer than this binary knows:
+ * an older binary must not run against a schema it does not know.
  */
 int store_migrate(struct db_pool *pool, int *applied,
 		  struct err *e) VH_MUST_CHECK;

@@ -31,6 +31,12 @@ PGconn *store__acquire(struct db_pool *pool, int wait_ms, struct err *e);
 PGconn *store__acquire_by(struct db_pool *pool, int wait_ms,
 			  int64_t deadline_ms, struct err *e);
 /*
+ * What a call returns when store__acquire gave it no connection (e as it
+ * filled it): ERR_AUTH when the server refused the credentials, else
+ * ERR_UNAVAIL.
+ */
+int store__acquire_failed(const struct err *e);
+/*
  * Return a connection; a broken one or one left in a transaction is reset.
  * One that missed its deadline also closes the pool's idle connections and
  * starts a back-off.

@@ -631,6 +631,7 @@ class Durability(unittest.TestCase):
         with Cluster() as pg, \
                 h.Daemon(pg.url, daemon_env(VODHOOK_SPOOL_DIR=spool)) as d:
             pg.stop()
+            os.unlink(os.path.join(spool, "lock"))  # still held, by its open file
             os.rmdir(spool)  # the spool's file cannot be created
             c = h.HttpClient(d.port)
             cb_url = "http://127.0.0.1:%d/callbacks/alibaba" % d.port
