@@ -12,6 +12,7 @@
 #include "server/config.h"
 #include "server/handlers.h"
 #include "server/http.h"
+#include "server/tls.h"
 #include "store/store.h"
 #include "upload/upload.h"
 #include "cloud/cloud.h"
@@ -190,10 +191,11 @@ tencent_verification_ok(void)
 }
 
 /*
- * Block the stop signals in every thread before any is started (the
- * ingest committer too, and CivetWeb's: threads inherit the mask), so
- * that main waits for them with sigwait and shutdown runs in main. A
- * thread that did not block SIGTERM could take it and end the process.
+ * Block the stop signals and SIGHUP in every thread before any is started
+ * (the ingest committer too, and CivetWeb's: threads inherit the mask), so
+ * that main waits for them with sigwait and shutdown and reloads run in
+ * main. A thread that did not block SIGTERM could take it and end the
+ * process.
  */
 static void
 block_stop_signals(sigset_t *sigs)
@@ -201,6 +203,7 @@ block_stop_signals(sigset_t *sigs)
 	sigemptyset(sigs);
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -210,12 +213,15 @@ block_stop_signals(sigset_t *sigs)
  * the server). 0, or 1 with the reason on stderr.
  */
 static int
-start_http(struct app *app, struct http_server **http)
+start_http(struct app *app, struct tls *tls, struct http_server **http)
 {
 	struct http_opts ho = {
 	    .listen = cfg.listen,
+	    .tls_listen = cfg.tls_listen,
+	    .tls = tls,
 	    .threads = (int)cfg.threads,
 	    .request_timeout_ms = cfg.request_timeout_ms,
+	    .body_timeout_ms = cfg.body_timeout_ms,
 	    .api_token = cfg.api_token,
 	};
 	const struct http_route routes[] = {
@@ -242,11 +248,63 @@ start_http(struct app *app, struct http_server **http)
 	err_clear(&e);
 	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), http,
 		       &e) != 0) {
-		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n",
+		fprintf(stderr, "vodhook: %s: %s\n",
+			cfg.tls_listen[0]
+			    ? "listen (VODHOOK_LISTEN) or tls_listen "
+			      "(VODHOOK_TLS_LISTEN)"
+			    : "listen (VODHOOK_LISTEN)",
 			e.msg);
 		return 1;
 	}
 	return 0;
+}
+
+/* The HTTPS certificate, when tls_listen is set: 0, or 1 said on stderr. */
+static int
+load_tls(struct tls **tls)
+{
+	struct err e;
+
+	*tls = NULL;
+	if (cfg.tls_listen[0] == '\0')
+		return 0;
+	err_clear(&e);
+	if (tls_new(cfg.tls_cert_file, cfg.tls_key_file, tls, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Wait for SIGTERM or SIGINT; on SIGHUP meanwhile, read the HTTPS
+ * certificate and key again (a renewed certificate costs no restart, and
+ * a bad one is refused while the old one is still served).
+ */
+static int
+wait_for_stop(const sigset_t *sigs, struct tls *tls)
+{
+	int sig = 0;
+	struct err e;
+
+	for (;;) {
+		sigwait(sigs, &sig);
+		if (sig != SIGHUP)
+			return sig;
+		if (tls == NULL) {
+			log_msg(LOG_INFO, "main", "SIGHUP: nothing to reload");
+			continue;
+		}
+		err_clear(&e);
+		if (tls_reload(tls, &e) == 0)
+			log_msg(LOG_INFO, "main",
+				"SIGHUP: reloaded the HTTPS certificate");
+		else
+			log_msg(LOG_ERROR, "main",
+				"SIGHUP: kept the previous HTTPS certificate: "
+				"%s",
+				e.msg);
+	}
 }
 
 static int
@@ -259,6 +317,7 @@ cmd_serve(void)
 	struct cb_pull *puller = NULL;
 	struct cb_reconcile *reconciler = NULL;
 	struct db_pool *commit_pool = NULL;
+	struct tls *tls = NULL;
 	struct ingest_opts io = {
 	    .spool_dir = cfg.spool_dir,
 	    .batch_max = (int)cfg.ingest_batch_max,
@@ -271,8 +330,10 @@ cmd_serve(void)
 
 	if (!tencent_verification_ok())
 		return EXIT_USAGE;
-	if ((rc = open_database(&app.pool)) != 0)
+	if ((rc = load_tls(&tls)) != 0)
 		return rc;
+	if ((rc = open_database(&app.pool)) != 0)
+		goto out;
 	if ((rc = migrate(app.pool)) != 0)
 		goto out;
 	io.pool = app.pool;
@@ -293,7 +354,7 @@ cmd_serve(void)
 		goto out;
 	}
 
-	if ((rc = start_http(&app, &http)) != 0)
+	if ((rc = start_http(&app, tls, &http)) != 0)
 		goto out;
 	err_clear(&e);
 	if (upload_service_start(app.uploads, &e) != 0) {
@@ -304,9 +365,10 @@ cmd_serve(void)
 	if ((rc = start_event_sources(&app, &co, &puller, &reconciler)) != 0)
 		goto out;
 	log_msg(LOG_INFO, "main",
-		"vodhook %s listening on http://%s/ (%d threads)",
-		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
-	sigwait(&sigs, &sig);
+		"vodhook %s listening on http=%s https=%s (%d threads)",
+		VODHOOK_VERSION, cfg.listen[0] ? cfg.listen : "off",
+		cfg.tls_listen[0] ? cfg.tls_listen : "off", (int)cfg.threads);
+	sig = wait_for_stop(&sigs, tls);
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 out:
@@ -321,6 +383,7 @@ out:
 	ingest_free(app.ingest);
 	db_pool_free(commit_pool);
 	db_pool_free(app.pool);
+	tls_free(tls); /* after the server, whose handshakes use it */
 	if (rc == 0)
 		log_msg(LOG_INFO, "main", "stopped");
 	return rc;
