@@ -3,8 +3,6 @@ TLS (curl with a test CA), TLS 1.1 and plain HTTP to the HTTPS port refused
 with nothing stored, HTTPS alone, start-up refusing a missing, unreadable or
 mismatched certificate or key, and a renewed certificate taken on SIGHUP
 without a restart; real daemon, real PostgreSQL, real openssl and curl."""
-import json
-import os
 import shutil
 import signal
 import socket
@@ -15,43 +13,11 @@ import uuid
 
 import harness as h
 import vodevents as ve
+from pki import Pki, curl
 
 SIGN_KEY = "SignKeyForTests1"
 ALI_KEY = "AliKeyForTests1"
 API_TOKEN = "api-token-for-tests"
-
-
-def openssl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True,
-                   capture_output=True, timeout=60)
-
-
-class Pki:
-    """A test CA and server certificates for 127.0.0.1, made with the openssl
-    CLI in a directory of the test's."""
-
-    def __init__(self):
-        self.dir = h.tmpdir("vodhook-pki-")
-        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-                "-out", "ca.pem", "-subj", "/CN=vodhook test CA", "-days", "2",
-                cwd=self.dir)
-        with open(self.path("san.ext"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-        self.ca = self.path("ca.pem")
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def server(self, name, serial):
-        """name.pem (certificate signed by the CA) and name.key."""
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
-                "-subj", "/CN=localhost", cwd=self.dir)
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem",
-                "-CAkey", "ca.key", "-set_serial", str(serial), "-days", "2",
-                "-out", name + ".pem", "-extfile", "san.ext", cwd=self.dir)
-        return self.path(name + ".pem"), self.path(name + ".key")
 
 
 def daemon_env(pki, cert, key, tls_port, **extra):
@@ -63,22 +29,6 @@ def daemon_env(pki, cert, key, tls_port, **extra):
            "VODHOOK_TLS_KEY_FILE": key}
     env.update(extra)
     return env
-
-
-def curl(pki, url, body=None, headers=None):
-    """(status, parsed body) of one request through curl, trusting only the
-    test CA."""
-    cmd = ["curl", "-sS", "--max-time", "20", "--cacert", pki.ca,
-           "-o", "-", "-w", "\n%{http_code}", url]
-    for k, v in (headers or {}).items():
-        cmd += ["-H", "%s: %s" % (k, v)]
-    if body is not None:
-        cmd += ["--data-binary", "@-", "-H", "Content-Type: application/json"]
-    out = subprocess.run(cmd, input=body, capture_output=True, timeout=30)
-    if out.returncode != 0:
-        raise AssertionError("curl failed: %s" % out.stderr.decode())
-    text, _, code = out.stdout.decode().rpartition("\n")
-    return int(code), (json.loads(text) if text else None)
 
 
 def served_serial(port, extra=()):
