@@ -60,8 +60,9 @@ static const struct cfg_opt opts[] = {
      "the longest an idle kept-alive connection is kept, and the longest "
      "wait for one read or write"},
     {"body_timeout_ms", I(body_timeout_ms, 100, 3600000), "10000", 0,
-     "time a client has to send a request's body once its headers are in "
-     "(checked between reads)"},
+     "time a client has to send a request's body once its headers are in, "
+     "checked after each read of up to 16 KiB (a proxy in front bounds a "
+     "trickle strictly)"},
     {"log_level", S(log_level), "info", 0,
      "least severe log level written: debug, info, warn or error"},
     {"api_token", S(api_token), "", CFG_SECRET,

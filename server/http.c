@@ -31,7 +31,6 @@ struct http_server {
 	struct mg_context *ctx;
 	char *listen; /* as configured: where http_stop's waker connects */
 	struct tls *tls;
-	long long request_timeout_ms;
 	long long body_timeout_ms;
 	struct http_route *routes;
 	size_t nroutes;
@@ -305,8 +304,6 @@ server_new(const struct http_opts *o, const struct http_route *routes,
 	    xstrdup(str_or_empty(o->listen)[0] ? o->listen
 					       : str_or_empty(o->tls_listen));
 	s->tls = o->tls;
-	s->request_timeout_ms =
-	    o->request_timeout_ms > 0 ? o->request_timeout_ms : 1;
 	s->body_timeout_ms = o->body_timeout_ms;
 	s->api_token = xstrdup(o->api_token ? o->api_token : "");
 	if (random_hex(s->id_prefix, 4) != 0)
@@ -466,23 +463,6 @@ http_free(struct http_server *s)
 	free(s);
 }
 
-/*
- * How many bytes the next mg_read may ask for. CivetWeb's mg_read returns
- * only once it has all it asked for, waiting up to request_timeout_ms for
- * each byte, so a read of n bytes can last n times that. Asking for no
- * more than the time left allows keeps the body within its deadline plus
- * one request timeout; bytes already received with the headers are only
- * copied, so a small read costs little.
- */
-static size_t
-read_size(const struct http_server *s, int64_t deadline, size_t max)
-{
-	int64_t left = deadline - time_mono_ms();
-	int64_t n = left > 0 ? left / s->request_timeout_ms : 0;
-
-	return n < 1 ? 1 : (size_t)n < max ? (size_t)n : max;
-}
-
 int
 http_read_body(struct http_req *r, size_t max, struct buf *out)
 {
@@ -499,10 +479,14 @@ http_read_body(struct http_req *r, size_t max, struct buf *out)
 	 * frees the buffer) as soon as the body would pass max, so an
 	 * oversized chunked body is caught with at most max bytes held. The
 	 * chunk on the stack costs a copy of each byte, which capped bodies
-	 * can afford. A client that trickles its body is cut at the
-	 * deadline, so that it cannot hold a worker for long. */
-	while ((n = mg_read(r->conn, chunk,
-			    read_size(s, deadline, sizeof(chunk)))) > 0) {
+	 * can afford. A client that trickles its body is cut at the end of
+	 * the first read past the deadline. mg_read returns once it has
+	 * what it asked for (the chunk, or the rest of the body), waiting
+	 * up to request_timeout_ms for each packet: reading in smaller
+	 * pieces would bound a trickle more tightly, but every mg_read has
+	 * a fixed cost, which a body read in small pieces would pay for
+	 * each. A proxy in front bounds it strictly (deploy/nginx.conf). */
+	while ((n = mg_read(r->conn, chunk, sizeof(chunk))) > 0) {
 		if (buf_append(out, chunk, (size_t)n) != 0)
 			return ERR_LIMIT;
 		if (time_mono_ms() > deadline) {
