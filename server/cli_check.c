@@ -17,11 +17,11 @@
 
 #include "cloud/cloud.h"
 #include "server/config.h"
+#include "server/tls.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -197,59 +197,25 @@ check_spool(char *note, size_t n)
 /* ------------------------------------------------------------ TLS */
 
 /*
- * The certificate chain and private key of vodhook's own HTTPS listener.
- * This configuration has no setting for them, so there is nothing to load;
- * a setting that names them is passed on here.
+ * The HTTPS certificate and key, loaded and matched by the code the
+ * listener uses (tls_new), so that the check and start-up agree.
  */
-static void
-tls_files(const char **cert, const char **key)
-{
-	*cert = NULL;
-	*key = NULL;
-}
-
-/* Load cert and key as the listener would, and match them. */
-static enum check_status
-check_tls_files(const char *cert, const char *key, char *note, size_t n)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	enum check_status st = CHECK_FAIL;
-
-	if (ctx == NULL)
-		return fail(note, n, "could not create a TLS context");
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
-		snprintf(note, n, "could not load the certificate \"%s\"",
-			 cert);
-	else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-		snprintf(note, n, "could not load the private key \"%s\"", key);
-	else if (SSL_CTX_check_private_key(ctx) != 1)
-		snprintf(note, n,
-			 "the private key \"%s\" does not match "
-			 "the certificate \"%s\"",
-			 key, cert);
-	else
-		st = CHECK_OK;
-	if (st == CHECK_OK)
-		snprintf(note, n, "certificate and key load and match");
-	SSL_CTX_free(ctx);
-	return st;
-}
-
 static enum check_status
 check_tls(char *note, size_t n)
 {
-	const char *cert, *key;
+	struct tls *tls = NULL;
+	struct err e;
 
-	tls_files(&cert, &key);
-	if (!is_set(cert) && !is_set(key)) {
+	if (cfg.tls_listen[0] == '\0') {
 		snprintf(note, n, "no HTTPS listener configured");
 		return CHECK_SKIP;
 	}
-	if (!is_set(cert) || !is_set(key))
-		return fail(note, n,
-			    "the TLS certificate and key must be set "
-			    "together");
-	return check_tls_files(cert, key, note, n);
+	err_clear(&e);
+	if (tls_new(cfg.tls_cert_file, cfg.tls_key_file, &tls, &e) != 0)
+		return fail(note, n, e.msg);
+	tls_free(tls);
+	snprintf(note, n, "certificate and key load and match");
+	return CHECK_OK;
 }
 
 /* ------------------------------------------------------------ clouds */

@@ -38,14 +38,31 @@ struct cfg_opt {
 
 static const struct cfg_opt opts[] = {
     {"listen", S(listen), "127.0.0.1:8080", 0,
-     "HTTP listen address, IPv4 host:port (Debian's CivetWeb is built "
-     "without IPv6)"},
-    {"threads", I(threads, 1, 1024), "32", 0,
-     "HTTP worker threads (each serves one connection at a time)"},
+     "plain HTTP listen address, IPv4 host:port (Debian's CivetWeb is built "
+     "without IPv6); empty: none (then tls_listen must be set)"},
+    {"tls_listen", S(tls_listen), "", 0,
+     "HTTPS listen address, IPv4 host:port (TLS 1.2 and later); empty: no "
+     "HTTPS. Needs tls_cert_file and tls_key_file"},
+    {"tls_cert_file", S(tls_cert_file), "", 0,
+     "certificate chain for HTTPS (PEM: the server's certificate first, "
+     "then the intermediates); read again on SIGHUP"},
+    {"tls_key_file", S(tls_key_file), "", 0,
+     "private key of tls_cert_file's certificate (PEM, no passphrase); read "
+     "again on SIGHUP"},
+    {"threads", I(threads, 1, 1024), "128", 0,
+     "HTTP worker threads; each serves one connection at a time, so as "
+     "many clients as this that are slow to send can hold them all for "
+     "up to request_timeout_ms"},
     {"http_max_body_bytes", I(http_max_body_bytes, 1024, 1 << 30), "1048576", 0,
      "largest request body accepted by the HTTP API (413 beyond)"},
-    {"request_timeout_ms", I(request_timeout_ms, 100, 3600000), "30000", 0,
-     "time allowed to receive a request and send its response"},
+    {"request_timeout_ms", I(request_timeout_ms, 100, 3600000), "5000", 0,
+     "time a client has to send a request's headers (and the TLS handshake), "
+     "the longest an idle kept-alive connection is kept, and the longest "
+     "wait for one read or write"},
+    {"body_timeout_ms", I(body_timeout_ms, 100, 3600000), "10000", 0,
+     "time a client has to send a request's body once its headers are in, "
+     "checked after each read of up to 16 KiB (a proxy in front bounds a "
+     "trickle strictly)"},
     {"log_level", S(log_level), "info", 0,
      "least severe log level written: debug, info, warn or error"},
     {"api_token", S(api_token), "", CFG_SECRET,
@@ -392,6 +409,32 @@ load_env(struct err *e)
 	return 0;
 }
 
+/* One address at least; the certificate and key go with tls_listen. */
+static int
+check_listen(struct err *e)
+{
+	bool tls = cfg.tls_listen[0] != '\0';
+
+	if (cfg.listen[0] == '\0' && !tls)
+		return err_set(e, ERR_INPUT,
+			       "listen: empty, and so is tls_listen: vodhook "
+			       "would not listen at all");
+	if (tls && cfg.tls_cert_file[0] == '\0')
+		return err_set(
+		    e, ERR_INPUT,
+		    "tls_cert_file: not set, and tls_listen needs it");
+	if (tls && cfg.tls_key_file[0] == '\0')
+		return err_set(
+		    e, ERR_INPUT,
+		    "tls_key_file: not set, and tls_listen needs it");
+	if (!tls &&
+	    (cfg.tls_cert_file[0] != '\0' || cfg.tls_key_file[0] != '\0'))
+		return err_set(e, ERR_INPUT,
+			       "tls_listen: not set, so tls_cert_file and "
+			       "tls_key_file would not be used");
+	return 0;
+}
+
 int
 config_load(const char *path, struct err *e)
 {
@@ -422,6 +465,8 @@ config_load(const char *path, struct err *e)
 		return err_set(e, ERR_INPUT,
 			       "invalid value for \"alibaba_url_upload\": "
 			       "expected stream or platform");
+	if ((rc = check_listen(e)) != 0)
+		return rc;
 	level = log_level_parse(cfg.log_level);
 	if (level < 0)
 		return err_set(e, ERR_INPUT,

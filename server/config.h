@@ -17,9 +17,13 @@
 struct config {
 	/* process and HTTP */
 	char *listen;
+	char *tls_listen;
+	char *tls_cert_file;
+	char *tls_key_file;
 	int64_t threads;
 	int64_t http_max_body_bytes;
 	int64_t request_timeout_ms;
+	int64_t body_timeout_ms;
 	char *log_level;
 	char *api_token;
 	/* PostgreSQL */

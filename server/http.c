@@ -12,6 +12,8 @@
  */
 #include "server/http.h"
 
+#include "server/tls.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -28,6 +30,8 @@
 struct http_server {
 	struct mg_context *ctx;
 	char *listen; /* as configured: where http_stop's waker connects */
+	struct tls *tls;
+	long long body_timeout_ms;
 	struct http_route *routes;
 	size_t nroutes;
 	char *api_token;
@@ -36,6 +40,16 @@ struct http_server {
 };
 
 static int http_reply_allow(struct http_req *r, const char *allow);
+
+/* CivetWeb's SSL_CTX is set up by tls.c (1: done; -1: fail). */
+static int
+civet_init_ssl(void *ssl_ctx, void *user_data)
+{
+	struct http_server *s = user_data;
+
+	return s->tls != NULL && tls_configure_ctx(s->tls, ssl_ctx) == 0 ? 1
+									 : -1;
+}
 
 static int
 civet_log(const struct mg_connection *conn, const char *message)
@@ -217,14 +231,42 @@ log:
 	return r.status > 0 ? r.status : 500;
 }
 
-int
-http_start(const struct http_opts *o, const struct http_route *routes,
-	   size_t nroutes, struct http_server **out, struct err *e)
+/* "" for NULL. */
+static const char *
+str_or_empty(const char *v)
 {
-	char threads[16], timeout[24];
-	const char *options[] = {
+	return v != NULL ? v : "";
+}
+
+/*
+ * CivetWeb's listening_ports: the plain address, then the HTTPS one with
+ * CivetWeb's "s" suffix.
+ */
+static void
+listening_ports(const struct http_opts *o, char *out, size_t n)
+{
+	const char *plain = str_or_empty(o->listen);
+	const char *tls = str_or_empty(o->tls_listen);
+
+	snprintf(out, n, "%s%s%s%s", plain, plain[0] && tls[0] ? "," : "", tls,
+		 tls[0] ? "s" : "");
+}
+
+/*
+ * The options given to CivetWeb. request_timeout_ms bounds the time a
+ * client has to send its request line and headers, each read and write
+ * after that, and the TLS handshake; keep_alive_timeout_ms bounds an idle
+ * kept-alive connection the same way. A worker thread serves one
+ * connection at a time, so these bound how long a slow or idle client
+ * can hold one.
+ */
+static void
+civet_options(char *ports, char *threads, char *timeout, const char *options[],
+	      size_t n)
+{
+	const char *list[] = {
 	    "listening_ports",
-	    o->listen,
+	    ports,
 	    "num_threads",
 	    threads,
 	    "request_timeout_ms",
@@ -232,15 +274,50 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	    "enable_keep_alive",
 	    "yes",
 	    "keep_alive_timeout_ms",
-	    "60000",
+	    timeout,
 	    "tcp_nodelay",
 	    "1",
 	    "max_request_size",
 	    "16384",
 	    "decode_url",
 	    "yes",
+	    "ssl_protocol_version",
+	    "4", /* TLS 1.2 and later; tls.c sets the same minimum */
 	    NULL,
 	};
+
+	if (n < sizeof(list) / sizeof(list[0]))
+		fatal("civet_options: no room for the options");
+	memcpy(options, list, sizeof(list));
+}
+
+static struct http_server *
+server_new(const struct http_opts *o, const struct http_route *routes,
+	   size_t nroutes)
+{
+	struct http_server *s = xcalloc(1, sizeof(*s));
+
+	s->routes = xcalloc(nroutes, sizeof(*routes));
+	memcpy(s->routes, routes, nroutes * sizeof(*routes));
+	s->nroutes = nroutes;
+	s->listen =
+	    xstrdup(str_or_empty(o->listen)[0] ? o->listen
+					       : str_or_empty(o->tls_listen));
+	s->tls = o->tls;
+	s->body_timeout_ms = o->body_timeout_ms;
+	s->api_token = xstrdup(o->api_token ? o->api_token : "");
+	if (random_hex(s->id_prefix, 4) != 0)
+		snprintf(s->id_prefix, sizeof(s->id_prefix), "00000000");
+	atomic_init(&s->next_id, 1);
+	return s;
+}
+
+int
+http_start(const struct http_opts *o, const struct http_route *routes,
+	   size_t nroutes, struct http_server **out, struct err *e)
+{
+	char ports[512], threads[16], timeout[24];
+	const char *options[24];
 	struct mg_callbacks cb;
 	struct http_server *s;
 	char ebuf[256] = "";
@@ -248,20 +325,16 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	struct mg_error_data err;
 
 	*out = NULL;
+	listening_ports(o, ports, sizeof(ports));
 	snprintf(threads, sizeof(threads), "%d", o->threads);
 	snprintf(timeout, sizeof(timeout), "%lld", o->request_timeout_ms);
-	s = xcalloc(1, sizeof(*s));
-	s->routes = xcalloc(nroutes, sizeof(*routes));
-	memcpy(s->routes, routes, nroutes * sizeof(*routes));
-	s->nroutes = nroutes;
-	s->listen = xstrdup(o->listen);
-	s->api_token = xstrdup(o->api_token ? o->api_token : "");
-	if (random_hex(s->id_prefix, 4) != 0)
-		snprintf(s->id_prefix, sizeof(s->id_prefix), "00000000");
-	atomic_init(&s->next_id, 1);
+	civet_options(ports, threads, timeout, options,
+		      sizeof(options) / sizeof(options[0]));
+	s = server_new(o, routes, nroutes);
 
 	memset(&cb, 0, sizeof(cb));
 	cb.log_message = civet_log;
+	cb.init_ssl = civet_init_ssl;
 	memset(&init, 0, sizeof(init));
 	init.callbacks = &cb;
 	init.user_data = s;
@@ -271,7 +344,7 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	err.text_buffer_size = sizeof(ebuf);
 	s->ctx = mg_start2(&init, &err);
 	if (s->ctx == NULL) {
-		err_set(e, ERR_IO, "could not listen on \"%s\": %s", o->listen,
+		err_set(e, ERR_IO, "could not listen on \"%s\": %s", ports,
 			ebuf[0] ? ebuf : "unknown error");
 		http_free(s);
 		return ERR_IO;
@@ -393,6 +466,8 @@ http_free(struct http_server *s)
 int
 http_read_body(struct http_req *r, size_t max, struct buf *out)
 {
+	const struct http_server *s = mg_get_user_data(mg_get_context(r->conn));
+	int64_t deadline = time_mono_ms() + s->body_timeout_ms;
 	char chunk[16384];
 	int n;
 
@@ -404,10 +479,21 @@ http_read_body(struct http_req *r, size_t max, struct buf *out)
 	 * frees the buffer) as soon as the body would pass max, so an
 	 * oversized chunked body is caught with at most max bytes held. The
 	 * chunk on the stack costs a copy of each byte, which capped bodies
-	 * can afford. */
+	 * can afford. A client that trickles its body is cut at the end of
+	 * the first read past the deadline. mg_read returns once it has
+	 * what it asked for (the chunk, or the rest of the body), waiting
+	 * up to request_timeout_ms for each packet: reading in smaller
+	 * pieces would bound a trickle more tightly, but every mg_read has
+	 * a fixed cost, which a body read in small pieces would pay for
+	 * each. A proxy in front bounds it strictly (deploy/nginx.conf). */
 	while ((n = mg_read(r->conn, chunk, sizeof(chunk))) > 0) {
 		if (buf_append(out, chunk, (size_t)n) != 0)
 			return ERR_LIMIT;
+		if (time_mono_ms() > deadline) {
+			http_note(r, "body not received in time");
+			buf_free(out);
+			return ERR_IO;
+		}
 	}
 	if (n < 0) {
 		buf_free(out);

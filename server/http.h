@@ -42,11 +42,16 @@ struct http_route {
 	unsigned flags;
 };
 
+struct tls;
+
 struct http_opts {
-	const char *listen;
+	const char *listen;	/* plain HTTP host:port; "" or NULL: none */
+	const char *tls_listen; /* HTTPS host:port; "" or NULL: none */
+	struct tls *tls;	/* borrowed; needed with tls_listen */
 	int threads;
-	long long request_timeout_ms;
-	const char *api_token; /* "" or NULL: /v1 answers 403 */
+	long long request_timeout_ms; /* the headers, and each read/write */
+	long long body_timeout_ms;    /* the whole body */
+	const char *api_token;	      /* "" or NULL: /v1 answers 403 */
 };
 
 struct http_server;
@@ -59,7 +64,7 @@ struct http_server;
 int http_start(const struct http_opts *o, const struct http_route *routes,
 	       size_t nroutes, struct http_server **out,
 	       struct err *e) VH_MUST_CHECK;
-/* The port actually bound (useful with port 0). */
+/* The first port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
 /* Stop accepting and finish the requests in progress. Safe twice. */
 void http_stop(struct http_server *s);
@@ -69,7 +74,8 @@ void http_free(struct http_server *s);
 /*
  * Read the request body into out (initialised here with cap max), whether
  * sent with Content-Length or chunked. ERR_LIMIT past max (nothing more is
- * read), ERR_IO when the client went away.
+ * read), ERR_IO when the client went away or took longer than the body
+ * timeout.
  */
 int http_read_body(struct http_req *r, size_t max,
 		   struct buf *out) VH_MUST_CHECK;

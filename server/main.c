@@ -14,6 +14,7 @@
 #include "server/handlers.h"
 #include "server/http.h"
 #include "server/retention.h"
+#include "server/tls.h"
 #include "store/store.h"
 #include "upload/upload.h"
 #include "cloud/cloud.h"
@@ -256,10 +257,11 @@ tencent_verification_ok(void)
 }
 
 /*
- * Block the stop signals in every thread before any is started (the
- * ingest committer too, and CivetWeb's: threads inherit the mask), so
- * that main waits for them with sigwait and shutdown runs in main. A
- * thread that did not block SIGTERM could take it and end the process.
+ * Block the stop signals and SIGHUP in every thread before any is started
+ * (the ingest committer too, and CivetWeb's: threads inherit the mask), so
+ * that main waits for them with sigwait and shutdown and reloads run in
+ * main. A thread that did not block SIGTERM could take it and end the
+ * process.
  */
 static void
 block_stop_signals(sigset_t *sigs)
@@ -267,6 +269,7 @@ block_stop_signals(sigset_t *sigs)
 	sigemptyset(sigs);
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -276,12 +279,15 @@ block_stop_signals(sigset_t *sigs)
  * the server). 0, or 1 with the reason on stderr.
  */
 static int
-start_http(struct app *app, struct http_server **http)
+start_http(struct app *app, struct tls *tls, struct http_server **http)
 {
 	struct http_opts ho = {
 	    .listen = cfg.listen,
+	    .tls_listen = cfg.tls_listen,
+	    .tls = tls,
 	    .threads = (int)cfg.threads,
 	    .request_timeout_ms = cfg.request_timeout_ms,
+	    .body_timeout_ms = cfg.body_timeout_ms,
 	    .api_token = cfg.api_token,
 	};
 	const struct http_route routes[] = {
@@ -308,11 +314,70 @@ start_http(struct app *app, struct http_server **http)
 	err_clear(&e);
 	if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), http,
 		       &e) != 0) {
-		fprintf(stderr, "vodhook: listen (VODHOOK_LISTEN): %s\n",
+		fprintf(stderr, "vodhook: %s: %s\n",
+			cfg.tls_listen[0]
+			    ? "listen (VODHOOK_LISTEN) or tls_listen "
+			      "(VODHOOK_TLS_LISTEN)"
+			    : "listen (VODHOOK_LISTEN)",
 			e.msg);
 		return 1;
 	}
 	return 0;
+}
+
+/* The HTTPS certificate, when tls_listen is set: 0, or 1 said on stderr. */
+static int
+load_tls(struct tls **tls)
+{
+	struct err e;
+
+	*tls = NULL;
+	if (cfg.tls_listen[0] == '\0')
+		return 0;
+	err_clear(&e);
+	if (tls_new(cfg.tls_cert_file, cfg.tls_key_file, tls, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: read the HTTPS certificate and key again (a renewed certificate
+ * costs no restart, and a bad one is refused while the old one is still
+ * served).
+ */
+static void
+reload_tls(struct tls *tls)
+{
+	struct err e;
+
+	if (tls == NULL) {
+		log_msg(LOG_INFO, "main", "SIGHUP: nothing to reload");
+		return;
+	}
+	err_clear(&e);
+	if (tls_reload(tls, &e) == 0)
+		log_msg(LOG_INFO, "main",
+			"SIGHUP: reloaded the HTTPS certificate");
+	else
+		log_msg(LOG_ERROR, "main",
+			"SIGHUP: kept the previous HTTPS certificate: %s",
+			e.msg);
+}
+
+/* Wait for SIGTERM or SIGINT, reloading the certificate on SIGHUP. */
+static int
+wait_for_stop(const sigset_t *sigs, struct tls *tls)
+{
+	int sig = 0;
+
+	for (;;) {
+		sigwait(sigs, &sig);
+		if (sig != SIGHUP)
+			return sig;
+		reload_tls(tls);
+	}
 }
 
 /*
@@ -342,13 +407,15 @@ bring_up_database(struct db_pool *pool, struct err *e)
 
 /*
  * Try the database again, with back-off, until it is up and migrated, or
- * a stop signal comes (*sig set, 0 returned), or it gives a permanent
- * error (said on stderr, 1 returned). Meanwhile callbacks go to the spool
+ * a stop signal comes (*sig set, 0 returned; SIGHUP reloads the
+ * certificate meanwhile), or it gives a permanent error (said on stderr, 1
+ * returned). Meanwhile callbacks go to the spool
  * and /readyz answers 503 with the reason. A reason is logged when it
  * changes, not at every attempt.
  */
 static int
-wait_for_database(struct db_pool *pool, const sigset_t *sigs, int *sig)
+wait_for_database(struct db_pool *pool, const sigset_t *sigs,
+		  struct tls *tls, int *sig)
 {
 	int wait_ms = DB_RETRY_MIN_MS;
 	struct err e;
@@ -360,6 +427,10 @@ wait_for_database(struct db_pool *pool, const sigset_t *sigs, int *sig)
 				      (wait_ms % 1000) * 1000000L};
 		int s = sigtimedwait(sigs, NULL, &ts);
 
+		if (s == SIGHUP) {
+			reload_tls(tls);
+			continue;
+		}
 		if (s > 0) {
 			*sig = s;
 			return 0;
@@ -420,6 +491,7 @@ cmd_serve(void)
 	struct cb_reconcile *reconciler = NULL;
 	struct retention *retention = NULL;
 	struct db_pool *commit_pool = NULL;
+	struct tls *tls = NULL;
 	struct ingest_opts io = {
 	    .spool_dir = cfg.spool_dir,
 	    .batch_max = (int)cfg.ingest_batch_max,
@@ -433,8 +505,10 @@ cmd_serve(void)
 
 	if (!tencent_verification_ok())
 		return EXIT_USAGE;
-	if ((rc = new_pool(&app.pool)) != 0)
+	if ((rc = load_tls(&tls)) != 0)
 		return rc;
+	if ((rc = new_pool(&app.pool)) != 0)
+		goto out;
 	io.pool = app.pool;
 	io.commit_pool = app.commit_pool = commit_pool = open_commit_pool();
 	block_stop_signals(&sigs);
@@ -470,18 +544,20 @@ cmd_serve(void)
 		goto out;
 	}
 
-	if ((rc = start_http(&app, &http)) != 0)
+	if ((rc = start_http(&app, tls, &http)) != 0)
 		goto out;
 	log_msg(LOG_INFO, "main",
-		"vodhook %s listening on http://%s/ (%d threads)",
-		VODHOOK_VERSION, cfg.listen, (int)cfg.threads);
-	if (!db_up && (rc = wait_for_database(app.pool, &sigs, &sig)) != 0)
+		"vodhook %s listening on http=%s https=%s (%d threads)",
+		VODHOOK_VERSION, cfg.listen[0] ? cfg.listen : "off",
+		cfg.tls_listen[0] ? cfg.tls_listen : "off", (int)cfg.threads);
+	if (!db_up &&
+	    (rc = wait_for_database(app.pool, &sigs, tls, &sig)) != 0)
 		goto out;
 	if (sig == 0) {
 		if ((rc = start_workers(&app, &co, &puller, &reconciler,
 					&retention)) != 0)
 			goto out;
-		sigwait(&sigs, &sig);
+		sig = wait_for_stop(&sigs, tls);
 	}
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -498,6 +574,7 @@ out:
 	ingest_free(app.ingest);
 	db_pool_free(commit_pool);
 	db_pool_free(app.pool);
+	tls_free(tls); /* after the server, whose handshakes use it */
 	if (rc == 0)
 		log_msg(LOG_INFO, "main", "stopped");
 	return rc;
