@@ -8,9 +8,12 @@
  * exactly one reply.
  *
  * Interface: http_start, http_port, http_stop, http_free, http_read_body,
- * http_header, http_query, http_reply_json, http_reply_error, http_reply_err.
+ * http_header, http_query, http_reply_json, http_reply_error, http_reply_err,
+ * http_metrics_write.
  */
 #include "server/http.h"
+
+#include "common/metrics.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +27,9 @@
 #include <unistd.h>
 
 #define HTTP_MAX_PATH 2048
+/* Statuses counted per route: 100 to 599, one atomic each. */
+#define HTTP_STATUS_MIN	 100
+#define HTTP_STATUS_SPAN 500
 
 struct http_server {
 	struct mg_context *ctx;
@@ -33,6 +39,9 @@ struct http_server {
 	char *api_token;
 	char id_prefix[9];
 	atomic_uint_fast64_t next_id;
+	/* requests by route (nroutes: none matched) and status, for
+	 * /metrics: allocated once, so that counting takes no lock */
+	atomic_int_fast64_t *requests;
 };
 
 static int http_reply_allow(struct http_req *r, const char *allow);
@@ -158,6 +167,48 @@ allow_add(char *allow, size_t n, const char *method)
 			 method);
 }
 
+/* Count a request by its route (NULL: none matched) and status. */
+static void
+count_request(struct http_server *s, const struct http_route *route, int status)
+{
+	size_t ri = route ? (size_t)(route - s->routes) : s->nroutes;
+
+	if (status < HTTP_STATUS_MIN ||
+	    status >= HTTP_STATUS_MIN + HTTP_STATUS_SPAN)
+		return;
+	atomic_fetch_add_explicit(
+	    &s->requests[ri * HTTP_STATUS_SPAN +
+			 (size_t)(status - HTTP_STATUS_MIN)],
+	    1, memory_order_relaxed);
+}
+
+int
+http_metrics_write(const struct http_server *s, struct buf *b)
+{
+	int rc = metrics_write_header(
+	    b, "vodhook_http_requests_total", "counter",
+	    "HTTP requests answered, by route and status (route \"none\": "
+	    "no route matched).");
+
+	for (size_t ri = 0; ri <= s->nroutes; ri++)
+		for (int k = 0; k < HTTP_STATUS_SPAN; k++) {
+			int64_t n = atomic_load_explicit(
+			    &s->requests[ri * HTTP_STATUS_SPAN + (size_t)k],
+			    memory_order_relaxed);
+
+			if (n == 0)
+				continue;
+			rc |= buf_printf(
+			    b,
+			    "vodhook_http_requests_total{method=\"%s\","
+			    "route=\"%s\",status=\"%d\"} %lld\n",
+			    ri < s->nroutes ? s->routes[ri].method : "other",
+			    ri < s->nroutes ? s->routes[ri].pattern : "none",
+			    k + HTTP_STATUS_MIN, (long long)n);
+		}
+	return rc ? ERR_LIMIT : 0;
+}
+
 static int
 dispatch(struct mg_connection *conn, void *cbdata)
 {
@@ -173,6 +224,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	r.method = r.ri->request_method;
 	r.path = r.ri->local_uri ? r.ri->local_uri : "/";
 	r.query = r.ri->query_string;
+	r.server = s;
 	make_req_id(s, &r);
 	log_set_req_id(r.req_id);
 
@@ -206,6 +258,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 		goto log;
 	route->fn(&r, route->arg);
 log:
+	count_request(s, route, r.status);
 	log_msg(LOG_INFO, "http",
 		"method=%s path=%s status=%d bytes=%lld dur_us=%lld%s%s",
 		r.method,
@@ -254,6 +307,8 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	s->routes = xcalloc(nroutes, sizeof(*routes));
 	memcpy(s->routes, routes, nroutes * sizeof(*routes));
 	s->nroutes = nroutes;
+	s->requests =
+	    xcalloc((nroutes + 1) * HTTP_STATUS_SPAN, sizeof(*s->requests));
 	s->listen = xstrdup(o->listen);
 	s->api_token = xstrdup(o->api_token ? o->api_token : "");
 	if (random_hex(s->id_prefix, 4) != 0)
@@ -387,6 +442,7 @@ http_free(struct http_server *s)
 	free(s->api_token);
 	free(s->listen);
 	free(s->routes);
+	free(s->requests);
 	free(s);
 }
 
