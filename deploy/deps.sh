@@ -2,7 +2,7 @@
 # Install what vodhook needs from Debian's packages, if anything is missing.
 #
 #   deploy/deps.sh            build and run (compiler, libraries, PostgreSQL)
-#   deploy/deps.sh --test     also what tests/run.sh needs
+#   deploy/deps.sh --test     also what tests/run.sh needs (cmocka, promtool)
 #   deploy/deps.sh --bench    also what bench/ needs (wrk, clang, valgrind)
 #
 # Idempotent: a no-op when everything is installed. Installs with apt-get
@@ -14,7 +14,7 @@ pkgs=(gcc make cmake ninja-build pkg-config
       postgresql postgresql-client python3 curl openssl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(libcmocka-dev) ;;
+    --test) pkgs+=(libcmocka-dev prometheus) ;;
     --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
