@@ -216,7 +216,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	char path[HTTP_MAX_PATH], allow[128] = "";
 	const struct http_route *route = NULL;
 	struct http_req r;
-	int64_t t0 = time_mono_us();
+	int64_t t0 = time_mono_us(), dur;
 
 	memset(&r, 0, sizeof(r));
 	r.conn = conn;
@@ -258,14 +258,18 @@ dispatch(struct mg_connection *conn, void *cbdata)
 		goto log;
 	route->fn(&r, route->arg);
 log:
+	dur = time_mono_us() - t0;
 	count_request(s, route, r.status);
+	if (r.timed)
+		metric_observe_us((enum metric_id)r.latency_metric,
+				  r.latency_series, dur);
 	log_msg(LOG_INFO, "http",
 		"method=%s path=%s status=%d bytes=%lld dur_us=%lld%s%s",
 		r.method,
 		route && (route->flags & ROUTE_SECRET_PATH) ? route->pattern
 							    : r.path,
-		r.status, r.sent, (long long)(time_mono_us() - t0),
-		r.note[0] ? " note=" : "", r.note);
+		r.status, r.sent, (long long)dur, r.note[0] ? " note=" : "",
+		r.note);
 	log_set_req_id(NULL);
 	return r.status > 0 ? r.status : 500;
 }

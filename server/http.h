@@ -28,6 +28,12 @@ struct http_req {
 	int status;	/* sent status, for the access log */
 	long long sent; /* body bytes sent */
 	char note[160]; /* short reason logged with the access line */
+	/* When timed, the request's duration, measured for the access log,
+	 * also goes to series latency_series of histogram latency_metric
+	 * (common/metrics.h): set by the handler. */
+	bool timed;
+	int latency_metric;
+	size_t latency_series;
 };
 
 /* A handler sends exactly one reply and returns its status. */
