@@ -13,6 +13,7 @@
  * Interface: cb_pull_start, cb_pull_stop, cb_pull_free.
  */
 #include "callbacks/background.h"
+#include "common/metrics.h"
 #include "common/thread.h"
 
 #include <stdio.h>
@@ -47,6 +48,7 @@ ingest_one(struct cb_pull *p, const cJSON *item, const char **confirm,
 		char why[sizeof(e.msg)];
 
 		snprintf(why, sizeof(why), "%s", e.msg);
+		metric_add(METRIC_PULL_ERRORS, 1);
 		log_msg(LOG_ERROR, "pull",
 			"could not parse a pulled event, stored as Unparsed: "
 			"%s",
@@ -61,6 +63,7 @@ ingest_one(struct cb_pull *p, const cJSON *item, const char **confirm,
 	    0) {
 		log_msg(LOG_WARN, "pull", "could not store event \"%s\": %s",
 			ev.dedup_key, e.msg);
+		metric_add(METRIC_PULL_ERRORS, 1);
 		goto out;
 	}
 	if (handle != NULL && *nconfirm < 16)
@@ -87,6 +90,7 @@ pull_main(void *arg)
 		err_clear(&e);
 		rc = cloud_tencent_pull_events(p->opts, &evs, &e);
 		if (rc != 0) {
+			metric_add(METRIC_PULL_ERRORS, 1);
 			log_msg(LOG_WARN, "pull",
 				"could not pull events: %s%s%s; retrying in "
 				"%lld ms",
@@ -103,20 +107,25 @@ pull_main(void *arg)
 		backoff = PULL_BACKOFF_MIN_MS;
 		cJSON_ArrayForEach(item, evs.set)
 		{
+			metric_add(METRIC_PULL_EVENTS_PULLED, 1);
 			ingest_one(p, item, confirm, &nconfirm);
 		}
 		if (nconfirm > 0) {
 			err_clear(&e);
 			if (cloud_tencent_confirm_events(p->opts, confirm,
-							 nconfirm, &e) != 0)
+							 nconfirm, &e) != 0) {
 				/* Stored already; a redelivery is deduplicated.
 				 */
+				metric_add(METRIC_PULL_ERRORS, 1);
 				log_msg(LOG_WARN, "pull",
 					"could not confirm %zu event(s): %s",
 					nconfirm, e.msg);
-			else
+			} else {
+				metric_add(METRIC_PULL_EVENTS_CONFIRMED,
+					   (int64_t)nconfirm);
 				log_msg(LOG_DEBUG, "pull",
 					"confirmed %zu event(s)", nconfirm);
+			}
 		}
 		cloud_tencent_events_cleanup(&evs);
 	}

@@ -33,6 +33,7 @@
  */
 #include "callbacks/background.h"
 #include "callbacks/parse_int.h"
+#include "common/metrics.h"
 #include "common/thread.h"
 
 #include <stdio.h>
@@ -266,14 +267,18 @@ submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
 
 	err_clear(&e);
 	if (ingest_submit(r->o.ingest, ev, raw ? raw : "{}",
-			  raw ? strlen(raw) : 2, VIA_RECONCILE, &res, &e) != 0)
+			  raw ? strlen(raw) : 2, VIA_RECONCILE, &res,
+			  &e) != 0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
 		log_msg(LOG_WARN, "reconcile", "could not record \"%s\": %s",
 			ev->dedup_key, e.msg);
-	else if (!res.duplicate)
+	} else if (!res.duplicate) {
+		metric_add(METRIC_RECONCILE_ADVANCED, 1);
 		log_msg(LOG_INFO, "reconcile", "%s %s: %s",
 			vod_provider_name(ev->provider),
 			ev->file_id ? ev->file_id : ev->task_id,
 			ev->status ? ev->status : "(no status)");
+	}
 	cJSON_free(raw);
 }
 
@@ -306,11 +311,13 @@ reconcile_tencent_task(struct cb_reconcile *r,
 	int rc;
 
 	err_clear(&e);
+	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
 	if ((rc = cloud_tencent_describe_task_detail(r->o.cloud, task_id, &t,
 						     &e)) != 0) {
 		cloud_tencent_task_cleanup(&t);
 		if (task_gone(&e))
 			return 1;
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
 		log_msg(LOG_WARN, "reconcile",
 			"could not describe task %s of tencent media %s: %s",
 			task_id, m->file_id, e.msg);
@@ -363,8 +370,10 @@ reconcile_tencent(struct cb_reconcile *r)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		ids[i] = stale[i].file_id;
+	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
 	if (cloud_tencent_describe_media_infos(r->o.cloud, ids, n, &infos,
 					       &e) != 0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
 		log_msg(LOG_WARN, "reconcile",
 			"could not describe %zu tencent media: %s", n, e.msg);
 		cloud_tencent_media_infos_cleanup(&infos);
@@ -401,8 +410,10 @@ reconcile_alibaba(struct cb_reconcile *r)
 		struct vod_event ev;
 
 		err_clear(&e);
+		metric_add(METRIC_RECONCILE_LOOKUPS, 1);
 		if (cloud_alibaba_get_video_info(r->o.cloud, stale[i].file_id,
 						 &info, &e) != 0) {
+			metric_add(METRIC_RECONCILE_ERRORS, 1);
 			log_msg(LOG_WARN, "reconcile",
 				"could not get alibaba video %s: %s%s%s",
 				stale[i].file_id, e.remote,
@@ -439,8 +450,10 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 		ids[i] = p[i].url_job_id;
 		open[i] = NULL;
 	}
+	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
 	if (cloud_alibaba_get_url_upload_infos(r->o.cloud, ids, n, &infos,
 					       &e) != 0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
 		log_msg(LOG_WARN, "reconcile",
 			"could not get %zu alibaba URL pull(s): %s%s%s", n,
 			e.remote, e.remote[0] ? ": " : "", e.msg);

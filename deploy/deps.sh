@@ -2,7 +2,8 @@
 # Install what vodhook needs from Debian's packages, if anything is missing.
 #
 #   deploy/deps.sh            build and run (compiler, libraries, PostgreSQL)
-#   deploy/deps.sh --test     also what tests/run.sh needs (nginx: the proxy test)
+#   deploy/deps.sh --test     also what tests/run.sh needs (cmocka, nginx for the
+#                             proxy test, promtool)
 #   deploy/deps.sh --bench    also what bench/ needs (wrk, clang, valgrind)
 #   deploy/deps.sh --runtime  only what a built vodhook needs to run (the
 #                             container's final stage; a test checks the
@@ -22,7 +23,7 @@ for arg in "$@"; do
       # certificates for the platforms' https, and curl for health checks.
       pkgs=(libcivetweb1 libcjson1 libcurl4 libssl3 libpq5 liblzma5
             ca-certificates curl) ;;
-    --test) pkgs+=(libcmocka-dev systemd nginx) ;;
+    --test) pkgs+=(libcmocka-dev systemd nginx prometheus) ;;
     --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac

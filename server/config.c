@@ -67,6 +67,8 @@ static const struct cfg_opt opts[] = {
      "least severe log level written: debug, info, warn or error"},
     {"api_token", S(api_token), "", CFG_SECRET,
      "bearer token required by /v1/*; without it /v1 answers 403"},
+    {"metrics_token", S(metrics_token), "", CFG_SECRET,
+     "bearer token required by /metrics; without it /metrics is open"},
     {"database_url", S(database_url), "", CFG_SECRET | CFG_REQUIRED,
      "PostgreSQL connection string or URI (libpq syntax)"},
     {"db_pool_size", I(db_pool_size, 1, 256), "8", 0,

@@ -26,6 +26,7 @@ struct config {
 	int64_t body_timeout_ms;
 	char *log_level;
 	char *api_token;
+	char *metrics_token;
 	/* PostgreSQL */
 	char *database_url;
 	int64_t db_pool_size;

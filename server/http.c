@@ -8,11 +8,13 @@
  * exactly one reply.
  *
  * Interface: http_start, http_port, http_stop, http_free, http_read_body,
- * http_header, http_query, http_reply_json, http_reply_error, http_reply_err.
+ * http_header, http_query, http_reply_json, http_reply_error, http_reply_err,
+ * http_metrics_write.
  */
 #include "server/http.h"
 
 #include "server/tls.h"
+#include "common/metrics.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,6 +28,9 @@
 #include <unistd.h>
 
 #define HTTP_MAX_PATH 2048
+/* Statuses counted per route: 100 to 599, one atomic each. */
+#define HTTP_STATUS_MIN	 100
+#define HTTP_STATUS_SPAN 500
 
 struct http_server {
 	struct mg_context *ctx;
@@ -37,6 +42,9 @@ struct http_server {
 	char *api_token;
 	char id_prefix[9];
 	atomic_uint_fast64_t next_id;
+	/* requests by route (nroutes: none matched) and status, for
+	 * /metrics: allocated once, so that counting takes no lock */
+	atomic_int_fast64_t *requests;
 };
 
 static int http_reply_allow(struct http_req *r, const char *allow);
@@ -172,6 +180,48 @@ allow_add(char *allow, size_t n, const char *method)
 			 method);
 }
 
+/* Count a request by its route (NULL: none matched) and status. */
+static void
+count_request(struct http_server *s, const struct http_route *route, int status)
+{
+	size_t ri = route ? (size_t)(route - s->routes) : s->nroutes;
+
+	if (status < HTTP_STATUS_MIN ||
+	    status >= HTTP_STATUS_MIN + HTTP_STATUS_SPAN)
+		return;
+	atomic_fetch_add_explicit(
+	    &s->requests[ri * HTTP_STATUS_SPAN +
+			 (size_t)(status - HTTP_STATUS_MIN)],
+	    1, memory_order_relaxed);
+}
+
+int
+http_metrics_write(const struct http_server *s, struct buf *b)
+{
+	int rc = metrics_write_header(
+	    b, "vodhook_http_requests_total", "counter",
+	    "HTTP requests answered, by route and status (route \"none\": "
+	    "no route matched).");
+
+	for (size_t ri = 0; ri <= s->nroutes; ri++)
+		for (int k = 0; k < HTTP_STATUS_SPAN; k++) {
+			int64_t n = atomic_load_explicit(
+			    &s->requests[ri * HTTP_STATUS_SPAN + (size_t)k],
+			    memory_order_relaxed);
+
+			if (n == 0)
+				continue;
+			rc |= buf_printf(
+			    b,
+			    "vodhook_http_requests_total{method=\"%s\","
+			    "route=\"%s\",status=\"%d\"} %lld\n",
+			    ri < s->nroutes ? s->routes[ri].method : "other",
+			    ri < s->nroutes ? s->routes[ri].pattern : "none",
+			    k + HTTP_STATUS_MIN, (long long)n);
+		}
+	return rc ? ERR_LIMIT : 0;
+}
+
 static int
 dispatch(struct mg_connection *conn, void *cbdata)
 {
@@ -179,7 +229,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	char path[HTTP_MAX_PATH], allow[128] = "";
 	const struct http_route *route = NULL;
 	struct http_req r;
-	int64_t t0 = time_mono_us();
+	int64_t t0 = time_mono_us(), dur;
 
 	memset(&r, 0, sizeof(r));
 	r.conn = conn;
@@ -187,6 +237,7 @@ dispatch(struct mg_connection *conn, void *cbdata)
 	r.method = r.ri->request_method;
 	r.path = r.ri->local_uri ? r.ri->local_uri : "/";
 	r.query = r.ri->query_string;
+	r.server = s;
 	make_req_id(s, &r);
 	log_set_req_id(r.req_id);
 
@@ -220,13 +271,18 @@ dispatch(struct mg_connection *conn, void *cbdata)
 		goto log;
 	route->fn(&r, route->arg);
 log:
+	dur = time_mono_us() - t0;
+	count_request(s, route, r.status);
+	if (r.timed)
+		metric_observe_us((enum metric_id)r.latency_metric,
+				  r.latency_series, dur);
 	log_msg(LOG_INFO, "http",
 		"method=%s path=%s status=%d bytes=%lld dur_us=%lld%s%s",
 		r.method,
 		route && (route->flags & ROUTE_SECRET_PATH) ? route->pattern
 							    : r.path,
-		r.status, r.sent, (long long)(time_mono_us() - t0),
-		r.note[0] ? " note=" : "", r.note);
+		r.status, r.sent, (long long)dur, r.note[0] ? " note=" : "",
+		r.note);
 	log_set_req_id(NULL);
 	return r.status > 0 ? r.status : 500;
 }
@@ -300,6 +356,8 @@ server_new(const struct http_opts *o, const struct http_route *routes,
 	s->routes = xcalloc(nroutes, sizeof(*routes));
 	memcpy(s->routes, routes, nroutes * sizeof(*routes));
 	s->nroutes = nroutes;
+	s->requests =
+	    xcalloc((nroutes + 1) * HTTP_STATUS_SPAN, sizeof(*s->requests));
 	s->listen =
 	    xstrdup(str_or_empty(o->listen)[0] ? o->listen
 					       : str_or_empty(o->tls_listen));
@@ -460,6 +518,7 @@ http_free(struct http_server *s)
 	free(s->api_token);
 	free(s->listen);
 	free(s->routes);
+	free(s->requests);
 	free(s);
 }
 

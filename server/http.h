@@ -13,7 +13,10 @@
 
 #define HTTP_MAX_PARAMS 4
 
+struct http_server;
+
 struct http_req {
+	struct http_server *server; /* the one serving this request */
 	struct mg_connection *conn;
 	const struct mg_request_info *ri;
 	const char *method;
@@ -25,6 +28,12 @@ struct http_req {
 	int status;	/* sent status, for the access log */
 	long long sent; /* body bytes sent */
 	char note[160]; /* short reason logged with the access line */
+	/* When timed, the request's duration, measured for the access log,
+	 * also goes to series latency_series of histogram latency_metric
+	 * (common/metrics.h): set by the handler. */
+	bool timed;
+	int latency_metric;
+	size_t latency_series;
 };
 
 /* A handler sends exactly one reply and returns its status. */
@@ -54,8 +63,6 @@ struct http_opts {
 	const char *api_token;	      /* "" or NULL: /v1 answers 403 */
 };
 
-struct http_server;
-
 /*
  * Start listening and serving routes (copied; arg pointers must outlive the
  * server). On failure *e says why (address in use, ...). Stop with
@@ -64,7 +71,14 @@ struct http_server;
 int http_start(const struct http_opts *o, const struct http_route *routes,
 	       size_t nroutes, struct http_server **out,
 	       struct err *e) VH_MUST_CHECK;
-/* The first port actually bound (useful with port 0). */
+/*
+ * Append vodhook_http_requests_total (by method, route and status; only
+ * the series seen) to b in Prometheus' text format. 0 or ERR_LIMIT.
+ * Thread-safe while s serves.
+ */
+int http_metrics_write(const struct http_server *s,
+		       struct buf *b) VH_MUST_CHECK;
+/* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
 /* Stop accepting and finish the requests in progress. Safe twice. */
 void http_stop(struct http_server *s);

@@ -397,6 +397,23 @@ int store_upload_claim_parked(struct db_pool *pool, const char *provider,
 			      struct err *e) VH_MUST_CHECK;
 void store_parked_pulls_free(struct store_parked_pull *p, size_t n);
 
+/* The number of upload jobs in one state. */
+#define STORE_UPLOAD_NSTATES 9
+struct store_state_count {
+	char state[16];
+	int64_t n;
+};
+
+/*
+ * Count the upload jobs in each state (every state, zeros included) into
+ * out[0..*n), for /metrics. Waits at most 5 s, or the pool's timeout when
+ * shorter; ERR_UNAVAIL or ERR_DB when the database cannot answer.
+ */
+int
+store_upload_count_states(struct db_pool *pool,
+			  struct store_state_count out[STORE_UPLOAD_NSTATES],
+			  size_t *n, struct err *e) VH_MUST_CHECK;
+
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
 	char *file_id;

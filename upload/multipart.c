@@ -11,6 +11,8 @@
  */
 #include "upload/transfer_int.h"
 
+#include "common/metrics.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +218,7 @@ check_object_crc(struct upload_source *src, struct piece *pieces, int n,
 	}
 	if (whole == crc->v)
 		return 0;
+	metric_add(METRIC_UPLOAD_CRC_MISMATCHES, 1);
 	return err_set_remote(e, ERR_UNAVAIL, UPLOAD_CRC_MISMATCH,
 			      "the completed object's CRC-64 (%" PRIu64
 			      ") is not that of the parts sent (%" PRIu64 ")",

@@ -32,6 +32,8 @@
  */
 #include "upload/transfer_int.h"
 
+#include "common/metrics.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +113,7 @@ refresh_credential(struct run *r, bool force, struct err *e)
 		return rc;
 	}
 	r->cred_gen++;
+	metric_add(METRIC_UPLOAD_CREDENTIAL_REFRESHES, 1);
 	return 0;
 }
 
@@ -179,6 +182,7 @@ check_piece_crc(const struct xfer *x, const struct piece *pc, struct err *e)
 	if (!x->store_crc.seen || x->crc_len != x->len ||
 	    x->store_crc.v == x->crc)
 		return 0;
+	metric_add(METRIC_UPLOAD_CRC_MISMATCHES, 1);
 	if (pc->number == 0)
 		snprintf(what, sizeof(what), "the stored object's");
 	else
@@ -259,6 +263,7 @@ piece_stored(struct run *r, struct xfer *x, struct err *e)
 	pc->has_crc = x->crc_len == x->len;
 	pc->crc = x->crc;
 	r->done_bytes += pc->len;
+	metric_add(METRIC_UPLOAD_SENT_BYTES, pc->len);
 	r->remaining--;
 	r->reauth = 0;
 	upload__xfer_free(x);
@@ -282,6 +287,7 @@ piece_requeue(struct run *r, struct xfer *x, int64_t retry_at_ms)
 
 	pc->retry_at_ms = retry_at_ms;
 	r->waiting++;
+	metric_add(METRIC_UPLOAD_PARTS_RETRIED, 1);
 	if (!r->seekable) {
 		r->kept[x->idx] = x->mem;
 		x->mem = NULL;

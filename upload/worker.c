@@ -16,6 +16,7 @@
 #include "upload/worker_int.h"
 
 #include "common/json.h"
+#include "common/metrics.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -79,6 +80,7 @@ record_done(struct job_ctx *c, const struct upload_result *res, struct err *e)
 	}
 	log_msg(LOG_INFO, "upload", "upload %s: uploaded as %s", c->job->id,
 		res->file_id);
+	metric_add_at(METRIC_UPLOAD_JOBS_FINISHED, METRIC_OUTCOME_UPLOADED, 1);
 	return 0;
 }
 
@@ -99,6 +101,7 @@ record_canceled(struct job_ctx *c, bool abort, struct err *e)
 	if (store_upload_canceled(c->svc->pool, c->job->id, c->owner, &se) != 0)
 		log_msg(LOG_WARN, "upload", "upload %s: %s", c->job->id,
 			se.msg);
+	metric_add_at(METRIC_UPLOAD_JOBS_FINISHED, METRIC_OUTCOME_CANCELED, 1);
 	return err_set(e, ERR_CANCELED, "the upload was canceled");
 }
 
@@ -109,6 +112,7 @@ record_failed(struct job_ctx *c, struct err *e)
 
 	log_msg(LOG_WARN, "upload", "upload %s: failed: %s", c->job->id,
 		e->msg);
+	metric_add_at(METRIC_UPLOAD_JOBS_FINISHED, METRIC_OUTCOME_FAILED, 1);
 	err_clear(&se);
 	if (store_upload_fail(c->svc->pool, c->job->id, c->owner,
 			      e->remote[0] ? e->remote : err_name(e->code),
@@ -146,6 +150,7 @@ record_retry(struct job_ctx *c, struct err *e)
 	if (c->job->attempts >= svc->c.max_attempts)
 		return record_failed(c, e);
 	d = cloud_http_backoff_ms(&scale, c->job->attempts);
+	metric_add_at(METRIC_UPLOAD_JOBS_FINISHED, METRIC_OUTCOME_RETRIED, 1);
 	log_msg(LOG_WARN, "upload",
 		"upload %s: attempt %d failed, retrying in %lld ms: %s",
 		c->job->id, c->job->attempts, (long long)d, e->msg);
@@ -206,7 +211,9 @@ process(struct upload_service *svc, struct store_upload *row, const char *owner,
 			"upload %s: started (attempt %d, %s)", c.job->id,
 			c.job->attempts, c.job->state);
 		c.rec = upload__recorder_start(&c);
+		metric_add(METRIC_UPLOAD_TRANSFERS_IN_PROGRESS, 1);
 		oc = upload__job_run(&c, res, e);
+		metric_add(METRIC_UPLOAD_TRANSFERS_IN_PROGRESS, -1);
 		/* Before the outcome's write gives the lease back. */
 		upload__recorder_free(c.rec);
 		c.rec = NULL;
