@@ -318,6 +318,24 @@ struct upload_source_opts {
 int upload__path_check(const struct upload_source_opts *o, const char *path,
 		       char **resolved, int64_t *size,
 		       struct err *e) VH_MUST_CHECK;
+/* What an address is to a URL source (url_addr.c). */
+enum upload_addr_class {
+	UPLOAD_ADDR_PUBLIC,
+	UPLOAD_ADDR_PRIVATE, /* loopback, private-use: allow_private_urls */
+	UPLOAD_ADDR_SPECIAL, /* another special-purpose block: never */
+};
+
+/*
+ * The class of sa (AF_INET or AF_INET6, the whole sockaddr_in or
+ * sockaddr_in6) after the IANA special-purpose registries; *range (may be
+ * NULL) names the block, static, NULL for a public address.
+ */
+enum upload_addr_class upload__addr_classify(const struct sockaddr *sa,
+					     const char **range);
+/* Whether a URL source may be downloaded from sa; *range as above. */
+bool upload__addr_allowed(const struct sockaddr *sa, bool allow_private,
+			  const char **range);
+
 /*
  * Check a URL: http or https, host resolving only to public addresses
  * unless allow_private_urls (ERR_FORBIDDEN). Does not fetch.
