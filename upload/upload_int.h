@@ -306,6 +306,8 @@ struct upload_source_opts {
 	int64_t max_bytes;	 /* upload_max_bytes */
 	bool allow_private_urls; /* loopback/private addresses allowed */
 	const char *tmp_dir;	 /* for URL sources of unknown length */
+	const char *proxy;	 /* upload_url_proxy; NULL or "": none, whatever
+				    the environment says */
 	const struct cloud_opts *cloud; /* TLS / connect_to for downloads */
 };
 
@@ -318,6 +320,10 @@ struct upload_source_opts {
 int upload__path_check(const struct upload_source_opts *o, const char *path,
 		       char **resolved, int64_t *size,
 		       struct err *e) VH_MUST_CHECK;
+/* Redirects a URL source may follow (signed CDN links redirect once or
+ * twice); each hop's address is checked like the first. */
+#define UPLOAD_URL_MAX_REDIRECTS 5
+
 /* What an address is to a URL source (url_addr.c). */
 enum upload_addr_class {
 	UPLOAD_ADDR_PUBLIC,
@@ -337,8 +343,8 @@ bool upload__addr_allowed(const struct sockaddr *sa, bool allow_private,
 			  const char **range);
 
 /*
- * Check a URL: http or https, host resolving only to public addresses
- * unless allow_private_urls (ERR_FORBIDDEN). Does not fetch.
+ * Check a URL: http or https, host resolving only to addresses
+ * upload__addr_allowed allows (ERR_FORBIDDEN otherwise). Does not fetch.
  */
 int upload__url_check(const struct upload_source_opts *o, const char *url,
 		      struct err *e) VH_MUST_CHECK;
