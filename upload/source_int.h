@@ -1,6 +1,7 @@
 /*
  * source_int.h: what the two halves of a source share (upload/ only): the
- * source object, and what source.c asks of source_url.c.
+ * source object, what source.c asks of source_url.c, and what
+ * source_url.c asks of url_guard.c.
  */
 #ifndef VODHOOK_UPLOAD_SOURCE_INT_H
 #define VODHOOK_UPLOAD_SOURCE_INT_H
