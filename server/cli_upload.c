@@ -55,6 +55,7 @@ upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
 	    .max_bytes = cfg.upload_max_bytes,
 	    .lease_seconds = (int)cfg.upload_lease_seconds,
 	    .allow_private_urls = cfg.upload_allow_private_urls != 0,
+	    .url_proxy = cfg.upload_url_proxy,
 	    .max_attempts = (int)cfg.upload_max_attempts,
 	    .poll_ms = (long)cfg.upload_poll_ms,
 	    .part_timeout_ms = (long)cfg.upload_part_timeout_ms,

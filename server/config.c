@@ -133,7 +133,13 @@ static const struct cfg_opt opts[] = {
      "a claimed job not renewed for this long is taken over by another "
      "worker"},
     {"upload_allow_private_urls", B(upload_allow_private_urls), "0", 0,
-     "allow URL sources that resolve to loopback or private addresses"},
+     "allow URL sources that resolve to loopback or private-use addresses "
+     "(127/8, 10/8, 172.16/12, 192.168/16, ::1, fc00::/7); other "
+     "special-purpose addresses are refused always"},
+    {"upload_url_proxy", S(upload_url_proxy), "", CFG_SECRET,
+     "proxy for downloading URL sources (http://, https://, socks5h://...; "
+     "it resolves names and must refuse internal destinations itself); "
+     "empty: none, whatever http_proxy or ALL_PROXY say"},
     {"upload_max_attempts", I(upload_max_attempts, 1, 100), "5", 0,
      "attempts per part, and per job after a network failure, before it "
      "fails"},
@@ -437,6 +443,22 @@ check_listen(struct err *e)
 	return 0;
 }
 
+/* Whether a proxy URL names a scheme curl takes for a proxy. Its text is
+ * never printed: it may carry a password. */
+static bool
+proxy_scheme_ok(const char *url)
+{
+	static const char *const schemes[] = {"http://",   "https://",
+					      "socks4://", "socks4a://",
+					      "socks5://", "socks5h://"};
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0 &&
+		    url[strlen(schemes[i])] != '\0')
+			return true;
+	return false;
+}
+
 int
 config_load(const char *path, struct err *e)
 {
@@ -469,6 +491,12 @@ config_load(const char *path, struct err *e)
 			       "expected stream or platform");
 	if ((rc = check_listen(e)) != 0)
 		return rc;
+	if (cfg.upload_url_proxy[0] != '\0' &&
+	    !proxy_scheme_ok(cfg.upload_url_proxy))
+		return err_set(e, ERR_INPUT,
+			       "invalid value for \"upload_url_proxy\": "
+			       "expected a URL of scheme http, https, socks4, "
+			       "socks4a, socks5 or socks5h");
 	level = log_level_parse(cfg.log_level);
 	if (level < 0)
 		return err_set(e, ERR_INPUT,

@@ -54,6 +54,7 @@ struct config {
 	int64_t upload_max_bytes;
 	int64_t upload_lease_seconds;
 	int64_t upload_allow_private_urls;
+	char *upload_url_proxy;
 	int64_t upload_max_attempts;
 	int64_t upload_poll_ms;
 	int64_t upload_part_timeout_ms;

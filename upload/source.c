@@ -218,7 +218,6 @@ upload__source_free(struct upload_source *s)
 	upload__url_stop(s);
 	if (s->fd >= 0)
 		close(s->fd);
-	curl_slist_free_all(s->resolve);
 	free(s->ring);
 	free(s->url);
 	pthread_mutex_destroy(&s->mu);

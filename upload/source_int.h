@@ -1,6 +1,7 @@
 /*
  * source_int.h: what the two halves of a source share (upload/ only): the
- * source object, and what source.c asks of source_url.c.
+ * source object, what source.c asks of source_url.c, and what
+ * source_url.c asks of url_guard.c.
  */
 #ifndef VODHOOK_UPLOAD_SOURCE_INT_H
 #define VODHOOK_UPLOAD_SOURCE_INT_H
@@ -34,12 +35,29 @@ struct upload_source {
 	struct err derr;
 	int64_t received;
 	char *url;
-	struct curl_slist *resolve;
 	struct upload_source_stop stop; /* asked while waiting for bytes */
 	const struct upload_source_opts *opts; /* limits, curl's, spool dir */
 	char validator[256]; /* a URL's ETag or Last-Modified, or "" */
 	char version[320];   /* upload__source_version */
 };
+
+/* What the check of one download's connections keeps (url_guard.c). */
+struct upload_url_guard {
+	const struct upload_source_opts *opts;
+	CURL *h;
+	bool refused;	    /* a connection was refused by the check */
+	struct err refusal; /* why: the error of the download */
+};
+
+/*
+ * Set on h, for a download of url: the proxy (upload_url_proxy's, never
+ * the environment's), the check of every connection or, through a proxy,
+ * of every request's URL, and the redirects it may follow. g (filled here)
+ * must stay in place until the transfer ends; a refusal sets g->refused.
+ */
+void upload__url_guard_setopt(struct upload_url_guard *g,
+			      const struct upload_source_opts *o, CURL *h,
+			      const char *url);
 
 /*
  * Open a URL source into s (zeroed, mutex and condition initialised): its

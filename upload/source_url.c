@@ -1,9 +1,8 @@
 /*
  * source_url.c: http(s) URL sources.
  *
- * A URL's host must resolve to public addresses only unless allowed
- * (loopback, private, link-local and other special addresses refused), and
- * the address checked is the one connected to (CURLOPT_RESOLVE pins it).
+ * The addresses the download may connect to, its proxy and its
+ * redirects are url_guard.c's.
  * The body is fetched by a download thread: with a Content-Length it goes
  * through a bounded ring buffer straight to the upload (a stream, read
  * once, in order); without one it is spooled to an unlinked temporary file
@@ -12,148 +11,17 @@
  * range, or a read before it, downloads it whole. Every wait for the
  * download gives up when the caller's stop says so.
  *
- * Interface: upload__url_check; upload__url_open, upload__url_version,
- * upload__url_stop, upload__url_read (for source.c).
+ * Interface: upload__url_open, upload__url_version, upload__url_stop,
+ * upload__url_read (for source.c).
  */
 #include "upload/source_int.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* True for addresses that are not on the public Internet. */
-static bool
-addr_private(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		uint32_t a = ntohl(in->sin_addr.s_addr);
-
-		return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
-		       (a >> 16) == 0xa9fe ||	       /* 169.254/16 */
-		       (a >> 20) == 0xac1 ||	       /* 172.16/12 */
-		       (a >> 16) == 0xc0a8 ||	       /* 192.168/16 */
-		       (a >> 22) == (100u << 2 | 1) || /* 100.64/10 */
-		       (a >> 28) >= 0xe;	       /* multicast, 240/4 */
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		const unsigned char *b = in6->sin6_addr.s6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			struct sockaddr_in v4 = {.sin_family = AF_INET};
-
-			memcpy(&v4.sin_addr, b + 12, 4);
-			return addr_private((const struct sockaddr *)&v4);
-		}
-		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-		       IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) ||
-		       (b[0] == 0xfe &&
-			(b[1] & 0xc0) == 0x80) || /* fe80::/10 */
-		       (b[0] & 0xfe) == 0xfc ||	  /* fc00::/7 */
-		       b[0] == 0xff;		  /* multicast */
-	}
-	return true;
-}
-
-/*
- * Check url and, when resolve is not NULL, build the CURLOPT_RESOLVE entry
- * that pins the address checked.
- */
-static int
-url_check(const struct upload_source_opts *o, const char *url,
-	  struct curl_slist **resolve, struct err *e)
-{
-	char *scheme = NULL, *host = NULL, *port = NULL;
-	struct addrinfo hints = {0}, *ai = NULL;
-	char addr[INET6_ADDRSTRLEN + 2] = "";
-	CURLU *u = curl_url();
-	int rc = 0, grc;
-
-	if (u == NULL)
-		fatal("out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-		CURLUE_OK) {
-		rc = err_set(e, ERR_INPUT, "url is not a valid URL");
-		goto out;
-	}
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		rc = err_set(e, ERR_INPUT, "url must be http or https");
-		goto out;
-	}
-	hints.ai_socktype = SOCK_STREAM;
-	{
-		/* CURLUPART_HOST keeps IPv6 brackets. */
-		char *h = host;
-		size_t n = strlen(h);
-
-		if (h[0] == '[' && n > 2 && h[n - 1] == ']') {
-			h[n - 1] = '\0';
-			h++;
-		}
-		grc = getaddrinfo(h, port, &hints, &ai);
-		if (grc != 0) {
-			rc = err_set(e, ERR_INPUT,
-				     "could not resolve \"%s\": %s", h,
-				     gai_strerror(grc));
-			goto out;
-		}
-	}
-	for (struct addrinfo *p = ai; p != NULL; p = p->ai_next) {
-		if (addr_private(p->ai_addr) && !o->allow_private_urls) {
-			rc = err_set(e, ERR_FORBIDDEN,
-				     "url resolves to a loopback or private "
-				     "address (upload_allow_private_urls is "
-				     "off)");
-			goto out;
-		}
-	}
-	if (resolve != NULL && ai != NULL) {
-		char entry[512];
-		const void *src =
-		    ai->ai_family == AF_INET
-			? (const void *)&(
-			      (struct sockaddr_in *)(void *)ai->ai_addr)
-			      ->sin_addr
-			: (const void *)&(
-			      (struct sockaddr_in6 *)(void *)ai->ai_addr)
-			      ->sin6_addr;
-		char txt[INET6_ADDRSTRLEN];
-		const char *h = host[0] == '[' ? host + 1 : host;
-
-		inet_ntop(ai->ai_family, src, txt, sizeof(txt));
-		snprintf(addr, sizeof(addr),
-			 ai->ai_family == AF_INET6 ? "[%s]" : "%s", txt);
-		snprintf(entry, sizeof(entry), "%s:%s:%s", h, port, addr);
-		*resolve = curl_slist_append(NULL, entry);
-	}
-out:
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-int
-upload__url_check(const struct upload_source_opts *o, const char *url,
-		  struct err *e)
-{
-	return url_check(o, url, NULL, e);
-}
-
-/* ---------------------------------------------------------------- download */
-
 /*
  * What tells this content of the URL from another: its strong ETag, else
  * its Last-Modified (a weak ETag says only that two contents are
@@ -268,6 +136,7 @@ out:
 struct dl_ctx {
 	struct upload_source *s;
 	CURL *h;
+	struct upload_url_guard guard; /* the check of its connections */
 };
 
 static size_t
@@ -351,13 +220,38 @@ dl_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	pthread_mutex_unlock(&s->mu);
 	return aborted;
 }
+/* The error of a download curl ended with cc (s->mu held). */
+static void
+dl_failed(struct upload_source *s, const struct dl_ctx *c, CURLcode cc,
+	  const char *errbuf)
+{
+	if (c->guard.refused) {
+		s->rc = c->guard.refusal.code;
+		s->derr = c->guard.refusal;
+	} else if (cc == CURLE_TOO_MANY_REDIRECTS) {
+		s->rc = err_set(&s->derr, ERR_INPUT,
+				"could not download the url: more than %d "
+				"redirects",
+				UPLOAD_URL_MAX_REDIRECTS);
+	} else if (cc == CURLE_UNSUPPORTED_PROTOCOL) {
+		s->rc = err_set(&s->derr, ERR_INPUT,
+				"could not download the url: a redirect to a "
+				"scheme not allowed (http or https, never "
+				"https to http): %s",
+				errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	} else {
+		s->rc =
+		    err_set(&s->derr, ERR_NET, "could not download the url: %s",
+			    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+	}
+}
 
 static void *
 dl_main(void *arg)
 {
 	struct upload_source *s = arg;
 	struct cloud_easy ce;
-	struct dl_ctx c = {s, NULL};
+	struct dl_ctx c = {.s = s};
 	struct curl_slist *hdrs = NULL;
 	bool ce_live = false;
 	struct err e;
@@ -375,11 +269,11 @@ dl_main(void *arg)
 	curl_easy_setopt(c.h, CURLOPT_URL, s->url);
 	curl_easy_setopt(c.h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c.h, CURLOPT_CONNECT_TO, NULL);
+	upload__url_guard_setopt(&c.guard, s->opts, c.h, s->url);
 	/* Downloads may be long: no total timeout, but a stall limit. */
 	curl_easy_setopt(c.h, CURLOPT_TIMEOUT_MS, 0L);
 	curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c.h, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c.h, CURLOPT_RESOLVE, s->resolve);
 	curl_easy_setopt(c.h, CURLOPT_WRITEFUNCTION, dl_write);
 	curl_easy_setopt(c.h, CURLOPT_WRITEDATA, &c);
 	curl_easy_setopt(c.h, CURLOPT_XFERINFOFUNCTION, dl_progress);
@@ -387,7 +281,8 @@ dl_main(void *arg)
 	curl_easy_setopt(c.h, CURLOPT_NOPROGRESS, 0L);
 	if (s->from > 0) {
 		/* The rest of the body, if it is still the one recorded; the
-		 * whole (200) otherwise (RFC 9110 13.1.5). */
+		 * whole (200) otherwise (RFC 9110 13.1.5). Both go to every
+		 * hop of a redirect: the answer that counts is the last. */
 		char range[32], cond[sizeof(s->if_range) + 16];
 
 		snprintf(range, sizeof(range), "%lld-", (long long)s->from);
@@ -401,13 +296,11 @@ dl_main(void *arg)
 	}
 	cc = curl_easy_perform(c.h);
 	pthread_mutex_lock(&s->mu);
+	/* A failure first: without an answer there is no status to judge. */
+	if (s->rc == 0 && cc != CURLE_OK && !s->aborted)
+		dl_failed(s, &c, cc, ce.errbuf);
 	if (s->rc == 0 && !s->decided)
 		decide(s, c.h); /* an empty body */
-	if (s->rc == 0 && cc != CURLE_OK && !s->aborted) {
-		s->rc =
-		    err_set(&s->derr, ERR_NET, "could not download the url: %s",
-			    ce.errbuf[0] ? ce.errbuf : curl_easy_strerror(cc));
-	}
 	if (s->rc == 0 && !s->range_refused && s->streaming &&
 	    s->from + s->received != s->size)
 		s->rc = err_set(&s->derr, ERR_NET,
@@ -568,7 +461,7 @@ upload__url_open(const struct upload_source_opts *o,
 {
 	int rc;
 
-	if ((rc = url_check(o, job->source, &s->resolve, e)) != 0)
+	if ((rc = upload__url_check(o, job->source, e)) != 0)
 		return rc;
 	s->is_url = true;
 	s->url = xstrdup(job->source);

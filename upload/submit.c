@@ -4,8 +4,8 @@
  *
  * The checks, in order: a known provider; exactly one of path and url; the
  * way a URL is taken (streamed by vodhook, or pulled by the platform when
- * its adapter can); the source (a path confined to upload_root, a URL not
- * pointing at a private address unless allowed, a pulled URL only
+ * its adapter can); the source (a path confined to upload_root, a URL
+ * whose host resolves to allowed addresses only, a pulled URL only
  * parsed); the media type and name; the options (upload__options_check,
  * then the adapter's defaults); a cover path confined like the source.
  * The job is then one row of uploads, and an idle worker of this process

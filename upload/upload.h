@@ -30,6 +30,7 @@ struct upload_config {
 	int64_t max_bytes;
 	int lease_seconds;
 	bool allow_private_urls;
+	const char *url_proxy; /* proxy of URL sources ("" or NULL: none) */
 	int max_attempts;
 	long poll_ms;
 	long part_timeout_ms;
@@ -74,8 +75,8 @@ struct upload_request {
  * Check a request (provider known, source readable and confined, URL
  * allowed, size within the cap) and queue the job. ERR_INPUT (bad or
  * missing field, missing or unreadable file), ERR_FORBIDDEN (outside the
- * root, private URL), ERR_LIMIT (too large). *json (caller frees) is the
- * new record; id receives its UUID. Thread-safe.
+ * root, a URL to a refused address), ERR_LIMIT (too large). *json (caller
+ * frees) is the new record; id receives its UUID. Thread-safe.
  */
 int upload_submit(struct upload_service *s, const struct upload_request *r,
 		  char **json, char id[37], struct err *e) VH_MUST_CHECK;

@@ -306,6 +306,8 @@ struct upload_source_opts {
 	int64_t max_bytes;	 /* upload_max_bytes */
 	bool allow_private_urls; /* loopback/private addresses allowed */
 	const char *tmp_dir;	 /* for URL sources of unknown length */
+	const char *proxy;	 /* upload_url_proxy; NULL or "": none, whatever
+				    the environment says */
 	const struct cloud_opts *cloud; /* TLS / connect_to for downloads */
 };
 
@@ -318,9 +320,31 @@ struct upload_source_opts {
 int upload__path_check(const struct upload_source_opts *o, const char *path,
 		       char **resolved, int64_t *size,
 		       struct err *e) VH_MUST_CHECK;
+/* Redirects a URL source may follow (signed CDN links redirect once or
+ * twice); each hop's address is checked like the first. */
+#define UPLOAD_URL_MAX_REDIRECTS 5
+
+/* What an address is to a URL source (url_addr.c). */
+enum upload_addr_class {
+	UPLOAD_ADDR_PUBLIC,
+	UPLOAD_ADDR_PRIVATE, /* loopback, private-use: allow_private_urls */
+	UPLOAD_ADDR_SPECIAL, /* another special-purpose block: never */
+};
+
 /*
- * Check a URL: http or https, host resolving only to public addresses
- * unless allow_private_urls (ERR_FORBIDDEN). Does not fetch.
+ * The class of sa (AF_INET or AF_INET6, the whole sockaddr_in or
+ * sockaddr_in6) after the IANA special-purpose registries; *range (may be
+ * NULL) names the block, static, NULL for a public address.
+ */
+enum upload_addr_class upload__addr_classify(const struct sockaddr *sa,
+					     const char **range);
+/* Whether a URL source may be downloaded from sa; *range as above. */
+bool upload__addr_allowed(const struct sockaddr *sa, bool allow_private,
+			  const char **range);
+
+/*
+ * Check a URL: http or https, host resolving only to addresses
+ * upload__addr_allowed allows (ERR_FORBIDDEN otherwise). Does not fetch.
  */
 int upload__url_check(const struct upload_source_opts *o, const char *url,
 		      struct err *e) VH_MUST_CHECK;

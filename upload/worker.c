@@ -285,6 +285,7 @@ upload_service_new(const struct upload_config *c, struct db_pool *pool,
 	    .root = NULL, /* checked at submission, not when running */
 	    .max_bytes = c->max_bytes,
 	    .allow_private_urls = c->allow_private_urls,
+	    .proxy = c->url_proxy,
 	    .tmp_dir = c->tmp_dir,
 	    .cloud = c->cloud,
 	};

@@ -624,6 +624,23 @@ class UploadResume(unittest.TestCase):
         finally:
             srv.stop()
 
+    def test_url_resumed_through_a_redirect(self):
+        # A signed link is asked again on resume: its Range and If-Range
+        # follow the redirect to the media, which answers with the rest.
+        srv = U.MediaServer()
+        try:
+            _, md5 = U.make_file(srv.dir, "resume-r.mp4", 16 * U.MIB)
+            srv.redirects["/link/resume-r.mp4"] = "/signed/resume-r.mp4"
+            run = self.resume_unchanged({"url": srv.url("/link/resume-r.mp4")}, md5)
+            rng, cond = "bytes=%d-" % (run * U.MIB), '"%s"' % md5
+            self.assertEqual([x[0] for x in srv.served], ["/link/resume-r.mp4",
+                             "/signed/resume-r.mp4"] * 2, srv.served)
+            self.assertEqual(srv.served[-2][1:4], (rng, cond, 302))
+            self.assertEqual(srv.served[-1], ("/signed/resume-r.mp4", rng, cond, 206,
+                                              (16 - run) * U.MIB))
+        finally:
+            srv.stop()
+
     def test_url_resume_needs_a_part_before_its_range(self):
         # The checkpoint names parts the store does not have (ListParts):
         # one right after the run, so that the Range starts past bytes

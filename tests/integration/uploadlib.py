@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import re
+import ssl
 import sys
 import tempfile
 import threading
@@ -300,9 +301,13 @@ class MediaServer:
     (200, the whole) or self.ranges is off (200, as a server without
     ranges); self.served logs (path, Range, If-Range, status, bytes sent).
     self.unavailable maps a file name to how many requests for it are
-    answered 503 first."""
+    answered 503 first; self.redirects maps a path to the Location a 302
+    sends it to (logged in self.served too). A request in absolute form
+    (GET http://host/path, to a proxy) is served by its path: the server
+    is a proxy as well. With tls_dir (the emulator's certificates), it
+    speaks https as 127.0.0.1."""
 
-    def __init__(self):
+    def __init__(self, tls_dir=None):
         self.dir = tmpdir()
         self.gate = threading.Event()
         self.gone = threading.Event()
@@ -311,6 +316,7 @@ class MediaServer:
         self.served = []
         self.ranges = True
         self.unavailable = {}
+        self.redirects = {}
         self.lock = threading.Lock()
         outer = self
 
@@ -323,6 +329,17 @@ class MediaServer:
                     outer.log.append((path, self.headers.get("User-Agent", "")))
                 if path.startswith("/gate/"):
                     outer.gate.wait(60)
+                with outer.lock:
+                    location = outer.redirects.get(path)
+                    if location is not None:
+                        outer.served.append((path, self.headers.get("Range"),
+                                             self.headers.get("If-Range"), 302, 0))
+                if location is not None:
+                    self.send_response(302)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with outer.lock:
                     busy = outer.unavailable.get(os.path.basename(path), 0)
                     if busy > 0:
@@ -387,12 +404,19 @@ class MediaServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls_dir:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(tls_dir, "server.pem"),
+                                os.path.join(tls_dir, "server.key"))
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
 
     def fetches(self, path):
         with self.lock:

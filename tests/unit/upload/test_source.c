@@ -120,7 +120,17 @@ test_url_private(void **state)
 	    "https://192.168.0.1/x.mp4",   "http://172.16.5.5:8080/x.mp4",
 	    "http://169.254.169.254/x",	   "http://[::1]/x.mp4",
 	    "http://[fd00::1]/x.mp4",	   "http://0.0.0.0/x.mp4",
-	    "http://[::ffff:127.0.0.1]/x", "http://100.64.0.1/x"};
+	    "http://[::ffff:127.0.0.1]/x", "http://100.64.0.1/x",
+	    "http://198.18.0.1/x",	   "http://192.0.0.1/x",
+	    "http://2130706433/x" /* 127.0.0.1 */};
+	static const char *const always[] = {"http://198.18.0.1/x.mp4",
+					     "http://192.0.0.1/x.mp4",
+					     "http://169.254.169.254/latest",
+					     "http://0.0.0.0/x",
+					     "http://[fe80::1]/x",
+					     "http://[64:ff9b::7f00:1]/x",
+					     "http://[2002:7f00:1::1]/x",
+					     "http://100.100.100.200/x"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
@@ -133,6 +143,20 @@ test_url_private(void **state)
 	o.allow_private_urls = true;
 	assert_int_equal(upload__url_check(&o, "http://127.0.0.1/x.mp4", &e),
 			 0);
+	/* The setting opens loopback and private-use blocks only. */
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++) {
+		err_clear(&e);
+		assert_int_equal(upload__url_check(&o, always[i], &e),
+				 ERR_FORBIDDEN);
+		assert_non_null(strstr(e.msg, "always refused"));
+	}
+	/* Through a proxy, names are the proxy's to resolve; a literal
+	 * address is still checked. */
+	o.proxy = "http://127.0.0.1:9";
+	assert_int_equal(
+	    upload__url_check(&o, "http://no-such-host.invalid/x.mp4", &e), 0);
+	assert_int_equal(upload__url_check(&o, "http://198.18.0.1/x", &e),
+			 ERR_FORBIDDEN);
 }
 
 /* Write "abcde" over the file at path, then put its modification time back
