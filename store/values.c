@@ -62,7 +62,8 @@ store__count(PGresult *res, int *n, const char *what, struct err *e)
 int
 store__time_utc(const char *s, char *out, size_t n)
 {
-	char frac[11] = "";
+	/* Room for any int, so that the compiler can prove nothing is cut. */
+	char frac[16] = "";
 	int32_t ns;
 	struct tm tm;
 	int64_t t;

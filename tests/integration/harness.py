@@ -24,7 +24,9 @@ BIN = os.environ.get("VODHOOK_BIN", "")
 SOURCE_DIR = os.environ.get("VODHOOK_SOURCE_DIR",
                             os.path.join(os.path.dirname(__file__), "..", ".."))
 BASE_URL = os.environ.get("VH_TEST_DATABASE_URL", "")
-WAIT = 30.0  # seconds any awaited condition may take before a test fails
+# Seconds any awaited condition may take before a test fails; tests/run.sh
+# --tsan sets VH_TEST_WAIT longer, since instrumented code runs slower.
+WAIT = float(os.environ.get("VH_TEST_WAIT", "30"))
 
 
 def require_env(testcase):
@@ -86,8 +88,13 @@ def clean_env(extra):
 
 
 def run(args, env, timeout=60, **kw):
-    return subprocess.run([BIN] + args, env=clean_env(env), capture_output=True,
-                          text=True, timeout=timeout, **kw)
+    r = subprocess.run([BIN] + args, env=clean_env(env), capture_output=True,
+                       text=True, timeout=timeout, **kw)
+    # A test that expects the command to fail must not take a data race
+    # (tests/run.sh --tsan) for the failure it expects.
+    if "WARNING: ThreadSanitizer:" in (r.stderr or ""):
+        raise AssertionError("ThreadSanitizer reported:\n" + r.stderr)
+    return r
 
 
 class HttpClient:
@@ -192,7 +199,15 @@ class Daemon:
                 self.proc.wait()
             self.log.close()
         self.proc = None
+        self.check_no_race()
         return rc
+
+    def check_no_race(self):
+        """Fail when ThreadSanitizer reported in the log (tests/run.sh
+        --tsan), even when the test ends the process by a signal and does
+        not look at how it exited."""
+        if "WARNING: ThreadSanitizer:" in self.logs():
+            raise AssertionError("ThreadSanitizer reported:\n" + self.logs())
 
     def kill(self):
         return self.stop(signal.SIGKILL)
