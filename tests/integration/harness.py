@@ -27,6 +27,9 @@ BASE_URL = os.environ.get("VH_TEST_DATABASE_URL", "")
 # Seconds any awaited condition may take before a test fails; tests/run.sh
 # --tsan sets VH_TEST_WAIT longer, since instrumented code runs slower.
 WAIT = float(os.environ.get("VH_TEST_WAIT", "30"))
+# How much slower than usual the code under test runs (3 under --tsan): a
+# test's own time limits (timeout=...) are stretched by it.
+SLOW = max(1.0, WAIT / 30.0)
 
 
 def require_env(testcase):
@@ -44,9 +47,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(cond, what, timeout=WAIT, interval=0.02):
-    """Poll cond() until it returns a true value; fail with what otherwise."""
-    deadline = time.monotonic() + timeout
+def wait_for(cond, what, timeout=None, interval=0.02):
+    """Poll cond() until it returns a true value; fail with what otherwise.
+    timeout: seconds (stretched by SLOW), WAIT when None."""
+    deadline = time.monotonic() + (WAIT if timeout is None else timeout * SLOW)
     while True:
         v = cond()
         if v:
@@ -89,7 +93,7 @@ def clean_env(extra):
 
 def run(args, env, timeout=60, **kw):
     r = subprocess.run([BIN] + args, env=clean_env(env), capture_output=True,
-                       text=True, timeout=timeout, **kw)
+                       text=True, timeout=timeout * SLOW, **kw)
     # A test that expects the command to fail must not take a data race
     # (tests/run.sh --tsan) for the failure it expects.
     if "WARNING: ThreadSanitizer:" in (r.stderr or ""):

@@ -8,6 +8,7 @@ import unittest
 
 import harness as h
 import uploadlib as U
+from pki import Pki
 
 EMU = None
 
@@ -78,6 +79,21 @@ class Check(unittest.TestCase):
         self.assertEqual([r for r in EMU.e.rejections()
                           if r.get("action") in ("DescribeMediaInfos", "GetVideoInfo")],
                          [])
+
+    def test_https_files(self):
+        # Loaded by the listener's own code: a good pair passes, a key of another certificate
+        # fails naming the setting, and the check never serves.
+        pki = Pki()
+        cert, key = pki.server("good", 1)
+        _, other_key = pki.server("other", 2)
+        out, got = self.check(VODHOOK_TLS_LISTEN="127.0.0.1:0", VODHOOK_TLS_CERT_FILE=cert,
+                              VODHOOK_TLS_KEY_FILE=key)
+        self.assertEqual(got["tls"][0], "ok", out.stdout + out.stderr)
+        out, got = self.check(VODHOOK_TLS_LISTEN="127.0.0.1:0", VODHOOK_TLS_CERT_FILE=cert,
+                              VODHOOK_TLS_KEY_FILE=other_key)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertEqual(got["tls"][0], "FAIL")
+        self.assertIn("tls_key_file", got["tls"][1])
 
     def test_migrated_database(self):
         self.assertEqual(h.run(["migrate"], self.env()).returncode, 0)

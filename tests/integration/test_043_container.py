@@ -13,7 +13,7 @@ import harness as h
 DEPLOY = os.path.join(h.SOURCE_DIR, "deploy")
 # Libraries of the base image (libc6, libgcc-s1) and of the sanitizer
 # build under test, which a release build does not link.
-NOT_RUNTIME = {"libc6", "libc6-i386", "libgcc-s1", "libasan8", "libubsan1"}
+NOT_RUNTIME = {"libc6", "libc6-i386", "libgcc-s1", "libasan8", "libubsan1", "libtsan2"}
 
 
 def read(name):

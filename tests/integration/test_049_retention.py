@@ -171,10 +171,14 @@ class Retention(unittest.TestCase):
                    VODHOOK_TENCENT_SECRET_KEY="secret-key-for-tests",
                    VODHOOK_TENCENT_API_URL="http://127.0.0.1:%d" % h.free_port(),
                    VODHOOK_ALLOW_HTTP="1", VODHOOK_RECONCILE_AFTER="0")
+        # The warning comes as the retention starts, once the database is up: after the
+        # daemon answers /healthz.
         with h.Daemon(r.db, env) as d:
-            logs = d.logs()
-        self.assertIn("retention_events_days = 4 is within the 4 days", logs)
+            h.wait_for(lambda: "retention_events_days = 4 is within the 4 days" in d.logs(),
+                       "the warning about the pull horizon")
         with h.Daemon(r.db, dict(env, VODHOOK_RETENTION_EVENTS_DAYS="5")) as d:
+            h.wait_for(lambda: "retention deletes" in d.logs() or "module=retention" in d.logs(),
+                       "the retention to start")
             logs = d.logs()
         self.assertNotIn("is within the", logs)
 

@@ -187,7 +187,7 @@ def get_upload(daemon, uid):
     return doc
 
 
-def wait_state(daemon, uid, states, timeout=h.WAIT):
+def wait_state(daemon, uid, states, timeout=None):
     last = {}
 
     def done():
