@@ -414,8 +414,8 @@ bring_up_database(struct db_pool *pool, struct err *e)
  * changes, not at every attempt.
  */
 static int
-wait_for_database(struct db_pool *pool, const sigset_t *sigs,
-		  struct tls *tls, int *sig)
+wait_for_database(struct db_pool *pool, const sigset_t *sigs, struct tls *tls,
+		  int *sig)
 {
 	int wait_ms = DB_RETRY_MIN_MS;
 	struct err e;
@@ -550,8 +550,7 @@ cmd_serve(void)
 		"vodhook %s listening on http=%s https=%s (%d threads)",
 		VODHOOK_VERSION, cfg.listen[0] ? cfg.listen : "off",
 		cfg.tls_listen[0] ? cfg.tls_listen : "off", (int)cfg.threads);
-	if (!db_up &&
-	    (rc = wait_for_database(app.pool, &sigs, tls, &sig)) != 0)
+	if (!db_up && (rc = wait_for_database(app.pool, &sigs, tls, &sig)) != 0)
 		goto out;
 	if (sig == 0) {
 		if ((rc = start_workers(&app, &co, &puller, &reconciler,
