@@ -51,6 +51,9 @@ upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
 	    .workers = (int)cfg.upload_workers,
 	    .part_size = cfg.upload_part_size,
 	    .parallel = (int)cfg.upload_parallel,
+	    .parallel_max = (int)cfg.upload_parallel_max,
+	    .connections = (int)cfg.upload_connections,
+	    .stream_buffer = cfg.upload_stream_buffer,
 	    .threshold = cfg.upload_threshold,
 	    .max_bytes = cfg.upload_max_bytes,
 	    .lease_seconds = (int)cfg.upload_lease_seconds,
@@ -183,12 +186,14 @@ struct progress {
 };
 
 static void
-show_progress(void *arg, const char *state, int64_t done, int64_t total)
+show_progress(void *arg, const struct upload_progress *u)
 {
 	struct progress *p = arg;
-	int64_t now = time_mono_ms();
+	const char *state = u->state;
+	int64_t now = time_mono_ms(), done = u->done, total = u->total;
 	double secs = (double)(now - p->start_ms) / 1000.0;
 	double mibs = secs > 0 ? (double)done / 1048576.0 / secs : 0;
+	double now_mibs = (double)u->rate_bps / 1048576.0;
 	int pct = total > 0 ? (int)(done * 100 / total) : 0;
 
 	if (strcmp(state, "uploading") == 0 && now - p->last_ms < 200 &&
@@ -206,13 +211,18 @@ show_progress(void *arg, const char *state, int64_t done, int64_t total)
 		for (int i = 0; i < 40; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[40] = '\0';
-		fprintf(stderr, "\r[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s", bar,
-			pct, (double)done / 1048576.0, mibs, state);
+		fprintf(stderr,
+			"\r[%s] %3d%% %8.1f MiB %7.1f MiB/s %2d parts %-10s",
+			bar, pct, (double)done / 1048576.0,
+			u->rate_bps > 0 ? now_mibs : mibs, u->parts_in_flight,
+			state);
 	} else {
 		fprintf(stderr,
 			"progress: state=%s bytes_done=%lld bytes_total=%lld "
-			"percent=%d rate_mib_s=%.1f\n",
-			state, (long long)done, (long long)total, pct, mibs);
+			"percent=%d rate_mib_s=%.1f rate_now_mib_s=%.1f "
+			"parts_in_flight=%d\n",
+			state, (long long)done, (long long)total, pct, mibs,
+			now_mibs, u->parts_in_flight);
 	}
 	fflush(stderr);
 }
