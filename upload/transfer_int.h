@@ -58,8 +58,10 @@ struct upload_tune {
 	int peak;	  /* the most wanted so far */
 	int best_n;	  /* the count that gave best_rate (0: none yet) */
 	int throttles;	  /* throttling answers seen */
+	int flat;	  /* windows in a row that did not rise */
 	double best_rate; /* bytes/s */
 	int64_t rate;	  /* bytes/s over the last window */
+	bool win_open;	  /* false: the window starts at win_ms */
 	int64_t win_ms, win_bytes, hold_until_ms, cut_ms;
 };
 

@@ -6,13 +6,15 @@
  * comes from running enough parts at once. The right count depends on the
  * path, so it is searched for, as a hill climb on the measured rate:
  *
- * - The rate is measured over windows of TUNE_WINDOW_MS (bytes curl put on
- *   the wire, parts done and in flight).
- * - While a window's rate is more than TUNE_GAIN above the best so far,
+ * - The rate is measured over windows of TUNE_WINDOW_MS (the bytes curl
+ *   took), each starting TUNE_SETTLE_MS after the count changed, once the
+ *   new connections are open.
+ * - While a window's rate is more than TUNE_GAIN (5%) above the best so far,
  *   the count grows by half (at least one) for the next window.
- * - When it stops rising, the count goes back to the one that gave the
- *   best rate (more connections for no more bytes only load the store)
- *   and holds for TUNE_HOLD_MS, then probes one more.
+ * - When it stops rising for two windows running (one is noisy), the
+ *   count goes back to the one that gave the best rate (more connections for no
+ * more bytes only load the store) and holds for TUNE_HOLD_MS (5 s), then probes
+ * one more.
  * - A throttling answer (503, 429, SlowDown and the like) means the store
  *   wants fewer at once: the count falls to the parts then accepted (the
  *   ones in flight but this one) and never grows above that again for this
@@ -37,8 +39,9 @@
 #include <limits.h>
 
 #define TUNE_WINDOW_MS 1000
-#define TUNE_HOLD_MS   15000
-#define TUNE_GAIN      0.10
+#define TUNE_SETTLE_MS 300 /* new connections open: not measured */
+#define TUNE_HOLD_MS   5000
+#define TUNE_GAIN      0.05
 
 static int
 clamp(const struct upload_tune *t, int n)
@@ -62,13 +65,20 @@ upload__tune_init(struct upload_tune *t, int start, int max, int64_t bytes,
 	t->peak = t->cur;
 	t->win_ms = now_ms;
 	t->win_bytes = bytes;
+	t->win_open = true;
 	t->cut_ms = now_ms - TUNE_WINDOW_MS; /* a first failure cuts */
 }
 
+/* The next window starts once the connections of the new count are open. */
 static void
-grow(struct upload_tune *t, int to)
+set_count(struct upload_tune *t, int n, int64_t now_ms)
 {
-	t->cur = clamp(t, to);
+	n = clamp(t, n);
+	if (n != t->cur) {
+		t->win_open = false;
+		t->win_ms = now_ms + TUNE_SETTLE_MS;
+	}
+	t->cur = n;
 	if (t->cur > t->peak)
 		t->peak = t->cur;
 }
@@ -79,6 +89,14 @@ upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms)
 	int64_t dt = now_ms - t->win_ms;
 	double rate;
 
+	if (!t->win_open) {
+		if (dt >= 0) {
+			t->win_open = true;
+			t->win_ms = now_ms;
+			t->win_bytes = bytes;
+		}
+		return t->cur;
+	}
 	if (dt < TUNE_WINDOW_MS)
 		return t->cur;
 	rate = (double)(bytes - t->win_bytes) * 1000.0 / (double)dt;
@@ -87,6 +105,10 @@ upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms)
 	t->win_bytes = bytes;
 	if (t->fixed)
 		return t->cur;
+	log_msg(LOG_DEBUG, "upload",
+		"parts in flight %d: %.1f MB/s (best %.1f MB/s at %d)%s",
+		t->cur, rate / 1e6, t->best_rate / 1e6, t->best_n,
+		t->hold_until_ms != 0 ? ", holding" : "");
 	if (t->hold_until_ms != 0) {
 		if (now_ms < t->hold_until_ms)
 			return t->cur;
@@ -94,17 +116,23 @@ upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms)
 		t->hold_until_ms = 0;
 		t->best_rate = rate;
 		t->best_n = t->cur;
-		grow(t, t->cur + 1);
+		set_count(t, t->cur + 1, now_ms);
 		return t->cur;
 	}
 	if (t->best_n == 0 || rate > t->best_rate * (1.0 + TUNE_GAIN)) {
 		t->best_rate = rate;
 		t->best_n = t->cur;
-		grow(t, t->cur + (t->cur / 2 > 1 ? t->cur / 2 : 1));
+		t->flat = 0;
+		set_count(t, t->cur + (t->cur / 2 > 1 ? t->cur / 2 : 1),
+			  now_ms);
 		return t->cur;
 	}
-	/* No longer rising: back to the count that did as well, and hold. */
-	t->cur = clamp(t, t->best_n);
+	/* Not rising: one window more at this count, since one window's rate
+	 * is noisy; then back to the count that did as well, and hold. */
+	if (t->flat++ == 0)
+		return t->cur;
+	t->flat = 0;
+	set_count(t, t->best_n, now_ms);
 	t->hold_until_ms = now_ms + TUNE_HOLD_MS;
 	return t->cur;
 }
@@ -125,7 +153,7 @@ upload__tune_failed(struct upload_tune *t, bool throttled, int in_flight,
 		t->ceiling = accepted < t->ceiling ? accepted : t->ceiling - 1;
 		if (t->ceiling < 1)
 			t->ceiling = 1;
-		t->cur = clamp(t, t->cur);
+		set_count(t, t->cur, now_ms);
 		t->best_n = t->cur;
 		t->best_rate = 0;
 		t->hold_until_ms = now_ms + TUNE_HOLD_MS;
@@ -134,7 +162,7 @@ upload__tune_failed(struct upload_tune *t, bool throttled, int in_flight,
 	if (now_ms - t->cut_ms < TUNE_WINDOW_MS)
 		return;
 	t->cut_ms = now_ms;
-	t->cur = clamp(t, t->cur - (t->cur / 4 > 1 ? t->cur / 4 : 1));
+	set_count(t, t->cur - (t->cur / 4 > 1 ? t->cur / 4 : 1), now_ms);
 	t->best_n = t->cur;
 	t->best_rate = 0;
 	t->hold_until_ms = now_ms + TUNE_HOLD_MS;
