@@ -12,9 +12,9 @@
  * - While a window's rate is more than TUNE_GAIN (5%) above the best so far,
  *   the count grows by half (at least one) for the next window.
  * - When it stops rising for two windows running (one is noisy), the
- *   count goes back to the one that gave the best rate (more connections for no
- * more bytes only load the store) and holds for TUNE_HOLD_MS (5 s), then probes
- * one more.
+ *   count goes back to the one that gave the best rate (more connections
+ *   for no more bytes only load the store) and holds for TUNE_HOLD_MS
+ *   (5 s), then probes one more.
  * - A throttling answer (503, 429, SlowDown and the like) means the store
  *   wants fewer at once: the count falls to the parts then accepted (the
  *   ones in flight but this one) and never grows above that again for this
