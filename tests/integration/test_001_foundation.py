@@ -271,7 +271,7 @@ class Database(unittest.TestCase):
         tables = "('vod_events'::regclass, 'media'::regclass, 'uploads'::regclass)"
         rows = ["SELECT * FROM vod_events ORDER BY id", "SELECT * FROM media ORDER BY id",
                 # (later migrations add columns: 011 source_version,
-                # 018 rate_bps and parts_in_flight)
+                # 019 rate_bps and parts_in_flight)
                 "SELECT to_jsonb(u) - 'source_version' - 'rate_bps'"
                 " - 'parts_in_flight' FROM uploads u ORDER BY id",
                 "SELECT * FROM media_lifecycle ORDER BY id",

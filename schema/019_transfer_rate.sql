@@ -1,4 +1,4 @@
--- 018_transfer_rate: an upload in progress shows how fast it goes and
+-- 019_transfer_rate: an upload in progress shows how fast it goes and
 -- how many parts it sends at once. The transfer engine adapts the parts
 -- in flight to the path (more while the rate rises, fewer on throttling),
 -- so the count is worth seeing next to the rate. Both are written with the
