@@ -6,10 +6,10 @@
  * way a URL is taken (streamed by vodhook, or pulled by the platform when
  * its adapter can); the source (a path confined to upload_root, a URL
  * whose host resolves to allowed addresses only, a pulled URL only
- * parsed); the media type and name; the options (upload__options_check,
- * then the adapter's defaults); a cover path confined like the source.
- * The job is then one row of uploads, and an idle worker of this process
- * is woken.
+ * parsed, or resolved too where the adapter asks); the media type and
+ * name; the options (upload__options_check, then the adapter's defaults);
+ * a cover path confined like the source. The job is then one row of
+ * uploads, and an idle worker of this process is woken.
  *
  * Interface: upload_submit; upload__url_mode, upload__pull_url_check
  * (upload/ only).
