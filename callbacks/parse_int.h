@@ -41,6 +41,16 @@ int cb__parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
  */
 int cb__parse_tencent_procedure(const cJSON *task, struct vod_event *ev,
 				struct err *e) VH_MUST_CHECK;
+/*
+ * A v3 PullUploadTask (the PullCompleteEvent of a callback, or the
+ * PullUploadTask of a DescribeTaskDetail answer) into ev as the callback is
+ * read: task id, file id, status, error (ErrCode, Message), contexts, and
+ * the effect (confirmed when it finished with a
+ * FileId and no error; none otherwise). ERR_INPUT when task is not an
+ * object or lacks TaskId.
+ */
+int cb__parse_tencent_pull(const cJSON *task, struct vod_event *ev,
+			   struct err *e) VH_MUST_CHECK;
 
 /*
  * An identifier member of obj: a string (empty means absent) or a JSON

@@ -34,7 +34,8 @@
  * never saw them: a URL the platform pulled itself); a URL the platform could
  * not pull has no VideoId, only the JobId, in its UploadByURLComplete or in the
  * reconciler's GetURLUploadInfos answer (a Reconciled event with an error
- * and no media), and fails its upload (uj).
+ * and no media), and fails its upload (uj); the same for a Tencent
+ * PullComplete with an error and no FileId (its TaskId is the url_job_id).
  */
 /* clang-format off */
 #define SQL_INSERT \
@@ -74,17 +75,30 @@
     "  WHERE provider = d.provider AND file_id = d.file_id LIMIT 1) u2" \
     "  ON true),"
 
-/* The media deltas, linked by upload id or else by file id. */
+/* A Tencent PullComplete of the batch names its upload by TaskId only when
+ * it carries no SourceContext (the legacy format): the upload whose
+ * url_job_id it is. */
+#define SQL_BY_URL_JOB \
+    " LEFT JOIN LATERAL (SELECT u.id, u.procedure, u.options FROM ins i" \
+    "  JOIN uploads u ON u.provider = i.provider AND u.url_job_id = i.task_id" \
+    "  WHERE i.event_type = 'PullComplete' AND i.provider = d.provider" \
+    "   AND i.file_id = d.file_id AND d.upload_id IS NULL LIMIT 1) u3" \
+    "  ON true"
+
+/* The media deltas, linked by upload id, by a pull's TaskId, or else by
+ * file id. */
 #define SQL_LINK_BY_ID \
     " d AS (" \
-    " SELECT d.*, coalesce(u1.id, u2.id) AS link," \
-    "  (u1.id IS NOT NULL OR u2.id IS NOT NULL)" \
-    "   AND coalesce(u1.procedure, u2.procedure," \
-    "    u1.options->>'workflow_id', u2.options->>'workflow_id', '') = ''" \
+    " SELECT d.*, coalesce(u1.id, u3.id, u2.id) AS link," \
+    "  (u1.id IS NOT NULL OR u3.id IS NOT NULL OR u2.id IS NOT NULL)" \
+    "   AND coalesce(u1.procedure, u3.procedure, u2.procedure," \
+    "    u1.options->>'workflow_id', u3.options->>'workflow_id'," \
+    "    u2.options->>'workflow_id', '') = ''" \
     "   AS no_processing" \
     SQL_DELTAS \
     " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
     "  WHERE id = d.upload_id LIMIT 1) u1 ON true" \
+    SQL_BY_URL_JOB \
     SQL_BY_FILE_ID
 
 /* The same when no event names an upload id: by file id alone. */
@@ -153,7 +167,8 @@
     " FROM up WHERE u.id = up.upload_id" \
     "  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
 
-/* A URL the platform could not pull fails its upload. */
+/* A URL the platform could not pull fails its upload (Alibaba
+ * UploadByURLComplete, Tencent PullComplete, or the reconciler's answer). */
 #define SQL_URL_JOBS \
     ", uj AS (" \
     " UPDATE uploads u SET state = 'failed'," \
@@ -161,8 +176,8 @@
     "  error_message = i.error_message," \
     "  finished_at = coalesce(u.finished_at, now()), updated_at = now()" \
     " FROM ins i WHERE ((i.event_type = 'UploadByURLComplete'" \
-    "   AND lower(i.status) = 'fail') OR (i.event_type = 'Reconciled'" \
-    "   AND i.error_code IS NOT NULL AND i.file_id IS NULL))" \
+    "   AND lower(i.status) = 'fail') OR (i.event_type IN ('Reconciled'," \
+    "   'PullComplete') AND i.error_code IS NOT NULL AND i.file_id IS NULL))" \
     "  AND u.provider = i.provider" \
     "  AND u.url_job_id = i.task_id AND u.file_id IS NULL" \
     "  AND upload_state_rank(u.state) < 6)"
@@ -381,6 +396,7 @@ is_lean(const struct store_event *events, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (events[i].event_type == NULL ||
 		    strcmp(events[i].event_type, "UploadByURLComplete") == 0 ||
+		    strcmp(events[i].event_type, "PullComplete") == 0 ||
 		    strcmp(events[i].event_type, "Reconciled") == 0)
 			return false;
 	return true;

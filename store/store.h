@@ -366,10 +366,12 @@ int store_upload_canceled(struct db_pool *pool, const char *id,
 			  const char *owner, struct err *e) VH_MUST_CHECK;
 /*
  * The platform pulls the job's URL itself as job url_job_id (Alibaba
- * UploadMediaByURL): record it and park the job (state uploading, lease
- * released, never claimed again; its callbacks finish it). A failed
- * UploadByURLComplete of that JobId recorded before this call fails the
- * job now. ERR_CONFLICT when the lease was lost.
+ * UploadMediaByURL, Tencent PullUpload): record it and park the job (state
+ * uploading, lease released, never claimed again; its callbacks finish
+ * it). A failed UploadByURLComplete or PullComplete of that id recorded
+ * before this call fails the job now; a successful PullComplete recorded
+ * before it, not linked yet, links its media and moves the job with it.
+ * ERR_CONFLICT when the lease was lost.
  */
 int store_upload_set_url_job(struct db_pool *pool, const char *id,
 			     const char *owner, const char *provider,

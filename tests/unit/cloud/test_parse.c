@@ -107,6 +107,35 @@ test_tc_commit_ok(void **state)
 	cloud_tencent_commit_cleanup(&r);
 }
 
+/* The PullUpload example of the API reference (266/35575), verbatim. */
+static void
+test_tc_pull_ok(void **state)
+{
+	static const char body[] =
+	    "{\n    \"Response\": {\n"
+	    "        \"RequestId\": "
+	    "\"5ca61e3a-6b8e-4b4e-9256-fdc701190064ef0\",\n"
+	    "        \"TaskId\": "
+	    "\"125xxxxxx07-pull-893dc41e6fdc22dcf24aa6e9c61cp94\"\n"
+	    "    }\n}";
+	static const char none[] = "{\"Response\":{\"RequestId\":\"r\"}}";
+	struct cloud_tencent_pull r;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cloud_tencent_parse_pull(200, P(body), &r, &e), 0);
+	assert_string_equal(r.task_id,
+			    "125xxxxxx07-pull-893dc41e6fdc22dcf24aa6e9c61cp94");
+	assert_string_equal(r.request_id,
+			    "5ca61e3a-6b8e-4b4e-9256-fdc701190064ef0");
+	cloud_tencent_pull_cleanup(&r);
+	err_clear(&e);
+	assert_int_equal(cloud_tencent_parse_pull(200, P(none), &r, &e),
+			 ERR_REMOTE);
+	assert_non_null(strstr(e.msg, "TaskId"));
+	assert_null(r.task_id);
+}
+
 static void
 test_tc_errors(void **state)
 {
@@ -714,6 +743,7 @@ main(void)
 	    cmocka_unit_test(test_tc_apply_ok),
 	    cmocka_unit_test(test_tc_apply_null_cert_and_missing),
 	    cmocka_unit_test(test_tc_commit_ok),
+	    cmocka_unit_test(test_tc_pull_ok),
 	    cmocka_unit_test(test_tc_errors),
 	    cmocka_unit_test(test_tc_events),
 	    cmocka_unit_test(test_tc_media_infos),
