@@ -186,6 +186,70 @@ stream_error(struct vod_event *ev, const cJSON *doc, struct err *e)
 	return 0;
 }
 
+/*
+ * DeleteMediaComplete: the media deleted. MediaId names one medium; the
+ * comma-separated lists MediaIds and VideoIds (DeleteVideo's own parameter
+ * name) are read too, in case the platform reports a batch in one event.
+ * Only a success that deleted the whole medium (DeleteType "all", or none
+ * given) deletes the record: "mezzanine" and "stream" delete parts of it.
+ * Source: help.aliyun.com/zh/vod/user-guide/deletemediacomplete.
+ */
+static int
+classify_delete(struct vod_event *ev, const cJSON *doc, bool ok, struct err *e)
+{
+	static const char *const lists[] = {"MediaId", "MediaIds", "VideoIds",
+					    "VideoId"};
+	char **ids = NULL, *kind = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t l = 0; l < 4 && rc == 0; l++) {
+		char *text = NULL, *save = NULL;
+
+		if ((rc = get_text(doc, lists[l], CB_CONTEXT_MAX, &text, e)) !=
+			0 ||
+		    text == NULL)
+			continue;
+		for (char *t = strtok_r(text, ", ", &save); t != NULL;
+		     t = strtok_r(NULL, ", ", &save)) {
+			if (strlen(t) > CB_ID_MAX) {
+				rc = err_set(e, ERR_INPUT,
+					     "invalid Alibaba event: %s: an id "
+					     "is longer than %d bytes",
+					     lists[l], CB_ID_MAX);
+				break;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4;
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			ids[n++] = xstrdup(t);
+		}
+		free(text);
+	}
+	if (rc == 0)
+		rc = get_text(doc, "DeleteType", CB_ID_MAX, &kind, e);
+	if (rc != 0 || n == 0) {
+		for (size_t i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		free(kind);
+		return rc;
+	}
+	/* MediaId "a,b" is not an id: the first of the list is. */
+	if (ev->file_id != NULL && strchr(ev->file_id, ',') != NULL) {
+		free(ev->file_id);
+		ev->file_id = NULL;
+	}
+	if (ev->file_id == NULL)
+		ev->file_id = xstrdup(ids[0]);
+	rc = cb__take_deleted(ev, ids, n, e);
+	if (rc == 0 && ok && (kind == NULL || cb__streq_nocase(kind, "all")))
+		ev->effect = EFFECT_DELETED;
+	free(kind);
+	return rc;
+}
+
 /* Effect and dedup key, by event type. Returns 1 to key by hash. */
 static int
 classify(struct vod_event *ev, const cJSON *doc, struct err *e)
@@ -233,6 +297,11 @@ classify(struct vod_event *ev, const cJSON *doc, struct err *e)
 					ev->status ? ev->status : "");
 	} else if (strcmp(t, "UploadByURLComplete") == 0) {
 		ev->effect = fail ? EFFECT_FAILED : EFFECT_NONE;
+	} else if (strcmp(t, "DeleteMediaComplete") == 0) {
+		ev->effect = EFFECT_NONE;
+		if ((rc = classify_delete(ev, doc, ok, e)) != 0)
+			return rc;
+		subject = ev->file_id;
 	} else {
 		ev->effect = EFFECT_NONE;
 	}

@@ -262,6 +262,50 @@ attached_media(void **state)
 	vod_event_cleanup(&ev);
 }
 
+/* DeleteMediaComplete deletes the whole medium only, on success only. */
+static void
+delete_media_complete(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"EventTime\":"
+		 "\"2017-03-20T07:49:17Z\",\"Status\":\"success\","
+		 "\"MediaType\":\"video\",\"DeleteType\":\"all\","
+		 "\"MediaId\":\"1234343b689jsi3ka5422dfe1e47****\"}",
+		 &ev);
+	assert_string_equal(ev.file_id, "1234343b689jsi3ka5422dfe1e47****");
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 1);
+	assert_string_equal(ev.deleted_ids[0], ev.file_id);
+	assert_int_equal(ev.event_time, TIME);
+	assert_string_equal(ev.dedup_key,
+			    "DeleteMediaComplete:1234343b689jsi3ka5422dfe1e47"
+			    "****:success:2017-03-20T07:49:17Z");
+	/* Part of a medium (its source file, a stream): the record stays. */
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"Status\":"
+		 "\"success\",\"DeleteType\":\"mezzanine\",\"MediaId\":"
+		 "\"m2\"}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	/* No DeleteType: the whole medium; a list in one event. */
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"Status\":"
+		 "\"success\",\"VideoIds\":\"v2, v1,v2\"}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_string_equal(ev.file_id, "v2");
+	assert_int_equal(ev.n_deleted, 2);
+	assert_string_equal(ev.deleted_ids[0], "v1");
+	assert_string_equal(ev.deleted_ids[1], "v2");
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"Status\":"
+		 "\"success\",\"MediaId\":\"a,b\"}",
+		 &ev);
+	assert_string_equal(ev.file_id, "a");
+	assert_int_equal(ev.n_deleted, 2);
+	vod_event_cleanup(&ev);
+}
+
 static void
 extend_upload_id(void **state)
 {
@@ -412,6 +456,7 @@ main(void)
 	    cmocka_unit_test(video_analysis),
 	    cmocka_unit_test(upload_by_url),
 	    cmocka_unit_test(attached_media),
+	    cmocka_unit_test(delete_media_complete),
 	    cmocka_unit_test(extend_upload_id),
 	    cmocka_unit_test(quirks),
 	    cmocka_unit_test(unknown_and_rejects),
