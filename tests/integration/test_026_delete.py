@@ -3,7 +3,8 @@ real daemon and PostgreSQL: DELETE /v1/media/{provider}/{file_id} and
 `vodhook delete` ask the platform (Tencent DeleteMedia, Alibaba DeleteVideo or
 DeleteImage), the platform's event (FileDeleted, pushed or pulled;
 DeleteMediaComplete) or, when it is lost, the reconciler moves the record to
-deleted, where no late event moves it from.
+deleted, where no late event moves it from; an Alibaba upload canceled or
+failed for good deletes the video CreateUploadVideo made.
 
 One emulator serves the module; each class has a database and a daemon of
 its own.
@@ -232,7 +233,7 @@ class AlibabaDelete(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        U.start_ali_daemon(cls, EMU, RECONCILE)
+        U.start_ali_daemon(cls, EMU, dict(RECONCILE, VODHOOK_UPLOAD_MAX_ATTEMPTS="1"))
 
     @classmethod
     def tearDownClass(cls):
@@ -300,6 +301,44 @@ class AlibabaDelete(unittest.TestCase):
         self.assertIn("InvalidVideo.NotFound", json.dumps(doc))
         after = media(self.d, "alibaba", vid)
         self.assertEqual((after["state"], after["delete"]["error_code"]), (state, "InvalidVideo.NotFound"))
+
+    def test_canceled_upload_deletes_its_video(self):
+        path, _ = U.make_file(self.root, "cancel.mp4", 8 * U.MIB)
+        t0 = U.now()
+        EMU.ctl("faults", {"rate_limit_bps": U.MIB})
+        try:
+            uid = U.submit(self, self.d, "alibaba", {"path": path})["id"]
+            h.wait_for(lambda: EMU.calls_for("CreateUploadVideo", uid, t0) and
+                       U.get_upload(self.d, uid)["state"] == "uploading", "the transfer to start")
+            st, _, doc = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
+            self.assertEqual(st, 202, doc)
+            U.wait_state(self.d, uid, ("canceled",))
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        vid = h.psql(self.db, "SELECT file_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+        h.wait_for(lambda: [c for c in EMU.calls("DeleteVideo", t0) if c["params"]["VideoIds"] == vid],
+                   "DeleteVideo of the canceled upload's video")
+        self.assertEqual(U.get_upload(self.d, uid)["state"], "canceled")
+
+    def test_failed_upload_deletes_its_video(self):
+        # One attempt (the class's setting), and its PutObject fails.
+        path, _ = U.make_file(self.root, "fail.mp4", 100 * 1024)
+        t0 = U.now()
+        EMU.ctl("faults", {"kind": "PutObject", "nth": 1, "status": 403, "repeat": True})
+        try:
+            uid = U.submit(self, self.d, "alibaba", {"path": path})["id"]
+            doc = U.wait_state(self.d, uid, ("failed",))
+            created = [c for c in EMU.calls("CreateUploadVideo", t0) if not c.get("error")]
+            deleted = [c["params"]["VideoIds"] for c in EMU.calls("DeleteVideo", t0)]
+            left = [m.get("id") for m in EMU.ctl("media")]
+        finally:
+            EMU.ctl("reset", {})
+            EMU.ctl("config", {"alibaba_auth_key": U.ALI_KEY})
+        self.assertEqual(len(created), 1, created)
+        self.assertEqual(len(deleted), 1, deleted)
+        # The video is gone from the platform.
+        self.assertNotIn(deleted[0], left)
+        self.assertEqual(doc["state"], "failed")
 
 
 
