@@ -4,7 +4,8 @@ real daemon and PostgreSQL: DELETE /v1/media/{provider}/{file_id} and
 DeleteImage), the platform's event (FileDeleted, pushed or pulled;
 DeleteMediaComplete) or, when it is lost, the reconciler moves the record to
 deleted, where no late event moves it from; an Alibaba upload canceled or
-failed for good deletes the video CreateUploadVideo made.
+failed for good deletes the video CreateUploadVideo made; Alibaba AI events
+are deduplicated by job and status.
 
 One emulator serves the module; each class has a database and a daemon of
 its own.
@@ -340,7 +341,23 @@ class AlibabaDelete(unittest.TestCase):
         self.assertNotIn(deleted[0], left)
         self.assertEqual(doc["state"], "failed")
 
+    def test_ai_events_deduplicated_by_job_and_status(self):
+        mid = uuid.uuid4().hex
+        job = uuid.uuid4().hex
 
+        def ai(status, when, **extra):
+            ev = {"EventTime": when, "EventType": "AIMediaAuditComplete", "JobId": job,
+                  "MediaId": mid, "Status": status, "Data": {"Suggestion": "pass"}}
+            ev.update(extra)
+            return ev
+        url = "alibaba/event?sync=1&url=" + self.cb_url
+        EMU.ctl(url, ai("success", "2026-12-05T10:00:00:100Z", Code="0", Message="OK"))
+        EMU.ctl(url, ai("success", "2026-12-05T10:00:01:200Z", Code="0", Message="OK"))
+        EMU.ctl(url, ai("fail", "2026-12-05T10:00:02:300Z", Code="InvalidMedia", Message="bad"))
+        rows = h.psql(self.db, "SELECT dedup_key, error_code FROM vod_events WHERE file_id = :'v1'"
+                      " ORDER BY id", mid)
+        self.assertEqual(rows, [["AIMediaAuditComplete:%s:success" % job, ""],
+                                ["AIMediaAuditComplete:%s:fail" % job, "InvalidMedia"]])
 
 
 if __name__ == "__main__":
