@@ -89,6 +89,14 @@ int cb_reconcile_tencent_pull_event(const struct cloud_tencent_task *t,
 				    const char *task_id, const char *upload_id,
 				    struct vod_event *ev,
 				    struct err *e) VH_MUST_CHECK;
+/*
+ * The event that completes the deletion of file_id, which the platform no
+ * longer has after it was asked to delete it (pure, for tests): a
+ * "Reconciled" event with status "deleted", key
+ * "Reconciled:<file_id>:deleted", EFFECT_DELETED.
+ */
+void cb_reconcile_deleted_event(enum vod_provider p, const char *file_id,
+				struct vod_event *ev);
 int cb_reconcile_alibaba_event(const char *video_id, const char *status,
 			       struct vod_event *ev,
 			       struct err *e) VH_MUST_CHECK;
@@ -119,4 +127,19 @@ void cb_reconcile_url_timeout_event(const char *job_id, const char *upload_id,
 				    const char *status, int64_t parked_s,
 				    struct vod_event *ev);
 
+/*
+ * Ask the platform to delete media (provider, file_id) and record the
+ * request on its record: Tencent DeleteMedia; Alibaba DeleteVideo, or
+ * DeleteImage for an image (whose success deletes the record at once: no
+ * event follows it). The event or the reconciler completes the others.
+ * *json: the record afterwards (caller frees), also when the platform
+ * refused (its code and message are on the record); *asked: whether the
+ * platform was asked (not for a record deleted already). Returns 0,
+ * ERR_NOTFOUND for a media vodhook has no record of (nothing asked), or
+ * the platform's error (ERR_REMOTE with its code in e->remote, ...).
+ * o, pool: borrowed. Thread-safe.
+ */
+int cb_delete_media(const struct cloud_opts *o, struct db_pool *pool,
+		    const char *provider, const char *file_id, char **json,
+		    bool *asked, struct err *e) VH_MUST_CHECK;
 #endif

@@ -39,6 +39,9 @@ enum tc_kind {
 	TC_TASK
 };
 
+static int legacy_status(struct vod_event *ev, const cJSON *data,
+			 struct err *e);
+
 /* Known v3 event types and the member(s) carrying their payload. */
 static const struct tc_type {
 	const char *type;
@@ -277,18 +280,15 @@ subtask_failure(struct vod_event *ev, const cJSON *list, bool legacy,
 	return 0;
 }
 
-/* Sorted, comma-joined ids for the FileDeleted key. */
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * FileDeleted: collect the ids (v3 FileIdSet[], else
  * FileDeleteResultInfo[].FileId; legacy fileInfo[].fileId), set file_id to
- * the first as sent and the key to the sorted list (its SHA-256 when the
- * list is too long for a key).
+ * the first as sent, every id as the media deleted, and the key to the
+ * sorted list (its SHA-256 when the list is too long for a key). A legacy
+ * event with a non-zero data.status reports a deletion that failed: it is
+ * stored and deletes nothing. Sources: the FileDeleteTask model
+ * (tencentcloud-sdk-go vod/v20180717/models.go) and the sample of
+ * cloud.tencent.com/document/product/266/13434 (v3) and its 4.0 form.
  */
 static int
 parse_deleted(struct vod_event *ev, const cJSON *p, bool legacy,
@@ -298,6 +298,7 @@ parse_deleted(struct vod_event *ev, const cJSON *p, bool legacy,
 	char **ids = NULL;
 	size_t n = 0, cap = 0;
 	struct buf b;
+	int64_t st;
 	int rc = 0, idx = 0;
 
 	buf_init(&b, 1u << 20);
@@ -331,12 +332,19 @@ parse_deleted(struct vod_event *ev, const cJSON *p, bool legacy,
 		goto out;
 	}
 	ev->file_id = xstrdup(ids[0]);
-	qsort(ids, n, sizeof(*ids), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
-			continue;
+	rc = cb__take_deleted(ev, ids, n, e);
+	ids = NULL;
+	n = 0;
+	if (rc != 0)
+		goto out;
+	if (legacy && ((rc = legacy_status(ev, p, e)) != 0))
+		goto out;
+	ev->effect = legacy && json_get_i64(p, "status", &st) && st != 0
+			 ? EFFECT_NONE
+			 : EFFECT_DELETED;
+	for (size_t i = 0; i < ev->n_deleted; i++) {
 		if ((i > 0 && buf_putc(&b, ',') != 0) ||
-		    buf_puts(&b, ids[i]) != 0) {
+		    buf_puts(&b, ev->deleted_ids[i]) != 0) {
 			rc = err_set(e, ERR_INPUT, "too many file ids");
 			goto out;
 		}

@@ -31,8 +31,14 @@
  *
  * Interface: cb_reconcile_start, cb_reconcile_stop, cb_reconcile_free,
  * cb_reconcile_tencent_event, cb_reconcile_tencent_task_event,
- * cb_reconcile_alibaba_event, cb__reconcile_submit, cb__reconcile_task_gone,
+ * cb_reconcile_alibaba_event, cb_reconcile_deleted_event,
+ * cb__reconcile_submit, cb__reconcile_task_gone,
  * cb_reconcile_url_event, cb_reconcile_url_timeout_event.
+ *
+ * A media that the platform accepted to delete is claimed too once it has
+ * waited as long: the platform's "not found" (DescribeMediaInfos'
+ * NotExistFileIdSet, GetVideoInfo's InvalidVideo.NotFound) completes the
+ * deletion when its event was lost; one still there is asked about later.
  */
 #include "callbacks/background.h"
 #include "callbacks/reconcile_int.h"
@@ -263,6 +269,13 @@ cb_reconcile_url_timeout_event(const char *job_id, const char *upload_id,
 }
 
 void
+cb_reconcile_deleted_event(enum vod_provider p, const char *file_id,
+			   struct vod_event *ev)
+{
+	set_reconciled(ev, p, file_id, "deleted", EFFECT_DELETED);
+}
+
+void
 cb__reconcile_submit(const struct cb_reconcile_opts *o, struct vod_event *ev,
 		     const cJSON *evidence)
 {
@@ -348,6 +361,18 @@ reconcile_tencent_media(struct cb_reconcile *r,
 	struct vod_event ev;
 	struct err e;
 
+	if (s->delete_requested) {
+		/* Asked to be deleted: gone means deleted; still there,
+		 * it is asked about again later. */
+		if (!m->exists) {
+			vod_event_init(&ev);
+			cb_reconcile_deleted_event(VOD_TENCENT, m->file_id,
+						   &ev);
+			cb__reconcile_submit(&r->o, &ev, m->info);
+			vod_event_cleanup(&ev);
+		}
+		return;
+	}
 	if (m->exists && s->procedure_task_id != NULL &&
 	    reconcile_tencent_task(r, m, s->procedure_task_id) != 1)
 		return;
@@ -399,6 +424,28 @@ out:
 	store_stale_media_free(stale, n);
 }
 
+/*
+ * A video asked to be deleted that GetVideoInfo no longer finds
+ * (InvalidVideo.NotFound): deleted; the platform's answer is the evidence.
+ */
+static void
+reconcile_alibaba_gone(struct cb_reconcile *r, const char *video_id,
+		       const struct err *why)
+{
+	cJSON *evidence = cJSON_CreateObject();
+	struct vod_event ev;
+
+	if (evidence == NULL ||
+	    cJSON_AddStringToObject(evidence, "Code", why->remote) == NULL ||
+	    cJSON_AddStringToObject(evidence, "Message", why->msg) == NULL)
+		fatal("out of memory");
+	vod_event_init(&ev);
+	cb_reconcile_deleted_event(VOD_ALIBABA, video_id, &ev);
+	cb__reconcile_submit(&r->o, &ev, evidence);
+	vod_event_cleanup(&ev);
+	cJSON_Delete(evidence);
+}
+
 static void
 reconcile_alibaba(struct cb_reconcile *r)
 {
@@ -417,7 +464,14 @@ reconcile_alibaba(struct cb_reconcile *r)
 		err_clear(&e);
 		metric_add(METRIC_RECONCILE_LOOKUPS, 1);
 		if (cloud_alibaba_get_video_info(r->o.cloud, stale[i].file_id,
-						 &info, &e) != 0) {
+						 &info, &e) != 0 &&
+		    stale[i].delete_requested &&
+		    strcmp(e.remote, "InvalidVideo.NotFound") == 0) {
+			reconcile_alibaba_gone(r, stale[i].file_id, &e);
+			cloud_alibaba_video_info_cleanup(&info);
+			continue;
+		}
+		if (e.code != 0) {
 			metric_add(METRIC_RECONCILE_ERRORS, 1);
 			log_msg(LOG_WARN, "reconcile",
 				"could not get alibaba video %s: %s%s%s",
@@ -427,7 +481,9 @@ reconcile_alibaba(struct cb_reconcile *r)
 			continue;
 		}
 		vod_event_init(&ev);
-		if (cb_reconcile_alibaba_event(stale[i].file_id, info.status,
+		/* Asked to be deleted and still there: wait for it. */
+		if (!stale[i].delete_requested &&
+		    cb_reconcile_alibaba_event(stale[i].file_id, info.status,
 					       &ev, &e) == 0)
 			cb__reconcile_submit(&r->o, &ev, info.video);
 		vod_event_cleanup(&ev);

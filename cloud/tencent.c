@@ -436,3 +436,36 @@ cloud_tencent_describe_task_detail(const struct cloud_opts *o,
 	cJSON_free(body);
 	return rc;
 }
+
+/*
+ * DeleteMedia: FileId, and SubAppId as every call; no DeleteParts (the
+ * media and everything made from it). The response is the envelope only;
+ * a FileDeleted event follows. Source:
+ * cloud.tencent.com/document/api/266/31764.
+ */
+int
+cloud_tencent_delete_media(const struct cloud_opts *o, const char *file_id,
+			   struct err *e)
+{
+	struct cloud_response resp;
+	char *body = NULL;
+	cJSON *b;
+	int rc;
+
+	if (file_id == NULL || file_id[0] == '\0' ||
+	    strlen(file_id) > CLOUD_TENCENT_ID_MAX)
+		return err_set(e, ERR_INPUT,
+			       "DeleteMedia takes a file id of 1 to %d bytes",
+			       CLOUD_TENCENT_ID_MAX);
+	b = tc_body_new(o);
+	add_opt(b, "FileId", file_id);
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	/* Deleting twice deletes once: a retry is safe. */
+	if ((rc = tc_call(o, "DeleteMedia", body, 0, true, &resp, e)) == 0)
+		rc = cloud_tencent_parse_delete(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}

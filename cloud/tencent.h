@@ -161,6 +161,14 @@ int cloud_tencent_describe_task_detail(const struct cloud_opts *o,
 				       struct cloud_tencent_task *r,
 				       struct err *e) VH_MUST_CHECK;
 
+/*
+ * DeleteMedia of file_id: the media and every file made from it. The
+ * deletion completes later (a FileDeleted event); a file the platform does
+ * not know is an ERR_REMOTE with its code (ResourceNotFound.FileNotExist).
+ */
+int cloud_tencent_delete_media(const struct cloud_opts *o, const char *file_id,
+			       struct err *e) VH_MUST_CHECK;
+
 /* Pure parsers of a response (HTTP status, body) used by the calls above. */
 int cloud_tencent_parse_apply(long status, const char *body, size_t len,
 			      struct cloud_tencent_apply *r,
@@ -180,6 +188,9 @@ int cloud_tencent_parse_media_infos(long status, const char *body, size_t len,
 int cloud_tencent_parse_task_detail(long status, const char *body, size_t len,
 				    struct cloud_tencent_task *r,
 				    struct err *e) VH_MUST_CHECK;
+/* Envelope only (DeleteMedia): 0 or the mapped error. */
+int cloud_tencent_parse_delete(long status, const char *body, size_t len,
+			       struct err *e) VH_MUST_CHECK;
 /* Envelope only (ConfirmEvents): 0 or the mapped error. */
 int cloud_tencent_parse_empty(long status, const char *body, size_t len,
 			      struct err *e) VH_MUST_CHECK;

@@ -439,3 +439,16 @@ cloud_tencent_parse_empty(long status, const char *body, size_t len,
 	cJSON_Delete(doc);
 	return rc;
 }
+
+int
+cloud_tencent_parse_delete(long status, const char *body, size_t len,
+			   struct err *e)
+{
+	const cJSON *resp;
+	cJSON *doc = NULL;
+	int rc;
+
+	rc = tc_envelope("DeleteMedia", status, body, len, &doc, &resp, e);
+	cJSON_Delete(doc);
+	return rc;
+}

@@ -68,7 +68,8 @@
     "  unnest($25::text[]) AS procedure_task_id," \
     "  unnest($26::text[]) AS source_context," \
     "  unnest($27::text[]) AS error_code," \
-    "  unnest($28::text[]) AS error_message) d"
+    "  unnest($28::text[]) AS error_message," \
+    "  unnest($29::timestamptz[]) AS deleted_at) d"
 
 #define SQL_BY_FILE_ID \
     " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
@@ -116,7 +117,7 @@
     " INSERT INTO media AS m (provider, file_id, state, state_rank," \
     "  upload_id, media_url, size, procedure_task_id, source_context," \
     "  error_code, error_message, confirmed_at, processing_at, ready_at," \
-    "  failed_at)" \
+    "  failed_at, deleted_at)" \
     " SELECT provider, file_id," \
     "  CASE WHEN maybe_ready AND no_processing AND rank = 2" \
     "   THEN 'ready' ELSE state END," \
@@ -126,7 +127,7 @@
     "  error_code, error_message, confirmed_at, processing_at," \
     "  CASE WHEN maybe_ready AND no_processing" \
     "   THEN coalesce(ready_at, confirmed_at) ELSE ready_at END," \
-    "  failed_at" \
+    "  failed_at, deleted_at" \
     " FROM d" \
     " ON CONFLICT (provider, file_id) DO UPDATE SET" \
     "  state = CASE WHEN EXCLUDED.state_rank > m.state_rank" \
@@ -144,6 +145,7 @@
     "  processing_at = least(m.processing_at, EXCLUDED.processing_at)," \
     "  ready_at = least(m.ready_at, EXCLUDED.ready_at)," \
     "  failed_at = least(m.failed_at, EXCLUDED.failed_at)," \
+    "  deleted_at = least(m.deleted_at, EXCLUDED.deleted_at)," \
     "  updated_at = now()" \
     " RETURNING m.upload_id, m.state, m.file_id, m.media_url, m.size," \
     "  m.error_code, m.error_message)," \
@@ -226,7 +228,7 @@ static const char *const variant_name[NVARIANTS] = {
     [V_NEW | V_LEAN] = "vh_record_new_events_lean",
 };
 
-#define NPARAMS 28
+#define NPARAMS 29
 
 /*
  * The parameters are one-dimensional arrays sent in PostgreSQL's binary
@@ -363,14 +365,14 @@ arr_finish(struct arr *a, int *len)
 	return a->b.ptr;
 }
 
-/* Element types of the statement's parameters, $1 to $28. */
+/* Element types of the statement's parameters, $1 to $29. */
 static const uint32_t param_oids[NPARAMS] = {
     OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
     OID_TEXT, OID_UUID, OID_TEXT, OID_TIMESTAMPTZ, OID_TEXT,
     /* the deltas */
     OID_TEXT, OID_TEXT, OID_INT2, OID_TEXT, OID_BOOL, OID_TIMESTAMPTZ,
     OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_UUID, OID_TEXT,
-    OID_INT8, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT};
+    OID_INT8, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TIMESTAMPTZ};
 
 /* The statement's parameters, in binary; they point into a[]. */
 struct params {
@@ -441,9 +443,10 @@ add_delta(struct arr *a, const struct store_media_delta *d)
 	    (rc = arr_add_int(&a[23], d->size, d->size >= 0)) != 0 ||
 	    (rc = arr_add(&a[24], d->procedure_task_id)) != 0 ||
 	    (rc = arr_add(&a[25], d->source_context)) != 0 ||
-	    (rc = arr_add(&a[26], d->error_code)) != 0)
+	    (rc = arr_add(&a[26], d->error_code)) != 0 ||
+	    (rc = arr_add(&a[27], d->error_message)) != 0)
 		return rc;
-	return arr_add(&a[27], d->error_message);
+	return arr_add_time(&a[28], d->deleted_at);
 }
 
 static int

@@ -452,6 +452,8 @@ class EventBatch:
 
     # The events that report processing, which the "drop_processing" fault drops.
     PROCESSING_EVENTS = ("ProcedureStateChanged", "StreamTranscodeComplete", "TranscodeComplete")
+    # The events that report a deletion, which the "drop_delete" fault drops.
+    DELETE_EVENTS = ("FileDeleted", "DeleteMediaComplete")
 
     def _send(self, item):
         f = self.fault or {}
@@ -461,7 +463,8 @@ class EventBatch:
         body = item if self.provider == "tencent" else item[1]
         etype = body.get("EventType") or body.get("eventType") if isinstance(body, dict) else None
         drop = f.get("mode") == "drop" or (f.get("mode") == "drop_processing" and
-                                           etype in self.PROCESSING_EVENTS)
+                                           etype in self.PROCESSING_EVENTS) or \
+            (f.get("mode") == "drop_delete" and etype in self.DELETE_EVENTS)
         for _ in range(times):
             if self.provider == "tencent":
                 send_tencent_event(item, drop=drop)
@@ -1708,13 +1711,46 @@ def tc_pull_job(tid, mt):
                      "MediaBasicInfo": tc_media_basic(m), "MetaData": tc_meta(m), "FileUrl": m["media_url"],
                      "ProcedureTaskId": m.get("procedure_task_id", ""), "Progress": 100})
     tc_events_for(m, first=tc_pull_complete(task))
+# DeleteMedia (https://cloud.tencent.com/document/api/266/31764): FileId (required), SubAppId, DeleteParts
+# (absent or empty: the media and everything made from it). The answer is the RequestId only; the media is
+# gone at once (DescribeMediaInfos lists it in NotExistFileIdSet) and a FileDeleted event follows: v3
+# FileDeleteEvent{FileIdSet, FileDeleteResultInfo[{FileId, DeleteParts}]} (FileDeleteTask in
+# tencentcloud-sdk-go vod/v20180717/models.go), legacy data{status, message, fileInfo[{fileId}]} (the
+# "视频删除完成" event page). An unknown FileId is ResourceNotFound.FileNotExist (DeleteMedia's error codes).
+# DeleteParts deletes parts only: no event, the media stays.
+def tc_delete_media(h, p):
+    fid = p.get("FileId")
+    if not fid:
+        raise TCError("MissingParameter", "The request is missing a required parameter `FileId`.")
+    parts = p.get("DeleteParts") or []
+    with STATE.lock:
+        m = STATE.media.get(str(fid))
+        if not m or m.get("provider") != "tencent":
+            raise TCError("ResourceNotFound.FileNotExist", "The file does not exist.")
+        if not parts:
+            del STATE.media[str(fid)]
+    if not parts:
+        spawn(tc_delete_events, str(fid))
+    return {}
+
+
+def tc_delete_events(fid):
+    batch = EventBatch("tencent")
+    if STATE.config.get("tencent_legacy"):
+        batch.emit({"version": "4.0", "eventType": "FileDeleted",
+                    "data": {"status": 0, "message": "", "fileInfo": [{"fileId": fid}]}})
+    else:
+        batch.emit({"EventType": "FileDeleted", "FileDeleteEvent": {
+            "FileIdSet": [fid], "FileDeleteResultInfo": [{"FileId": fid, "DeleteParts": []}]}})
+    batch.close()
 
 
 TENCENT_ACTIONS = {"ApplyUpload": tc_apply_upload, "CommitUpload": tc_commit_upload,
                    "PullUpload": tc_pull_upload,
                    "PullEvents": tc_pull_events, "ConfirmEvents": tc_confirm_events,
                    "DescribeMediaInfos": tc_describe_media_infos,
-                   "DescribeTaskDetail": tc_describe_task_detail}
+                   "DescribeTaskDetail": tc_describe_task_detail,
+                   "DeleteMedia": tc_delete_media}
 
 
 # ============================================================================================
@@ -2711,9 +2747,79 @@ def ali_get_url_upload_infos(h, p, region):
     return {"NonExists": absent, "URLUploadInfoList": found}
 
 
+# DeleteVideo (https://help.aliyun.com/zh/vod/developer-reference/api-vod-2017-03-21-deletevideo):
+# VideoIds, comma-separated, at most 20. The answer lists the ids not deleted: NonExistVideoIds (unknown)
+# and ForbiddenVideoIds (never here). Each video deleted is gone at once (GetVideoInfo:
+# InvalidVideo.NotFound) and sends DeleteMediaComplete {EventType, EventTime, Status success, MediaType
+# video, DeleteType all, MediaId} (https://help.aliyun.com/zh/vod/user-guide/deletemediacomplete, "only
+# the DeleteVideo operation generates it"), to the video's own callback URL if its UserData named one.
+def ali_delete_video(h, p, region):
+    ids = [x.strip() for x in (p.get("VideoIds") or "").split(",") if x.strip()]
+    if not ids:
+        raise AliError(400, "MissingVideoIds", "VideoIds is mandatory for this action.")
+    if len(ids) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter VideoIds is not valid.",
+                       "%d VideoIds, at most 20" % len(ids))
+    gone, deleted = [], []
+    with STATE.lock:
+        for vid in ids:
+            m = STATE.media.get(vid)
+            if not m or m.get("provider") != "alibaba" or m.get("kind") != "video":
+                gone.append(vid)
+                continue
+            del STATE.media[vid]
+            deleted.append(m)
+    for m in deleted:
+        spawn(ali_delete_events, m)
+    return {"NonExistVideoIds": gone, "ForbiddenVideoIds": []}
+
+
+def ali_delete_events(m):
+    batch = EventBatch("alibaba")
+    batch.emit((ali_callback_url(m), {"EventType": "DeleteMediaComplete", "EventTime": iso(),
+                                      "Status": "success", "MediaType": "video", "DeleteType": "all",
+                                      "MediaId": m["id"]}))
+    batch.close()
+
+
+# DeleteImage (https://help.aliyun.com/zh/vod/developer-reference/api-vod-2017-03-21-deleteimage):
+# DeleteImageType ImageURL (ImageURLs), ImageId (ImageIds, comma-separated, at most 20) or VideoId
+# (VideoId, ImageType: a video's snapshots, which the emulator does not keep). The answer is the RequestId
+# only and no event follows (DeleteMediaComplete comes from DeleteVideo alone). The reference lists no
+# code for an unknown image: InvalidImage.NotFound (404) is the emulator's choice, on the pattern of
+# InvalidVideo.NotFound.
+def ali_delete_image(h, p, region):
+    kind = p.get("DeleteImageType")
+    if kind not in ("ImageURL", "ImageId", "VideoId"):
+        raise AliError(400, "InvalidParameter", "The specified parameter DeleteImageType is not valid.",
+                       "DeleteImageType %r" % kind)
+    if kind == "VideoId":
+        if not p.get("VideoId") or not p.get("ImageType"):
+            raise AliError(400, "InvalidParameter", "VideoId and ImageType are mandatory for this type.")
+        return {}
+    field = "ImageIds" if kind == "ImageId" else "ImageURLs"
+    vals = [x.strip() for x in (p.get(field) or "").split(",") if x.strip()]
+    if not vals or len(vals) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter %s is not valid." % field)
+    with STATE.lock:
+        found = []
+        for v in vals:
+            m = next((x for x in STATE.media.values() if x.get("provider") == "alibaba" and
+                      x.get("kind") == "image" and (x["id"] == v if kind == "ImageId" else x["file_url"] == v)),
+                     None)
+            if not m:
+                raise AliError(404, "InvalidImage.NotFound", "The image does not exist.", "unknown %s %r" % (
+                    field, v))
+            found.append(m["id"])
+        for iid in found:
+            del STATE.media[iid]
+    return {}
+
+
 ALI_ACTIONS = {"CreateUploadVideo": ali_create_upload_video, "RefreshUploadVideo": ali_refresh_upload_video,
                "CreateUploadImage": ali_create_upload_image, "GetVideoInfo": ali_get_video_info,
-               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos}
+               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos,
+               "DeleteVideo": ali_delete_video, "DeleteImage": ali_delete_image}
 
 
 # ============================================================================================

@@ -174,13 +174,57 @@ v3_file_deleted(void **state)
 	parse_sample("tencent_v3_file_deleted.json", &ev);
 	assert_string_equal(ev.file_id, "24961954183381008");
 	assert_string_equal(ev.dedup_key, "FileDeleted:24961954183381008");
-	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 1);
+	assert_string_equal(ev.deleted_ids[0], "24961954183381008");
 	parse_sample("tencent_legacy_file_deleted.json", &legacy);
 	assert_string_equal(legacy.dedup_key, ev.dedup_key);
 	assert_string_equal(legacy.file_id, ev.file_id);
-	assert_int_equal(legacy.effect, EFFECT_NONE);
+	assert_int_equal(legacy.effect, EFFECT_DELETED);
+	assert_int_equal(legacy.n_deleted, 1);
 	vod_event_cleanup(&ev);
 	vod_event_cleanup(&legacy);
+}
+
+/* Every FileId of a FileDeleted is deleted, once each, in any format. */
+static void
+file_deleted_many(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_ok("{\"EventType\":\"FileDeleted\",\"FileDeleteEvent\":{"
+		 "\"FileIdSet\":[\"b2\",\"a1\",\"b2\"]}}",
+		 &ev);
+	assert_string_equal(ev.file_id, "b2");
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 2);
+	assert_string_equal(ev.deleted_ids[0], "a1");
+	assert_string_equal(ev.deleted_ids[1], "b2");
+	assert_string_equal(ev.dedup_key, "FileDeleted:a1,b2");
+	/* No FileIdSet: the result list names them. */
+	parse_ok("{\"EventType\":\"FileDeleted\",\"FileDeleteEvent\":{"
+		 "\"FileIdSet\":null,\"FileDeleteResultInfo\":[{\"FileId\":"
+		 "\"c3\",\"DeleteParts\":[]}]}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 1);
+	assert_string_equal(ev.deleted_ids[0], "c3");
+	/* A legacy deletion that failed deletes nothing. */
+	parse_ok("{\"version\":\"4.0\",\"eventType\":\"FileDeleted\","
+		 "\"data\":{\"status\":4000,\"message\":\"no such file\","
+		 "\"fileInfo\":[{\"fileId\":\"d4\"}]}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_string_equal(ev.error_code, "4000");
+	assert_string_equal(ev.dedup_key, "FileDeleted:d4");
+	/* No id at all: stored, keyed by its bytes, deleting nothing. */
+	parse_ok("{\"EventType\":\"FileDeleted\",\"FileDeleteEvent\":{}}", &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_int_equal(ev.n_deleted, 0);
+	assert_non_null(strstr(ev.dedup_key, "FileDeleted:sha256:"));
+	vod_event_cleanup(&ev);
 }
 
 static void
@@ -757,6 +801,7 @@ main(void)
 	    cmocka_unit_test(upload_id),
 	    cmocka_unit_test(rejects),
 	    cmocka_unit_test(caps),
+	    cmocka_unit_test(file_deleted_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

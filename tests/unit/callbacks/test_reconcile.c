@@ -428,6 +428,24 @@ test_pull_task_verdict(void **state)
 	vod_event_cleanup(&ev);
 }
 
+/* A media asked to be deleted that the platform no longer has. */
+static void
+test_deleted_event(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	cb_reconcile_deleted_event(VOD_ALIBABA, "v1", &ev);
+	assert_string_equal(ev.event_type, "Reconciled");
+	assert_string_equal(ev.file_id, "v1");
+	assert_string_equal(ev.status, "deleted");
+	assert_string_equal(ev.dedup_key, "Reconciled:v1:deleted");
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.provider, VOD_ALIBABA);
+	vod_event_cleanup(&ev);
+}
+
 int
 main(void)
 {
@@ -439,6 +457,7 @@ main(void)
 	    cmocka_unit_test(test_timeout_fails_the_pull),
 	    cmocka_unit_test(test_task_flow_verdict),
 	    cmocka_unit_test(test_task_flow_of_another_media),
+	    cmocka_unit_test(test_deleted_event),
 	    cmocka_unit_test(test_pull_task_verdict),
 	};
 

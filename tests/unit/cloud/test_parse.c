@@ -736,6 +736,45 @@ test_backoff(void **state)
 	assert_int_equal(cloud_http_max_attempts(&o), 10);
 }
 
+/* DeleteVideo's answer and DeleteMedia's envelope, as documented. */
+static void
+test_delete(void **state)
+{
+	static const char ok[] =
+	    "{\"RequestId\":\"E4EBD2BF-5EB0-4476-8829-9D94E1B1****\","
+	    "\"ForbiddenVideoIds\":[\"73ab\"],\"NonExistVideoIds\":"
+	    "[\"e44e\"]}";
+	static const char tc_gone[] =
+	    "{\"Response\":{\"Error\":{\"Code\":"
+	    "\"ResourceNotFound.FileNotExist\",\"Message\":\"The file does "
+	    "not exist.\"},\"RequestId\":\"r\"}}";
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(cloud_alibaba_parse_delete_video(200, P(ok), "v0", &e),
+			 0);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_video(200, P(ok), "e44e", &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "InvalidVideo.NotFound");
+	assert_non_null(strstr(e.msg, "e44e"));
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_video(200, P(ok), "73ab", &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "Forbidden");
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_tencent_parse_delete(
+		200, P("{\"Response\":{\"RequestId\":\"r\"}}"), &e),
+	    0);
+	assert_int_equal(cloud_tencent_parse_delete(200, P(tc_gone), &e),
+			 ERR_REMOTE);
+	assert_string_equal(e.remote, "ResourceNotFound.FileNotExist");
+	assert_non_null(strstr(e.msg, "DeleteMedia"));
+}
+
 int
 main(void)
 {
@@ -755,6 +794,7 @@ main(void)
 	    cmocka_unit_test(test_ali_url_upload_infos),
 	    cmocka_unit_test(test_ali_url_outcome),
 	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_delete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
