@@ -32,6 +32,8 @@ int handle_upload_list(struct http_req *r, void *arg);
 int handle_upload_cancel(struct http_req *r, void *arg);
 int handle_summary(struct http_req *r, void *arg);
 int handle_failures(struct http_req *r, void *arg);
+int handle_ui_index(struct http_req *r, void *arg);
+int handle_ui_file(struct http_req *r, void *arg);
 
 /*
  * Fill the upload module's settings (and the cloud options they point to,

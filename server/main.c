@@ -310,6 +310,8 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
 	    {"GET", "/v1/summary", handle_summary, app, ROUTE_API},
 	    {"GET", "/v1/failures", handle_failures, app, ROUTE_API},
+	    {"GET", "/", handle_ui_index, NULL, 0},
+	    {"GET", "/ui/*", handle_ui_file, NULL, 0},
 	};
 	struct err e;
 

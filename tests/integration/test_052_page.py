@@ -98,6 +98,38 @@ class PageAndApi(unittest.TestCase):
     def get(self, path, headers=None):
         return self.d.client.request("GET", path, headers=headers)
 
+    def test_page_is_served_with_a_strict_policy(self):
+        st, hdrs, body = self.get("/")
+        self.assertEqual(st, 200)
+        hdrs = {k.lower(): v for k, v in hdrs.getheaders()}
+        self.assertTrue(hdrs["content-type"].startswith("text/html"), hdrs)
+        csp = hdrs["content-security-policy"]
+        for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'",
+                          "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'none'",
+                          "base-uri 'none'", "form-action 'none'"):
+            self.assertIn(directive, csp)
+        self.assertNotIn("unsafe", csp)
+        self.assertEqual(hdrs["x-content-type-options"], "nosniff")
+        self.assertEqual(hdrs["referrer-policy"], "no-referrer")
+        html = body.decode()
+        # No inline script or style, nothing from elsewhere.
+        self.assertNotIn("<script>", html)
+        self.assertNotIn("style=", html)
+        self.assertNotIn("<style", html)
+        self.assertNotIn("//", html.replace("http-equiv", "").split("<body>")[0]
+                         .replace('href="/ui/', "").replace('src="/ui/', ""))
+        for name, kind in (("app.js", "text/javascript"), ("app.css", "text/css")):
+            st, hdrs, body = self.get("/ui/" + name)
+            self.assertEqual(st, 200, name)
+            hdrs = {k.lower(): v for k, v in hdrs.getheaders()}
+            self.assertTrue(hdrs["content-type"].startswith(kind), hdrs)
+            self.assertIn("default-src 'none'", hdrs["content-security-policy"])
+            with open(os.path.join(h.SOURCE_DIR, "server", "ui", name), "rb") as f:
+                self.assertEqual(body, f.read())
+        self.assertEqual(self.get("/ui/nothing.js")[0], 404)
+        self.assertEqual(self.get("/ui/index.html")[0], 404)
+        self.assertEqual(self.get("/ui/../main.c")[0], 404)
+
     def test_summary_and_failures_need_the_token(self):
         for path in ("/v1/summary", "/v1/failures"):
             self.assertEqual(self.get(path)[0], 401)
