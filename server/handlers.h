@@ -13,6 +13,7 @@ struct app {
 	struct db_pool *commit_pool; /* the callback committer's */
 	struct ingest *ingest;
 	struct upload_service *uploads;
+	struct stream_hub *streams; /* GET /v1/stream */
 };
 
 struct upload_config;
