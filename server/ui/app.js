@@ -9,6 +9,8 @@ const TOKEN_KEY = 'vodhook.token';
 const PAGE_SIZE = 50;
 const FINAL = new Set(['ready', 'failed', 'canceled']);
 const RUNNING = ['queued', 'uploading', 'committing'];
+const UPLOAD_ORDER = ['queued', 'uploading', 'committing', 'uploaded', 'confirmed', 'processing', 'ready',
+  'failed', 'canceled'];
 const MEDIA_STATES = ['uploaded', 'confirmed', 'processing', 'ready', 'failed'];
 // The longest pause between two attempts to reconnect the stream.
 const BACKOFF_MAX_MS = 30000;
@@ -117,7 +119,7 @@ const stream = {
   ctl: null,
   backoff: 500,
   timer: null,
-  polling: null,
+  snapshot: null,
   start() {
     this.stop();
     this.ctl = new AbortController();
@@ -127,8 +129,6 @@ const stream = {
     if (this.ctl) this.ctl.abort();
     this.ctl = null;
     clearTimeout(this.timer);
-    clearInterval(this.polling);
-    this.polling = null;
   },
   async run(signal) {
     try {
@@ -138,8 +138,8 @@ const stream = {
         cache: 'no-store', signal,
       });
       if (res.status === 401) throw new Unauthorized('the token was refused');
-      if (res.status === 404) return this.poll();
       if (!res.ok) throw new Error('stream: ' + res.status);
+      this.snapshot = new Set(); // the uploads of the snapshot, until synced
       await this.read(res.body.getReader(), signal);
       throw new Error('stream ended');
     } catch (err) {
@@ -184,44 +184,28 @@ const stream = {
     if (type === 'synced') {
       this.backoff = 500;
       status('live', 'live');
+      // A job shown as running that the snapshot left out ended while the
+      // stream was away: read its state.
+      for (const j of uploads.jobs.values()) {
+        if (RUNNING.includes(j.state) && !this.snapshot.has(j.id)) uploads.details(j);
+      }
+      this.snapshot = null;
       refreshSoon();
     } else if (type === 'upload') {
+      if (this.snapshot) this.snapshot.add(p.upload_id);
       uploads.change(p);
     } else if (type === 'media') {
       media.change(p);
     }
-  },
-  // A server without /v1/stream: read the running uploads every second.
-  poll() {
-    status('polling (no stream)', 'live');
-    const tick = async () => {
-      try {
-        for (const s of RUNNING) {
-          const doc = await api('/v1/uploads?limit=500&state=' + s);
-          for (const u of doc.items) uploads.change(uploadPayload(u));
-        }
-        for (const id of [...uploads.jobs.keys()]) {
-          const j = uploads.jobs.get(id);
-          if (!FINAL.has(j.state)) uploads.change(uploadPayload(await api('/v1/uploads/' + id)));
-        }
-        refreshSoon();
-      } catch (err) { failed(err); }
-    };
-    tick();
-    this.polling = setInterval(tick, 1000);
-  },
+  }
 };
-
-function uploadPayload(u) {
-  return { kind: 'upload', upload_id: u.id, provider: u.provider, file_id: u.file_id, state: u.state,
-    bytes_done: u.bytes_done, bytes_total: u.bytes_total, error: u.error, name: u.name };
-}
 
 // ---------------------------------------------------------------- uploads
 
 const uploads = {
   jobs: new Map(),
-  clear() { this.jobs.clear(); },
+  doneKey: '',
+  clear() { this.jobs.clear(); this.doneKey = ''; },
   // One change of a job (a stream payload): keep its last two progress
   // points for the speed, fetch its name and error once.
   change(p) {
@@ -246,6 +230,9 @@ const uploads = {
     try {
       const u = await api('/v1/uploads/' + encodeURIComponent(j.id));
       j.name = u.name;
+      // States only move forward: a change the stream brought while this
+      // answer was on its way is newer than it.
+      if (UPLOAD_ORDER.indexOf(u.state) > UPLOAD_ORDER.indexOf(j.state)) j.state = u.state;
       j.error = u.error;
       j.file_id = j.file_id || u.file_id;
       this.render();
@@ -300,14 +287,19 @@ const uploads = {
       if (b) b.focus();
     }
     $('up-none').hidden = running.length > 0;
+    $('ov-running').textContent = String(running.length);
     const done = all.filter((j) => !RUNNING.includes(j.state)).reverse();
+    // Rebuilt only when it changed, so that focus and a click on it are
+    // not lost to the progress of another job.
+    const key = JSON.stringify(done.map((j) => [j.id, j.state, j.file_id, j.error]));
+    if (key === this.doneKey) return;
+    this.doneKey = key;
     fill($('up-done').tBodies[0], done.map((j) => el('tr', { 'data-upload-id': j.id },
       el('td', {}, el('code', { text: j.id })), el('td', { text: j.provider }), el('td', {}, stateTag(j.state)),
       el('td', {}, j.file_id ? el('a', { href: '#media/' + j.provider + '/' + encodeURIComponent(j.file_id),
         text: j.file_id }) : '—'),
       el('td', { text: j.error ? (j.error.code || '') + ' ' + (j.error.message || '') : '' }))),
     'None since the page opened.', 5);
-    $('ov-running').textContent = String(running.length);
   },
 };
 

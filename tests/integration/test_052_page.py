@@ -67,8 +67,7 @@ def ensure_puppeteer():
 def problems(out):
     """What went wrong in the page: script errors, policy violations and
     refused requests."""
-    # Until GET /v1/stream is merged, its 404 is expected: the page polls.
-    return [p for p in out["problems"] if p != "404 /v1/stream"]
+    return out["problems"]
 
 
 def browse(scenario, **cfg):

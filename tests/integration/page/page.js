@@ -133,7 +133,8 @@ async function upload(browser) {
   await page.waitForSelector('#nav:not([hidden])', { timeout: WAIT });
   await go(page, 'uploads');
   await page.waitForSelector('#view-uploads:not([hidden])', { timeout: WAIT });
-  await waitText(page, '#conn', 'live|polling');
+  // Subscribed: the stream's snapshot has come (event: synced).
+  await waitText(page, '#conn', '^live$');
   await recordProgress(page);
   const res = await fetch(cfg.base + '/v1/uploads', { method: 'POST', body: JSON.stringify(cfg.upload),
     headers: { Authorization: 'Bearer ' + cfg.token, 'Content-Type': 'application/json' } });
@@ -144,7 +145,7 @@ async function upload(browser) {
   // The finished upload links to its media; follow the link as a person would.
   const link = '#up-done tr[data-upload-id="' + job.id + '"] a';
   await page.waitForSelector(link, { timeout: WAIT });
-  await page.click(link);
+  await page.evaluate((sel) => document.querySelector(sel).click(), link);
   await page.waitForSelector('#view-detail:not([hidden])', { timeout: WAIT });
   await page.waitForSelector('#md-facts [data-state="ready"]', { timeout: 2 * WAIT });
   const detail = await page.evaluate(() => ({
