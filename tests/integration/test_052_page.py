@@ -295,6 +295,47 @@ class Browser(unittest.TestCase):
         self.assertIn("out of order", out["events"][0]["text"])
         self.assertEqual(problems(out), [])
 
+    def test_cancel_from_the_page(self):
+        path, _ = U.make_file(self.root, "page-cancel.mp4", 5 * U.MIB)
+        EMU.ctl("faults", {"rate_limit_bps": U.MIB // 2})
+        try:
+            out = browse("cancel", base=self.base, token=TOKEN,
+                         upload={"provider": "tencent", "path": path, "name": "to-cancel"})
+        finally:
+            EMU.ctl("faults", {"rate_limit_bps": 0})
+        self.assertEqual(U.get_upload(self.d, out["job"])["state"], "canceled")
+        self.assertEqual(problems(out), [])
+
+    def test_reconnects_and_resyncs_after_losing_vodhook(self):
+        cfg = {"base": self.base, "token": TOKEN, "artifacts": ARTIFACTS,
+               "upload_id": str(uuid.uuid4())}
+        node = subprocess.Popen(["node", os.path.join(PAGE_DIR, "page.js"), "reconnect",
+                                 json.dumps(cfg)], cwd=PAGE_DIR, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(node.stdout.readline().strip(), "live", node.stderr.read()
+                             if node.poll() is not None else "")
+            self.d.stop_checked()
+            self.addCleanup(h.psql, self.d.env["VODHOOK_DATABASE_URL"],
+                            "DELETE FROM uploads WHERE id = :'v1'", cfg["upload_id"])
+            # Made while vodhook was away: only the snapshot can bring it.
+            h.psql(self.d.env["VODHOOK_DATABASE_URL"],
+                   "INSERT INTO uploads (id, provider, source_kind, source, state, bytes_total,"
+                   " bytes_done, lease_owner, lease_expires_at) VALUES (:'v1', 'tencent', 'file',"
+                   " '/x.mp4', 'uploading', 100, 40, 'elsewhere', now() + interval '1 hour')",
+                   cfg["upload_id"])
+            self.d.start()
+            out, err = node.communicate(timeout=300 * h.SLOW)
+        finally:
+            if node.poll() is None:
+                node.kill()
+                node.wait()
+        self.assertEqual(node.returncode, 0, err[-4000:])
+        res = json.loads(out.strip().splitlines()[-1])
+        self.assertIn("retrying", res["away"])
+        self.assertEqual(res["marker"], "no reload")
+        self.assertEqual(problems(res), [])
+
     def test_keyboard_reaches_the_main_controls(self):
         out = browse("keyboard", base=self.base, token=TOKEN)
         self.assertIn("input#token", out["before"])

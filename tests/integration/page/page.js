@@ -232,11 +232,50 @@ async function keyboard(browser) {
   return { before, after, inMedia, hash: await page.evaluate(() => location.hash), problems };
 }
 
+// Cancel a running upload from the keyboard; it ends canceled.
+async function cancel(browser) {
+  const { page, problems } = await open(browser);
+  await login(page, cfg.token);
+  await page.waitForSelector('#nav:not([hidden])', { timeout: WAIT });
+  await go(page, 'uploads');
+  await waitText(page, '#conn', '^live$');
+  const res = await fetch(cfg.base + '/v1/uploads', { method: 'POST', body: JSON.stringify(cfg.upload),
+    headers: { Authorization: 'Bearer ' + cfg.token, 'Content-Type': 'application/json' } });
+  const job = await res.json();
+  const button = '#up-running li[data-upload-id="' + job.id + '"][data-state="uploading"] button.cancel';
+  await page.waitForSelector(button, { timeout: 2 * WAIT });
+  await page.focus(button);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#up-done tr[data-upload-id="' + job.id + '"] [data-state="canceled"]',
+    { timeout: 2 * WAIT });
+  return { job: job.id, problems };
+}
+
+// The stream is lost and comes back: the page says so, reconnects by
+// itself and shows what the snapshot brings. Prints "live" once
+// subscribed, for the test to stop and start vodhook.
+async function reconnect(browser) {
+  const { page, problems } = await open(browser);
+  await login(page, cfg.token);
+  await page.waitForSelector('#nav:not([hidden])', { timeout: WAIT });
+  await go(page, 'uploads');
+  await waitText(page, '#conn', '^live$');
+  process.stdout.write('live\n');
+  await waitText(page, '#conn', 'disconnected');
+  const away = await page.evaluate(() => document.querySelector('#conn').textContent);
+  await page.waitForFunction(() => document.querySelector('#conn').textContent === 'live',
+    { timeout: 4 * WAIT, polling: 'mutation' });
+  await page.waitForSelector('#up-running li[data-upload-id="' + cfg.upload_id + '"]', { timeout: WAIT });
+  return { away, marker: await page.evaluate(() => window.vhMarker),
+    // Refused connections while vodhook was away are the point of the test.
+    problems: problems.filter((p) => !/ERR_CONNECTION_REFUSED/.test(p)) };
+}
+
 (async () => {
   const browser = await launch();
   let out;
   try {
-    const run = { 'wrong-token': wrongToken, upload, timeline, keyboard }[scenario];
+    const run = { 'wrong-token': wrongToken, upload, timeline, keyboard, cancel, reconnect }[scenario];
     if (!run) throw new Error('unknown scenario ' + scenario);
     out = await run(browser);
   } finally {
