@@ -410,8 +410,10 @@ const media = {
     let m;
     let events;
     try {
-      m = await api('/v1/media/' + provider + '/' + encodeURIComponent(fileId));
-      events = await api('/v1/media/' + provider + '/' + encodeURIComponent(fileId) + '/events');
+      // Both come from the address: each stays one path segment.
+      const where = '/v1/media/' + encodeURIComponent(provider) + '/' + encodeURIComponent(fileId);
+      m = await api(where);
+      events = await api(where + '/events');
     } catch (err) {
       if (err.status === 404) {
         $('h-detail').textContent = fileId;
