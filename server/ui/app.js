@@ -11,6 +11,7 @@ const FINAL = new Set(['ready', 'failed', 'canceled']);
 const RUNNING = ['queued', 'uploading', 'committing'];
 const UPLOAD_ORDER = ['queued', 'uploading', 'committing', 'uploaded', 'confirmed', 'processing', 'ready',
   'failed', 'canceled'];
+const PROVIDERS = ['tencent', 'alibaba'];
 const MEDIA_STATES = ['uploaded', 'confirmed', 'processing', 'ready', 'failed'];
 // The longest pause between two attempts to reconnect the stream.
 const BACKOFF_MAX_MS = 30000;
@@ -28,6 +29,12 @@ function el(tag, attrs, ...kids) {
   }
   for (const c of kids) if (c !== null && c !== undefined) e.append(c);
   return e;
+}
+
+// s as one path segment, or null: a browser resolves "." and ".." (even
+// as %2E) against the path, and no media has such an id.
+function segment(s) {
+  return s === '.' || s === '..' ? null : encodeURIComponent(s);
 }
 
 function fill(tbody, rows, empty, cols) {
@@ -384,9 +391,9 @@ const media = {
   },
   async search(id) {
     const found = [];
-    for (const p of ['tencent', 'alibaba']) {
+    for (const p of segment(id) === null ? [] : PROVIDERS) {
       try {
-        found.push(await api('/v1/media/' + p + '/' + encodeURIComponent(id)));
+        found.push(await api('/v1/media/' + p + '/' + segment(id)));
       } catch (err) {
         if (err.status !== 404) return failed(err);
       }
@@ -410,8 +417,12 @@ const media = {
     let m;
     let events;
     try {
-      // Both come from the address: each stays one path segment.
-      const where = '/v1/media/' + encodeURIComponent(provider) + '/' + encodeURIComponent(fileId);
+      // Both come from the address: a provider is one of two names, and a
+      // file id stays one path segment.
+      if (!PROVIDERS.includes(provider) || segment(fileId) === null) {
+        throw Object.assign(new Error('no such media'), { status: 404 });
+      }
+      const where = '/v1/media/' + provider + '/' + segment(fileId);
       m = await api(where);
       events = await api(where + '/events');
     } catch (err) {

@@ -293,6 +293,8 @@ class Browser(unittest.TestCase):
         self.assertEqual([e["type"] for e in out["events"]],
                          ["FileUploadComplete", "StreamTranscodeComplete", "TranscodeComplete"])
         self.assertIn("out of order", out["events"][0]["text"])
+        # A crafted address reads nothing but a media record.
+        self.assertEqual(out["asked"], [])
         self.assertEqual(problems(out), [])
 
     def test_cancel_from_the_page(self):

@@ -195,6 +195,15 @@ async function timeline(browser) {
       time: li.dataset.time, text: li.textContent })),
   }));
   out.screenshot = await shot(page, 'timeline');
+  // Addresses made to reach other paths of the API with the token.
+  const asked = [];
+  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  for (const hash of ['media/../x', 'media/tencent/..', 'media/..%2F..%2Fv1%2Fsummary/x']) {
+    await go(page, hash);
+    await waitText(page, '#md-facts', 'Not found');
+    await page.evaluate(() => document.querySelector('#md-facts').replaceChildren());
+  }
+  out.asked = asked;
   out.problems = problems;
   return out;
 }
