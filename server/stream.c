@@ -212,7 +212,8 @@ struct stream_run {
 	struct buf snap; /* the snapshot's chunks */
 	size_t nsnap;	 /* and how many */
 	int64_t write_timeout_ms;
-	bool stalled; /* a write failed after waiting for the client */
+	bool stalled;	/* a write failed after waiting for the client */
+	bool said_fail; /* a failed snapshot was logged: not every retry */
 };
 
 /* Write len bytes: 0, or -1 (the client went away or did not read). */
@@ -260,10 +261,15 @@ send_snapshot(struct stream_run *run)
 	err_clear(&e);
 	if (store_changes_snapshot(run->h->o.pool, &cf, snapshot_row, run,
 				   &e) != 0) {
-		log_msg(LOG_WARN, "stream", "could not send a snapshot: %s",
-			e.msg);
+		if (!run->said_fail)
+			log_msg(LOG_WARN, "stream",
+				"could not read the current state: %s; trying "
+				"again every %d ms",
+				e.msg, SNAPSHOT_RETRY_MS);
+		run->said_fail = true;
 		return 1;
 	}
+	run->said_fail = false;
 	synced = msg_new("synced", "{}");
 	if (put(run, buf_cstr(&run->snap), run->snap.len) != 0 ||
 	    put(run, synced->text, synced->len) != 0)

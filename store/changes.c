@@ -47,7 +47,9 @@ static const char SQL_PING[] = "SELECT 1";
  * any), $5 the most rows of each kind.
  */
 static const char SQL_SNAPSHOT[] =
-    "(SELECT 'upload', vodhook_upload_change(u, NULL, u.updated_at)"
+    "(SELECT 'upload', vodhook_upload_change(u.id, u.provider, u.file_id,"
+    "  u.state, NULL, u.bytes_done, u.bytes_total,"
+    "  vodhook_change_time(u.updated_at))"
     " FROM uploads u"
     " WHERE ($4::text IS NULL OR $4 = 'upload')"
     "  AND ($1::text IS NULL OR u.provider = $1)"
@@ -57,7 +59,8 @@ static const char SQL_SNAPSHOT[] =
     "   OR $2 IS NOT NULL OR $3 IS NOT NULL)"
     " ORDER BY u.created_at LIMIT $5::int)"
     " UNION ALL"
-    " (SELECT 'media', vodhook_media_change(m, NULL, m.updated_at)"
+    " (SELECT 'media', vodhook_media_change(m.provider, m.file_id, m.state,"
+    "  NULL, m.upload_id, vodhook_change_time(m.updated_at))"
     " FROM media m"
     " WHERE ($4::text IS NULL OR $4 = 'media')"
     "  AND ($2 IS NOT NULL OR $3 IS NOT NULL)"
