@@ -17,6 +17,7 @@
 
 #include "callbacks/background.h"
 #include "callbacks/ingest.h"
+#include "server/activity.h"
 #include "common/json.h"
 #include "common/metrics.h"
 #include "server/config.h"
@@ -49,6 +50,11 @@ reject(struct http_req *r, enum vod_provider p, enum reject why, int status,
 		      metric_provider(p) * METRIC_REJECT_N + (size_t)why, 1);
 	log_msg(LOG_WARN, "callbacks", "rejected %s callback: %s",
 		vod_provider_name(p), msg);
+	/* The route's name, not its path: Tencent's path may hold a token. */
+	activity_callback_rejected(vod_provider_name(p),
+				   p == VOD_TENCENT ? "/callbacks/tencent"
+						    : "/callbacks/alibaba",
+				   msg, r->ri->remote_addr);
 	return http_reply_error(r, status, code, "%s", msg);
 }
 
@@ -59,6 +65,7 @@ reply_ack(struct http_req *r, enum vod_provider p, const struct vod_event *ev,
 	cJSON *doc = cJSON_CreateObject();
 
 	metric_add_at(METRIC_CALLBACKS_ACCEPTED, metric_provider(p), 1);
+	activity_callback_received();
 	cJSON_AddStringToObject(doc, "status",
 				res->spooled	 ? "spooled"
 				: res->duplicate ? "duplicate"

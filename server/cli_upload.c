@@ -182,6 +182,43 @@ struct progress {
 	int last_pct;
 };
 
+/* "m:ss left" (or "h:mm:ss left") at the average rate so far into out;
+ * empty when it cannot be told yet. */
+static void
+time_left(char *out, size_t n, int64_t done, int64_t total, double secs)
+{
+	long long left;
+
+	out[0] = '\0';
+	if (done <= 0 || total <= done || secs < 0.5)
+		return;
+	left = (long long)((double)(total - done) * secs / (double)done + 0.5);
+	if (left >= 3600)
+		snprintf(out, n, "%lld:%02lld:%02lld left", left / 3600,
+			 left / 60 % 60, left % 60);
+	else
+		snprintf(out, n, "%lld:%02lld left", left / 60, left % 60);
+}
+
+/* The bar, on a terminal: a status line kept below the log lines. */
+static void
+draw_bar(int pct, int64_t done, int64_t total, double mibs, double secs,
+	 const char *state)
+{
+	char bar[41], left[32] = "", text[160];
+	int fill = pct * 40 / 100;
+
+	for (int i = 0; i < 40; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[40] = '\0';
+	if (strcmp(state, "uploading") == 0)
+		time_left(left, sizeof(left), done, total, secs);
+	snprintf(text, sizeof(text),
+		 "[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s %s", bar, pct,
+		 (double)done / 1048576.0, mibs, state, left);
+	log_status(text);
+}
+
 static void
 show_progress(void *arg, const char *state, int64_t done, int64_t total)
 {
@@ -200,21 +237,14 @@ show_progress(void *arg, const char *state, int64_t done, int64_t total)
 	p->last_ms = now;
 	p->last_pct = pct;
 	if (p->tty) {
-		char bar[41];
-		int fill = pct * 40 / 100;
-
-		for (int i = 0; i < 40; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[40] = '\0';
-		fprintf(stderr, "\r[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s", bar,
-			pct, (double)done / 1048576.0, mibs, state);
+		draw_bar(pct, done, total, mibs, secs, state);
 	} else {
 		fprintf(stderr,
 			"progress: state=%s bytes_done=%lld bytes_total=%lld "
 			"percent=%d rate_mib_s=%.1f\n",
 			state, (long long)done, (long long)total, pct, mibs);
+		fflush(stderr);
 	}
-	fflush(stderr);
 }
 
 /* The command line, parsed. */
@@ -353,7 +383,7 @@ run_job(struct upload_service *svc, struct db_pool *pool, const char *id,
 	signal(SIGTERM, SIG_DFL);
 	running_svc = NULL;
 	if (prog.tty)
-		fputc('\n', stderr);
+		log_status(NULL); /* the last bar stays; then the outcome */
 	if (rc != 0) {
 		fprintf(stderr, "vodhook upload: upload %s failed: %s%s%s\n",
 			id, e.remote[0] ? e.remote : "",

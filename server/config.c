@@ -222,6 +222,13 @@ static const struct cfg_opt opts[] = {
      0, "how often the retention looks for rows past their time"},
     {"retention_pause_ms", I(retention_pause_ms, 0, 60000), "100", 0,
      "pause between two full retention batches"},
+    {"stream_max", I(stream_max, 0, 1024), "16", 0,
+     "change streams (GET /v1/stream) open at once per process, 503 beyond; "
+     "each holds an HTTP worker thread while open, so at most half of threads "
+     "are given to streams whatever this says (0: no streams)"},
+    {"stream_heartbeat_ms", I(stream_heartbeat_ms, 100, 3600000), "15000", 0,
+     "time between two heartbeats (a \": ping\" comment) on an idle change "
+     "stream, so that proxies keep it open"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -88,6 +88,9 @@ struct config {
 	int64_t retention_batch;
 	int64_t retention_interval_ms;
 	int64_t retention_pause_ms;
+	/* change streams */
+	int64_t stream_max;
+	int64_t stream_heartbeat_ms;
 };
 
 struct cloud_opts;

@@ -14,6 +14,7 @@ struct app {
 	struct ingest *ingest;
 	struct upload_service *uploads;
 	const struct cloud_opts *cloud; /* for deletions */
+	struct stream_hub *streams; /* GET /v1/stream */
 };
 
 struct upload_config;
@@ -32,6 +33,10 @@ int handle_upload_create(struct http_req *r, void *arg);
 int handle_upload_get(struct http_req *r, void *arg);
 int handle_upload_list(struct http_req *r, void *arg);
 int handle_upload_cancel(struct http_req *r, void *arg);
+int handle_summary(struct http_req *r, void *arg);
+int handle_failures(struct http_req *r, void *arg);
+int handle_ui_index(struct http_req *r, void *arg);
+int handle_ui_file(struct http_req *r, void *arg);
 
 /*
  * Fill the upload module's settings (and the cloud options they point to,

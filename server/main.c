@@ -14,6 +14,7 @@
 #include "server/handlers.h"
 #include "server/http.h"
 #include "server/retention.h"
+#include "server/stream.h"
 #include "server/tls.h"
 #include "store/store.h"
 #include "upload/upload.h"
@@ -311,6 +312,11 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
 	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
 	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
+	    {"GET", "/v1/summary", handle_summary, app, ROUTE_API},
+	    {"GET", "/v1/failures", handle_failures, app, ROUTE_API},
+	    {"GET", "/", handle_ui_index, NULL, 0},
+	    {"GET", "/ui/*", handle_ui_file, NULL, 0},
+	    {"GET", "/v1/stream", handle_stream, app->streams, ROUTE_API},
 	};
 	struct err e;
 
@@ -323,6 +329,36 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 			      "(VODHOOK_TLS_LISTEN)"
 			    : "listen (VODHOOK_LISTEN)",
 			e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The change streams' hub and its listener (a PostgreSQL connection of its
+ * own, opened in the background): 0, or 1 said on stderr.
+ */
+static int
+start_streams(struct app *app)
+{
+	struct stream_hub_opts o = {
+	    .pool = app->pool,
+	    .conninfo = cfg.database_url,
+	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .timeout_ms = (int)cfg.db_timeout_ms,
+	    .max = (int)cfg.stream_max,
+	    .heartbeat_ms = (int)cfg.stream_heartbeat_ms,
+	    .write_timeout_ms = cfg.request_timeout_ms,
+	};
+	struct err e;
+
+	/* Each stream holds a worker thread: at least half of them are
+	 * left to callbacks and the API, whatever stream_max says. */
+	if (o.max > cfg.threads / 2)
+		o.max = (int)(cfg.threads / 2);
+	err_clear(&e);
+	if (stream_hub_start(&o, &app->streams, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
 		return 1;
 	}
 	return 0;
@@ -548,7 +584,8 @@ cmd_serve(void)
 		goto out;
 	}
 
-	if ((rc = start_http(&app, tls, &http)) != 0)
+	if ((rc = start_streams(&app)) != 0 ||
+	    (rc = start_http(&app, tls, &http)) != 0)
 		goto out;
 	log_msg(LOG_INFO, "main",
 		"vodhook %s listening on http=%s https=%s (%d threads)",
@@ -572,7 +609,9 @@ out:
 	cb_pull_free(puller);
 	cb_reconcile_free(reconciler);
 	retention_free(retention);
-	http_free(http);		  /* no request in flight after this */
+	stream_hub_close(app.streams); /* streams end, so that... */
+	http_free(http);	       /* no request in flight after this */
+	stream_hub_free(app.streams);
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
 	db_pool_free(commit_pool);

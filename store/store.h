@@ -417,6 +417,19 @@ store_upload_count_states(struct db_pool *pool,
 			  struct store_state_count out[STORE_UPLOAD_NSTATES],
 			  size_t *n, struct err *e) VH_MUST_CHECK;
 
+/*
+ * {"media":[{"provider":..,"state":..,"count":n},...],"uploads":{"queued":n,
+ * "uploading":n,"committing":n}} for GET /v1/summary; *json caller frees.
+ * Waits as store_upload_count_states does.
+ */
+int store_summary_json(struct db_pool *pool, char **json,
+		       struct err *e) VH_MUST_CHECK;
+/* The last limit failed upload jobs, newest first, as a JSON array (id,
+ * provider, file_id, name, source_kind, attempts, error, created_at,
+ * finished_at; never the source). *json caller frees. */
+int store_failed_uploads_json(struct db_pool *pool, int limit, char **json,
+			      struct err *e) VH_MUST_CHECK;
+
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
 	char *file_id;
@@ -486,5 +499,68 @@ int store_retention_delete_parts(struct db_pool *pool, int days, int max,
  */
 int store_retention_delete_uploads(struct db_pool *pool, int days, int max,
 				   int *deleted, struct err *e) VH_MUST_CHECK;
+
+/* ----------------------------------------------------------- changes */
+
+/*
+ * What a stream follows (server/stream.c); NULL: any. provider "tencent"
+ * or "alibaba", kind "media" or "upload", upload_id a canonical UUID: the
+ * caller checks them.
+ */
+struct change_filter {
+	const char *provider;
+	const char *file_id;
+	const char *upload_id;
+	const char *kind;
+};
+
+/* The most rows of each kind a snapshot returns. */
+#define STORE_SNAPSHOT_MAX 1000
+
+/* kind "media" or "upload", payload the notification's JSON. Both are
+ * borrowed for the call. */
+typedef void (*store_change_fn)(const char *kind, const char *payload,
+				void *arg);
+
+/*
+ * The current state of what f names, in the payload shape of the
+ * notifications on vodhook_changes ("from" null): every upload not
+ * finished (queued, uploading, committing) and, when f names a file id or
+ * an upload id, that upload and media whatever their state; at most
+ * STORE_SNAPSHOT_MAX of each kind. fn is called for each before this
+ * returns (the connection is held meanwhile: fn only copies). 0 or an
+ * error.
+ */
+int store_changes_snapshot(struct db_pool *pool, const struct change_filter *f,
+			   store_change_fn fn, void *arg,
+			   struct err *e) VH_MUST_CHECK;
+
+struct store_listener;
+
+struct store_listener_opts {
+	const char *conninfo; /* borrowed; outlives the listener */
+	int connect_timeout_s;
+	int timeout_ms; /* connecting and LISTEN */
+	/* LISTEN is in effect, the first time or after the connection was
+	 * lost: changes made before now may not have been heard. */
+	void (*on_listen)(void *arg);
+	/* A payload, borrowed for the call. */
+	void (*on_notify)(const char *payload, void *arg);
+	void *arg;
+};
+
+/*
+ * Start a thread that listens on vodhook_changes on a connection of its
+ * own, opened again with back-off when lost, and calls o's functions (on
+ * that thread). 0, or ERR_INPUT when the connection string does not parse.
+ * Stop with store_listener_stop, free with store_listener_free.
+ */
+int store_listener_start(const struct store_listener_opts *o,
+			 struct store_listener **out,
+			 struct err *e) VH_MUST_CHECK;
+/* Stop listening and join the thread; safe twice. */
+void store_listener_stop(struct store_listener *l);
+/* Stop if still running, and free. NULL-safe. */
+void store_listener_free(struct store_listener *l);
 
 #endif
