@@ -7,12 +7,12 @@
 
 const TOKEN_KEY = 'vodhook.token';
 const PAGE_SIZE = 50;
-const FINAL = new Set(['ready', 'failed', 'canceled']);
+const FINAL = new Set(['ready', 'failed', 'canceled', 'deleted']);
 const RUNNING = ['queued', 'uploading', 'committing'];
 const UPLOAD_ORDER = ['queued', 'uploading', 'committing', 'uploaded', 'confirmed', 'processing', 'ready',
   'failed', 'canceled'];
 const PROVIDERS = ['tencent', 'alibaba'];
-const MEDIA_STATES = ['uploaded', 'confirmed', 'processing', 'ready', 'failed'];
+const MEDIA_STATES = ['uploaded', 'confirmed', 'processing', 'ready', 'failed', 'deleted'];
 // The longest pause between two attempts to reconnect the stream.
 const BACKOFF_MAX_MS = 30000;
 
@@ -348,7 +348,7 @@ async function overview() {
       const c = (s.media || []).find((x) => x.provider === p && x.state === st);
       return el('td', { class: 'num', 'data-provider': p, 'data-state': st, text: s.media ? String(c ? c.count : 0) : '—' });
     })));
-  fill($('ov-media').tBodies[0], rows, '', 6);
+  fill($('ov-media').tBodies[0], rows, '', 1 + MEDIA_STATES.length);
   const max = Math.max(1, ...s.callbacks.map((m) => m.received + m.rejected));
   fill($('ov-minutes').tBodies[0], s.callbacks.slice().reverse().map((m) => {
     const a = el('span', { class: 'bar' });
