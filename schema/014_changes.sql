@@ -14,22 +14,24 @@
 --   {"kind":"upload","upload_id":..,"provider":..,"file_id":..,"state":..,
 --    "from":..,"bytes_done":..,"bytes_total":..,"time":..}
 -- "from" is the previous state (null for a new row, a snapshot, or an
--- upload's progress in the same state), "time" RFC 3339 in UTC with
--- milliseconds. NOTIFY refuses a payload of 8000 bytes or more: every value
--- is bounded (providers and states are domains, ids are uuids or platform
--- ids), and a file id longer than 1000 bytes, which no platform issues, is
--- given as null rather than risk the transaction.
+-- upload's progress in the same state), "time"
+-- RFC 3339 in UTC with milliseconds. NOTIFY refuses a payload of 8000
+-- bytes or more: every value is bounded (providers and states are domains,
+-- ids are uuids or platform ids), and a file id longer than 1000 bytes,
+-- which no platform issues, is given as null rather than risk the
+-- transaction.
 --
 -- Cost: the callback committer records a batch of events in one statement
--- whose media upsert touches a row per event, so the media triggers are per
--- statement, with transition tables: one trigger call per batch, and the
--- time formatted once. Upload jobs change a row at a time (progress at most
--- 4 times a second each), so theirs stay per row. The payload functions are
--- STABLE, as to_json and to_char are: PostgreSQL inlines a SQL function into
--- the query that calls it only when it is declared no stricter than its
--- body, and a call that is not inlined runs an executor of its own for each
--- row, which costs more than all the rest of the notification. Providers,
--- states and uuids need no escaping (domains and a type admit no quote or
+-- whose media upsert touches a row per event. A row trigger would make a
+-- PL/pgSQL call, an SPI query and a formatted time per event, the bulk of
+-- what recording an event costs; the media triggers are per statement
+-- instead, with transition tables, and format the time once. Upload jobs
+-- change a row at a time (progress at most 4 times a second each), so
+-- theirs stay per row. The payload functions are STABLE, as to_json and
+-- to_char are: PostgreSQL inlines a SQL function into the query that calls
+-- it only when it is declared no stricter than its body, and a call that is
+-- not inlined runs an executor of its own for each row. Providers, states
+-- and uuids need no escaping (domains and a type admit no quote or
 -- backslash); a file id is escaped by to_json.
 
 CREATE FUNCTION vodhook_change_time(t timestamptz) RETURNS text
