@@ -420,6 +420,7 @@ struct store_stale_media {
 	char *state;
 	char *procedure_task_id; /* NULL when none is known */
 	char *procedure;	 /* the linked upload's procedure, or NULL */
+	char *app_id; /* its application (SubAppId, AppId); NULL: default */
 };
 
 /*
@@ -434,6 +435,24 @@ int store_media_claim_stale(struct db_pool *pool, const char *provider,
 			    struct store_stale_media **out, size_t *n,
 			    struct err *e) VH_MUST_CHECK;
 void store_stale_media_free(struct store_stale_media *m, size_t n);
+
+/*
+ * The application of media record (provider, file_id): the Tencent
+ * SubAppId or Alibaba AppId that every call about it must name. *app_id
+ * (caller frees) is NULL for the account's default application (the
+ * setting's). ERR_NOTFOUND when there is no such record.
+ */
+int store_media_app_id(struct db_pool *pool, const char *provider,
+		       const char *file_id, char **app_id,
+		       struct err *e) VH_MUST_CHECK;
+/*
+ * Record that media (provider, file_id) belongs to application app_id,
+ * when its record names none yet (a record that its upload linked to an
+ * application keeps that one). No record: nothing changes, 0.
+ */
+int store_media_set_app_id(struct db_pool *pool, const char *provider,
+			   const char *file_id, const char *app_id,
+			   struct err *e) VH_MUST_CHECK;
 
 /* ============================================================ retention
  * Deleting what is kept for a limited time, one batch a call (at most max

@@ -30,7 +30,7 @@
 	" u.source_context, 'options', u.options, 'bytes_total',"              \
 	" u.bytes_total, 'bytes_done', u.bytes_done, 'part_size',"             \
 	" u.part_size, 'file_id', u.file_id, 'media_url', u.media_url,"        \
-	" 'url_job_id', u.url_job_id,"                                         \
+	" 'url_job_id', u.url_job_id, 'app_id', u.app_id,"                     \
 	" 'attempts', u.attempts, 'cancel_requested', u.cancel_requested,"     \
 	" 'error', CASE WHEN u.error_code IS NULL AND u.error_message IS NULL" \
 	"  THEN NULL ELSE json_build_object('code', u.error_code, 'message',"  \

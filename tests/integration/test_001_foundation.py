@@ -269,9 +269,10 @@ class Database(unittest.TestCase):
                     " 'FileUploadComplete:' || file_id, file_id, url_job_id, 'push', '{}'"
                     " FROM uploads")
         tables = "('vod_events'::regclass, 'media'::regclass, 'uploads'::regclass)"
-        rows = ["SELECT * FROM vod_events ORDER BY id", "SELECT * FROM media ORDER BY id",
-                # (later migrations add columns: 011 source_version)
-                "SELECT to_jsonb(u) - 'source_version' FROM uploads u ORDER BY id",
+        rows = ["SELECT * FROM vod_events ORDER BY id",
+                # (later migrations add columns: 011 source_version, 018 app_id)
+                "SELECT to_jsonb(m) - 'app_id' FROM media m ORDER BY id",
+                "SELECT to_jsonb(u) - 'source_version' - 'app_id' FROM uploads u ORDER BY id",
                 "SELECT * FROM media_lifecycle ORDER BY id",
                 "SELECT oid, relfilenode FROM pg_class WHERE oid IN " + tables + " ORDER BY oid"]
         before = [h.psql(url, q) for q in rows]
