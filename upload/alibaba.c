@@ -14,8 +14,14 @@
  *
  * Job options read here (all optional): description, cover_url, cate_id,
  * tags, workflow_id, storage_location, image_type ("default" | "cover"),
- * media_kind ("video" | "image"; by default an image extension means an
- * image).
+ * media_kind ("video" | "image" | "attached"; by default an image
+ * extension means an image), business_type and cate_ids (attached media,
+ * alibaba_attached.c), app_id (the AppId of CreateUpload*; the request's,
+ * else the setting's, kept in the job's options).
+ *
+ * An image's or attached media's credential cannot be refreshed: when it
+ * expires, the job starts over with a new Create* call, which makes a new
+ * media (the first stays on the platform, empty).
  *
  * Interface: upload__alibaba_adapter, upload__alibaba_user_data,
  * upload__alibaba_is_image.
@@ -341,6 +347,8 @@ upload__alibaba_is_image(const struct upload_job *job)
 
 	if (kind != NULL) /* asked for explicitly */
 		return strcmp(kind, "image") == 0;
+	if (upload__alibaba_is_attached(job))
+		return false;
 	if (job->media_kind != NULL && strcmp(job->media_kind, "image") == 0)
 		return true;
 	for (int i = 0; exts[i] != NULL && job->media_type != NULL; i++)
@@ -350,15 +358,19 @@ upload__alibaba_is_image(const struct upload_job *job)
 }
 
 static const char *const image_types[] = {"default", "cover", NULL};
-static const char *const media_kinds[] = {"video", "image", NULL};
+static const char *const media_kinds[] = {"video", "image", "attached", NULL};
+static const char *const business_types[] = {"watermark", "subtitle",
+					     "material", NULL};
 
 /*
  * The request options CreateUploadVideo / CreateUploadImage take, with the
  * limits of the reference
  * (https://www.alibabacloud.com/help/en/vod/api-createuploadvideo:
  * Description at most 1024 characters, Tags at most 16 tags of at most 32
- * characters, CateId a Long), and media_kind, vodhook's choice between the
- * two.
+ * characters, CateId a Long), CreateUploadAttachedMedia's business_type
+ * and cate_ids (alibaba_attached.c), media_kind, vodhook's choice between
+ * the three, and app_id, the AppId of the application
+ * (cloud_alibaba_app_check).
  */
 static const struct upload_opt_spec ali_options[] = {
     {"description", UPLOAD_OPT_TEXT, 1024, 0, true, 0, NULL},
@@ -369,6 +381,9 @@ static const struct upload_opt_spec ali_options[] = {
     {"storage_location", UPLOAD_OPT_NAME, 255, 0, false, 0, NULL},
     {"image_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, image_types},
     {"media_kind", UPLOAD_OPT_ENUM, 0, 0, false, 0, media_kinds},
+    {"business_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, business_types},
+    {"cate_ids", UPLOAD_OPT_TEXT, 256, 0, false, 0, NULL},
+    {"app_id", UPLOAD_OPT_NAME, CLOUD_APP_ID_MAX, 0, false, 0, NULL},
     {NULL, 0, 0, 0, false, 0, NULL},
 };
 
@@ -384,7 +399,21 @@ ali_options_check(const char *media_type, cJSON *opts, const char **media_kind,
 						 NULL};
 	struct upload_job probe = {.media_type = (char *)(uintptr_t)media_type,
 				   .options = opts};
+	const char *app = json_get_str(opts, "app_id");
 
+	if (app != NULL && cloud_alibaba_app_check(app, e) != 0)
+		return ERR_INPUT;
+	if (upload__alibaba_is_attached(&probe)) {
+		*media_kind = "attached";
+		return upload__alibaba_attached_check(media_type, opts, e);
+	}
+	if (json_get(opts, "business_type") != NULL ||
+	    json_get(opts, "cate_ids") != NULL)
+		return err_set(e, ERR_INPUT,
+			       "%s applies to attached media only (media_kind "
+			       "\"attached\")",
+			       json_get(opts, "business_type") ? "business_type"
+							       : "cate_ids");
 	if (!upload__alibaba_is_image(&probe)) {
 		if (json_get(opts, "image_type") != NULL)
 			return err_set(e, ERR_INPUT,
@@ -460,15 +489,24 @@ ali_apply(const struct cloud_opts *o, const struct upload_job *job,
 	struct cloud_alibaba_upload r = {0};
 	char *user_data, *scheme = NULL, *host = NULL;
 	char size[24] = "", cate[24];
-	bool image = upload__alibaba_is_image(job);
+	bool attached = upload__alibaba_is_attached(job);
+	bool image = !attached && upload__alibaba_is_image(job);
+	const char *call = attached ? "CreateUploadAttachedMedia"
+			   : image  ? "CreateUploadImage"
+				    : "CreateUploadVideo";
+	struct cloud_opts ao;
 	struct buf fname;
 	int rc;
 
 	*out = NULL;
 	buf_init(&fname, 2048);
+	cloud_alibaba_opts_for_app(o, json_get_str(opt, "app_id"), &ao);
+	o = &ao;
 	user_data = upload__alibaba_user_data(job, o->alibaba_callback_url);
 	opt_decimal(opt, "cate_id", cate, sizeof(cate));
-	if (image) {
+	if (attached) {
+		rc = upload__alibaba_attached_create(o, job, user_data, &r, e);
+	} else if (image) {
 		struct cloud_alibaba_image_params ip = {
 		    .image_type = json_get_str(opt, "image_type")
 				      ? json_get_str(opt, "image_type")
@@ -518,20 +556,23 @@ ali_apply(const struct cloud_opts *o, const struct upload_job *job,
 		rc = err_set(e, ERR_REMOTE,
 			     "%s answered without a media id or an upload "
 			     "address",
-			     image ? "CreateUploadImage" : "CreateUploadVideo");
+			     call);
 		goto out;
 	}
 	if ((rc = split_endpoint(r.auth.endpoint, &scheme, &host, e)) != 0)
 		goto out;
 	/* The emulator is reached over plain http when that is allowed. */
-	*out =
-	    ali_session(o->allow_http ? "http" : "https", r.auth.bucket, host,
-			r.auth.region, r.auth.file_name, r.auth.access_key_id,
-			r.auth.access_key_secret, r.auth.security_token,
-			r.auth.expire_at, r.video_id, r.image_url, image);
+	*out = ali_session(o->allow_http ? "http" : "https", r.auth.bucket,
+			   host, r.auth.region, r.auth.file_name,
+			   r.auth.access_key_id, r.auth.access_key_secret,
+			   r.auth.security_token, r.auth.expire_at, r.video_id,
+			   r.image_url, image || attached);
 	((struct ali_priv *)(*out)->priv)->v4 = o->alibaba_oss_v4;
 	log_msg(LOG_INFO, "upload", "upload %s: %s %s created", job->id,
-		image ? "image" : "video", r.video_id);
+		attached ? "attached media"
+		: image	 ? "image"
+			 : "video",
+		r.video_id);
 out:
 	free(scheme);
 	free(host);
@@ -610,8 +651,8 @@ ali_refresh(const struct cloud_opts *o, const struct upload_job *job,
 
 	if (p->image)
 		return err_set(e, ERR_NOTFOUND,
-			       "an image upload credential cannot be "
-			       "refreshed");
+			       "the upload credential of an image or attached "
+			       "media cannot be refreshed");
 	if ((rc = cloud_alibaba_refresh_upload_video(o, s->file_id, &r, e)) !=
 	    0)
 		goto out;
@@ -664,11 +705,23 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
+/* The AppId of the settings, when the request names none: the upload
+ * keeps the application it was made in. */
+static void
+ali_options_defaults(const struct upload_config *c, cJSON *opts)
+{
+	const char *app = c->cloud != NULL ? c->cloud->alibaba_app_id : NULL;
+
+	if (json_get_str(opts, "app_id") == NULL && app != NULL &&
+	    app[0] != '\0')
+		json_add_str(opts, "app_id", app);
+}
+
 const struct upload_adapter upload__alibaba_adapter = {
     .provider = "alibaba",
     .options = ali_options,
     .options_check = ali_options_check,
-    .options_defaults = NULL,
+    .options_defaults = ali_options_defaults,
     .apply = ali_apply,
     .save = ali_save,
     .load = ali_load,

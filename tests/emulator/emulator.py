@@ -186,6 +186,10 @@ class State:
             "processing_delay_ms": 0,
             "rate_limit_bps": 0,
             "crc64_headers": True,
+            # The account's applications besides the primary one (Tencent SubAppIds, Alibaba AppIds):
+            # a call naming another is refused as the platform refuses it.
+            "tencent_subapp_ids": ["1500000001", "1500000002"],
+            "alibaba_app_ids": ["app-1000000", "app-2000001"],
         }
         self._initial_config = dict(self.config)
         self.reset(full=True)
@@ -444,7 +448,38 @@ class EventBatch:
                 send_alibaba_event(item, drop=drop)
 
 
-def send_tencent_event(body, drop=False, raw=None):
+def tc_event_app(body):
+    """The SubAppId of the media an event is about (None: the primary application): PULL mode keeps
+    each application's events apart, as PullEvents and ConfirmEvents name one."""
+    if not isinstance(body, dict):
+        return None
+    fid = None
+    for k, v in body.items():
+        if isinstance(v, dict) and k.endswith("Event"):
+            fid = v.get("FileId") or fid
+    if isinstance(body.get("data"), dict):
+        fid = body["data"].get("fileId") or fid
+    with STATE.lock:
+        m = STATE.media.get(fid) if fid else None
+        return m.get("sub_app_id") if m else None
+
+
+def tc_app(p):
+    """The SubAppId a Tencent call names (None: the primary application). Every API 3.0 call takes it
+    (tencentcloud-sdk-go vod/v20180717 models.go, SubAppId *uint64 of each request); one the account does
+    not have is InvalidParameterValue.SubAppId, the code client.go lists for ApplyUpload, CommitUpload and
+    the others."""
+    sub = p.get("SubAppId")
+    if sub is None or str(sub) in ("", "0"):
+        return None
+    if isinstance(sub, bool) or not re.match(r"^[0-9]{1,20}$", str(sub)):
+        raise TCError("InvalidParameterValue.SubAppId", "Invalid SubAppId.")
+    if str(sub) not in [str(x) for x in STATE.config.get("tencent_subapp_ids") or []]:
+        raise TCError("InvalidParameterValue.SubAppId", "SubAppId %s does not exist." % sub)
+    return str(sub)
+
+
+def send_tencent_event(body, drop=False, raw=None, app=None):
     cfg = STATE.config
     if raw is None:
         body = dict(body)
@@ -461,7 +496,8 @@ def send_tencent_event(body, drop=False, raw=None):
             return
         with STATE.lock:
             STATE.tc_events.append({"handle": "EventHandle" + rand_hex(24), "body": json.loads(data),
-                                    "lease_until": 0, "t": time.time()})
+                                    "lease_until": 0, "t": time.time(),
+                                    "app": app or tc_event_app(json.loads(data))})
             STATE.callbacks.append({"provider": "tencent", "url": "PULL", "status": "queued",
                                     "body": data.decode("utf-8", "replace"), "headers": {}, "attempt": 0,
                                     "t": time.time()})
@@ -529,7 +565,7 @@ def tc_media_basic(m):
         "MediaUrl": m["media_url"], "TagSet": [], "StorageRegion": m["storage_region"],
         "SourceInfo": {"SourceType": STATE.config.get("tencent_source_type") or "ServerUpload",
                        "SourceContext": m.get("source_context", "")},
-        "Vid": "", "Category": "Video", "Status": "Normal", "StorageClass": "STANDARD",
+        "Vid": "", "Category": m.get("category") or "Video", "Status": "Normal", "StorageClass": "STANDARD",
     }
 
 
@@ -672,6 +708,17 @@ def ali_events_for(m, pre=None):
     ext = ali_extend(m)
     for ev in (pre or []):
         batch.emit((url, ev))
+    if m["kind"] == "attached":
+        # AttachedMediaUploadComplete, as the reference's sample: AttachedMediaId, Size, FileURL, Status.
+        ev = {"EventTime": iso(), "EventType": "AttachedMediaUploadComplete", "AttachedMediaId": m["id"],
+              "Size": m["size"], "FileURL": m["file_url"], "Status": "success"}
+        if ext is not None:
+            ev["Extend"] = ext
+        with STATE.lock:
+            m["state"] = "Normal"
+        batch.emit((url, ev))
+        batch.close()
+        return
     if m["kind"] == "image":
         ev = {"Status": "success", "FileURL": m["file_url"], "AppId": m.get("app_id", "app-1000000"),
               "EventType": "ImageUploadComplete", "EventTime": iso(), "Size": m["size"], "ImageId": m["id"]}
@@ -1105,10 +1152,12 @@ def control(h):
             if fault.get("delay_ms"):
                 time.sleep(fault["delay_ms"] / 1000.0)
             for _ in range(2 if fault.get("mode") == "duplicate" else 1):
+                # ?sub_app_id=N: an event of that sub-application (PULL mode keeps them apart).
+                app = q.get("sub_app_id") or None
                 if st.config.get("tencent_sign_key") and st.config.get("tencent_event_mode") != "pull":
-                    send_tencent_event(json.loads(body), drop=fault.get("mode") == "drop")
+                    send_tencent_event(json.loads(body), drop=fault.get("mode") == "drop", app=app)
                 else:
-                    send_tencent_event(None, drop=fault.get("mode") == "drop", raw=body)
+                    send_tencent_event(None, drop=fault.get("mode") == "drop", raw=body, app=app)
         if q.get("sync"):
             go()
         else:
@@ -1388,6 +1437,7 @@ def tencent_v1_verify(h, form):
 
 
 def tc_apply_upload(h, p):
+    app = tc_app(p)
     mt = p.get("MediaType")
     if not mt:
         raise TCError("MissingParameter", "The request is missing a required parameter `MediaType`.")
@@ -1414,7 +1464,7 @@ def tc_apply_upload(h, p):
     vsk = base64.b64encode(raw).decode()
     with STATE.lock:
         STATE.tc_sessions[vsk] = {"params": p, "bucket": bucket, "region": region, "media_path": media_path,
-                                  "cover_path": cover_path, "file_id": None, "t": time.time()}
+                                  "cover_path": cover_path, "file_id": None, "t": time.time(), "app": app}
     resp["VodSessionKey"] = vsk
     resp["TempCertificate"] = {"SecretId": cred["ak"], "SecretKey": cred["secret"], "Token": cred["token"],
                                "ExpiredTime": int(cred["expires"])}
@@ -1422,12 +1472,14 @@ def tc_apply_upload(h, p):
 
 
 def tc_commit_upload(h, p):
+    app = tc_app(p)
     vsk = p.get("VodSessionKey")
     if not vsk:
         raise TCError("MissingParameter", "The request is missing a required parameter `VodSessionKey`.")
     with STATE.lock:
         s = STATE.tc_sessions.get(vsk)
-        if not s:
+        # A session key belongs to the application that issued it.
+        if not s or s.get("app") != app:
             raise TCError("InvalidParameterValue.VodSessionKey", "Invalid VodSessionKey.")
         if s["file_id"]:
             m = STATE.media[s["file_id"]]
@@ -1445,7 +1497,9 @@ def tc_commit_upload(h, p):
              "class_id": int(ap.get("ClassId") or 0), "source_context": ap.get("SourceContext") or "",
              "session_context": ap.get("SessionContext") or "", "procedure": ap.get("Procedure") or "",
              "expire_time": ap.get("ExpireTime"), "state": "Normal", "bucket": s["bucket"],
-             "key": s["media_path"][1:]}
+             "key": s["media_path"][1:], "sub_app_id": app}
+        # ApplyUpload's image types (https://www.tencentcloud.com/document/product/266/2846) make an image.
+        m["category"] = "Image" if mt in TC_IMAGE_TYPES else "Video"
         if s["cover_path"] and (s["bucket"], s["cover_path"][1:]) in STATE.objects:
             m["cover_url"] = "%s/cover.%s" % (base, s["cover_path"].rsplit(".", 1)[-1])
         if m["procedure"]:
@@ -1458,11 +1512,12 @@ def tc_commit_upload(h, p):
 
 
 def tc_pull_events(h, p):
+    app = tc_app(p)
     deadline = time.time() + 5
     with STATE.cond:
         while True:
             now = time.time()
-            avail = [e for e in STATE.tc_events if e["lease_until"] <= now]
+            avail = [e for e in STATE.tc_events if e["lease_until"] <= now and e.get("app") == app]
             if avail or now >= deadline:
                 break
             STATE.cond.wait(timeout=deadline - now)
@@ -1479,6 +1534,7 @@ def tc_pull_events(h, p):
 
 
 def tc_confirm_events(h, p):
+    app = tc_app(p)
     handles = p.get("EventHandles") or []
     if isinstance(handles, str):
         handles = [handles]
@@ -1488,7 +1544,7 @@ def tc_confirm_events(h, p):
         raise TCError("InvalidParameterValue.EventHandles", "At most 16 EventHandles.")
     now = time.time()
     with STATE.lock:
-        by = {e["handle"]: e for e in STATE.tc_events}
+        by = {e["handle"]: e for e in STATE.tc_events if e.get("app") == app}
         bad = [x for x in handles if x not in by or by[x]["lease_until"] < now]
         if bad:
             raise TCError("InvalidParameterValue", "EventHandle expired or invalid: %s" % ",".join(bad))
@@ -1497,6 +1553,7 @@ def tc_confirm_events(h, p):
 
 
 def tc_describe_media_infos(h, p):
+    app = tc_app(p)
     ids = p.get("FileIds") or []
     if isinstance(ids, str):
         ids = [ids]
@@ -1504,7 +1561,8 @@ def tc_describe_media_infos(h, p):
     with STATE.lock:
         for fid in ids:
             m = STATE.media.get(fid)
-            if not m or m.get("provider") != "tencent":
+            # A FileId is known only in its own application.
+            if not m or m.get("provider") != "tencent" or m.get("sub_app_id") != app:
                 missing.append(fid)
                 continue
             info = {"FileId": fid, "BasicInfo": tc_media_basic(m), "MetaData": tc_meta(m)}
@@ -1523,12 +1581,14 @@ def tc_describe_media_infos(h, p):
 # an upload's Procedure are known here; another id is InvalidParameterValue.TaskId (the code the SDK's
 # errors.go gives for a task that does not exist).
 def tc_describe_task_detail(h, p):
+    app = tc_app(p)
     tid = p.get("TaskId")
     if not tid:
         raise TCError("MissingParameter", "The request is missing a required parameter `TaskId`.")
     with STATE.lock:
         m = next((x for x in STATE.media.values()
-                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid), None)
+                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid
+                  and x.get("sub_app_id") == app), None)
         if not m:
             raise TCError("InvalidParameterValue.TaskId", "TaskId does not exist.")
         task = json.loads(json.dumps(tc_procedure_task(m)))
@@ -1541,6 +1601,8 @@ def tc_describe_task_detail(h, p):
         out[other] = None
     return out
 
+
+TC_IMAGE_TYPES = ("jpg", "jpeg", "png", "gif", "bmp", "tiff", "tif", "ai", "cdr", "eps", "heif")
 
 TENCENT_ACTIONS = {"ApplyUpload": tc_apply_upload, "CommitUpload": tc_commit_upload,
                    "PullEvents": tc_pull_events, "ConfirmEvents": tc_confirm_events,
@@ -2342,6 +2404,52 @@ def ali_upload_address(region, bucket, key):
                                         "FileName": key}).encode()).decode()
 
 
+def ali_app(p):
+    """The AppId a creation call names (default app-1000000). One the account does not have is refused;
+    the reference gives no code for it (unconfirmed): the common InvalidParameter (400) of
+    https://www.alibabacloud.com/help/en/vod/developer-reference/api-error-codes is answered."""
+    app = p.get("AppId") or "app-1000000"
+    if app not in (STATE.config.get("alibaba_app_ids") or []):
+        raise AliError(400, "InvalidParameter", "The specified parameter AppId is not valid.",
+                       "unknown AppId %r" % app)
+    return app
+
+
+# CreateUploadAttachedMedia (https://www.alibabacloud.com/help/en/vod/api-createuploadattachedmedia):
+# BusinessType watermark, subtitle or material, and the MediaExt each allows; answers MediaId, MediaURL,
+# FileURL and the UploadAddress / UploadAuth pair, which cannot be refreshed.
+ALI_ATTACHED_EXTS = {"watermark": ("png", "gif", "apng", "mov"),
+                     "subtitle": ("srt", "ass", "stl", "ttml", "vtt"),
+                     "material": ("jpg", "gif", "png", "mp4", "mat", "zip", "apk")}
+
+
+def ali_create_upload_attached_media(h, p, region):
+    bt = p.get("BusinessType")
+    if not bt:
+        raise AliError(400, "MissingBusinessType", "BusinessType is mandatory for this action.")
+    if bt not in ALI_ATTACHED_EXTS:
+        raise AliError(400, "InvalidParameter", "The specified parameter BusinessType is not valid.")
+    ext = (p.get("MediaExt") or "").lower()
+    if ext not in ALI_ATTACHED_EXTS[bt]:
+        raise AliError(400, "InvalidParameter", "The specified parameter MediaExt is not valid.",
+                       "MediaExt %r for %s" % (ext, bt))
+    app = ali_app(p)
+    mid = rand_hex(32)
+    key = "attached/%s/%s.%s" % (bt, rand_hex(32).upper(), ext)
+    bucket = DEFAULT_ALI_BUCKET
+    cred = STATE.issue_cred("alibaba", bucket, [key], media_id=mid)
+    url = "https://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)
+    m = {"provider": "alibaba", "kind": "attached", "id": mid, "title": p.get("Title") or "", "bucket": bucket,
+         "key": key, "region": region, "state": "Uploading", "size": int(p.get("FileSize") or 0),
+         "user_data": parse_user_data(p.get("UserData")), "business_type": bt, "cate_ids": p.get("CateIds"),
+         "tags": p.get("Tags"), "create_time": iso(), "app_id": app, "file_url": url}
+    with STATE.lock:
+        STATE.media[mid] = m
+        STATE.ali_by_object[(bucket, key)] = mid
+    return {"MediaId": mid, "MediaURL": url, "FileURL": url,
+            "UploadAddress": ali_upload_address(region, bucket, key), "UploadAuth": ali_upload_auth(cred, region)}
+
+
 def ali_create_upload_video(h, p, region):
     fn = p.get("FileName")
     title = p.get("Title")
@@ -2363,7 +2471,7 @@ def ali_create_upload_video(h, p, region):
          "key": key, "region": region, "state": "Uploading", "size": int(p.get("FileSize") or 0),
          "user_data": ud, "template_group_id": p.get("TemplateGroupId"), "workflow_id": p.get("WorkflowId"),
          "cate_id": p.get("CateId"), "tags": p.get("Tags"), "description": p.get("Description"),
-         "create_time": iso(), "app_id": p.get("AppId") or "app-1000000",
+         "create_time": iso(), "app_id": ali_app(p),
          "file_url": "http://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)}
     with STATE.lock:
         STATE.media[vid] = m
@@ -2401,7 +2509,7 @@ def ali_create_upload_image(h, p, region):
     url = "https://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)
     m = {"provider": "alibaba", "kind": "image", "id": iid, "title": p.get("Title") or "", "bucket": bucket,
          "key": key, "region": region, "state": "Uploading", "size": 0, "user_data": parse_user_data(p.get("UserData")),
-         "create_time": iso(), "app_id": p.get("AppId") or "app-1000000", "file_url": url}
+         "create_time": iso(), "app_id": ali_app(p), "file_url": url}
     with STATE.lock:
         STATE.media[iid] = m
         STATE.ali_by_object[(bucket, key)] = iid
@@ -2470,7 +2578,7 @@ def ali_url_job(url, jid, meta, ud, p, region):
          "bucket": bucket, "key": key, "region": region, "state": "Uploading", "size": 0, "user_data": ud,
          "template_group_id": meta.get("TemplateGroupId") or p.get("TemplateGroupId"),
          "workflow_id": meta.get("WorkflowId") or p.get("WorkflowId"), "create_time": iso(),
-         "app_id": p.get("AppId") or "app-1000000", "source_url": url, "job_id": jid,
+         "app_id": ali_app(p), "source_url": url, "job_id": jid,
          "file_url": "http://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)}
     path = STATE.new_file()
     h = hashlib.md5()
@@ -2544,7 +2652,8 @@ def ali_get_url_upload_infos(h, p, region):
 
 ALI_ACTIONS = {"CreateUploadVideo": ali_create_upload_video, "RefreshUploadVideo": ali_refresh_upload_video,
                "CreateUploadImage": ali_create_upload_image, "GetVideoInfo": ali_get_video_info,
-               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos}
+               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos,
+               "CreateUploadAttachedMedia": ali_create_upload_attached_media}
 
 
 # ============================================================================================
