@@ -220,5 +220,51 @@ class AlibabaAppsAttached(unittest.TestCase):
         self.assertIn("app_id must be an AppId", doc["error"]["message"])
 
 
+
+class AppsCli(unittest.TestCase):
+    """vodhook upload with --sub-app-id, --app-id, --media-kind attached."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.emu = U.Emu()
+        U.class_db(cls, migrate=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.stop()
+
+    def cli(self, args):
+        env = U.upload_env(self.emu, self.root, U.ali_env({"VODHOOK_DATABASE_URL": self.db}))
+        return h.run(["upload"] + args, env, timeout=120)
+
+    def test_cli_attached_media_in_an_application(self):
+        path, md5 = U.make_file(self.root, "logo.png", 5000)
+        t0 = U.now()
+        r = self.cli(["--provider", "alibaba", "--media-kind", "attached", "--business-type", "watermark",
+                      "--cate-ids", "7", "--app-id", "app-2000001", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line)
+        calls = self.emu.calls_for("CreateUploadAttachedMedia", out["upload_id"], t0)
+        self.assertEqual([(c["params"]["BusinessType"], c["params"]["MediaExt"], c["params"]["CateIds"],
+                           c["params"]["AppId"]) for c in calls], [("watermark", "png", "7", "app-2000001")])
+        self.assertEqual(self.emu.stored(out["file_id"])["md5"], md5)
+        self.assertEqual(h.psql(self.db, "SELECT media_kind, app_id FROM uploads WHERE id = :'v1'",
+                                out["upload_id"]), [["attached", "app-2000001"]])
+
+    def test_cli_refusals(self):
+        path, _ = U.make_file(self.root, "x.mp4", 1000)
+        for args, want in ((["--provider", "tencent", "--sub-app-id", "abc"], "sub_app_id"),
+                           (["--provider", "alibaba", "--sub-app-id", "1"], "sub_app_id"),
+                           (["--provider", "alibaba", "--app-id", "default"], "app_id must be an AppId"),
+                           (["--provider", "alibaba", "--business-type", "subtitle"], "attached media only")):
+            r = self.cli(args + [path])
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertIn(want, r.stderr, args)
+        r = h.run(["upload", "--help"], {})
+        for opt in ("--sub-app-id", "--app-id", "--business-type", "--cate-ids"):
+            self.assertIn(opt, r.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
