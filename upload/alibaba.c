@@ -17,14 +17,14 @@
  * media_kind ("video" | "image" | "attached"; by default an image
  * extension means an image), business_type and cate_ids (attached media,
  * alibaba_attached.c), app_id (the AppId of CreateUpload*; the request's,
- * else the setting's, kept in the job's options).
+ * else the setting's, kept in the job's options). What a request may hold
+ * is alibaba_options.c's.
  *
  * An image's or attached media's credential cannot be refreshed: when it
  * expires, the job starts over with a new Create* call, which makes a new
  * media (the first stays on the platform, empty).
  *
- * Interface: upload__alibaba_adapter, upload__alibaba_user_data,
- * upload__alibaba_is_image.
+ * Interface: upload__alibaba_adapter, upload__alibaba_user_data.
  */
 #include "upload/upload_int.h"
 
@@ -339,105 +339,6 @@ ali_session(const char *scheme, const char *bucket, const char *endpoint,
 	return s;
 }
 
-bool
-upload__alibaba_is_image(const struct upload_job *job)
-{
-	static const char *const exts[] = {"jpg", "jpeg", "png", "gif", NULL};
-	const char *kind = json_get_str(job->options, "media_kind");
-
-	if (kind != NULL) /* asked for explicitly */
-		return strcmp(kind, "image") == 0;
-	if (upload__alibaba_is_attached(job))
-		return false;
-	if (job->media_kind != NULL && strcmp(job->media_kind, "image") == 0)
-		return true;
-	for (int i = 0; exts[i] != NULL && job->media_type != NULL; i++)
-		if (strcasecmp(job->media_type, exts[i]) == 0)
-			return true;
-	return false;
-}
-
-static const char *const image_types[] = {"default", "cover", NULL};
-static const char *const media_kinds[] = {"video", "image", "attached", NULL};
-static const char *const business_types[] = {"watermark", "subtitle",
-					     "material", NULL};
-
-/*
- * The request options CreateUploadVideo / CreateUploadImage take, with the
- * limits of the reference
- * (https://www.alibabacloud.com/help/en/vod/api-createuploadvideo:
- * Description at most 1024 characters, Tags at most 16 tags of at most 32
- * characters, CateId a Long), CreateUploadAttachedMedia's business_type
- * and cate_ids (alibaba_attached.c), media_kind, vodhook's choice between
- * the three, and app_id, the AppId of the application
- * (cloud_alibaba_app_check).
- */
-static const struct upload_opt_spec ali_options[] = {
-    {"description", UPLOAD_OPT_TEXT, 1024, 0, true, 0, NULL},
-    {"cover_url", UPLOAD_OPT_URL, 2048, 0, false, 0, NULL},
-    {"cate_id", UPLOAD_OPT_INT, 0, 1, false, 0, NULL},
-    {"tags", UPLOAD_OPT_TAGS, 32, 0, false, 16, NULL},
-    {"workflow_id", UPLOAD_OPT_NAME, 128, 0, false, 0, NULL},
-    {"storage_location", UPLOAD_OPT_NAME, 255, 0, false, 0, NULL},
-    {"image_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, image_types},
-    {"media_kind", UPLOAD_OPT_ENUM, 0, 0, false, 0, media_kinds},
-    {"business_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, business_types},
-    {"cate_ids", UPLOAD_OPT_TEXT, 256, 0, false, 0, NULL},
-    {"app_id", UPLOAD_OPT_NAME, CLOUD_APP_ID_MAX, 0, false, 0, NULL},
-    {NULL, 0, 0, 0, false, 0, NULL},
-};
-
-/*
- * What an image takes (CreateUploadImage): no cover_url nor workflow_id,
- * and one of the image types; image_type applies to an image only.
- */
-static int
-ali_options_check(const char *media_type, cJSON *opts, const char **media_kind,
-		  struct err *e)
-{
-	static const char *const image_exts[] = {"png", "jpg", "jpeg", "gif",
-						 NULL};
-	struct upload_job probe = {.media_type = (char *)(uintptr_t)media_type,
-				   .options = opts};
-	const char *app = json_get_str(opts, "app_id");
-
-	if (app != NULL && cloud_alibaba_app_check(app, e) != 0)
-		return ERR_INPUT;
-	if (upload__alibaba_is_attached(&probe)) {
-		*media_kind = "attached";
-		return upload__alibaba_attached_check(media_type, opts, e);
-	}
-	if (json_get(opts, "business_type") != NULL ||
-	    json_get(opts, "cate_ids") != NULL)
-		return err_set(e, ERR_INPUT,
-			       "%s applies to attached media only (media_kind "
-			       "\"attached\")",
-			       json_get(opts, "business_type") ? "business_type"
-							       : "cate_ids");
-	if (!upload__alibaba_is_image(&probe)) {
-		if (json_get(opts, "image_type") != NULL)
-			return err_set(e, ERR_INPUT,
-				       "image_type applies to an image "
-				       "only (media_kind \"image\" or "
-				       "an image extension)");
-		return 0;
-	}
-	*media_kind = "image";
-	if (json_get(opts, "cover_url") != NULL ||
-	    json_get(opts, "workflow_id") != NULL)
-		return err_set(e, ERR_INPUT,
-			       "%s does not apply to an image "
-			       "(CreateUploadImage has no such parameter)",
-			       json_get(opts, "cover_url") ? "cover_url"
-							   : "workflow_id");
-	for (size_t i = 0; image_exts[i] != NULL; i++)
-		if (strcasecmp(media_type, image_exts[i]) == 0)
-			return 0;
-	return err_set(e, ERR_INPUT,
-		       "an image must be png, jpg, jpeg or gif, not \"%s\"",
-		       media_type);
-}
-
 char *
 upload__alibaba_user_data(const struct upload_job *job,
 			  const char *callback_url)
@@ -705,23 +606,11 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
-/* The AppId of the settings, when the request names none: the upload
- * keeps the application it was made in. */
-static void
-ali_options_defaults(const struct upload_config *c, cJSON *opts)
-{
-	const char *app = c->cloud != NULL ? c->cloud->alibaba_app_id : NULL;
-
-	if (json_get_str(opts, "app_id") == NULL && app != NULL &&
-	    app[0] != '\0')
-		json_add_str(opts, "app_id", app);
-}
-
 const struct upload_adapter upload__alibaba_adapter = {
     .provider = "alibaba",
-    .options = ali_options,
-    .options_check = ali_options_check,
-    .options_defaults = ali_options_defaults,
+    .options = upload__alibaba_options,
+    .options_check = upload__alibaba_options_check,
+    .options_defaults = upload__alibaba_options_defaults,
     .apply = ali_apply,
     .save = ali_save,
     .load = ali_load,

@@ -232,6 +232,19 @@ char *upload__alibaba_user_data(const struct upload_job *job,
 				const char *callback_url);
 
 /*
+ * alibaba_options.c, pure (unit-tested through upload__options_check): the
+ * Alibaba adapter's ->options, ->options_check (what an image and attached
+ * media take, the AppId's form) and ->options_defaults (the settings'
+ * AppId).
+ */
+extern const struct upload_opt_spec upload__alibaba_options[];
+int upload__alibaba_options_check(const char *media_type, cJSON *opts,
+				  const char **media_kind,
+				  struct err *e) VH_MUST_CHECK;
+void upload__alibaba_options_defaults(const struct upload_config *c,
+				      cJSON *opts);
+
+/*
  * alibaba_attached.c: Alibaba auxiliary media (media_kind "attached").
  * upload__alibaba_is_attached and upload__alibaba_attached_check (what
  * such a job takes: business_type and the media types it allows, cate_ids;
