@@ -345,3 +345,62 @@ cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
 	buf_free(&ids);
 	return rc;
 }
+
+/*
+ * DeleteVideo (VideoIds, here one id): the video, its source file, streams
+ * and snapshots; the answer lists the ids it did not delete
+ * (NonExistVideoIds, ForbiddenVideoIds) and a DeleteMediaComplete event
+ * follows. Source: help.aliyun.com/zh/vod/developer-reference/
+ * api-vod-2017-03-21-deletevideo.
+ */
+int
+cloud_alibaba_delete_video(const struct cloud_opts *o, const char *video_id,
+			   struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	size_t n = 0;
+	int rc;
+
+	if (video_id == NULL || video_id[0] == '\0' ||
+	    strchr(video_id, ',') != NULL ||
+	    strlen(video_id) > CLOUD_ALIBABA_ID_MAX)
+		return err_set(e, ERR_INPUT, "DeleteVideo: bad VideoId");
+	add(p, &n, "VideoIds", video_id);
+	cloud_response_init(&resp);
+	/* Deleting twice deletes once: a retry is safe. */
+	if ((rc = ali_call(o, "DeleteVideo", p, n, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_delete_video(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, video_id,
+		    e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+/*
+ * DeleteImage by ImageId (DeleteImageType ImageId, ImageIds): no event
+ * follows, the answer is final. Source: help.aliyun.com/zh/vod/
+ * developer-reference/api-vod-2017-03-21-deleteimage.
+ */
+int
+cloud_alibaba_delete_image(const struct cloud_opts *o, const char *image_id,
+			   struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[2];
+	size_t n = 0;
+	int rc;
+
+	if (image_id == NULL || image_id[0] == '\0' ||
+	    strchr(image_id, ',') != NULL ||
+	    strlen(image_id) > CLOUD_ALIBABA_ID_MAX)
+		return err_set(e, ERR_INPUT, "DeleteImage: bad ImageId");
+	add(p, &n, "DeleteImageType", "ImageId");
+	add(p, &n, "ImageIds", image_id);
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "DeleteImage", p, n, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_error(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}

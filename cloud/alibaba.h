@@ -193,6 +193,18 @@ int cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
 				       struct err *e) VH_MUST_CHECK;
 
 /*
+ * DeleteVideo of one video (a DeleteMediaComplete event follows). A video
+ * the platform does not have is ERR_REMOTE "InvalidVideo.NotFound" (the
+ * answer's NonExistVideoIds), one it may not delete ERR_REMOTE "Forbidden"
+ * (ForbiddenVideoIds).
+ */
+int cloud_alibaba_delete_video(const struct cloud_opts *o, const char *video_id,
+			       struct err *e) VH_MUST_CHECK;
+/* DeleteImage of one image by its ImageId; no event follows. */
+int cloud_alibaba_delete_image(const struct cloud_opts *o, const char *image_id,
+			       struct err *e) VH_MUST_CHECK;
+
+/*
  * Pure parsers. issued_at is the local time the response arrived, used when
  * UploadAuth has no ExpireUTCTime.
  */
@@ -235,6 +247,10 @@ int cloud_alibaba_parse_url_upload_infos(long status, const char *body,
 enum cloud_url_outcome cloud_alibaba_url_outcome(const char *status,
 						 const char *error_code,
 						 const char *media_id);
+/* DeleteVideo's answer about video_id (see cloud_alibaba_delete_video). */
+int cloud_alibaba_parse_delete_video(long status, const char *body, size_t len,
+				     const char *video_id,
+				     struct err *e) VH_MUST_CHECK;
 /* Error shape only: 0 for a 2xx status, else the mapped error. */
 int cloud_alibaba_parse_error(long status, const char *body, size_t len,
 			      struct err *e) VH_MUST_CHECK;

@@ -6,7 +6,8 @@
  *   vodhook upload --provider tencent|alibaba [--procedure NAME]
  *       [--source-context TEXT] [--name NAME] [--media-type EXT]
  *       [--session-context TEXT] [--class-id N] [--storage-region R]
- *       [--expire-time T] [--cover FILE] [--sub-app-id N]     (Tencent)
+ *       [--expire-time T] [--cover FILE] [--sub-app-id N]
+ *       [--tasks-priority N]                                    (Tencent)
  *       [--workflow-id ID] [--description T] [--cover-url URL]
  *       [--cate-id N] [--tags T1,T2] [--storage-location HOST]
  *       [--media-kind video|image|attached] [--image-type default|cover]
@@ -14,6 +15,8 @@
  *       [--app-id app-N]
  *       [--url-upload stream|platform]                          (Alibaba)
  *       [--no-wait] FILE|URL
+ *
+ * --url-upload and --cover-url apply to Tencent too (PullUpload).
  *
  * The options map to the HTTP API's fields of the same name (dashes for
  * underscores); upload_submit checks them for both.
@@ -63,6 +66,7 @@ upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
 	    .part_timeout_ms = (long)cfg.upload_part_timeout_ms,
 	    .default_storage_region = cfg.tencent_storage_region,
 	    .alibaba_url_upload = cfg.alibaba_url_upload,
+	    .tencent_url_upload = cfg.tencent_url_upload,
 	};
 }
 
@@ -88,6 +92,9 @@ usage(FILE *out)
 	    "  --expire-time T       ExpireTime, ISO 8601 UTC\n"
 	    "  --cover FILE          cover image uploaded with the media\n"
 	    "  --sub-app-id N        SubAppId (default: tencent_subapp_id)\n"
+	    "  --cover-url URL       CoverUrl of a pull (--url-upload "
+	    "platform)\n"
+	    "  --tasks-priority N    TasksPriority of a pull, -10 to 10\n"
 	    "\n"
 	    "Alibaba only (--procedure is the TemplateGroupId):\n"
 	    "  --workflow-id ID      WorkflowId (wins over a TemplateGroupId)\n"
@@ -107,10 +114,11 @@ usage(FILE *out)
 	    "  --cate-ids N,M        CateIds of attached media\n"
 	    "  --app-id A            AppId (default: alibaba_app_id)\n"
 	    "  --url-upload W        how a URL is uploaded: stream (through\n"
-	    "                        vodhook) or platform (UploadMediaByURL:\n"
-	    "                        Alibaba fetches it; the command ends\n"
-	    "                        once it took the URL); default: the\n"
-	    "                        alibaba_url_upload setting\n"
+	    "                        vodhook) or platform (Alibaba\n"
+	    "                        UploadMediaByURL, Tencent PullUpload:\n"
+	    "                        the platform fetches it; the command\n"
+	    "                        ends once it took the URL); default:\n"
+	    "                        the <provider>_url_upload setting\n"
 	    "\n"
 	    "Prints the upload id, then FileId and MediaUrl. Exit status 0\n"
 	    "only when the upload succeeded.\n");
@@ -125,12 +133,12 @@ static const char *
 option_name(const char *arg)
 {
 	static const char *const fields[] = {
-	    "session_context",	"class_id",    "storage_region",
-	    "expire_time",	"workflow_id", "description",
-	    "cover_url",	"cate_id",     "tags",
-	    "storage_location", "media_kind",  "image_type",
-	    "sub_app_id",	"app_id",      "business_type",
-	    "cate_ids",		NULL};
+	    "session_context",	"class_id",	  "storage_region",
+	    "expire_time",	"workflow_id",	  "description",
+	    "cover_url",	"cate_id",	  "tags",
+	    "storage_location", "media_kind",	  "image_type",
+	    "sub_app_id",	"app_id",	  "business_type",
+	    "cate_ids",		"tasks_priority", NULL};
 
 	if (strncmp(arg, "--", 2) != 0)
 		return NULL;

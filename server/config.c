@@ -194,17 +194,23 @@ static const struct cfg_opt opts[] = {
      "(url_upload): stream (vodhook downloads it and uploads the bytes) or "
      "platform (UploadMediaByURL: Alibaba fetches it; the callbacks, or the "
      "reconciler, finish the upload)"},
+    {"tencent_url_upload", S(tencent_url_upload), "stream", 0,
+     "how a Tencent URL source is uploaded when the request does not say "
+     "(url_upload): stream (vodhook downloads it and uploads the bytes) or "
+     "platform (PullUpload: Tencent fetches it; its PullComplete event, or "
+     "the reconciler, finishes the upload)"},
     {"tencent_event_mode", S(tencent_event_mode), "push", 0,
      "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
      "PullEvents and confirms what it stored (needs tencent_secret_id)"},
     {"reconcile_after", I(reconcile_after, 0, 30 * 86400), "1800", 0,
      "seconds a media record may stay uploaded, confirmed or processing, "
-     "or an Alibaba URL pull wait for its callbacks, before the platform's "
+     "or a URL pull wait for its callbacks, before the platform's "
      "API is asked about it (and again after as long); 0 disables"},
     {"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000), "30000",
      0, "how often the reconciler looks for such records"},
     {"url_pull_timeout", I(url_pull_timeout, 0, 365 * 86400), "86400", 0,
-     "seconds an Alibaba URL pull may stay unfinished (the platform still "
+     "seconds a URL pull (Alibaba or Tencent) may stay unfinished (the "
+     "platform still "
      "fetching, or not knowing the job) before the reconciler fails its "
      "upload with URLPullTimeout; 0 = wait for ever"},
     {"retention_events_days", I(retention_events_days, 0, 36500), "0", 0,
@@ -493,6 +499,11 @@ config_load(const char *path, struct err *e)
 	    strcmp(cfg.alibaba_url_upload, "platform") != 0)
 		return err_set(e, ERR_INPUT,
 			       "invalid value for \"alibaba_url_upload\": "
+			       "expected stream or platform");
+	if (strcmp(cfg.tencent_url_upload, "stream") != 0 &&
+	    strcmp(cfg.tencent_url_upload, "platform") != 0)
+		return err_set(e, ERR_INPUT,
+			       "invalid value for \"tencent_url_upload\": "
 			       "expected stream or platform");
 	if ((rc = check_listen(e)) != 0)
 		return rc;

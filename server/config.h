@@ -77,6 +77,7 @@ struct config {
 	char *alibaba_app_id;
 	char *alibaba_oss_signature;
 	char *alibaba_url_upload;
+	char *tencent_url_upload;
 	/* event sources besides push */
 	char *tencent_event_mode;
 	int64_t reconcile_after;

@@ -48,6 +48,8 @@ usage(FILE *out)
 	    "  config --markdown  print the settings as a Markdown table\n"
 	    "  upload [OPTIONS] FILE|URL\n"
 	    "                     upload a file or URL (\"upload --help\")\n"
+	    "  delete PROVIDER FILE_ID\n"
+	    "                     ask the platform to delete a media\n"
 	    "  version            print the version\n"
 	    "\n"
 	    "Settings come from VODHOOK_* environment variables and the "
@@ -305,6 +307,7 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"GET", "/v1/media/*/*", handle_media_get, app, ROUTE_API},
 	    {"GET", "/v1/media/*/*/events", handle_media_events, app,
 	     ROUTE_API},
+	    {"DELETE", "/v1/media/*/*", handle_media_delete, app, ROUTE_API},
 	    {"POST", "/v1/uploads", handle_upload_create, app, ROUTE_API},
 	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
 	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
@@ -538,6 +541,7 @@ cmd_serve(void)
 			e.msg);
 
 	upload_config_from_cfg(&uc, &co);
+	app.cloud = &co;
 	err_clear(&e);
 	if (upload_service_new(&uc, app.pool, &app.uploads, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
@@ -652,6 +656,8 @@ main(int argc, char **argv)
 		rc = cmd_check();
 	} else if (strcmp(cmd, "upload") == 0) {
 		rc = cmd_upload(argc - argi + 1, argv + argi - 1);
+	} else if (strcmp(cmd, "delete") == 0) {
+		rc = cmd_delete(argc - argi + 1, argv + argi - 1);
 	} else {
 		fprintf(stderr, "vodhook: unknown command \"%s\"\n", cmd);
 		usage(stderr);

@@ -105,11 +105,12 @@ struct store_event {
 struct store_media_delta {
 	const char *provider;
 	const char *file_id;
-	int rank;	   /* 2 confirmed, 3 processing, 4 ready/failed */
+	int rank;	   /* 2 confirmed, 3 processing, 4 ready/failed,
+			      5 deleted */
 	const char *state; /* the state of that rank */
 	bool maybe_ready;  /* confirmed, and ready when the linked upload
 			    * asked for no processing */
-	int64_t confirmed_at, processing_at, ready_at, failed_at;
+	int64_t confirmed_at, processing_at, ready_at, failed_at, deleted_at;
 	const char *upload_id; /* canonical UUID text, or NULL */
 	const char *media_url;
 	int64_t size; /* -1 when unknown */
@@ -366,10 +367,12 @@ int store_upload_canceled(struct db_pool *pool, const char *id,
 			  const char *owner, struct err *e) VH_MUST_CHECK;
 /*
  * The platform pulls the job's URL itself as job url_job_id (Alibaba
- * UploadMediaByURL): record it and park the job (state uploading, lease
- * released, never claimed again; its callbacks finish it). A failed
- * UploadByURLComplete of that JobId recorded before this call fails the
- * job now. ERR_CONFLICT when the lease was lost.
+ * UploadMediaByURL, Tencent PullUpload): record it and park the job (state
+ * uploading, lease released, never claimed again; its callbacks finish
+ * it). A failed UploadByURLComplete or PullComplete of that id recorded
+ * before this call fails the job now; a successful PullComplete recorded
+ * before it, not linked yet, links its media and moves the job with it.
+ * ERR_CONFLICT when the lease was lost.
  */
 int store_upload_set_url_job(struct db_pool *pool, const char *id,
 			     const char *owner, const char *provider,
@@ -381,6 +384,7 @@ struct store_parked_pull {
 	char id[37];	  /* upload id */
 	char *url_job_id; /* the platform's JobId */
 	int64_t parked_s; /* seconds since the JobId was recorded */
+	char *app_id;	  /* the upload's application; NULL: default */
 };
 
 /*
@@ -421,11 +425,14 @@ struct store_stale_media {
 	char *procedure_task_id; /* NULL when none is known */
 	char *procedure;	 /* the linked upload's procedure, or NULL */
 	char *app_id; /* its application (SubAppId, AppId); NULL: default */
+	bool delete_requested; /* the platform accepted a deletion */
 };
 
 /*
  * Claim up to max records of provider that have stayed in uploaded,
- * confirmed or processing for at least older_than_s seconds and were not
+ * confirmed or processing for at least older_than_s seconds, or whose
+ * deletion the platform accepted that long ago and that are not deleted
+ * yet, and were not
  * looked up in the last older_than_s seconds either; the claim (setting
  * reconciled_at) keeps other instances from looking them up too. *out is
  * an array of *n entries freed with store_stale_media_free.
@@ -453,6 +460,26 @@ int store_media_app_id(struct db_pool *pool, const char *provider,
 int store_media_set_app_id(struct db_pool *pool, const char *provider,
 			   const char *file_id, const char *app_id,
 			   struct err *e) VH_MUST_CHECK;
+/*
+ * What deleting media (provider, file_id) takes: *kind "video" or "image"
+ * (the upload's media kind, else "image" when an ImageUploadComplete names
+ * it; caller frees), *deleted whether the record is deleted already.
+ * ERR_NOTFOUND when there is no such record.
+ */
+int store_media_delete_target(struct db_pool *pool, const char *provider,
+			      const char *file_id, char **kind, bool *deleted,
+			      struct err *e) VH_MUST_CHECK;
+/*
+ * Record that the platform was asked now to delete the media, and its
+ * refusal (error_code and error_message, NULL when it accepted). With
+ * deleted_now (the platform's answer is final and no event follows) the
+ * record is deleted too. *json: the record as store_media_get_json gives
+ * it without events (caller frees). ERR_NOTFOUND when there is none.
+ */
+int store_media_delete_requested(struct db_pool *pool, const char *provider,
+				 const char *file_id, const char *error_code,
+				 const char *error_message, bool deleted_now,
+				 char **json, struct err *e) VH_MUST_CHECK;
 
 /* ============================================================ retention
  * Deleting what is kept for a limited time, one batch a call (at most max

@@ -606,6 +606,38 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
+/*
+ * A session abandoned for good (the job canceled, or failed with no attempt
+ * left): the video (or image) record that CreateUploadVideo (or
+ * CreateUploadImage) made on the platform would stay behind, empty, in the
+ * media library. Delete it. The client retries the call on a transient
+ * failure (bounded, with back-off); a failure that remains is logged and
+ * never changes the job's outcome, which the caller records next.
+ */
+static void
+ali_abort(const struct cloud_opts *o, const struct upload_job *job,
+	  struct upload_session *s)
+{
+	const struct ali_priv *p = s->priv;
+	struct err e;
+	int rc;
+
+	if (s->file_id == NULL)
+		return;
+	err_clear(&e);
+	rc = p != NULL && p->image
+		 ? cloud_alibaba_delete_image(o, s->file_id, &e)
+		 : cloud_alibaba_delete_video(o, s->file_id, &e);
+	if (rc == 0)
+		log_msg(LOG_INFO, "upload",
+			"upload %s: deleted %s %s from the platform", job->id,
+			p != NULL && p->image ? "image" : "video", s->file_id);
+	else
+		log_msg(LOG_WARN, "upload",
+			"upload %s: could not delete %s from the platform: %s",
+			job->id, s->file_id, e.msg);
+}
+
 const struct upload_adapter upload__alibaba_adapter = {
     .provider = "alibaba",
     .options = upload__alibaba_options,
@@ -616,7 +648,7 @@ const struct upload_adapter upload__alibaba_adapter = {
     .load = ali_load,
     .refresh = ali_refresh,
     .commit = ali_commit,
-    .abort = NULL,
+    .abort = ali_abort,
     .free = ali_free,
     .pull = upload__alibaba_url_pull,
 };

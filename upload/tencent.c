@@ -5,7 +5,8 @@
  * The API calls themselves are cloud/tencent.c's; this file maps a job to
  * their parameters, describes the COS target and signs COS requests.
  * SourceContext is "vh1:<upload id>" so that callbacks find the upload;
- * the user's own context stays in the database.
+ * the user's own context stays in the database. A URL the platform pulls
+ * itself (url_upload "platform") is tencent_url.c's PullUpload.
  *
  * An image (MediaType jpg, png, ...) goes the same way and is recorded as
  * an image. The job's sub_app_id option (the request's, else the
@@ -304,8 +305,14 @@ static const struct upload_opt_spec tc_options[] = {
     {"expire_time", UPLOAD_OPT_TIME, 32, 0, false, 0, NULL},
     {"session_context", UPLOAD_OPT_TEXT, 1000, 0, false, 0, NULL},
     {"cover_path", UPLOAD_OPT_TEXT, 4096, 0, false, 0, NULL},
+    /* PullUpload only (url_upload "platform"): CoverUrl, TasksPriority
+     * (https://cloud.tencent.com/document/api/266/35575). */
+    {"cover_url", UPLOAD_OPT_URL, 2048, 0, false, 0, NULL},
+    {"tasks_priority", UPLOAD_OPT_INT, 0, -10, false, 0, NULL},
     {NULL, 0, 0, 0, false, 0, NULL},
 };
+
+static const char *const tc_pull_only[] = {"cover_url", "tasks_priority", NULL};
 
 /*
  * The image types ApplyUpload takes as MediaType: "JPG, JPEG, PNG, GIF,
@@ -331,11 +338,17 @@ is_image(const char *media_type)
  * An image (its MediaType one of the image types) is recorded as one. A
  * cover applies to audio and video only: an image is its own cover, and
  * CoverType would make ApplyUpload hand out a second object for nothing.
+ * TasksPriority is -10 to 10 (the spec gives the lower bound only).
  */
 static int
 tc_options_check(const char *media_type, cJSON *opts, const char **media_kind,
 		 struct err *e)
 {
+	int64_t prio;
+
+	if (json_get_i64(opts, "tasks_priority", &prio) && prio > 10)
+		return err_set(e, ERR_INPUT,
+			       "tasks_priority must be -10 to 10");
 	if (!is_image(media_type))
 		return 0;
 	*media_kind = "image";
@@ -376,5 +389,7 @@ const struct upload_adapter upload__tencent_adapter = {
     .commit = tc_commit,
     .abort = NULL,
     .free = tc_free,
-    .pull = NULL,
+    .pull = upload__tencent_url_pull,
+    .pull_checks_address = true,
+    .pull_only_options = tc_pull_only,
 };

@@ -197,11 +197,17 @@ struct upload_adapter {
 	void (*abort)(const struct cloud_opts *o, const struct upload_job *job,
 		      struct upload_session *s);
 	void (*free)(struct upload_session *s);
-	/* The platform fetches a URL itself (Alibaba UploadMediaByURL)
-	 * instead of apply / transfer / commit: one call, *job_id (caller
-	 * frees) is the platform's JobId. NULL when the platform cannot. */
+	/* The platform fetches a URL itself (Alibaba UploadMediaByURL,
+	 * Tencent PullUpload) instead of apply / transfer / commit: one
+	 * call, *job_id (caller frees) is the platform's JobId or TaskId.
+	 * NULL when the platform cannot. */
 	int (*pull)(const struct cloud_opts *o, const struct upload_job *job,
 		    char **job_id, struct err *e);
+	/* A URL the platform pulls gets the address checks of a streamed
+	 * one too (its host resolves to allowed addresses only). */
+	bool pull_checks_address;
+	/* Options that only a pull takes (NULL-terminated), or NULL. */
+	const char *const *pull_only_options;
 };
 
 /* The adapter for provider, or NULL; every adapter (*n of them). */
@@ -230,6 +236,11 @@ bool upload__error_transient(int code);
 bool upload__alibaba_is_image(const struct upload_job *job);
 char *upload__alibaba_user_data(const struct upload_job *job,
 				const char *callback_url);
+
+/* tencent_url.c, Tencent's ->pull: the PullUpload call. */
+int upload__tencent_url_pull(const struct cloud_opts *o,
+			     const struct upload_job *job, char **task_id,
+			     struct err *e) VH_MUST_CHECK;
 
 /*
  * alibaba_options.c, pure (unit-tested through upload__options_check): the

@@ -86,6 +86,17 @@ test_other_platform_refused(void **state)
 	refused("alibaba", "mp4", "{\"expire_time\":\"2030-01-01T00:00:00Z\"}",
 		"expire_time");
 	refused("alibaba", "mp4", "{\"cover_path\":\"/a.jpg\"}", "cover_path");
+	refused("alibaba", "mp4", "{\"tasks_priority\":1}", "tasks_priority");
+	/* A field both take is checked by the requested one's rules. */
+	accepted("tencent", "mp4",
+		 "{\"cover_url\":\"https://c.example/a.jpg\"}",
+		 "{\"cover_url\":\"https://c.example/a.jpg\"}");
+	refused("tencent", "mp4", "{\"cover_url\":\"ftp://c.example/a.jpg\"}",
+		"cover_url");
+	accepted("tencent", "mp4", "{\"tasks_priority\":-10}",
+		 "{\"tasks_priority\":\"-10\"}");
+	refused("tencent", "mp4", "{\"tasks_priority\":11}", "-10 to 10");
+	refused("tencent", "mp4", "{\"tasks_priority\":-11}", "tasks_priority");
 	/* null is absent; unknown fields are left alone. */
 	accepted("alibaba", "mp4", "{\"class_id\":null,\"other\":1}",
 		 "{\"class_id\":null,\"other\":1}");
