@@ -493,12 +493,15 @@ reconcile_alibaba(struct cb_reconcile *r)
 		goto out;
 	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++) {
 		struct cloud_alibaba_video_info info;
+		struct cloud_opts ao;
 		struct vod_event ev;
 
 		err_clear(&e);
 		metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-		if (cloud_alibaba_get_video_info(r->o.cloud, stale[i].file_id,
-						 &info, &e) != 0 &&
+		/* in the media's own application, as its deletion was asked */
+		cloud_alibaba_opts_for_app(r->o.cloud, stale[i].app_id, &ao);
+		if (cloud_alibaba_get_video_info(&ao, stale[i].file_id, &info,
+						 &e) != 0 &&
 		    stale[i].delete_requested &&
 		    strcmp(e.remote, "InvalidVideo.NotFound") == 0) {
 			reconcile_alibaba_gone(r, stale[i].file_id, &e);

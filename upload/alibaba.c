@@ -619,15 +619,19 @@ ali_abort(const struct cloud_opts *o, const struct upload_job *job,
 	  struct upload_session *s)
 {
 	const struct ali_priv *p = s->priv;
+	struct cloud_opts ao;
 	struct err e;
 	int rc;
 
 	if (s->file_id == NULL)
 		return;
+	/* the application the record was made in, as for its creation */
+	cloud_alibaba_opts_for_app(o, json_get_str(job->options, "app_id"),
+				   &ao);
 	err_clear(&e);
 	rc = p != NULL && p->image
-		 ? cloud_alibaba_delete_image(o, s->file_id, &e)
-		 : cloud_alibaba_delete_video(o, s->file_id, &e);
+		 ? cloud_alibaba_delete_image(&ao, s->file_id, &e)
+		 : cloud_alibaba_delete_video(&ao, s->file_id, &e);
 	if (rc == 0)
 		log_msg(LOG_INFO, "upload",
 			"upload %s: deleted %s %s from the platform", job->id,

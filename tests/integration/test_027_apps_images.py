@@ -3,7 +3,8 @@ a Tencent image upload; an Alibaba attached media (CreateUploadAttachedMedia)
 linked by its AttachedMediaUploadComplete; uploads to a non-default Tencent
 SubAppId and Alibaba AppId whose later calls (CommitUpload, the reconciler's
 DescribeMediaInfos) name it; a SubAppId or AppId the account does not have,
-refused with the platform's error; PULL mode polling two SubAppIds.
+refused with the platform's error; PULL mode polling two SubAppIds; the
+deletion of a media in a non-default application, asked in that application.
 """
 import unittest
 import uuid
@@ -13,6 +14,18 @@ import uploadlib as U
 import vodevents as ve
 
 SUB = "1500000002"  # a sub-application the emulator's account has
+
+
+def delete_and_wait(test, provider, fid):
+    """DELETE /v1/media/{provider}/{fid}: accepted, and the record deleted once the platform's
+    event came."""
+    st, _, doc = test.d.client.json("DELETE", "/v1/media/%s/%s" % (provider, fid), None, U.AUTH)
+    test.assertEqual(st, 202, doc)
+    test.assertIsNone(doc["delete"]["error_code"], doc)
+
+    def state():
+        return test.d.client.json("GET", "/v1/media/%s/%s" % (provider, fid), None, U.AUTH)[2]["state"]
+    h.wait_for(lambda: state() == "deleted", "%s media %s to be deleted" % (provider, fid))
 
 
 def app_ids(db, uid):
@@ -80,6 +93,19 @@ class TencentApps(unittest.TestCase):
         self.assertEqual(app_ids(self.db, doc["id"]), (SUB, SUB))
         st, _, media = self.d.client.json("GET", "/v1/media/tencent/" + fid, None, U.AUTH)
         self.assertEqual((st, media["app_id"]), (200, SUB))
+
+    def test_delete_names_the_media_s_sub_app_id(self):
+        # The media lives in SUB only: DeleteMedia must name it, whatever the setting says.
+        path, _ = U.make_file(self.root, "gone.mp4", 20 * 1024)
+        doc = U.submit(self, self.d, "tencent", {"path": path, "sub_app_id": int(SUB)})
+        done = U.wait_state(self.d, doc["id"], ("ready", "failed"))
+        self.assertEqual(done["state"], "ready", done)
+        fid = done["file_id"]
+        t0 = U.now()
+        delete_and_wait(self, "tencent", fid)
+        calls = self.emu.calls("DeleteMedia", since=t0)
+        self.assertEqual([(c["params"]["FileId"], str(c["params"].get("SubAppId"))) for c in calls],
+                         [(fid, SUB)])
 
     def test_a_sub_app_id_the_account_lacks_is_refused(self):
         path, _ = U.make_file(self.root, "nowhere.mp4", 10 * 1024)
@@ -209,6 +235,17 @@ class AlibabaAppsAttached(unittest.TestCase):
         calls = self.emu.calls_for("CreateUploadVideo", doc["id"], t0)
         self.assertEqual([c["params"].get("AppId") for c in calls], ["app-2000001"])
         self.assertEqual(app_ids(self.db, doc["id"]), ("app-2000001", "app-2000001"))
+
+    def test_delete_of_a_video_in_another_app(self):
+        # DeleteVideo takes no AppId (VideoIds, ReferenceIds): the video is deleted all the same.
+        path, _ = U.make_file(self.root, "app-gone.mp4", 20 * 1024)
+        doc = U.submit(self, self.d, "alibaba", {"path": path, "app_id": "app-2000001"})
+        done = U.wait_state(self.d, doc["id"], ("ready", "failed"))
+        self.assertEqual(done["state"], "ready", done)
+        vid = done["file_id"]
+        t0 = U.now()
+        delete_and_wait(self, "alibaba", vid)
+        self.assertEqual([c["params"]["VideoIds"] for c in self.emu.calls("DeleteVideo", t0)], [vid])
 
     def test_an_app_id_the_account_lacks_is_refused(self):
         path, _ = U.make_file(self.root, "lost.mp4", 1000)
