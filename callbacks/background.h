@@ -27,9 +27,16 @@
 struct cb_pull;
 struct cb_reconcile;
 
-/* Start polling. o, ig: borrowed, outlive the poller. */
-int cb_pull_start(const struct cloud_opts *o, struct ingest *ig,
-		  struct cb_pull **out, struct err *e) VH_MUST_CHECK;
+/*
+ * Start polling, one thread per SubAppId of subapp_ids (the setting
+ * tencent_pull_subapp_ids: decimal SubAppIds separated by commas; NULL or
+ * empty: o's own). ERR_INPUT naming the setting for a bad list. o, ig,
+ * pool: borrowed, outlive the poller (pool records the SubAppId of media
+ * that pulled events created).
+ */
+int cb_pull_start(const struct cloud_opts *o, const char *subapp_ids,
+		  struct ingest *ig, struct db_pool *pool, struct cb_pull **out,
+		  struct err *e) VH_MUST_CHECK;
 /* Stop; waits for a long poll in progress (at most ~10 s). Safe twice. */
 void cb_pull_stop(struct cb_pull *p);
 /* Stop if still running, and free. NULL-safe. */

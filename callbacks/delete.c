@@ -10,6 +10,13 @@
  * DeleteImage is the exception: no event follows it, so its success
  * deletes the record at once.
  *
+ * The platform is asked in the media's own application (media.app_id:
+ * Tencent SubAppId, Alibaba AppId; none: the setting's). Tencent knows a
+ * FileId in its sub-application only: DeleteMedia naming another answers
+ * ResourceNotFound.FileNotExist. Alibaba's DeleteVideo and DeleteImage
+ * take no AppId (a VideoId is the account's), so the options carry it
+ * for nothing there, but the same way.
+ *
  * Interface: cb_delete_media.
  */
 #include "callbacks/background.h"
@@ -39,8 +46,9 @@ cb_delete_media(const struct cloud_opts *o, struct db_pool *pool,
 		const char *provider, const char *file_id, char **json,
 		bool *asked, struct err *e)
 {
-	char *kind = NULL;
+	char *kind = NULL, *app_id = NULL;
 	const char *code = NULL;
+	struct cloud_opts ao;
 	bool deleted = false, final = false;
 	struct err pe;
 	int rc;
@@ -60,9 +68,19 @@ cb_delete_media(const struct cloud_opts *o, struct db_pool *pool,
 		return store_media_get_json(pool, provider, file_id, 0, json,
 					    e);
 	}
+	if ((rc = store_media_app_id(pool, provider, file_id, &app_id, e)) !=
+	    0) {
+		free(kind);
+		return rc;
+	}
+	if (strcmp(provider, "tencent") == 0)
+		cloud_tencent_opts_for_subapp(o, app_id, &ao);
+	else
+		cloud_alibaba_opts_for_app(o, app_id, &ao);
 	err_clear(&pe);
-	rc = ask_platform(o, provider, file_id, kind, &final, &pe);
+	rc = ask_platform(&ao, provider, file_id, kind, &final, &pe);
 	free(kind);
+	free(app_id);
 	*asked = true;
 	if (rc != 0)
 		code = pe.remote[0] ? pe.remote : err_name(rc);

@@ -356,8 +356,10 @@ classify(struct vod_event *ev, const cJSON *doc, struct err *e)
 			return 1;
 		return cb__dedup_printf(ev, e, "%s:%s", t, ev->file_id);
 	}
-	if (strcmp(t, "ImageUploadComplete") == 0) {
-		/* Images need no processing: uploaded means ready. */
+	if (strcmp(t, "ImageUploadComplete") == 0 ||
+	    strcmp(t, "AttachedMediaUploadComplete") == 0) {
+		/* Images and attached media need no processing: uploaded
+		 * means ready. */
 		ev->effect = fail ? EFFECT_FAILED : EFFECT_READY;
 	} else if (strcmp(t, "StreamTranscodeComplete") == 0) {
 		/* One definition done; the outcome is TranscodeComplete's. */

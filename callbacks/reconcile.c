@@ -320,7 +320,7 @@ cb__reconcile_task_gone(const struct err *e)
  * judge instead, < 0 when the lookup failed (ask again next time).
  */
 static int
-reconcile_tencent_task(struct cb_reconcile *r,
+reconcile_tencent_task(struct cb_reconcile *r, const struct cloud_opts *ao,
 		       const struct cloud_tencent_media *m, const char *task_id)
 {
 	struct cloud_tencent_task t;
@@ -330,8 +330,8 @@ reconcile_tencent_task(struct cb_reconcile *r,
 
 	err_clear(&e);
 	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-	if ((rc = cloud_tencent_describe_task_detail(r->o.cloud, task_id, &t,
-						     &e)) != 0) {
+	if ((rc = cloud_tencent_describe_task_detail(ao, task_id, &t, &e)) !=
+	    0) {
 		cloud_tencent_task_cleanup(&t);
 		if (cb__reconcile_task_gone(&e))
 			return 1;
@@ -354,7 +354,7 @@ reconcile_tencent_task(struct cb_reconcile *r,
 
 /* Judge media m by its outputs (DescribeMediaInfos). */
 static void
-reconcile_tencent_media(struct cb_reconcile *r,
+reconcile_tencent_media(struct cb_reconcile *r, const struct cloud_opts *ao,
 			const struct cloud_tencent_media *m,
 			const struct store_stale_media *s)
 {
@@ -374,7 +374,7 @@ reconcile_tencent_media(struct cb_reconcile *r,
 		return;
 	}
 	if (m->exists && s->procedure_task_id != NULL &&
-	    reconcile_tencent_task(r, m, s->procedure_task_id) != 1)
+	    reconcile_tencent_task(r, ao, m, s->procedure_task_id) != 1)
 		return;
 	err_clear(&e);
 	vod_event_init(&ev);
@@ -384,12 +384,65 @@ reconcile_tencent_media(struct cb_reconcile *r,
 	vod_event_cleanup(&ev);
 }
 
+static bool
+same_app(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * One DescribeMediaInfos call about the media of stale[0..n) that belong
+ * to the application of stale[first] (done[] marks them), in that
+ * application: a FileId is unknown in another.
+ */
+static void
+reconcile_tencent_app(struct cb_reconcile *r, struct store_stale_media *stale,
+		      size_t n, size_t first, bool *done)
+{
+	struct cloud_tencent_media_infos infos;
+	const char *ids[RECONCILE_BATCH];
+	const char *app = stale[first].app_id;
+	struct cloud_opts ao;
+	size_t nids = 0;
+	struct err e;
+
+	err_clear(&e);
+	for (size_t i = first; i < n; i++)
+		if (!done[i] && same_app(stale[i].app_id, app)) {
+			done[i] = true;
+			ids[nids++] = stale[i].file_id;
+		}
+	cloud_tencent_opts_for_subapp(r->o.cloud, app, &ao);
+	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
+	if (cloud_tencent_describe_media_infos(&ao, ids, nids, &infos, &e) !=
+	    0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
+		log_msg(LOG_WARN, "reconcile",
+			"could not describe %zu tencent media: %s", nids,
+			e.msg);
+		cloud_tencent_media_infos_cleanup(&infos);
+		return;
+	}
+	for (size_t i = 0;
+	     i < infos.n_items && !vh_stop_requested(&r->thread.stop); i++) {
+		const struct cloud_tencent_media *m = &infos.items[i];
+
+		for (size_t k = first; k < n; k++)
+			if (same_app(stale[k].app_id, app) &&
+			    strcmp(stale[k].file_id, m->file_id) == 0) {
+				reconcile_tencent_media(r, &ao, m, &stale[k]);
+				break;
+			}
+	}
+	cloud_tencent_media_infos_cleanup(&infos);
+}
+
+/* The stale Tencent media, looked up in their applications. */
 static void
 reconcile_tencent(struct cb_reconcile *r)
 {
-	struct cloud_tencent_media_infos infos;
 	struct store_stale_media *stale = NULL;
-	const char *ids[RECONCILE_BATCH];
+	bool done[RECONCILE_BATCH] = {false};
 	size_t n = 0;
 	struct err e;
 
@@ -398,28 +451,9 @@ reconcile_tencent(struct cb_reconcile *r)
 				    RECONCILE_BATCH, &stale, &n, &e) != 0 ||
 	    n == 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		ids[i] = stale[i].file_id;
-	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-	if (cloud_tencent_describe_media_infos(r->o.cloud, ids, n, &infos,
-					       &e) != 0) {
-		metric_add(METRIC_RECONCILE_ERRORS, 1);
-		log_msg(LOG_WARN, "reconcile",
-			"could not describe %zu tencent media: %s", n, e.msg);
-		cloud_tencent_media_infos_cleanup(&infos);
-		goto out;
-	}
-	for (size_t i = 0;
-	     i < infos.n_items && !vh_stop_requested(&r->thread.stop); i++) {
-		const struct cloud_tencent_media *m = &infos.items[i];
-
-		for (size_t k = 0; k < n; k++)
-			if (strcmp(stale[k].file_id, m->file_id) == 0) {
-				reconcile_tencent_media(r, m, &stale[k]);
-				break;
-			}
-	}
-	cloud_tencent_media_infos_cleanup(&infos);
+	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++)
+		if (!done[i])
+			reconcile_tencent_app(r, stale, n, i, done);
 out:
 	store_stale_media_free(stale, n);
 }
@@ -459,12 +493,15 @@ reconcile_alibaba(struct cb_reconcile *r)
 		goto out;
 	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++) {
 		struct cloud_alibaba_video_info info;
+		struct cloud_opts ao;
 		struct vod_event ev;
 
 		err_clear(&e);
 		metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-		if (cloud_alibaba_get_video_info(r->o.cloud, stale[i].file_id,
-						 &info, &e) != 0 &&
+		/* in the media's own application, as its deletion was asked */
+		cloud_alibaba_opts_for_app(r->o.cloud, stale[i].app_id, &ao);
+		if (cloud_alibaba_get_video_info(&ao, stale[i].file_id, &info,
+						 &e) != 0 &&
 		    stale[i].delete_requested &&
 		    strcmp(e.remote, "InvalidVideo.NotFound") == 0) {
 			reconcile_alibaba_gone(r, stale[i].file_id, &e);

@@ -74,6 +74,7 @@ reconcile_tencent_pull(const struct cb_reconcile_opts *o,
 		       const struct store_parked_pull *p)
 {
 	struct cloud_tencent_task t;
+	struct cloud_opts ao;
 	const char *status = NULL;
 	struct vod_event ev;
 	cJSON *evidence;
@@ -81,8 +82,10 @@ reconcile_tencent_pull(const struct cb_reconcile_opts *o,
 
 	err_clear(&e);
 	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-	if (cloud_tencent_describe_task_detail(o->cloud, p->url_job_id, &t,
-					       &e) != 0 &&
+	/* the task is known in the upload's own sub-application only */
+	cloud_tencent_opts_for_subapp(o->cloud, p->app_id, &ao);
+	if (cloud_tencent_describe_task_detail(&ao, p->url_job_id, &t, &e) !=
+		0 &&
 	    !cb__reconcile_task_gone(&e)) {
 		metric_add(METRIC_RECONCILE_ERRORS, 1);
 		log_msg(LOG_WARN, "reconcile",

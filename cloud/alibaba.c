@@ -5,6 +5,7 @@
  *
  * Interface: cloud_alibaba_create_upload_video,
  * cloud_alibaba_refresh_upload_video, cloud_alibaba_create_upload_image,
+ * cloud_alibaba_create_upload_attached_media,
  * cloud_alibaba_get_video_info, cloud_alibaba_upload_media_by_url,
  * cloud_alibaba_get_url_upload_infos.
  *
@@ -219,6 +220,35 @@ cloud_alibaba_create_upload_image(const struct cloud_opts *o,
 	add(p, &n, "CateId", ip->cate_id);
 	add(p, &n, "AppId", o->alibaba_app_id);
 	return ali_upload_call(o, "CreateUploadImage", p, n, false, r, e);
+}
+
+int
+cloud_alibaba_create_upload_attached_media(
+    const struct cloud_opts *o, const struct cloud_alibaba_attached_params *ap,
+    struct cloud_alibaba_upload *r, struct err *e)
+{
+	struct cloud_kv p[16];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (ap->business_type == NULL || ap->business_type[0] == '\0' ||
+	    ap->media_ext == NULL || ap->media_ext[0] == '\0')
+		return err_set(e, ERR_INPUT,
+			       "CreateUploadAttachedMedia needs a business "
+			       "type and a media extension");
+	add(p, &n, "BusinessType", ap->business_type);
+	add(p, &n, "MediaExt", ap->media_ext);
+	add(p, &n, "Title", ap->title);
+	add(p, &n, "FileName", ap->file_name);
+	add(p, &n, "FileSize", ap->file_size);
+	add(p, &n, "Tags", ap->tags);
+	add(p, &n, "StorageLocation", ap->storage_location);
+	add(p, &n, "Description", ap->description);
+	add(p, &n, "CateIds", ap->cate_ids);
+	add(p, &n, "UserData", ap->user_data);
+	add(p, &n, "AppId", o->alibaba_app_id);
+	return ali_upload_call(o, "CreateUploadAttachedMedia", p, n, false, r,
+			       e);
 }
 
 int

@@ -263,11 +263,16 @@ cloud_alibaba_parse_upload(long status, const char *body, size_t len,
 	r->video_id = dup_member(o, "VideoId");
 	if (r->video_id == NULL)
 		r->video_id = dup_member(o, "ImageId");
+	if (r->video_id == NULL) /* CreateUploadAttachedMedia */
+		r->video_id = dup_member(o, "MediaId");
 	r->image_url = dup_member(o, "ImageURL");
+	if (r->image_url == NULL)
+		r->image_url = dup_member(o, "MediaURL");
 	r->request_id = dup_member(o, "RequestId");
 	if (r->video_id == NULL) {
-		rc = err_set(e, ERR_REMOTE,
-			     "%s failed: response lacks VideoId/ImageId", what);
+		rc = err_set(
+		    e, ERR_REMOTE,
+		    "%s failed: response lacks VideoId/ImageId/MediaId", what);
 		goto out;
 	}
 	rc = cloud_alibaba_decode_upload_auth(json_get_str(o, "UploadAddress"),

@@ -6,10 +6,13 @@
  *   vodhook upload --provider tencent|alibaba [--procedure NAME]
  *       [--source-context TEXT] [--name NAME] [--media-type EXT]
  *       [--session-context TEXT] [--class-id N] [--storage-region R]
- *       [--expire-time T] [--cover FILE] [--tasks-priority N]  (Tencent)
+ *       [--expire-time T] [--cover FILE] [--sub-app-id N]
+ *       [--tasks-priority N]                                    (Tencent)
  *       [--workflow-id ID] [--description T] [--cover-url URL]
  *       [--cate-id N] [--tags T1,T2] [--storage-location HOST]
- *       [--media-kind video|image] [--image-type default|cover]
+ *       [--media-kind video|image|attached] [--image-type default|cover]
+ *       [--business-type watermark|subtitle|material] [--cate-ids N,M]
+ *       [--app-id app-N]
  *       [--url-upload stream|platform]                          (Alibaba)
  *       [--no-wait] FILE|URL
  *
@@ -88,6 +91,7 @@ usage(FILE *out)
 	    "  --storage-region R    StorageRegion\n"
 	    "  --expire-time T       ExpireTime, ISO 8601 UTC\n"
 	    "  --cover FILE          cover image uploaded with the media\n"
+	    "  --sub-app-id N        SubAppId (default: tencent_subapp_id)\n"
 	    "  --cover-url URL       CoverUrl of a pull (--url-upload "
 	    "platform)\n"
 	    "  --tasks-priority N    TasksPriority of a pull, -10 to 10\n"
@@ -100,9 +104,15 @@ usage(FILE *out)
 	    "  --tags T1,T2          Tags: up to 16, each up to 32 "
 	    "characters\n"
 	    "  --storage-location H  StorageLocation (storage address)\n"
-	    "  --media-kind K        video or image (default: image for\n"
-	    "                        png, jpg, jpeg, gif; CreateUploadImage)\n"
+	    "  --media-kind K        video, image or attached (default:\n"
+	    "                        image for png, jpg, jpeg, gif;\n"
+	    "                        CreateUploadImage; attached:\n"
+	    "                        CreateUploadAttachedMedia)\n"
 	    "  --image-type T        ImageType of an image: default or cover\n"
+	    "  --business-type B     BusinessType of attached media:\n"
+	    "                        watermark, subtitle or material\n"
+	    "  --cate-ids N,M        CateIds of attached media\n"
+	    "  --app-id A            AppId (default: alibaba_app_id)\n"
 	    "  --url-upload W        how a URL is uploaded: stream (through\n"
 	    "                        vodhook) or platform (Alibaba\n"
 	    "                        UploadMediaByURL, Tencent PullUpload:\n"
@@ -123,11 +133,12 @@ static const char *
 option_name(const char *arg)
 {
 	static const char *const fields[] = {
-	    "session_context",	"class_id",    "storage_region",
-	    "expire_time",	"workflow_id", "description",
-	    "cover_url",	"cate_id",     "tags",
-	    "storage_location", "media_kind",  "image_type",
-	    "tasks_priority",	NULL};
+	    "session_context",	"class_id",	  "storage_region",
+	    "expire_time",	"workflow_id",	  "description",
+	    "cover_url",	"cate_id",	  "tags",
+	    "storage_location", "media_kind",	  "image_type",
+	    "sub_app_id",	"app_id",	  "business_type",
+	    "cate_ids",		"tasks_priority", NULL};
 
 	if (strncmp(arg, "--", 2) != 0)
 		return NULL;

@@ -166,7 +166,11 @@ static const struct cfg_opt opts[] = {
     {"tencent_region", S(tencent_region), "ap-guangzhou", 0,
      "Tencent API region (X-TC-Region)"},
     {"tencent_subapp_id", S(tencent_subapp_id), "", 0,
-     "Tencent VOD SubAppId (decimal); empty: the primary application"},
+     "Tencent VOD SubAppId (decimal); empty: the primary application. "
+     "The default of uploads that name none (sub_app_id)"},
+    {"tencent_pull_subapp_ids", S(tencent_pull_subapp_ids), "", 0,
+     "SubAppIds whose events PULL mode polls, separated by commas; empty: "
+     "the one of tencent_subapp_id"},
     {"tencent_api_url", S(tencent_api_url), "https://vod.tencentcloudapi.com",
      0, "Tencent VOD API endpoint"},
     {"tencent_storage_region", S(tencent_storage_region), "", 0,
@@ -180,7 +184,8 @@ static const struct cfg_opt opts[] = {
     {"alibaba_api_url", S(alibaba_api_url), "", 0,
      "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
     {"alibaba_app_id", S(alibaba_app_id), "", 0,
-     "Alibaba VOD AppId; empty: the default application"},
+     "Alibaba VOD AppId; empty: the default application. The default of "
+     "uploads that name none (app_id)"},
     {"alibaba_oss_signature", S(alibaba_oss_signature), "v1", 0,
      "signature of uploads to OSS: v1 (HMAC-SHA1, what the VOD SDKs send) "
      "or v4 (OSS4-HMAC-SHA256, in the region of the upload credential)"},

@@ -67,6 +67,7 @@ struct config {
 	char *tencent_secret_key;
 	char *tencent_region;
 	char *tencent_subapp_id;
+	char *tencent_pull_subapp_ids;
 	char *tencent_api_url;
 	char *tencent_storage_region;
 	char *alibaba_access_key_id;

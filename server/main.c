@@ -197,7 +197,8 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 					"needs VODHOOK_TENCENT_SECRET_ID\n");
 			return EXIT_USAGE;
 		}
-		if (cb_pull_start(co, app->ingest, puller, &e) != 0) {
+		if (cb_pull_start(co, cfg.tencent_pull_subapp_ids, app->ingest,
+				  app->pool, puller, &e) != 0) {
 			fprintf(stderr, "vodhook: %s\n", e.msg);
 			return 1;
 		}

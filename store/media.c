@@ -5,6 +5,7 @@
  *
  * Interface: store_media_get_json, store_media_events_json,
  * store_media_list_json, store_media_claim_stale, store_stale_media_free,
+ * store_media_app_id, store_media_set_app_id,
  * store_media_delete_target, store_media_delete_requested.
  */
 #include "store/store_int.h"
@@ -18,6 +19,7 @@
 	" 'state', m.state, 'upload_id', m.upload_id, 'media_url',"            \
 	" m.media_url, 'size', m.size, 'procedure_task_id',"                   \
 	" m.procedure_task_id, 'source_context', m.source_context,"            \
+	" 'app_id', m.app_id,"                                                 \
 	" 'error_code', m.error_code, 'error_message', m.error_message,"       \
 	" 'created_at', m.created_at, 'updated_at', m.updated_at,"             \
 	" 'transitions', json_build_object('uploaded', m.uploaded_at,"         \
@@ -165,6 +167,7 @@ static const char SQL_CLAIM_STALE[] =
     " WHERE m.id = s.id"
     " RETURNING m.file_id, m.state, m.procedure_task_id,"
     "  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id),"
+    "  m.app_id,"
     "  m.delete_requested_at IS NOT NULL AND m.delete_error_code IS NULL";
 
 int
@@ -187,8 +190,9 @@ store_media_claim_stale(struct db_pool *pool, const char *provider,
 		(*out)[r].state = xstrdup(PQgetvalue(res, r, 1));
 		(*out)[r].procedure_task_id = store__dup_or_null(res, r, 2);
 		(*out)[r].procedure = store__dup_or_null(res, r, 3);
+		(*out)[r].app_id = store__dup_or_null(res, r, 4);
 		(*out)[r].delete_requested =
-		    strcmp(PQgetvalue(res, r, 4), "t") == 0;
+		    strcmp(PQgetvalue(res, r, 5), "t") == 0;
 	}
 	PQclear(res);
 	return 0;
@@ -202,8 +206,49 @@ store_stale_media_free(struct store_stale_media *m, size_t n)
 		free(m[i].state);
 		free(m[i].procedure_task_id);
 		free(m[i].procedure);
+		free(m[i].app_id);
 	}
 	free(m);
+}
+
+static const char SQL_APP_ID[] = "SELECT coalesce(app_id, '') FROM media"
+				 " WHERE provider = $1 AND file_id = $2";
+
+static const char SQL_SET_APP_ID[] =
+    "UPDATE media SET app_id = $3"
+    " WHERE provider = $1 AND file_id = $2 AND app_id IS NULL";
+
+int
+store_media_set_app_id(struct db_pool *pool, const char *provider,
+		       const char *file_id, const char *app_id, struct err *e)
+{
+	const char *params[3] = {provider, file_id, app_id};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return store__acquire_failed(e);
+	res = store__exec(conn, SQL_SET_APP_ID, 3, params);
+	if (!store__ok(res))
+		rc = store__err(conn, res, "set the application of a media", e);
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+int
+store_media_app_id(struct db_pool *pool, const char *provider,
+		   const char *file_id, char **app_id, struct err *e)
+{
+	const char *params[2] = {provider, file_id};
+	int rc = query_text(pool, SQL_APP_ID, 2, params, app_id, NULL, e);
+
+	if (rc == 0 && (*app_id)[0] == '\0') {
+		free(*app_id);
+		*app_id = NULL;
+	}
+	return rc;
 }
 
 /*

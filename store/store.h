@@ -384,6 +384,7 @@ struct store_parked_pull {
 	char id[37];	  /* upload id */
 	char *url_job_id; /* the platform's JobId */
 	int64_t parked_s; /* seconds since the JobId was recorded */
+	char *app_id;	  /* the upload's application; NULL: default */
 };
 
 /*
@@ -436,7 +437,8 @@ struct store_stale_media {
 	char *state;
 	char *procedure_task_id; /* NULL when none is known */
 	char *procedure;	 /* the linked upload's procedure, or NULL */
-	bool delete_requested;	 /* the platform accepted a deletion */
+	char *app_id; /* its application (SubAppId, AppId); NULL: default */
+	bool delete_requested; /* the platform accepted a deletion */
 };
 
 /*
@@ -454,6 +456,23 @@ int store_media_claim_stale(struct db_pool *pool, const char *provider,
 			    struct err *e) VH_MUST_CHECK;
 void store_stale_media_free(struct store_stale_media *m, size_t n);
 
+/*
+ * The application of media record (provider, file_id): the Tencent
+ * SubAppId or Alibaba AppId that every call about it must name. *app_id
+ * (caller frees) is NULL for the account's default application (the
+ * setting's). ERR_NOTFOUND when there is no such record.
+ */
+int store_media_app_id(struct db_pool *pool, const char *provider,
+		       const char *file_id, char **app_id,
+		       struct err *e) VH_MUST_CHECK;
+/*
+ * Record that media (provider, file_id) belongs to application app_id,
+ * when its record names none yet (a record that its upload linked to an
+ * application keeps that one). No record: nothing changes, 0.
+ */
+int store_media_set_app_id(struct db_pool *pool, const char *provider,
+			   const char *file_id, const char *app_id,
+			   struct err *e) VH_MUST_CHECK;
 /*
  * What deleting media (provider, file_id) takes: *kind "video" or "image"
  * (the upload's media kind, else "image" when an ImageUploadComplete names

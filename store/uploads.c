@@ -30,7 +30,7 @@
 	" u.source_context, 'options', u.options, 'bytes_total',"              \
 	" u.bytes_total, 'bytes_done', u.bytes_done, 'part_size',"             \
 	" u.part_size, 'file_id', u.file_id, 'media_url', u.media_url,"        \
-	" 'url_job_id', u.url_job_id,"                                         \
+	" 'url_job_id', u.url_job_id, 'app_id', u.app_id,"                     \
 	" 'attempts', u.attempts, 'cancel_requested', u.cancel_requested,"     \
 	" 'error', CASE WHEN u.error_code IS NULL AND u.error_message IS NULL" \
 	"  THEN NULL ELSE json_build_object('code', u.error_code, 'message',"  \
@@ -295,7 +295,7 @@ static const char SQL_CLAIM_PARKED[] =
     "  ORDER BY updated_at LIMIT $3::int"
     "  FOR UPDATE SKIP LOCKED) s"
     " WHERE u.id = s.id RETURNING u.id, u.url_job_id,"
-    "  extract(epoch FROM now() - u.updated_at)::bigint";
+    "  extract(epoch FROM now() - u.updated_at)::bigint, u.app_id";
 
 static const char SQL_CANCELED[] =
     "UPDATE uploads SET state = 'canceled', finished_at = now(),"
@@ -790,6 +790,7 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 		snprintf((*out)[r].id, sizeof((*out)[r].id), "%s",
 			 PQgetvalue(res, r, 0));
 		(*out)[r].url_job_id = xstrdup(PQgetvalue(res, r, 1));
+		(*out)[r].app_id = store__dup_or_null(res, r, 3);
 		if ((rc = store__int(res, r, 2, INT64_MIN, INT64_MAX,
 				     &(*out)[r].parked_s,
 				     "the time an upload was parked", e)) != 0)
@@ -807,7 +808,9 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 void
 store_parked_pulls_free(struct store_parked_pull *p, size_t n)
 {
-	for (size_t i = 0; p != NULL && i < n; i++)
+	for (size_t i = 0; p != NULL && i < n; i++) {
 		free(p[i].url_job_id);
+		free(p[i].app_id);
+	}
 	free(p);
 }

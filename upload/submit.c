@@ -324,14 +324,15 @@ check_options(struct upload_service *svc, struct submission *sb, struct err *e)
 /*
  * The way a URL is taken, decided now for good and kept in the options
  * (url_upload), for a platform that pulls. A pull takes audio and video
- * only: an image URL is streamed unless the request asked for a pull.
+ * only: an image's or attached media's URL is streamed unless the request
+ * asked for a pull.
  */
 static int
 settle_url_mode(struct submission *sb, struct err *e)
 {
 	int rc;
 
-	if (sb->pull && strcmp(sb->media_kind, "image") == 0) {
+	if (sb->pull && strcmp(sb->media_kind, "video") != 0) {
 		if (sb->r->url_upload != NULL)
 			return err_set(e, ERR_INPUT,
 				       "url_upload \"platform\" takes audio "

@@ -14,7 +14,10 @@
  * so that the PullComplete event (MediaBasicInfo.SourceInfo.SourceContext)
  * finds the upload; the TaskId it answers is recorded by the worker
  * (uploads.url_job_id), which links the events that carry no context
- * (a failed pull, the legacy format) and the reconciler's lookups.
+ * (a failed pull, the legacy format) and the reconciler's lookups. The
+ * job's sub_app_id (the request's, else the setting's, as for ApplyUpload)
+ * is the SubAppId, so that the pulled media lives in the upload's
+ * application.
  *
  * Interface: upload__tencent_url_pull.
  */
@@ -41,6 +44,7 @@ upload__tencent_url_pull(const struct cloud_opts *o,
 			 struct err *e)
 {
 	struct cloud_tencent_pull r;
+	struct cloud_opts ao;
 	char ctx[64], class_id[24] = "", prio[8] = "";
 	int64_t v;
 	int rc;
@@ -66,7 +70,9 @@ upload__tencent_url_pull(const struct cloud_opts *o,
 		    .source_context = ctx,
 		};
 
-		rc = cloud_tencent_pull_upload(o, &p, &r, e);
+		cloud_tencent_opts_for_subapp(
+		    o, json_get_str(job->options, "sub_app_id"), &ao);
+		rc = cloud_tencent_pull_upload(&ao, &p, &r, e);
 	}
 	if (rc != 0)
 		return rc;

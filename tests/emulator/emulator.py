@@ -186,6 +186,10 @@ class State:
             "processing_delay_ms": 0,
             "rate_limit_bps": 0,
             "crc64_headers": True,
+            # The account's applications besides the primary one (Tencent SubAppIds, Alibaba AppIds):
+            # a call naming another is refused as the platform refuses it.
+            "tencent_subapp_ids": ["1500000001", "1500000002"],
+            "alibaba_app_ids": ["app-1000000", "app-2000001"],
         }
         self._initial_config = dict(self.config)
         self.reset(full=True)
@@ -433,8 +437,9 @@ def record_dropped(provider, url, body_bytes, headers, why="dropped (fault)"):
 class EventBatch:
     """A sequence of events produced for one upload; callback faults apply to the batch."""
 
-    def __init__(self, provider):
+    def __init__(self, provider, app=None):
         self.provider = provider
+        self.app = app  # Tencent: the SubAppId whose events these are, when no media says it
         self.fault = STATE.take_callback_fault()
         self.pending = []
 
@@ -467,12 +472,43 @@ class EventBatch:
             (f.get("mode") == "drop_delete" and etype in self.DELETE_EVENTS)
         for _ in range(times):
             if self.provider == "tencent":
-                send_tencent_event(item, drop=drop)
+                send_tencent_event(item, drop=drop, app=self.app)
             else:
                 send_alibaba_event(item, drop=drop)
 
 
-def send_tencent_event(body, drop=False, raw=None):
+def tc_event_app(body):
+    """The SubAppId of the media an event is about (None: the primary application): PULL mode keeps
+    each application's events apart, as PullEvents and ConfirmEvents name one."""
+    if not isinstance(body, dict):
+        return None
+    fid = None
+    for k, v in body.items():
+        if isinstance(v, dict) and k.endswith("Event"):
+            fid = v.get("FileId") or fid
+    if isinstance(body.get("data"), dict):
+        fid = body["data"].get("fileId") or fid
+    with STATE.lock:
+        m = STATE.media.get(fid) if fid else None
+        return m.get("sub_app_id") if m else None
+
+
+def tc_app(p):
+    """The SubAppId a Tencent call names (None: the primary application). Every API 3.0 call takes it
+    (tencentcloud-sdk-go vod/v20180717 models.go, SubAppId *uint64 of each request); one the account does
+    not have is InvalidParameterValue.SubAppId, the code client.go lists for ApplyUpload, CommitUpload and
+    the others."""
+    sub = p.get("SubAppId")
+    if sub is None or str(sub) in ("", "0"):
+        return None
+    if isinstance(sub, bool) or not re.match(r"^[0-9]{1,20}$", str(sub)):
+        raise TCError("InvalidParameterValue.SubAppId", "Invalid SubAppId.")
+    if str(sub) not in [str(x) for x in STATE.config.get("tencent_subapp_ids") or []]:
+        raise TCError("InvalidParameterValue.SubAppId", "SubAppId %s does not exist." % sub)
+    return str(sub)
+
+
+def send_tencent_event(body, drop=False, raw=None, app=None):
     cfg = STATE.config
     if raw is None:
         body = dict(body)
@@ -489,7 +525,8 @@ def send_tencent_event(body, drop=False, raw=None):
             return
         with STATE.lock:
             STATE.tc_events.append({"handle": "EventHandle" + rand_hex(24), "body": json.loads(data),
-                                    "lease_until": 0, "t": time.time()})
+                                    "lease_until": 0, "t": time.time(),
+                                    "app": app or tc_event_app(json.loads(data))})
             STATE.callbacks.append({"provider": "tencent", "url": "PULL", "status": "queued",
                                     "body": data.decode("utf-8", "replace"), "headers": {}, "attempt": 0,
                                     "t": time.time()})
@@ -557,7 +594,7 @@ def tc_media_basic(m):
         "MediaUrl": m["media_url"], "TagSet": [], "StorageRegion": m["storage_region"],
         "SourceInfo": {"SourceType": STATE.config.get("tencent_source_type") or "ServerUpload",
                        "SourceContext": m.get("source_context", "")},
-        "Vid": "", "Category": "Video", "Status": "Normal", "StorageClass": "STANDARD",
+        "Vid": "", "Category": m.get("category") or "Video", "Status": "Normal", "StorageClass": "STANDARD",
     }
 
 
@@ -703,6 +740,17 @@ def ali_events_for(m, pre=None):
     ext = ali_extend(m)
     for ev in (pre or []):
         batch.emit((url, ev))
+    if m["kind"] == "attached":
+        # AttachedMediaUploadComplete, as the reference's sample: AttachedMediaId, Size, FileURL, Status.
+        ev = {"EventTime": iso(), "EventType": "AttachedMediaUploadComplete", "AttachedMediaId": m["id"],
+              "Size": m["size"], "FileURL": m["file_url"], "Status": "success"}
+        if ext is not None:
+            ev["Extend"] = ext
+        with STATE.lock:
+            m["state"] = "Normal"
+        batch.emit((url, ev))
+        batch.close()
+        return
     if m["kind"] == "image":
         ev = {"Status": "success", "FileURL": m["file_url"], "AppId": m.get("app_id", "app-1000000"),
               "EventType": "ImageUploadComplete", "EventTime": iso(), "Size": m["size"], "ImageId": m["id"]}
@@ -1139,10 +1187,12 @@ def control(h):
             if fault.get("delay_ms"):
                 time.sleep(fault["delay_ms"] / 1000.0)
             for _ in range(2 if fault.get("mode") == "duplicate" else 1):
+                # ?sub_app_id=N: an event of that sub-application (PULL mode keeps them apart).
+                app = q.get("sub_app_id") or None
                 if st.config.get("tencent_sign_key") and st.config.get("tencent_event_mode") != "pull":
-                    send_tencent_event(json.loads(body), drop=fault.get("mode") == "drop")
+                    send_tencent_event(json.loads(body), drop=fault.get("mode") == "drop", app=app)
                 else:
-                    send_tencent_event(None, drop=fault.get("mode") == "drop", raw=body)
+                    send_tencent_event(None, drop=fault.get("mode") == "drop", raw=body, app=app)
         if q.get("sync"):
             go()
         else:
@@ -1422,6 +1472,7 @@ def tencent_v1_verify(h, form):
 
 
 def tc_apply_upload(h, p):
+    app = tc_app(p)
     mt = p.get("MediaType")
     if not mt:
         raise TCError("MissingParameter", "The request is missing a required parameter `MediaType`.")
@@ -1448,7 +1499,7 @@ def tc_apply_upload(h, p):
     vsk = base64.b64encode(raw).decode()
     with STATE.lock:
         STATE.tc_sessions[vsk] = {"params": p, "bucket": bucket, "region": region, "media_path": media_path,
-                                  "cover_path": cover_path, "file_id": None, "t": time.time()}
+                                  "cover_path": cover_path, "file_id": None, "t": time.time(), "app": app}
     resp["VodSessionKey"] = vsk
     resp["TempCertificate"] = {"SecretId": cred["ak"], "SecretKey": cred["secret"], "Token": cred["token"],
                                "ExpiredTime": int(cred["expires"])}
@@ -1456,12 +1507,14 @@ def tc_apply_upload(h, p):
 
 
 def tc_commit_upload(h, p):
+    app = tc_app(p)
     vsk = p.get("VodSessionKey")
     if not vsk:
         raise TCError("MissingParameter", "The request is missing a required parameter `VodSessionKey`.")
     with STATE.lock:
         s = STATE.tc_sessions.get(vsk)
-        if not s:
+        # A session key belongs to the application that issued it.
+        if not s or s.get("app") != app:
             raise TCError("InvalidParameterValue.VodSessionKey", "Invalid VodSessionKey.")
         if s["file_id"]:
             m = STATE.media[s["file_id"]]
@@ -1479,7 +1532,9 @@ def tc_commit_upload(h, p):
              "class_id": int(ap.get("ClassId") or 0), "source_context": ap.get("SourceContext") or "",
              "session_context": ap.get("SessionContext") or "", "procedure": ap.get("Procedure") or "",
              "expire_time": ap.get("ExpireTime"), "state": "Normal", "bucket": s["bucket"],
-             "key": s["media_path"][1:]}
+             "key": s["media_path"][1:], "sub_app_id": app}
+        # ApplyUpload's image types (https://www.tencentcloud.com/document/product/266/2846) make an image.
+        m["category"] = "Image" if mt in TC_IMAGE_TYPES else "Video"
         if s["cover_path"] and (s["bucket"], s["cover_path"][1:]) in STATE.objects:
             m["cover_url"] = "%s/cover.%s" % (base, s["cover_path"].rsplit(".", 1)[-1])
         if m["procedure"]:
@@ -1492,11 +1547,12 @@ def tc_commit_upload(h, p):
 
 
 def tc_pull_events(h, p):
+    app = tc_app(p)
     deadline = time.time() + 5
     with STATE.cond:
         while True:
             now = time.time()
-            avail = [e for e in STATE.tc_events if e["lease_until"] <= now]
+            avail = [e for e in STATE.tc_events if e["lease_until"] <= now and e.get("app") == app]
             if avail or now >= deadline:
                 break
             STATE.cond.wait(timeout=deadline - now)
@@ -1513,6 +1569,7 @@ def tc_pull_events(h, p):
 
 
 def tc_confirm_events(h, p):
+    app = tc_app(p)
     handles = p.get("EventHandles") or []
     if isinstance(handles, str):
         handles = [handles]
@@ -1522,7 +1579,7 @@ def tc_confirm_events(h, p):
         raise TCError("InvalidParameterValue.EventHandles", "At most 16 EventHandles.")
     now = time.time()
     with STATE.lock:
-        by = {e["handle"]: e for e in STATE.tc_events}
+        by = {e["handle"]: e for e in STATE.tc_events if e.get("app") == app}
         bad = [x for x in handles if x not in by or by[x]["lease_until"] < now]
         if bad:
             raise TCError("InvalidParameterValue", "EventHandle expired or invalid: %s" % ",".join(bad))
@@ -1531,6 +1588,7 @@ def tc_confirm_events(h, p):
 
 
 def tc_describe_media_infos(h, p):
+    app = tc_app(p)
     ids = p.get("FileIds") or []
     if isinstance(ids, str):
         ids = [ids]
@@ -1538,7 +1596,8 @@ def tc_describe_media_infos(h, p):
     with STATE.lock:
         for fid in ids:
             m = STATE.media.get(fid)
-            if not m or m.get("provider") != "tencent":
+            # A FileId is known only in its own application.
+            if not m or m.get("provider") != "tencent" or m.get("sub_app_id") != app:
                 missing.append(fid)
                 continue
             info = {"FileId": fid, "BasicInfo": tc_media_basic(m), "MetaData": tc_meta(m)}
@@ -1568,15 +1627,17 @@ def tc_pull_task_detail(pt):
 
 
 def tc_describe_task_detail(h, p):
+    app = tc_app(p)
     tid = p.get("TaskId")
     if not tid:
         raise TCError("MissingParameter", "The request is missing a required parameter `TaskId`.")
     with STATE.lock:
         pt = STATE.tc_pull_tasks.get(tid)
-        if pt is not None:
+        if pt is not None and pt.get("_app") == app:
             return tc_pull_task_detail(pt)
         m = next((x for x in STATE.media.values()
-                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid), None)
+                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid
+                  and x.get("sub_app_id") == app), None)
         if not m:
             raise TCError("InvalidParameterValue.TaskId", "TaskId does not exist.")
         task = json.loads(json.dumps(tc_procedure_task(m)))
@@ -1590,6 +1651,9 @@ def tc_describe_task_detail(h, p):
     return out
 
 
+TC_IMAGE_TYPES = ("jpg", "jpeg", "png", "gif", "bmp", "tiff", "tif", "ai", "cdr", "eps", "heif")
+
+
 # PullUpload (https://cloud.tencent.com/document/api/266/35575; tencentcloud-sdk-go vod/v20180717
 # PullUploadRequestParams, PullUploadResponseParams): the platform fetches MediaUrl itself and answers
 # with the TaskId at once. The pull runs in the background: its PullUploadTask (what DescribeTaskDetail
@@ -1598,6 +1662,7 @@ def tc_describe_task_detail(h, p):
 # 60000 source file error, 70000 internal error (PullUploadTask.ErrCode); a URL that cannot be fetched
 # is a source file error here, an emulator choice (the message is not documented).
 def tc_pull_upload(h, p):
+    app = tc_app(p)
     url = p.get("MediaUrl")
     if not url:
         raise TCError("MissingParameter", "The request is missing a required parameter `MediaUrl`.")
@@ -1617,7 +1682,7 @@ def tc_pull_upload(h, p):
     task = {"TaskId": tid, "Status": "PROCESSING", "ErrCode": 0, "Message": "", "FileId": "",
             "MediaBasicInfo": None, "MetaData": None, "FileUrl": "", "ProcedureTaskId": "",
             "ReviewAudioVideoTaskId": "", "SessionContext": p.get("SessionContext") or "", "SessionId": "",
-            "Progress": 0, "_create_time": iso(), "_params": p}
+            "Progress": 0, "_create_time": iso(), "_params": p, "_app": app}
     fault = STATE.take_pull_fault() or {}
     with STATE.lock:
         STATE.tc_pull_tasks[tid] = task
@@ -1685,7 +1750,7 @@ def tc_pull_job(tid, mt):
         with STATE.lock:
             task.update({"Status": "FINISH", "ErrCode": 60000, "Progress": 0,
                          "Message": "fail to download the media from the url (emulator)"})
-        batch = EventBatch("tencent")
+        batch = EventBatch("tencent", app=task.get("_app"))
         batch.emit(tc_pull_complete(task))
         batch.close()
         return
@@ -1701,7 +1766,7 @@ def tc_pull_job(tid, mt):
          "source_context": p.get("SourceContext") or "", "session_context": p.get("SessionContext") or "",
          "procedure": p.get("Procedure") or "", "expire_time": p.get("ExpireTime"), "state": "Normal",
          "bucket": DEFAULT_TENCENT_BUCKET, "key": key, "cover_url": p.get("CoverUrl") or "",
-         "pull_task_id": tid, "tasks_priority": p.get("TasksPriority")}
+         "pull_task_id": tid, "tasks_priority": p.get("TasksPriority"), "sub_app_id": task.get("_app")}
     if m["procedure"]:
         m["procedure_task_id"] = "1250000000-Procedure-%st1" % rand_hex(24)
         m["state"] = "Processing"
@@ -1719,23 +1784,24 @@ def tc_pull_job(tid, mt):
 # "视频删除完成" event page). An unknown FileId is ResourceNotFound.FileNotExist (DeleteMedia's error codes).
 # DeleteParts deletes parts only: no event, the media stays.
 def tc_delete_media(h, p):
+    app = tc_app(p)
     fid = p.get("FileId")
     if not fid:
         raise TCError("MissingParameter", "The request is missing a required parameter `FileId`.")
     parts = p.get("DeleteParts") or []
     with STATE.lock:
         m = STATE.media.get(str(fid))
-        if not m or m.get("provider") != "tencent":
+        if not m or m.get("provider") != "tencent" or m.get("sub_app_id") != app:
             raise TCError("ResourceNotFound.FileNotExist", "The file does not exist.")
         if not parts:
             del STATE.media[str(fid)]
     if not parts:
-        spawn(tc_delete_events, str(fid))
+        spawn(tc_delete_events, str(fid), app)
     return {}
 
 
-def tc_delete_events(fid):
-    batch = EventBatch("tencent")
+def tc_delete_events(fid, app=None):
+    batch = EventBatch("tencent", app=app)
     if STATE.config.get("tencent_legacy"):
         batch.emit({"version": "4.0", "eventType": "FileDeleted",
                     "data": {"status": 0, "message": "", "fileInfo": [{"fileId": fid}]}})
@@ -2547,6 +2613,52 @@ def ali_upload_address(region, bucket, key):
                                         "FileName": key}).encode()).decode()
 
 
+def ali_app(p):
+    """The AppId a creation call names (default app-1000000). One the account does not have is refused;
+    the reference gives no code for it (unconfirmed): the common InvalidParameter (400) of
+    https://www.alibabacloud.com/help/en/vod/developer-reference/api-error-codes is answered."""
+    app = p.get("AppId") or "app-1000000"
+    if app not in (STATE.config.get("alibaba_app_ids") or []):
+        raise AliError(400, "InvalidParameter", "The specified parameter AppId is not valid.",
+                       "unknown AppId %r" % app)
+    return app
+
+
+# CreateUploadAttachedMedia (https://www.alibabacloud.com/help/en/vod/api-createuploadattachedmedia):
+# BusinessType watermark, subtitle or material, and the MediaExt each allows; answers MediaId, MediaURL,
+# FileURL and the UploadAddress / UploadAuth pair, which cannot be refreshed.
+ALI_ATTACHED_EXTS = {"watermark": ("png", "gif", "apng", "mov"),
+                     "subtitle": ("srt", "ass", "stl", "ttml", "vtt"),
+                     "material": ("jpg", "gif", "png", "mp4", "mat", "zip", "apk")}
+
+
+def ali_create_upload_attached_media(h, p, region):
+    bt = p.get("BusinessType")
+    if not bt:
+        raise AliError(400, "MissingBusinessType", "BusinessType is mandatory for this action.")
+    if bt not in ALI_ATTACHED_EXTS:
+        raise AliError(400, "InvalidParameter", "The specified parameter BusinessType is not valid.")
+    ext = (p.get("MediaExt") or "").lower()
+    if ext not in ALI_ATTACHED_EXTS[bt]:
+        raise AliError(400, "InvalidParameter", "The specified parameter MediaExt is not valid.",
+                       "MediaExt %r for %s" % (ext, bt))
+    app = ali_app(p)
+    mid = rand_hex(32)
+    key = "attached/%s/%s.%s" % (bt, rand_hex(32).upper(), ext)
+    bucket = DEFAULT_ALI_BUCKET
+    cred = STATE.issue_cred("alibaba", bucket, [key], media_id=mid)
+    url = "https://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)
+    m = {"provider": "alibaba", "kind": "attached", "id": mid, "title": p.get("Title") or "", "bucket": bucket,
+         "key": key, "region": region, "state": "Uploading", "size": int(p.get("FileSize") or 0),
+         "user_data": parse_user_data(p.get("UserData")), "business_type": bt, "cate_ids": p.get("CateIds"),
+         "tags": p.get("Tags"), "create_time": iso(), "app_id": app, "file_url": url}
+    with STATE.lock:
+        STATE.media[mid] = m
+        STATE.ali_by_object[(bucket, key)] = mid
+    return {"MediaId": mid, "MediaURL": url, "FileURL": url,
+            "UploadAddress": ali_upload_address(region, bucket, key), "UploadAuth": ali_upload_auth(cred, region)}
+
+
 def ali_create_upload_video(h, p, region):
     fn = p.get("FileName")
     title = p.get("Title")
@@ -2568,7 +2680,7 @@ def ali_create_upload_video(h, p, region):
          "key": key, "region": region, "state": "Uploading", "size": int(p.get("FileSize") or 0),
          "user_data": ud, "template_group_id": p.get("TemplateGroupId"), "workflow_id": p.get("WorkflowId"),
          "cate_id": p.get("CateId"), "tags": p.get("Tags"), "description": p.get("Description"),
-         "create_time": iso(), "app_id": p.get("AppId") or "app-1000000",
+         "create_time": iso(), "app_id": ali_app(p),
          "file_url": "http://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)}
     with STATE.lock:
         STATE.media[vid] = m
@@ -2606,7 +2718,7 @@ def ali_create_upload_image(h, p, region):
     url = "https://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)
     m = {"provider": "alibaba", "kind": "image", "id": iid, "title": p.get("Title") or "", "bucket": bucket,
          "key": key, "region": region, "state": "Uploading", "size": 0, "user_data": parse_user_data(p.get("UserData")),
-         "create_time": iso(), "app_id": p.get("AppId") or "app-1000000", "file_url": url}
+         "create_time": iso(), "app_id": ali_app(p), "file_url": url}
     with STATE.lock:
         STATE.media[iid] = m
         STATE.ali_by_object[(bucket, key)] = iid
@@ -2675,7 +2787,7 @@ def ali_url_job(url, jid, meta, ud, p, region):
          "bucket": bucket, "key": key, "region": region, "state": "Uploading", "size": 0, "user_data": ud,
          "template_group_id": meta.get("TemplateGroupId") or p.get("TemplateGroupId"),
          "workflow_id": meta.get("WorkflowId") or p.get("WorkflowId"), "create_time": iso(),
-         "app_id": p.get("AppId") or "app-1000000", "source_url": url, "job_id": jid,
+         "app_id": ali_app(p), "source_url": url, "job_id": jid,
          "file_url": "http://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)}
     path = STATE.new_file()
     h = hashlib.md5()
@@ -2819,6 +2931,7 @@ def ali_delete_image(h, p, region):
 ALI_ACTIONS = {"CreateUploadVideo": ali_create_upload_video, "RefreshUploadVideo": ali_refresh_upload_video,
                "CreateUploadImage": ali_create_upload_image, "GetVideoInfo": ali_get_video_info,
                "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos,
+               "CreateUploadAttachedMedia": ali_create_upload_attached_media,
                "DeleteVideo": ali_delete_video, "DeleteImage": ali_delete_image}
 
 

@@ -220,6 +220,31 @@ class AlibabaTest(unittest.TestCase):
         self.assertEqual([(x["code"], x["status"]) for x in rej], [("SecurityTokenExpired", 403)])
         self.assertEqual(sum(c["bytes"] for c in self.emu.calls("UploadPart")), len(data))
 
+    def test_attached_media_and_app_ids(self):
+        ud = json.dumps({"MessageCallback": {"CallbackURL": self.rx.url}, "Extend": {"vh": "u1"}})
+        code, r = ali_call(self.emu, "CreateUploadAttachedMedia", {
+            "BusinessType": "subtitle", "MediaExt": "vtt", "Title": "subs", "UserData": ud,
+            "AppId": "app-2000001"})
+        self.assertEqual(code, 200, r)
+        self.assertTrue(r["MediaId"] and r["MediaURL"] and r["FileURL"])
+        addr, auth = self.decode(r)
+        data = b"WEBVTT\n\n00:00.000 --> 00:01.000\nhello\n"
+        code, _, body, _, err = self.oss(addr, auth, "PUT", data_file=self.write("s.vtt", data))
+        self.assertEqual(code, 200, (body, err))
+        self.rx.wait(1)
+        ev = self.rx.json()[0]
+        self.assertEqual((ev["EventType"], ev["AttachedMediaId"], ev["Size"], ev["Status"]),
+                         ("AttachedMediaUploadComplete", r["MediaId"], len(data), "success"))
+        self.assertEqual(json.loads(ev["Extend"]), {"vh": "u1"})
+        for p, why in (({"MediaExt": "vtt"}, "MissingBusinessType"),
+                       ({"BusinessType": "watermark", "MediaExt": "vtt"}, "InvalidParameter"),
+                       ({"BusinessType": "logo", "MediaExt": "png"}, "InvalidParameter"),
+                       ({"BusinessType": "watermark", "MediaExt": "png", "AppId": "app-99"}, "InvalidParameter")):
+            code, e = ali_call(self.emu, "CreateUploadAttachedMedia", p)
+            self.assertEqual((code, e["Code"]), (400, why), p)
+        code, e = ali_call(self.emu, "CreateUploadVideo", {"Title": "t", "FileName": "a.mp4", "AppId": "app-3"})
+        self.assertEqual((code, e["Code"]), (400, "InvalidParameter"))
+
     def test_rejections(self):
         from emu_testlib import ali_rpc_query
         code, r = ali_call(self.emu, "CreateUploadVideo", {"Title": "t", "FileName": "a.mp4"}, secret="wrong")

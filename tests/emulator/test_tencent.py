@@ -119,6 +119,30 @@ class TencentTest(unittest.TestCase):
         e = tc_call(self.emu, "DescribeTaskDetail", {"TaskId": "1250000000-Procedure-nonet1"})
         self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.TaskId")
 
+    def test_sub_applications(self):
+        # A media lives in the SubAppId of its ApplyUpload; every later call must name it.
+        sub = 1500000002
+        r = self.apply(SubAppId=sub, MediaType="png")
+        code, _, body, _, _ = self.cos_req(r, "PUT", data_file=self.write("s.png", os.urandom(2048)))
+        self.assertEqual(code, 200, body)
+        e = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"]})
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.VodSessionKey")
+        c = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"], "SubAppId": sub})
+        self.assertIn("FileId", c)
+        d = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [c["FileId"]]})
+        self.assertEqual(d["NotExistFileIdSet"], [c["FileId"]])
+        d = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [c["FileId"]], "SubAppId": sub})
+        self.assertEqual(d["MediaInfoSet"][0]["BasicInfo"]["Category"], "Image")
+        for action, extra in (("ApplyUpload", {"MediaType": "mp4"}), ("PullEvents", {}),
+                              ("DescribeMediaInfos", {"FileIds": ["1"]})):
+            e = tc_call(self.emu, action, dict(extra, SubAppId=1500000099))
+            self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.SubAppId", action)
+        # DeleteMedia finds the media in its own sub-application only.
+        e = tc_call(self.emu, "DeleteMedia", {"FileId": c["FileId"]})
+        self.assertEqual(e["Error"]["Code"], "ResourceNotFound.FileNotExist")
+        self.assertNotIn("Error", tc_call(self.emu, "DeleteMedia", {"FileId": c["FileId"], "SubAppId": sub}))
+
+
     def test_delete_media(self):
         # DeleteMedia (signed as every call): the media is gone, FileDeleted follows.
         fid, _ = self.upload_with_procedure()

@@ -271,10 +271,10 @@ class Database(unittest.TestCase):
         tables = "('vod_events'::regclass, 'media'::regclass, 'uploads'::regclass)"
         rows = ["SELECT * FROM vod_events ORDER BY id",
                 # (later migrations add columns: 011 source_version, 015 the
-                # deletion's)
-                "SELECT to_jsonb(m) - 'deleted_at' - 'delete_requested_at' - 'delete_error_code'"
-                " - 'delete_error_message' FROM media m ORDER BY id",
-                "SELECT to_jsonb(u) - 'source_version' FROM uploads u ORDER BY id",
+                # deletion's, 018 app_id)
+                "SELECT to_jsonb(m) - 'app_id' - 'deleted_at' - 'delete_requested_at'"
+                " - 'delete_error_code' - 'delete_error_message' FROM media m ORDER BY id",
+                "SELECT to_jsonb(u) - 'source_version' - 'app_id' FROM uploads u ORDER BY id",
                 "SELECT to_jsonb(l) - 'deleted_at' - 'delete_requested_at'"
                 " FROM media_lifecycle l ORDER BY id",
                 "SELECT oid, relfilenode FROM pg_class WHERE oid IN " + tables + " ORDER BY oid"]

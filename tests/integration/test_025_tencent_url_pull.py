@@ -127,6 +127,21 @@ class TcUrlPull(unittest.TestCase):
         st, _, err = self.d.client.json("DELETE", "/v1/uploads/" + uid, None, U.AUTH)
         self.assertEqual(st, 409, err)
 
+    def test_pulled_into_the_upload_s_sub_application(self):
+        # PullUpload names the job's SubAppId, not the setting's: the media lives there.
+        sub = "1500000002"
+        path, md5, size = media_file("tc-pulled-sub.mp4", 64 * 1024)
+        t0 = time.time()
+        doc = self.submit(url=SRV.url(path), sub_app_id=int(sub))
+        uid = doc["id"]
+        doc = U.wait_state(self.d, uid, ("ready",))
+        calls = pull_calls(EMU, uid, t0)
+        self.assertEqual([str(c["params"].get("SubAppId")) for c in calls], [sub])
+        self.assertEqual(EMU.md5_size(doc["file_id"]), (md5, size))
+        rows = h.psql(self.db, "SELECT u.app_id, m.app_id FROM uploads u JOIN media m"
+                      " ON m.upload_id = u.id WHERE u.id = :'v1'", uid)
+        self.assertEqual(rows, [[sub, sub]])
+
     def test_event_after_the_task_is_recorded(self):
         path, md5, size = media_file("tc-after.mp4", 300 * 1024)
         EMU.ctl("faults", {"pull": "stall"})

@@ -247,7 +247,15 @@ attached_media(void **state)
 					  "ba52js82j2da3b55bc5****.png");
 	assert_int_equal(ev.size, 14333);
 	assert_int_equal(ev.event_time, 1547970557);
-	assert_int_equal(ev.effect, EFFECT_NONE);
+	/* Attached media need no processing: uploaded means ready. */
+	assert_int_equal(ev.effect, EFFECT_READY);
+	parse_ok("{\"EventType\":\"AttachedMediaUploadComplete\","
+		 "\"AttachedMediaId\":\"a1\",\"Status\":\"fail\","
+		 "\"EventTime\":\"2019-01-20T07:49:17Z\"}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_FAILED);
+	assert_string_equal(ev.dedup_key, "AttachedMediaUploadComplete:a1:fail:"
+					  "2019-01-20T07:49:17Z");
 	/* The short-form DeleteMediaComplete: MediaId is the subject. */
 	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"EventTime\":"
 		 "\"2017-03-20T07:49:17Z\",\"Status\":\"fail\",\"MediaType\":"

@@ -430,6 +430,19 @@ test_ali_parse_upload(void **state)
 	assert_string_equal(r.image_url, "https://x/i.png");
 	cloud_alibaba_upload_cleanup(&r);
 
+	/* CreateUploadAttachedMedia: MediaId and MediaURL. */
+	snprintf(body, sizeof(body),
+		 "{\"RequestId\": \"r\", \"MediaId\": \"m1\","
+		 "\"MediaURL\": \"https://x/s.srt\", \"FileURL\": "
+		 "\"https://x/s.srt\", \"UploadAddress\": \"%s\", "
+		 "\"UploadAuth\": \"%s\"}",
+		 ali_addr_b64, ali_auth_b64);
+	assert_int_equal(
+	    cloud_alibaba_parse_upload(200, body, strlen(body), 0, &r, &e), 0);
+	assert_string_equal(r.video_id, "m1");
+	assert_string_equal(r.image_url, "https://x/s.srt");
+	cloud_alibaba_upload_cleanup(&r);
+
 	/* The doc's masked (non-base64) sample is refused, not crashed on. */
 	assert_int_equal(
 	    cloud_alibaba_parse_upload(
@@ -736,6 +749,42 @@ test_backoff(void **state)
 	assert_int_equal(cloud_http_max_attempts(&o), 10);
 }
 
+static void
+test_app_ids(void **state)
+{
+	static const struct cloud_opts base = {
+	    .tencent_subapp_id = "1500000001", .alibaba_app_id = "app-1000000"};
+	struct cloud_opts o;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(cloud_tencent_subapp_check("1500000002", &e), 0);
+	assert_int_equal(cloud_tencent_subapp_check("18446744073709551615", &e),
+			 0);
+	assert_int_equal(cloud_tencent_subapp_check("18446744073709551616", &e),
+			 ERR_INPUT);
+	assert_int_equal(cloud_tencent_subapp_check("0", &e), ERR_INPUT);
+	assert_int_equal(cloud_tencent_subapp_check("", &e), ERR_INPUT);
+	assert_int_equal(cloud_tencent_subapp_check("12a", &e), ERR_INPUT);
+	assert_non_null(strstr(e.msg, "sub_app_id"));
+	assert_int_equal(cloud_alibaba_app_check("app-2000001", &e), 0);
+	assert_int_equal(cloud_alibaba_app_check("app-", &e), ERR_INPUT);
+	assert_int_equal(cloud_alibaba_app_check("App-1", &e), ERR_INPUT);
+	assert_int_equal(cloud_alibaba_app_check("app-1x", &e), ERR_INPUT);
+	assert_non_null(strstr(e.msg, "app_id"));
+	/* A media's application wins over the setting's; none keeps it. */
+	cloud_tencent_opts_for_subapp(&base, "1500000002", &o);
+	assert_string_equal(o.tencent_subapp_id, "1500000002");
+	assert_string_equal(o.alibaba_app_id, "app-1000000");
+	cloud_tencent_opts_for_subapp(&base, NULL, &o);
+	assert_string_equal(o.tencent_subapp_id, "1500000001");
+	cloud_alibaba_opts_for_app(&base, "app-2000001", &o);
+	assert_string_equal(o.alibaba_app_id, "app-2000001");
+	cloud_alibaba_opts_for_app(&base, "", &o);
+	assert_string_equal(o.alibaba_app_id, "app-1000000");
+}
+
 /* DeleteVideo's answer and DeleteMedia's envelope, as documented. */
 static void
 test_delete(void **state)
@@ -794,6 +843,7 @@ main(void)
 	    cmocka_unit_test(test_ali_url_upload_infos),
 	    cmocka_unit_test(test_ali_url_outcome),
 	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_app_ids),
 	    cmocka_unit_test(test_delete),
 	};
 
