@@ -38,6 +38,10 @@ enum metric_id {
 	METRIC_UPLOAD_TRANSFERS_IN_PROGRESS, /* gauge */
 	METRIC_UPLOAD_STREAM_BUFFERED,	     /* gauge */
 	METRIC_UPLOAD_STREAM_BUFFERED_PEAK,  /* gauge, metric_max */
+	/* the change streams (server/stream.c) */
+	METRIC_STREAMS_OPEN, /* gauge */
+	METRIC_STREAM_EVENTS_SENT,
+	METRIC_STREAMS_DROPPED,
 	METRIC_N
 };
 
