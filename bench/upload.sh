@@ -4,6 +4,7 @@
 # loopback. Prints figures; it is a benchmark, not a test.
 #
 #   bench/upload.sh [SIZE_MIB=1024] [BIG_MIB=4096]
+#   bench/upload.sh --wan [SIZE_MIB=256] [RSS_MIB=1024]
 #
 # 1. `vodhook upload` of a SIZE_MIB file next to curl doing the same work
 #    against the emulator's object store: one stream (vodhook's single PUT
@@ -18,6 +19,13 @@
 # permanent key and OSS requests with the STS credential of a
 # CreateUploadVideo. The measuring is upload_bench.py.
 #
+# --wan: a path like a wide-area one instead (upload_wan.py, over TLS): the
+# emulator reads each connection's body at WAN_RATE_MB MB/s (20) and
+# answers each request WAN_DELAY_MS late (30); curl -T, curl's parts at a
+# fixed 4, 8 and 16 at a time, vodhook's defaults and its parts in flight
+# over time, the official Node clients (tests/emulator/node, installed by
+# its test), and vodhook's peak RSS for an RSS_MIB file.
+#
 # Builds a Release binary in build-bench; starts (and stops) its own
 # PostgreSQL cluster and emulator. Needs about BIG_MIB + 2 x SIZE_MIB + 256
 # MiB of /tmp (curl's parts are a copy of the file). Figures and how to read
@@ -25,8 +33,13 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-size_mib=${1:-1024}
-big_mib=${2:-4096}
+wan=
+if [ "${1:-}" = --wan ]; then
+  wan=1
+  shift
+fi
+size_mib=${1:-$([ -n "$wan" ] && echo 256 || echo 1024)}
+big_mib=${2:-$([ -n "$wan" ] && echo 1024 || echo 4096)}
 rate_mib=${RATE_MIB:-16}
 build="$top/build-bench"
 # The largest file uploaded: BIG_MIB, SIZE_MIB or the 256 MiB of step 2.
@@ -64,5 +77,10 @@ export VODHOOK_DATABASE_URL="$db" VODHOOK_CONNECT_TO="::127.0.0.1:$port" \
 export VODHOOK_ALIBABA_API_URL=http://vod.cn-shanghai.aliyuncs.com \
   VODHOOK_ALIBABA_ACCESS_KEY_ID=LTAIemu VODHOOK_ALIBABA_ACCESS_KEY_SECRET=emusecret \
   VODHOOK_ALIBABA_REGION=cn-shanghai
+if [ -n "$wan" ]; then
+  python3 "$top/bench/upload_wan.py" "$top" "$build/server/vodhook" "$work" \
+    "$size_mib" "$big_mib" "${WAN_RATE_MB:-20}" "${WAN_DELAY_MS:-30}"
+  exit 0
+fi
 python3 "$top/bench/upload_bench.py" "$top" "$build/server/vodhook" "$work" \
   "$port" "$size_mib" "$big_mib" "$rate_mib"

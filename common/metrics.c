@@ -123,6 +123,16 @@ static const struct metric_def defs[METRIC_N] = {
     [METRIC_UPLOAD_TRANSFERS_IN_PROGRESS] =
 	{"vodhook_upload_transfers_in_progress", METRIC_GAUGE,
 	 "Upload jobs this process is running now.", NULL, 1},
+    [METRIC_UPLOAD_STREAM_BUFFERED] =
+	{"vodhook_upload_stream_buffered_bytes", METRIC_GAUGE,
+	 "Bytes of URL sources' parts held in memory now (in flight or kept "
+	 "for a retry).",
+	 NULL, 1},
+    [METRIC_UPLOAD_STREAM_BUFFERED_PEAK] =
+	{"vodhook_upload_stream_buffered_peak_bytes", METRIC_GAUGE,
+	 "The most bytes of parts one URL source held in memory at once since "
+	 "the start (at most upload_stream_buffer, or one part).",
+	 NULL, 1},
     [METRIC_STREAMS_OPEN] = {"vodhook_streams_open", METRIC_GAUGE,
 			     "Change streams (GET /v1/stream) open now.", NULL,
 			     1},
@@ -167,6 +177,19 @@ metric_add_at(enum metric_id id, size_t i, int64_t n)
 {
 	check_series(id, i);
 	atomic_fetch_add_explicit(&values[id][i], n, memory_order_relaxed);
+}
+
+void
+metric_max(enum metric_id id, int64_t v)
+{
+	int_fast64_t cur;
+
+	check_series(id, 0);
+	cur = atomic_load_explicit(&values[id][0], memory_order_relaxed);
+	while (cur < v && !atomic_compare_exchange_weak_explicit(
+			      &values[id][0], &cur, v, memory_order_relaxed,
+			      memory_order_relaxed))
+		;
 }
 
 int64_t

@@ -36,6 +36,8 @@ enum metric_id {
 	METRIC_UPLOAD_CREDENTIAL_REFRESHES,
 	METRIC_UPLOAD_CRC_MISMATCHES,
 	METRIC_UPLOAD_TRANSFERS_IN_PROGRESS, /* gauge */
+	METRIC_UPLOAD_STREAM_BUFFERED,	     /* gauge */
+	METRIC_UPLOAD_STREAM_BUFFERED_PEAK,  /* gauge, metric_max */
 	/* the change streams (server/stream.c) */
 	METRIC_STREAMS_OPEN, /* gauge */
 	METRIC_STREAM_EVENTS_SENT,
@@ -65,6 +67,8 @@ enum {
 void metric_add(enum metric_id id, int64_t n);
 /* Add n to id's series i (a label index above); i out of range aborts. */
 void metric_add_at(enum metric_id id, size_t i, int64_t n);
+/* Raise id's first series to v if it is below (a high-water mark). */
+void metric_max(enum metric_id id, int64_t v);
 /* The current value of id's series i. */
 int64_t metric_value(enum metric_id id, size_t i);
 /* Record one observation of us microseconds in histogram id's series i. */

@@ -56,6 +56,9 @@ upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
 	    .workers = (int)cfg.upload_workers,
 	    .part_size = cfg.upload_part_size,
 	    .parallel = (int)cfg.upload_parallel,
+	    .parallel_max = (int)cfg.upload_parallel_max,
+	    .connections = (int)cfg.upload_connections,
+	    .stream_buffer = cfg.upload_stream_buffer,
 	    .threshold = cfg.upload_threshold,
 	    .max_bytes = cfg.upload_max_bytes,
 	    .lease_seconds = (int)cfg.upload_lease_seconds,
@@ -213,8 +216,8 @@ time_left(char *out, size_t n, int64_t done, int64_t total, double secs)
 
 /* The bar, on a terminal: a status line kept below the log lines. */
 static void
-draw_bar(int pct, int64_t done, int64_t total, double mibs, double secs,
-	 const char *state)
+draw_bar(int pct, int64_t done, int64_t total, double mibs, int parts,
+	 double secs, const char *state)
 {
 	char bar[41], left[32] = "", text[160];
 	int fill = pct * 40 / 100;
@@ -225,18 +228,20 @@ draw_bar(int pct, int64_t done, int64_t total, double mibs, double secs,
 	if (strcmp(state, "uploading") == 0)
 		time_left(left, sizeof(left), done, total, secs);
 	snprintf(text, sizeof(text),
-		 "[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s %s", bar, pct,
-		 (double)done / 1048576.0, mibs, state, left);
+		 "[%s] %3d%% %8.1f MiB %2d parts %7.1f MiB/s %-10s %s", bar,
+		 pct, (double)done / 1048576.0, parts, mibs, state, left);
 	log_status(text);
 }
 
 static void
-show_progress(void *arg, const char *state, int64_t done, int64_t total)
+show_progress(void *arg, const struct upload_progress *u)
 {
 	struct progress *p = arg;
-	int64_t now = time_mono_ms();
+	const char *state = u->state;
+	int64_t now = time_mono_ms(), done = u->done, total = u->total;
 	double secs = (double)(now - p->start_ms) / 1000.0;
 	double mibs = secs > 0 ? (double)done / 1048576.0 / secs : 0;
+	double now_mibs = (double)u->rate_bps / 1048576.0;
 	int pct = total > 0 ? (int)(done * 100 / total) : 0;
 
 	if (strcmp(state, "uploading") == 0 && now - p->last_ms < 200 &&
@@ -248,12 +253,15 @@ show_progress(void *arg, const char *state, int64_t done, int64_t total)
 	p->last_ms = now;
 	p->last_pct = pct;
 	if (p->tty) {
-		draw_bar(pct, done, total, mibs, secs, state);
+		draw_bar(pct, done, total, u->rate_bps > 0 ? now_mibs : mibs,
+			 u->parts_in_flight, secs, state);
 	} else {
 		fprintf(stderr,
 			"progress: state=%s bytes_done=%lld bytes_total=%lld "
-			"percent=%d rate_mib_s=%.1f\n",
-			state, (long long)done, (long long)total, pct, mibs);
+			"percent=%d rate_mib_s=%.1f rate_now_mib_s=%.1f "
+			"parts_in_flight=%d\n",
+			state, (long long)done, (long long)total, pct, mibs,
+			now_mibs, u->parts_in_flight);
 		fflush(stderr);
 	}
 }

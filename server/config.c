@@ -122,8 +122,19 @@ static const struct cfg_opt opts[] = {
      "multipart part size in bytes (grown so that no upload needs more "
      "than 10000 parts)"},
     {"upload_parallel", I(upload_parallel, 1, 64), "4", 0,
-     "parts of one upload sent at the same time (memory: part size x this "
-     "for URL sources)"},
+     "parts of one upload sent at the same time at its start; always, when "
+     "upload_parallel_max is 0"},
+    {"upload_parallel_max", I(upload_parallel_max, 0, 64), "32", 0,
+     "most parts of one upload in flight: from upload_parallel, more while "
+     "the rate rises, fewer when it stops or the store throttles; 0 = "
+     "always upload_parallel"},
+    {"upload_connections", I(upload_connections, 1, 1024), "64", 0,
+     "most parts in flight of all the uploads of one process, shared "
+     "equally by the uploads running"},
+    {"upload_stream_buffer", I(upload_stream_buffer, 1 << 20, 1LL << 34),
+     "67108864", 0,
+     "bytes of a URL source's parts held in memory at most per upload "
+     "(part size x parts in flight; one part goes even when larger)"},
     {"upload_threshold", I(upload_threshold, 1 << 20, 1LL << 32), "33554432", 0,
      "files of this size or more are sent in parts, smaller ones with "
      "one PUT"},

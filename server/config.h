@@ -50,6 +50,9 @@ struct config {
 	int64_t upload_workers;
 	int64_t upload_part_size;
 	int64_t upload_parallel;
+	int64_t upload_parallel_max;
+	int64_t upload_connections;
+	int64_t upload_stream_buffer;
 	int64_t upload_threshold;
 	int64_t upload_max_bytes;
 	int64_t upload_lease_seconds;

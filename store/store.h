@@ -294,13 +294,15 @@ int store_upload_claim(struct db_pool *pool, const char *owner,
 		       struct store_upload *out, bool *found,
 		       struct err *e) VH_MUST_CHECK;
 /*
- * Renew the lease and record progress (bytes_done; -1 leaves it).
+ * Renew the lease and record progress (bytes_done; -1 leaves it), the
+ * current rate (bytes/s) and parts in flight (0: none, recorded as NULL).
  * *cancel tells whether a cancel was requested. ERR_CONFLICT when the
  * lease was lost.
  */
 int store_upload_heartbeat(struct db_pool *pool, const char *id,
 			   const char *owner, int lease_seconds,
-			   int64_t bytes_done, bool *cancel,
+			   int64_t bytes_done, int64_t rate_bps,
+			   int parts_in_flight, bool *cancel,
 			   struct err *e) VH_MUST_CHECK;
 /* A new platform session: state uploading, old checkpoints dropped. */
 int store_upload_set_session(struct db_pool *pool, const char *id,

@@ -29,7 +29,10 @@
 	" u.media_kind, 'procedure', u.procedure, 'source_context',"           \
 	" u.source_context, 'options', u.options, 'bytes_total',"              \
 	" u.bytes_total, 'bytes_done', u.bytes_done, 'part_size',"             \
-	" u.part_size, 'file_id', u.file_id, 'media_url', u.media_url,"        \
+	" u.part_size, 'rate_bps', CASE WHEN u.state = 'uploading' THEN"       \
+	" u.rate_bps END, 'parts_in_flight', CASE WHEN u.state ="              \
+	" 'uploading' THEN u.parts_in_flight END,"                             \
+	" 'file_id', u.file_id, 'media_url', u.media_url,"                     \
 	" 'url_job_id', u.url_job_id, 'app_id', u.app_id,"                     \
 	" 'attempts', u.attempts, 'cancel_requested', u.cancel_requested,"     \
 	" 'error', CASE WHEN u.error_code IS NULL AND u.error_message IS NULL" \
@@ -113,6 +116,7 @@ static const char SQL_HEARTBEAT[] =
     "UPDATE uploads SET lease_expires_at = now() +"
     "  make_interval(secs => $3::int),"
     "  bytes_done = CASE WHEN $4::bigint < 0 THEN bytes_done ELSE $4 END,"
+    "  rate_bps = $5::bigint, parts_in_flight = $6::int,"
     "  updated_at = now()"
     " WHERE id = $1::uuid AND lease_owner = $2 RETURNING cancel_requested";
 
@@ -536,18 +540,24 @@ out:
 
 int
 store_upload_heartbeat(struct db_pool *pool, const char *id, const char *owner,
-		       int lease_seconds, int64_t bytes_done, bool *cancel,
-		       struct err *e)
+		       int lease_seconds, int64_t bytes_done, int64_t rate_bps,
+		       int parts_in_flight, bool *cancel, struct err *e)
 {
-	char lease[16], done[24];
-	const char *params[4] = {id, owner, lease, done};
+	char lease[16], done[24], rate[24], parts[16];
+	const char *params[6] = {id, owner, lease, done, rate, parts};
 	char *flag = NULL;
 	int rc, n = 0;
 
 	*cancel = false;
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
 	fmt_i64(done, sizeof(done), bytes_done);
-	rc = exec1(pool, SQL_HEARTBEAT, 4, params, "renew upload lease", &flag,
+	fmt_i64(rate, sizeof(rate), rate_bps);
+	snprintf(parts, sizeof(parts), "%d", parts_in_flight);
+	if (parts_in_flight <= 0) {
+		params[4] = NULL;
+		params[5] = NULL;
+	}
+	rc = exec1(pool, SQL_HEARTBEAT, 6, params, "renew upload lease", &flag,
 		   &n, e);
 	if (rc == 0 && n == 0)
 		rc = err_set(e, ERR_CONFLICT,

@@ -147,13 +147,15 @@ hook_part(void *arg, const struct upload_part *p, struct err *e)
 }
 
 static void
-hook_progress(void *arg, int64_t done, int64_t total)
+hook_progress(void *arg, int64_t done, int64_t total, int64_t rate_bps,
+	      int parts)
 {
 	struct job_ctx *c = arg;
+	struct upload_progress p = {"uploading", done, total, rate_bps, parts};
 
-	upload__recorder_note_progress(c->rec, done);
+	upload__recorder_note_progress(c->rec, done, rate_bps, parts);
 	if (c->fn != NULL)
-		c->fn(c->fn_arg, "uploading", done, total);
+		c->fn(c->fn_arg, &p);
 }
 
 /* New credentials for the session in use (Alibaba RefreshUploadVideo). */
@@ -177,7 +179,7 @@ hook_stop(void *arg)
 /* ---------------------------------------------------------------- helpers */
 
 static void
-transfer_opts(const struct upload_service *svc, const struct upload_job *job,
+transfer_opts(struct upload_service *svc, const struct upload_job *job,
 	      struct upload_transfer_opts *t)
 {
 	*t = (struct upload_transfer_opts){
@@ -185,6 +187,9 @@ transfer_opts(const struct upload_service *svc, const struct upload_job *job,
 	    .part_size = job->part_size > 0 ? job->part_size : svc->c.part_size,
 	    .threshold = svc->c.threshold,
 	    .parallel = svc->c.parallel,
+	    .parallel_max = svc->c.parallel_max,
+	    .stream_buffer = svc->c.stream_buffer,
+	    .conns = &svc->conns,
 	    .max_attempts = svc->c.max_attempts,
 	    .part_timeout_ms = svc->c.part_timeout_ms,
 	};
@@ -291,8 +296,11 @@ run_pull(struct job_ctx *c, const struct upload_adapter *ad, struct err *e)
 	char *job_id = NULL;
 	int rc;
 
-	if (c->fn != NULL)
-		c->fn(c->fn_arg, "uploading", 0, -1);
+	if (c->fn != NULL) {
+		struct upload_progress p = {"uploading", 0, -1, 0, 0};
+
+		c->fn(c->fn_arg, &p);
+	}
 	if ((rc = ad->pull(svc->c.cloud, c->job, &job_id, e)) != 0)
 		return failed_outcome(rc);
 	/* Recording the job gives the lease back: no heartbeat after it. */
@@ -592,8 +600,11 @@ complete(struct job_run *r, struct upload_result *res, struct err *e)
 					 "committing", e)) != 0 ||
 	    (rc = send_cover(r, e)) != 0)
 		return rc;
-	if (c->fn != NULL)
-		c->fn(c->fn_arg, "committing", size, size);
+	if (c->fn != NULL) {
+		struct upload_progress p = {"committing", size, size, 0, 0};
+
+		c->fn(c->fn_arg, &p);
+	}
 	if (r->ad->commit != NULL)
 		return r->ad->commit(r->o, r->job, r->s, res, e);
 	res->file_id = r->s->file_id ? xstrdup(r->s->file_id) : NULL;

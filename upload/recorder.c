@@ -33,6 +33,8 @@ struct upload_recorder {
 	pthread_cond_t cv;
 	bool stopping;
 	int64_t done;		   /* the latest progress, in bytes */
+	int64_t rate;		   /* and the rate, bytes/s */
+	int parts_in_flight;	   /* and the parts in flight */
 	struct upload_part *parts; /* sent, not yet checkpointed */
 	size_t nparts, cap;
 };
@@ -47,15 +49,15 @@ lease_lost(struct job_ctx *c)
 
 /* Renew the lease and write progress; notes cancel and lease loss. */
 static void
-beat(struct job_ctx *c, int64_t done)
+beat(struct job_ctx *c, int64_t done, int64_t rate, int parts)
 {
 	struct err e;
 	bool cancel = false;
 
 	err_clear(&e);
 	if (store_upload_heartbeat(c->svc->pool, c->job->id, c->owner,
-				   c->svc->c.lease_seconds, done, &cancel,
-				   &e) != 0) {
+				   c->svc->c.lease_seconds, done, rate, parts,
+				   &cancel, &e) != 0) {
 		if (e.code == ERR_CONFLICT)
 			lease_lost(c);
 		return;
@@ -123,7 +125,8 @@ recorder_main(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		int64_t now = time_mono_ms(), done = r->done;
+		int64_t now = time_mono_ms(), done = r->done, rate = r->rate;
+		int parts = r->parts_in_flight;
 		bool stopping = r->stopping,
 		     due = now - last_beat >= HEARTBEAT_MS;
 
@@ -139,7 +142,7 @@ recorder_main(void *arg)
 		for (size_t i = 0; i < ntodo; i++)
 			checkpoint(r, &todo[i]);
 		if (due && !stopping) {
-			beat(r->c, done);
+			beat(r->c, done, rate, parts);
 			last_beat = time_mono_ms();
 		}
 		pthread_mutex_lock(&r->mu);
@@ -206,9 +209,12 @@ upload__recorder_note_part(struct upload_recorder *r,
 }
 
 void
-upload__recorder_note_progress(struct upload_recorder *r, int64_t done)
+upload__recorder_note_progress(struct upload_recorder *r, int64_t done,
+			       int64_t rate_bps, int parts_in_flight)
 {
 	pthread_mutex_lock(&r->mu);
 	r->done = done;
+	r->rate = rate_bps;
+	r->parts_in_flight = parts_in_flight;
 	pthread_mutex_unlock(&r->mu);
 }

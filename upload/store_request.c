@@ -77,9 +77,14 @@ upload__store_error(long status, const char *body, size_t len, struct err *e)
 					   "InvalidArgument.Token",
 					   "InvalidObjectState.Token",
 					   NULL};
-	static const char *const retry[] = {
-	    "InternalError",  "ServiceUnavailable", "SlowDown",
-	    "RequestTimeout", "ServiceUnAvailable", NULL};
+	static const char *const retry[] = {"InternalError",
+					    "ServiceUnavailable",
+					    "SlowDown",
+					    "RequestTimeout",
+					    "ServiceUnAvailable",
+					    "TotalQpsLimitExceeded",
+					    "UploadTrafficRateLimitExceeded",
+					    NULL};
 	char *code = upload__xml_tag(body, len, "Code");
 	char *msg = upload__xml_tag(body, len, "Message");
 	int rc;
@@ -209,6 +214,38 @@ upload__xfer_free(struct xfer *x)
 	free(x->url);
 	free(x->mem);
 	free(x);
+}
+
+/*
+ * COS: 503 SlowDown (https://cloud.tencent.com/document/product/436/7730);
+ * OSS: 503 with TotalQpsLimitExceeded or UploadTrafficRateLimitExceeded
+ * (https://www.alibabacloud.com/help/en/oss/support/http-status-code-503);
+ * either may answer 429 at a gateway.
+ */
+bool
+upload__xfer_throttled(struct xfer *x, const struct err *e)
+{
+	static const char *const codes[] = {"SlowDown", "TotalQpsLimitExceeded",
+					    "UploadTrafficRateLimitExceeded",
+					    NULL};
+	long status = 0;
+
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 429 || status == 503)
+		return true;
+	return e != NULL && code_in(e->remote, codes);
+}
+
+void
+upload__xfer_set_buffer(struct xfer *x, int parallel)
+{
+	long b = UPLOAD_BUF_ALL / (parallel > 0 ? parallel : 1);
+
+	if (b > UPLOAD_BUF_SIZE)
+		b = UPLOAD_BUF_SIZE;
+	if (b < UPLOAD_BUF_MIN)
+		b = UPLOAD_BUF_MIN;
+	curl_easy_setopt(x->h, CURLOPT_UPLOAD_BUFFERSIZE, b);
 }
 
 /* The URL of the object with the given (decoded) query parameters. */

@@ -53,6 +53,22 @@ upload__part_size(int64_t size, int64_t want, int64_t min, int max_parts)
 	return ps;
 }
 
+int64_t
+upload__part_size_spread(int64_t size, int64_t want, int64_t min, int max_parts,
+			 int spread)
+{
+	int64_t ps = want > 0 ? want : 8 * MIB;
+	int64_t floor = min > MIB ? min : MIB;
+
+	if (spread > 1 && size / ps < spread && ps > floor) {
+		/* Enough parts for spread at once, in whole MiB. */
+		ps = (size / spread + MIB - 1) / MIB * MIB;
+		if (ps < floor)
+			ps = floor;
+	}
+	return upload__part_size(size, ps, min, max_parts);
+}
+
 /* ---------------------------------------------------------------- the loop */
 
 struct run {
@@ -74,12 +90,14 @@ struct run {
 	/* run_pieces's loop */
 	CURLM *m;
 	unsigned char **kept; /* a stream's bytes of a piece to send again */
-	int parallel;	      /* pieces in flight at most */
-	int attempts;	      /* per piece, renewals not counted */
-	bool seekable;	      /* the source is a file */
-	int active;	      /* pieces in flight */
-	int next;	      /* the lowest piece never started */
-	int remaining;	      /* pieces not done */
+	int parallel;	      /* pieces in flight at most, now */
+	struct upload_tune tune;
+	int64_t buffered; /* a stream's bytes held (in flight, kept) */
+	int attempts;	  /* per piece, renewals not counted */
+	bool seekable;	  /* the source is a file */
+	int active;	  /* pieces in flight */
+	int next;	  /* the lowest piece never started */
+	int remaining;	  /* pieces not done */
 };
 
 #define MAX_REAUTH 3
@@ -160,8 +178,12 @@ start_piece(struct run *r, CURLM *m, int i, unsigned char *mem, struct err *e)
 	x->src = r->src;
 	x->sent = r->sent;
 	x->mem = mem;
+	upload__xfer_set_buffer(x, r->parallel);
 	if (x->mem == NULL && !upload__source_seekable(r->src)) {
 		/* A stream is read once: keep the part for its retries. */
+		r->buffered += pc->len;
+		metric_add(METRIC_UPLOAD_STREAM_BUFFERED, pc->len);
+		metric_max(METRIC_UPLOAD_STREAM_BUFFERED_PEAK, r->buffered);
 		x->mem = xmalloc(pc->len > 0 ? (size_t)pc->len : 1);
 		if ((rc = upload__source_read(r->src, pc->off, x->mem,
 					      (size_t)pc->len, e)) != 0) {
@@ -222,14 +244,27 @@ start_due_retries(struct run *r, struct err *e)
 		if (pc->done || pc->active || pc->attempts == 0 ||
 		    pc->retry_at_ms > now)
 			continue;
+		if (!upload__conns_take(r->o->conns))
+			break;
 		r->waiting--;
 		rc = start_piece(r, r->m, i, r->kept[i], e);
 		r->kept[i] = NULL;
-		if (rc != 0)
+		if (rc != 0) {
+			upload__conns_give(r->o->conns);
 			return rc;
+		}
 		r->active++;
 	}
 	return 0;
+}
+
+/* A stream's part is read into memory: within the budget, unless it is
+ * the only one (a part larger than the budget still goes, alone). */
+static bool
+stream_room(const struct run *r, const struct piece *pc)
+{
+	return r->seekable || r->buffered == 0 || r->o->stream_buffer <= 0 ||
+	       r->buffered + pc->len <= r->o->stream_buffer;
 }
 
 /* Start pieces never sent, in ascending order (a stream is read in
@@ -244,8 +279,12 @@ start_new_pieces(struct run *r, struct err *e)
 
 		if (pc->done || pc->active || pc->attempts > 0)
 			continue;
-		if ((rc = start_piece(r, r->m, r->next, NULL, e)) != 0)
+		if (!stream_room(r, pc) || !upload__conns_take(r->o->conns))
+			break;
+		if ((rc = start_piece(r, r->m, r->next, NULL, e)) != 0) {
+			upload__conns_give(r->o->conns);
 			return rc;
+		}
 		r->active++;
 	}
 	return 0;
@@ -263,6 +302,10 @@ piece_stored(struct run *r, struct xfer *x, struct err *e)
 	pc->has_crc = x->crc_len == x->len;
 	pc->crc = x->crc;
 	r->done_bytes += pc->len;
+	if (x->mem != NULL && !r->seekable) {
+		r->buffered -= pc->len;
+		metric_add(METRIC_UPLOAD_STREAM_BUFFERED, -pc->len);
+	}
 	metric_add(METRIC_UPLOAD_SENT_BYTES, pc->len);
 	r->remaining--;
 	r->reauth = 0;
@@ -333,6 +376,7 @@ piece_finished(struct run *r, CURLMsg *msg, struct err *e)
 	curl_multi_remove_handle(r->m, x->h);
 	r->live[x->idx] = NULL;
 	r->active--;
+	upload__conns_give(r->o->conns);
 	pc = &r->pieces[x->idx];
 	pc->active = false;
 	err_clear(&xe);
@@ -368,6 +412,8 @@ piece_finished(struct run *r, CURLMsg *msg, struct err *e)
 	}
 	log_msg(LOG_INFO, "upload", "part %d attempt %d failed, retrying: %s",
 		pc->number, pc->attempts, xe.msg);
+	upload__tune_failed(&r->tune, upload__xfer_throttled(x, &xe),
+			    r->active + 1, time_mono_ms());
 	piece_requeue(r, x,
 		      time_mono_ms() +
 			  cloud_http_backoff_ms(r->o->cloud, pc->attempts));
@@ -385,7 +431,7 @@ report_progress(struct run *r, int64_t *last_ms)
 	t = time_mono_ms();
 	if (t - *last_ms >= 100) {
 		r->h->on_progress(r->h->arg, r->done_bytes + inflight_bytes(r),
-				  r->total);
+				  r->total, r->tune.rate, r->active);
 		*last_ms = t;
 	}
 }
@@ -398,10 +444,24 @@ drop_in_flight(struct run *r)
 		if (r->live[i] != NULL) {
 			curl_multi_remove_handle(r->m, r->live[i]->h);
 			upload__xfer_free(r->live[i]);
+			upload__conns_give(r->o->conns);
 			r->live[i] = NULL;
 		}
 		free(r->kept[i]);
 	}
+	metric_add(METRIC_UPLOAD_STREAM_BUFFERED, -r->buffered);
+	r->buffered = 0;
+}
+
+/* The parts in flight wanted this turn: the tuned count within the
+ * process's share. */
+static void
+tune_turn(struct run *r)
+{
+	int want = upload__tune_sample(&r->tune, *r->sent, time_mono_ms());
+	int share = upload__conns_share(r->o->conns);
+
+	r->parallel = want < share ? want : share;
 }
 
 /*
@@ -416,12 +476,15 @@ run_pieces(struct run *r, struct err *e)
 	int64_t last_progress = 0;
 	int rc = 0;
 
-	r->parallel = r->o->parallel > 0 ? r->o->parallel : 4;
+	upload__tune_init(&r->tune, r->o->parallel > 0 ? r->o->parallel : 4,
+			  r->o->parallel_max, *r->sent, time_mono_ms());
+	r->parallel = r->tune.cur;
 	r->attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 3;
 	r->seekable = upload__source_seekable(r->src);
 	r->active = r->next = r->remaining = 0;
 	if ((r->m = curl_multi_init()) == NULL)
 		fatal("out of memory");
+	upload__conns_join(r->o->conns);
 	r->kept = xcalloc((size_t)r->n, sizeof(*r->kept));
 	r->live = xcalloc((size_t)r->n, sizeof(*r->live));
 	for (int i = 0; i < r->n; i++) {
@@ -438,6 +501,7 @@ run_pieces(struct run *r, struct err *e)
 			rc = err_set(e, ERR_CANCELED, "transfer stopped");
 			break;
 		}
+		tune_turn(r);
 		if ((rc = refresh_credential(r, false, e)) != 0 ||
 		    (rc = start_due_retries(r, e)) != 0 ||
 		    (rc = start_new_pieces(r, e)) != 0)
@@ -465,8 +529,15 @@ run_pieces(struct run *r, struct err *e)
 	r->live = NULL;
 	curl_multi_cleanup(r->m);
 	r->m = NULL;
+	upload__conns_leave(r->o->conns);
 	if (r->h && r->h->on_progress)
-		r->h->on_progress(r->h->arg, r->done_bytes, r->total);
+		r->h->on_progress(r->h->arg, r->done_bytes, r->total, 0, 0);
+	if (r->tune.peak > r->tune.max / 2 || r->tune.throttles > 0)
+		log_msg(LOG_INFO, "upload",
+			"parts in flight: %d at most (of %d), %d at the end, "
+			"%d throttled",
+			r->tune.peak, r->tune.max, r->tune.cur,
+			r->tune.throttles);
 	return rc;
 }
 
@@ -549,8 +620,16 @@ upload__transfer_run(const struct upload_transfer_opts *o,
 		free(r.pieces);
 		return rc;
 	}
-	ps = upload__part_size(size, o->part_size, s->target.min_part_size,
-			       s->target.max_parts);
+	/* A resumed upload keeps the part size of its checkpoint. */
+	if (*multipart_id != NULL)
+		ps = upload__part_size(size, o->part_size,
+				       s->target.min_part_size,
+				       s->target.max_parts);
+	else
+		ps = upload__part_size_spread(
+		    size, o->part_size, s->target.min_part_size,
+		    s->target.max_parts,
+		    o->parallel_max > 0 ? o->parallel_max : o->parallel);
 	plan_parts(&r, size, ps, *multipart_id != NULL, *parts, *nparts);
 	if ((rc = refresh_credential(&r, false, e)) != 0)
 		goto out;

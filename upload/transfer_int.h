@@ -11,8 +11,10 @@
 
 #define MIB		(1024 * 1024)
 #define UPLOAD_BUF_SIZE (2L * MIB) /* CURLOPT_UPLOAD_BUFFERSIZE (curl max) */
-#define STORE_BODY_MAX	(1u << 20) /* XML answers */
-#define LIST_BODY_MAX	(8u << 20) /* ListParts pages */
+#define UPLOAD_BUF_MIN	(256L * 1024)
+#define UPLOAD_BUF_ALL	(16L * MIB) /* the upload buffers of one transfer */
+#define STORE_BODY_MAX	(1u << 20)  /* XML answers */
+#define LIST_BODY_MAX	(8u << 20)  /* ListParts pages */
 #define STALL_SECONDS	30L
 
 /* The CRC-64 a store reported for what it stored, if it did. */
@@ -43,6 +45,38 @@ struct xfer {
 	int cred_gen;	  /* credential generation it was signed with */
 };
 
+/*
+ * The count of parts in flight, searched for from the rate (tune.c): grown
+ * while the rate rises, back to the best when it stops, lowered on
+ * throttling and failures. Fixed when made with max 0.
+ */
+struct upload_tune {
+	bool fixed;
+	int cur;	  /* parts in flight wanted now */
+	int max;	  /* upload_parallel_max (or the fixed count) */
+	int ceiling;	  /* lowered by each throttling answer */
+	int peak;	  /* the most wanted so far */
+	int best_n;	  /* the count that gave best_rate (0: none yet) */
+	int throttles;	  /* throttling answers seen */
+	int flat;	  /* windows in a row that did not rise */
+	double best_rate; /* bytes/s */
+	int64_t rate;	  /* bytes/s over the last window */
+	bool win_open;	  /* false: the window starts at win_ms */
+	int64_t win_ms, win_bytes, hold_until_ms, cut_ms;
+};
+
+/* Start at start parts in flight, adapting up to max (0: fixed at start);
+ * bytes: the bytes sent so far; now_ms: monotonic. */
+void upload__tune_init(struct upload_tune *t, int start, int max, int64_t bytes,
+		       int64_t now_ms);
+/* The count wanted now, given the bytes sent so far (one decision per
+ * window). */
+int upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms);
+/* A part failed and will be retried; throttled: the store said "fewer"
+ * (503, 429, SlowDown...); in_flight: the parts in flight with it. */
+void upload__tune_failed(struct upload_tune *t, bool throttled, int in_flight,
+			 int64_t now_ms);
+
 /* One piece of the object: a part (number >= 1) or the whole (0). */
 struct piece {
 	int number;
@@ -68,7 +102,13 @@ int upload__xfer_new(const struct upload_transfer_opts *o,
 		     const struct cloud_kv *params, size_t nparams,
 		     const char *ctype, int64_t len, struct xfer **out,
 		     struct err *e) VH_MUST_CHECK;
+/* The upload buffer of a body request (bytes), when parallel are in
+ * flight: UPLOAD_BUF_ALL shared, within [UPLOAD_BUF_MIN, UPLOAD_BUF_SIZE]. */
+void upload__xfer_set_buffer(struct xfer *x, int parallel);
 void upload__xfer_free(struct xfer *x);
+/* Whether a failed request was throttled: 429, 503 or a throttling code
+ * (the store wants fewer requests at once). */
+bool upload__xfer_throttled(struct xfer *x, const struct err *e);
 /*
  * The outcome of a finished request: 0 for a 2xx (its ETag and CRC-64
  * read), else the classified error. *retry says whether another attempt

@@ -25,7 +25,10 @@ struct upload_config {
 	const char *tmp_dir; /* spool for URL sources of unknown length */
 	int workers;	     /* threads started by upload_service_start */
 	int64_t part_size;
-	int parallel;
+	int parallel;	  /* parts in flight at the start (always: max 0) */
+	int parallel_max; /* adapt up to this; 0: fixed at parallel */
+	int connections;  /* parts in flight of all the process's uploads */
+	int64_t stream_buffer; /* a URL source's parts in memory, bytes */
 	int64_t threshold;
 	int64_t max_bytes;
 	int lease_seconds;
@@ -84,9 +87,16 @@ struct upload_request {
 int upload_submit(struct upload_service *s, const struct upload_request *r,
 		  char **json, char id[37], struct err *e) VH_MUST_CHECK;
 
-/* Progress of upload_run: state name and bytes. */
-typedef void (*upload_progress_fn)(void *arg, const char *state, int64_t done,
-				   int64_t total);
+/* Progress of upload_run: state name, bytes, and while parts are sent the
+ * rate (bytes/s over the last second, 0: not measured yet) and the parts
+ * in flight. */
+struct upload_progress {
+	const char *state;
+	int64_t done, total;
+	int64_t rate_bps;
+	int parts_in_flight;
+};
+typedef void (*upload_progress_fn)(void *arg, const struct upload_progress *p);
 
 /*
  * Run job id in the calling thread (claiming it as owner) until it is

@@ -28,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <stdatomic.h>
 
 /* ================================================================ job */
 
@@ -444,14 +445,37 @@ int upload__source_fd(const struct upload_source *src);
 
 struct upload_transfer_opts {
 	const struct cloud_opts *cloud;
-	int64_t part_size;  /* wanted; grown so that parts <= max_parts */
-	int64_t threshold;  /* below: one PUT; at or above: multipart */
-	int parallel;	    /* parts in flight */
-	int max_attempts;   /* per part (and per PUT) */
+	int64_t part_size;     /* wanted; grown so that parts <= max_parts */
+	int64_t threshold;     /* below: one PUT; at or above: multipart */
+	int parallel;	       /* parts in flight at the start (or always) */
+	int parallel_max;      /* adapt up to this; 0: always parallel */
+	int64_t stream_buffer; /* a stream's parts in memory, bytes at most */
+	struct upload_conns *conns; /* the process's share, NULL: none */
+	int max_attempts;	    /* per part (and per PUT) */
 	long retry_base_ms; /* backoff: doubled per attempt, with jitter */
 	long retry_max_ms;
 	long part_timeout_ms; /* 0: none (low-speed limit still applies) */
 };
+
+/*
+ * The parts in flight of all the transfers of one process (the service's):
+ * never more than budget at once, and each running transfer starts parts
+ * only within an equal share of it (at least one).
+ */
+struct upload_conns {
+	int budget;
+	atomic_int transfers; /* running */
+	atomic_int in_flight; /* parts, all transfers */
+};
+
+void upload__conns_join(struct upload_conns *c);
+void upload__conns_leave(struct upload_conns *c);
+/* The parts in flight one transfer may have now (INT_MAX without c). */
+int upload__conns_share(struct upload_conns *c);
+/* Take one part in flight of the budget: false when it is spent. Each
+ * true is given back with upload__conns_give. NULL: always true. */
+bool upload__conns_take(struct upload_conns *c);
+void upload__conns_give(struct upload_conns *c);
 
 /* The checkpoint of a multipart transfer (what upload_parts holds). */
 struct upload_part {
@@ -473,7 +497,8 @@ struct upload_transfer_hooks {
 	int (*on_part)(void *arg, const struct upload_part *p, struct err *e);
 	/* Bytes confirmed so far (done parts) and bytes in flight; called
 	 * often, the receiver rate-limits its own writes. */
-	void (*on_progress)(void *arg, int64_t done, int64_t total);
+	void (*on_progress)(void *arg, int64_t done, int64_t total,
+			    int64_t rate_bps, int parts_in_flight);
 	/* True to stop (cancel requested, lease lost, shutdown). */
 	bool (*should_stop)(void *arg);
 	/*
@@ -496,6 +521,13 @@ struct upload_transfer_hooks {
  */
 int64_t upload__part_size(int64_t size, int64_t want, int64_t min,
 			  int max_parts);
+/*
+ * The part size of a new upload: as upload__part_size, but smaller (down
+ * to a MiB, or min) when size would make fewer than spread parts, so that
+ * a small file still has enough parts to run in parallel.
+ */
+int64_t upload__part_size_spread(int64_t size, int64_t want, int64_t min,
+				 int max_parts, int spread);
 
 /*
  * Send src to the session's target. For a multipart transfer,

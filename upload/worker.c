@@ -274,6 +274,9 @@ upload_service_new(const struct upload_config *c, struct db_pool *pool,
 
 	(void)e;
 	s->c = *c;
+	s->conns.budget = c->connections;
+	atomic_init(&s->conns.transfers, 0);
+	atomic_init(&s->conns.in_flight, 0);
 	if (s->c.lease_seconds <= 0)
 		s->c.lease_seconds = 60;
 	if (s->c.max_attempts <= 0)

@@ -20,6 +20,7 @@ struct upload_service {
 	struct upload_config c;
 	struct db_pool *pool;
 	struct upload_source_opts so;
+	struct upload_conns conns; /* parts in flight, shared by the jobs */
 	pthread_t *threads;
 	int nthreads;
 	atomic_bool stop;
@@ -59,7 +60,8 @@ void upload__recorder_stop(struct upload_recorder *r);
 void upload__recorder_free(struct upload_recorder *r);
 void upload__recorder_note_part(struct upload_recorder *r,
 				const struct upload_part *p);
-void upload__recorder_note_progress(struct upload_recorder *r, int64_t done);
+void upload__recorder_note_progress(struct upload_recorder *r, int64_t done,
+				    int64_t rate_bps, int parts_in_flight);
 
 /* How a held job ended. JOB_PARKED: the platform pulls the URL and the
  * callbacks finish the job (recorded already). */

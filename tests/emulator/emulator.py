@@ -185,6 +185,8 @@ class State:
             "credential_ttl": args.credential_ttl,
             "processing_delay_ms": 0,
             "rate_limit_bps": 0,
+            "request_delay_ms": 0,
+            "slowdown_above": 0,
             "crc64_headers": True,
             # The account's applications besides the primary one (Tencent SubAppIds, Alibaba AppIds):
             # a call naming another is refused as the platform refuses it.
@@ -223,6 +225,9 @@ class State:
             self.callback_faults = []
             self.processing_faults = []
             self.kind_counts = {}
+            self.parts_active = 0      # UploadPart requests being served (WAN mode)
+            self.parts_active_max = 0  # the most at once since the reset
+            self.slowdowns = 0         # UploadPart requests answered 503 SlowDown
             if not full:
                 self.config = dict(self._initial_config)
             self.cond.notify_all()
@@ -238,6 +243,9 @@ class State:
                  "bytes": nbytes, "status": status}
             if getattr(REQUEST, "delayed_ms", None):
                 d["delayed_ms"] = REQUEST.delayed_ms
+            if getattr(REQUEST, "concurrent", None):
+                d["concurrent"] = REQUEST.concurrent
+                d["t0"] = REQUEST.t0
             if getattr(REQUEST, "corrupt", False):
                 d["fault"] = "corrupt"
             d.update(extra)
@@ -254,8 +262,9 @@ class State:
     # --- faults ---------------------------------------------------------------------------
     def add_fault(self, f):
         with self.lock:
-            if "rate_limit_bps" in f:
-                self.config["rate_limit_bps"] = int(f["rate_limit_bps"] or 0)
+            for k in ("rate_limit_bps", "request_delay_ms", "slowdown_above"):
+                if k in f:
+                    self.config[k] = int(f[k] or 0)
             if "callbacks" in f or "delay_ms" in f:
                 self.callback_faults.append({"mode": f.get("callbacks"), "delay_ms": int(f.get("delay_ms") or 0),
                                              "repeat": bool(f.get("repeat"))})
@@ -1010,6 +1019,8 @@ class Handler(BaseHTTPRequestHandler):
         self._body = None
         REQUEST.delayed_ms = None
         REQUEST.corrupt = False
+        REQUEST.concurrent = None
+        REQUEST.t0 = time.time()
         self.resp_sent = False
         host_hdr = self.headers.get("Host") or ""
         self.host_full = host_hdr
@@ -1118,6 +1129,10 @@ def control(h):
             return h.send_json(404, {"error": "no such object"})
         with open(o["path"], "rb") as f:
             return h.send_bytes(200, f.read(), "application/octet-stream")
+    if method == "GET" and path == "/concurrency":
+        with st.lock:
+            return h.send_json(200, {"active": st.parts_active, "max": st.parts_active_max,
+                                     "slowdowns": st.slowdowns})
     if method == "GET" and path == "/calls":
         with st.lock:
             return h.send_json(200, list(st.calls))
@@ -1868,6 +1883,54 @@ def check_temp_cred(provider, ak, token, bucket, key, bucket_level=False):
     return c
 
 
+# --- WAN-like mode --------------------------------------------------------------------------
+# A path across a wide-area network: each request is answered request_delay_ms late (the round
+# trips a request pays), each connection's body is read at rate_limit_bps at most (a TCP window
+# over that round trip), and above slowdown_above UploadPart requests at once the store throttles.
+# COS answers 503 SlowDown "Please reduce your request rate." (COS error codes,
+# https://cloud.tencent.com/document/product/436/7730); OSS answers 503 with a throttling code,
+# TotalQpsLimitExceeded among them (https://www.alibabacloud.com/help/en/oss/support/http-status-code-503).
+
+def wan_delay():
+    ms = int(STATE.config.get("request_delay_ms") or 0)
+    if ms > 0:
+        time.sleep(ms / 1000.0)
+
+
+def wan_part_enter(h, service, kind):
+    """Count an UploadPart in flight; True when it was answered 503 (throttled) instead."""
+    if kind != "UploadPart":
+        return False
+    st = STATE
+    with st.lock:
+        cap = int(st.config.get("slowdown_above") or 0)
+        if cap > 0 and st.parts_active >= cap:
+            st.slowdowns += 1
+            throttled = True
+        else:
+            st.parts_active += 1
+            st.parts_active_max = max(st.parts_active_max, st.parts_active)
+            REQUEST.concurrent = st.parts_active
+            throttled = False
+    if not throttled:
+        return False
+    st.record_call(service, kind, {"fault": True}, 0, status=503, fault="slowdown")
+    h.finish_reject()
+    if service == "cos":
+        storage_error(h, service, 503, "SlowDown", "Please reduce your request rate.")
+    else:
+        storage_error(h, service, 503, "TotalQpsLimitExceeded", "Max total qps limit is exceeded")
+    return True
+
+
+def wan_part_leave(kind):
+    if kind != "UploadPart" or not getattr(REQUEST, "concurrent", None):
+        return
+    with STATE.lock:
+        STATE.parts_active -= 1
+    REQUEST.concurrent = None
+
+
 def storage_error(h, service, status, code, message, extra=None):
     rid = uuid.uuid4().hex
     d = {"Code": code, "Message": message}
@@ -2292,12 +2355,17 @@ def cos_handler(h, bucket, region):
         return storage_error(h, "cos", r.status, r.code, r.message)
     if apply_kind_fault(h, "cos", kind):
         return
+    wan_delay()
+    if wan_part_enter(h, "cos", kind):
+        return
     try:
         storage_ops(h, "cos", bucket, key, kind, q, cred)
     except Reject as r:
         st.record_rejection("cos", kind, r.status, r.code, r.reason, host=h.host, path=h.raw_path)
         h.finish_reject()
         return storage_error(h, "cos", r.status, r.code, r.message)
+    finally:
+        wan_part_leave(kind)
     if not cred.get("permanent"):
         st.storage_request_done()
 
@@ -2335,12 +2403,17 @@ def oss_handler(h, bucket, region):
         return storage_error(h, "oss", r.status, r.code, r.message, r.extra)
     if apply_kind_fault(h, "oss", kind):
         return
+    wan_delay()
+    if wan_part_enter(h, "oss", kind):
+        return
     try:
         storage_ops(h, "oss", bucket, key, kind, q, cred)
     except Reject as r:
         st.record_rejection("oss", kind, r.status, r.code, r.reason, host=h.host, path=h.raw_path)
         h.finish_reject()
         return storage_error(h, "oss", r.status, r.code, r.message, r.extra)
+    finally:
+        wan_part_leave(kind)
     if not cred.get("permanent"):
         st.storage_request_done()
 

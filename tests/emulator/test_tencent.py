@@ -465,6 +465,43 @@ class TencentTest(unittest.TestCase):
         self.assertEqual(code, 200, (body, err))
         self.assertGreater(time.time() - t0, 0.45)
 
+    def test_wan_mode(self):
+        """WAN-like mode: every storage request answered request_delay_ms late, and above
+        slowdown_above UploadPart requests at once a 503 SlowDown; the peak is recorded."""
+        import threading
+        r = self.apply()
+        code, h, body, _, _ = self.cos_req(r, "POST", {"uploads": ""}, data=b"",
+                                           extra_headers={"Content-Type": "video/mp4"})
+        self.assertEqual(code, 200, body)
+        uid = body.decode().split("<UploadId>")[1].split("</UploadId>")[0]
+        f = self.write("wan", os.urandom(1024 * 1024))
+        self.emu.ctl("faults", {"request_delay_ms": 300, "slowdown_above": 1, "rate_limit_bps": 1024 * 1024})
+        t0 = time.time()
+        code, _, body, _, _ = self.cos_req(r, "GET", {"uploadId": uid})
+        self.assertEqual(code, 200, body)
+        self.assertGreaterEqual(time.time() - t0, 0.3)
+        # part 1 takes about a second (1 MiB at 1 MiB/s): part 2, sent meanwhile, is throttled
+        out = {}
+        t = threading.Thread(target=lambda: out.update(
+            one=self.cos_req(r, "PUT", {"partNumber": "1", "uploadId": uid}, data_file=f)))
+        t.start()
+        wait_for(lambda: self.emu.ctl("concurrency")["active"] == 1, what="part 1 in flight")
+        code, _, body, _, _ = self.cos_req(r, "PUT", {"partNumber": "2", "uploadId": uid}, data_file=f)
+        self.assertEqual(code, 503, body)
+        self.assertIn(b"<Code>SlowDown</Code>", body)
+        t.join()
+        self.assertEqual(out["one"][0], 200, out["one"][2])
+        c = self.emu.ctl("concurrency")
+        self.assertEqual((c["active"], c["max"], c["slowdowns"]), (0, 1, 1))
+        calls = [x for x in self.emu.ctl("calls") if x["action"] == "UploadPart"]
+        self.assertEqual([(x["status"], x.get("concurrent"), x.get("fault")) for x in calls],
+                         [(503, None, "slowdown"), (200, 1, None)])
+        # once part 1 is done, part 2 goes through
+        code, _, body, _, _ = self.cos_req(r, "PUT", {"partNumber": "2", "uploadId": uid}, data_file=f)
+        self.assertEqual(code, 200, body)
+        self.emu.ctl("faults", {"request_delay_ms": 0, "slowdown_above": 0, "rate_limit_bps": 0})
+        self.assertEqual(self.emu.ctl("config")["config"]["slowdown_above"], 0)
+
 
 if __name__ == "__main__":
     unittest.main()

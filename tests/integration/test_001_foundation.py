@@ -271,10 +271,11 @@ class Database(unittest.TestCase):
         tables = "('vod_events'::regclass, 'media'::regclass, 'uploads'::regclass)"
         rows = ["SELECT * FROM vod_events ORDER BY id",
                 # (later migrations add columns: 011 source_version, 015 the
-                # deletion's, 018 app_id)
+                # deletion's, 018 app_id, 019 rate_bps and parts_in_flight)
                 "SELECT to_jsonb(m) - 'app_id' - 'deleted_at' - 'delete_requested_at'"
                 " - 'delete_error_code' - 'delete_error_message' FROM media m ORDER BY id",
-                "SELECT to_jsonb(u) - 'source_version' - 'app_id' FROM uploads u ORDER BY id",
+                "SELECT to_jsonb(u) - 'source_version' - 'app_id' - 'rate_bps'"
+                " - 'parts_in_flight' FROM uploads u ORDER BY id",
                 "SELECT to_jsonb(l) - 'deleted_at' - 'delete_requested_at'"
                 " FROM media_lifecycle l ORDER BY id",
                 "SELECT oid, relfilenode FROM pg_class WHERE oid IN " + tables + " ORDER BY oid"]

@@ -300,6 +300,31 @@ class StreamTest(unittest.TestCase):
             self.assertEqual((p["provider"], p["file_id"], p["upload_id"]),
                              ("tencent", fid, up["id"]))
 
+    def test_heartbeat_rate_alone_publishes_nothing(self):
+        # 019's columns are written with every heartbeat; 014 publishes an
+        # upload's state and bytes_done only, so a heartbeat that changes
+        # the rate or the parts in flight alone publishes nothing.
+        self.daemon()  # migrates
+        uid = new_upload(self.db, "tencent", "uploading", done=5, total=100)
+        ls = Listener(self.db)
+        try:
+            for rate, parts in ((1000, 4), (2000, 8), (None, None)):
+                h.psql(self.db, "UPDATE uploads SET bytes_done = bytes_done,"
+                       " rate_bps = nullif(:'v2', '')::bigint,"
+                       " parts_in_flight = nullif(:'v3', '')::int,"
+                       " updated_at = now() WHERE id = :'v1'",
+                       uid, "" if rate is None else rate,
+                       "" if parts is None else parts)
+            h.psql(self.db, "UPDATE uploads SET bytes_done = 6, rate_bps = 3000,"
+                   " parts_in_flight = 2 WHERE id = :'v1'", uid)
+            h.wait_for(lambda: ls.seen(), "the progress on LISTEN")
+            time.sleep(0.2)  # anything else would come right behind
+        finally:
+            ls.close()
+        self.assertEqual([(p["upload_id"], p["bytes_done"]) for p in ls.seen()],
+                         [(uid, 6)])
+        self.assertNotIn("rate_bps", ls.seen()[0])
+
     def test_snapshot_filters_and_changes(self):
         d = self.daemon(VODHOOK_THREADS="16")  # streams: half of them
         a = new_upload(self.db, "alibaba", "queued")
