@@ -123,6 +123,23 @@ static const struct metric_def defs[METRIC_N] = {
     [METRIC_UPLOAD_TRANSFERS_IN_PROGRESS] =
 	{"vodhook_upload_transfers_in_progress", METRIC_GAUGE,
 	 "Upload jobs this process is running now.", NULL, 1},
+    [METRIC_WEBHOOK_DELIVERED] = {"vodhook_webhook_delivered_total",
+				  METRIC_COUNTER,
+				  "Webhook messages delivered (a 2xx answer).",
+				  NULL, 1},
+    [METRIC_WEBHOOK_RETRIED] = {"vodhook_webhook_retried_total", METRIC_COUNTER,
+				"Webhook attempts that failed and were "
+				"scheduled again.",
+				NULL, 1},
+    [METRIC_WEBHOOK_FAILED] = {"vodhook_webhook_failed_total", METRIC_COUNTER,
+			       "Webhook messages failed for good, their "
+			       "attempts used up.",
+			       NULL, 1},
+    [METRIC_WEBHOOK_LATENCY] = {"vodhook_webhook_delivery_seconds",
+				METRIC_HISTOGRAM,
+				"From the change's commit to its message's "
+				"delivery.",
+				NULL, 1},
 };
 
 /* Bucket bounds of every histogram, in microseconds and as printed. */
