@@ -30,6 +30,17 @@ int handle_upload_create(struct http_req *r, void *arg);
 int handle_upload_get(struct http_req *r, void *arg);
 int handle_upload_list(struct http_req *r, void *arg);
 int handle_upload_cancel(struct http_req *r, void *arg);
+/* webhooks_http.c */
+int handle_webhook_create(struct http_req *r, void *arg);
+int handle_webhook_list(struct http_req *r, void *arg);
+int handle_webhook_get(struct http_req *r, void *arg);
+int handle_webhook_update(struct http_req *r, void *arg);
+int handle_webhook_delete(struct http_req *r, void *arg);
+int handle_webhook_rotate(struct http_req *r, void *arg);
+int handle_webhook_messages(struct http_req *r, void *arg);
+int handle_webhook_message(struct http_req *r, void *arg);
+int handle_webhook_resend(struct http_req *r, void *arg);
+int handle_webhook_resend_since(struct http_req *r, void *arg);
 
 /*
  * Fill the upload module's settings (and the cloud options they point to,

@@ -14,6 +14,7 @@
 #include "server/handlers.h"
 #include "server/http.h"
 #include "server/retention.h"
+#include "server/webhooks_run.h"
 #include "server/tls.h"
 #include "store/store.h"
 #include "upload/upload.h"
@@ -308,6 +309,7 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
 	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
 	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
+	    WEBHOOK_ROUTES(app),
 	};
 	struct err e;
 
@@ -490,6 +492,7 @@ cmd_serve(void)
 	struct cb_pull *puller = NULL;
 	struct cb_reconcile *reconciler = NULL;
 	struct retention *retention = NULL;
+	struct webhook_service *webhooks = NULL;
 	struct db_pool *commit_pool = NULL;
 	struct tls *tls = NULL;
 	struct ingest_opts io = {
@@ -556,6 +559,7 @@ cmd_serve(void)
 		if ((rc = start_workers(&app, &co, &puller, &reconciler,
 					&retention)) != 0)
 			goto out;
+		webhooks = webhooks_run_start(app.pool);
 		sig = wait_for_stop(&sigs, tls);
 	}
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
@@ -568,6 +572,7 @@ out:
 	cb_pull_free(puller);
 	cb_reconcile_free(reconciler);
 	retention_free(retention);
+	webhook_service_free(webhooks);
 	http_free(http);		  /* no request in flight after this */
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
