@@ -63,12 +63,15 @@ CREATE TABLE webhook_messages (
     failed_at           timestamptz
 );
 
--- Delivery claims the oldest due message whose subject has no earlier one
--- pending, and counts a subscription's leased messages.
-CREATE INDEX webhook_messages_due_idx ON webhook_messages (next_attempt_at, id)
+-- Delivery takes a subscription's oldest due message whose subject has no
+-- earlier one pending, and counts the subscription's leased messages.
+CREATE INDEX webhook_messages_due_idx
+    ON webhook_messages (subscription_id, next_attempt_at, id)
     WHERE state = 'pending';
 CREATE INDEX webhook_messages_subject_idx
     ON webhook_messages (subscription_id, subject, id) WHERE state = 'pending';
+CREATE INDEX webhook_messages_leased_idx ON webhook_messages (subscription_id)
+    WHERE lease_owner IS NOT NULL;
 CREATE INDEX webhook_messages_list_idx ON webhook_messages (subscription_id, id);
 
 CREATE TABLE webhook_attempts (
@@ -216,6 +219,57 @@ BEGIN
       AND (s.states IS NULL OR NEW.state = ANY (s.states))
       AND (s.kinds IS NULL OR 'upload' = ANY (s.kinds));
     RETURN NULL;
+END
+$$;
+
+-- Claim one message for p_owner: of an enabled subscription with fewer
+-- than p_max messages leased, the oldest due whose subject has no earlier
+-- one pending (so that each media's or upload's messages go out one at a
+-- time, in order). The subscription's row is locked first (NO KEY UPDATE,
+-- which the triggers' foreign-key checks do not wait for; SKIP LOCKED, so
+-- that a claim moves on to another subscription), and only then, in a
+-- statement of its own and so with a snapshot that sees the claims
+-- committed meanwhile, are its leases counted: two claims cannot both
+-- count below the bound. The message's row is locked with SKIP LOCKED
+-- too, so that a lease taken meanwhile is seen (its new version checked).
+CREATE FUNCTION webhook_claim(p_owner text, p_lease_s integer, p_max integer,
+                              OUT claimed_id bigint, OUT claimed_attempts integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_sub uuid;
+    v_id bigint;
+BEGIN
+    FOR v_sub IN
+        SELECT s.id FROM webhook_subscriptions s
+        WHERE s.enabled AND EXISTS (SELECT 1 FROM webhook_messages m
+            WHERE m.subscription_id = s.id AND m.state = 'pending'
+              AND m.next_attempt_at <= now())
+        FOR NO KEY UPDATE SKIP LOCKED
+    LOOP
+        IF (SELECT count(*) FROM webhook_messages f
+            WHERE f.subscription_id = v_sub AND f.lease_owner IS NOT NULL
+              AND f.state = 'pending' AND f.lease_expires_at > now())
+           >= p_max THEN
+            CONTINUE;
+        END IF;
+        SELECT m.id INTO v_id FROM webhook_messages m
+        WHERE m.subscription_id = v_sub AND m.state = 'pending'
+          AND m.next_attempt_at <= now()
+          AND (m.lease_expires_at IS NULL OR m.lease_expires_at < now())
+          AND NOT EXISTS (SELECT 1 FROM webhook_messages p
+              WHERE p.subscription_id = v_sub AND p.state = 'pending'
+                AND p.subject = m.subject AND p.id < m.id)
+        ORDER BY m.next_attempt_at, m.id LIMIT 1
+        FOR UPDATE SKIP LOCKED;
+        IF v_id IS NOT NULL THEN
+            UPDATE webhook_messages SET lease_owner = p_owner,
+                lease_expires_at = now() + make_interval(secs => p_lease_s),
+                attempts = attempts + 1
+            WHERE id = v_id RETURNING id, attempts
+            INTO claimed_id, claimed_attempts;
+            RETURN;
+        END IF;
+    END LOOP;
 END
 $$;
 

@@ -132,36 +132,16 @@ static const char SQL_RESEND_SINCE[] =
     " SELECT count(*) FROM r"
     " HAVING EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $1::uuid)";
 
-/*
- * The oldest message due whose subject has no earlier one pending (each
- * subject's messages go out in order, one at a time), of an enabled
- * subscription with fewer than $3 messages leased. The subscription's row
- * is locked (NO KEY UPDATE, which the triggers' foreign-key checks do not
- * wait for) so that two claims for one subscription do not both count
- * below the bound; a claim that finds it locked moves on to another one.
- */
+/* webhook_claim (016_webhooks.sql) says which message, and how the
+ * bound per subscription holds. The attempt's number is the one it
+ * returns: this statement's snapshot of the row predates its lease. */
 static const char SQL_CLAIM[] =
-    "WITH c AS (SELECT m.id FROM webhook_messages m"
-    " JOIN webhook_subscriptions s ON s.id = m.subscription_id"
-    " WHERE m.state = 'pending' AND m.next_attempt_at <= now()"
-    "  AND (m.lease_expires_at IS NULL OR m.lease_expires_at < now())"
-    "  AND s.enabled"
-    "  AND NOT EXISTS (SELECT 1 FROM webhook_messages p"
-    "   WHERE p.subscription_id = m.subscription_id AND p.state = 'pending'"
-    "    AND p.subject = m.subject AND p.id < m.id)"
-    "  AND (SELECT count(*) FROM webhook_messages f"
-    "   WHERE f.subscription_id = m.subscription_id AND f.state = 'pending'"
-    "    AND f.lease_expires_at > now()) < $3::int"
-    " ORDER BY m.next_attempt_at, m.id LIMIT 1"
-    " FOR NO KEY UPDATE OF s SKIP LOCKED FOR UPDATE OF m SKIP LOCKED)"
-    " UPDATE webhook_messages m SET lease_owner = $1,"
-    "  lease_expires_at = now() + make_interval(secs => $2::int),"
-    "  attempts = m.attempts + 1"
-    " FROM c, webhook_subscriptions s"
-    " WHERE m.id = c.id AND s.id = m.subscription_id"
-    " RETURNING m.id, m.body, m.attempts, s.url, s.secret,"
-    "  CASE WHEN s.old_secret_until > now() THEN s.old_secret END,"
-    "  (extract(epoch FROM m.created_at) * 1000)::bigint, s.id";
+    "SELECT m.id, m.body, c.claimed_attempts, s.url, s.secret,"
+    " CASE WHEN s.old_secret_until > now() THEN s.old_secret END,"
+    " (extract(epoch FROM m.created_at) * 1000)::bigint, s.id"
+    " FROM webhook_claim($1, $2::int, $3::int) c"
+    " JOIN webhook_messages m ON m.id = c.claimed_id"
+    " JOIN webhook_subscriptions s ON s.id = m.subscription_id";
 
 /*
  * The outcome of an attempt ($4: delivered; else $5 ms until the retry,
