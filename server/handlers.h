@@ -41,6 +41,19 @@ int handle_webhook_messages(struct http_req *r, void *arg);
 int handle_webhook_message(struct http_req *r, void *arg);
 int handle_webhook_resend(struct http_req *r, void *arg);
 int handle_webhook_resend_since(struct http_req *r, void *arg);
+struct store_webhook_sub;
+/*
+ * The subscription fields of a request body doc (url, description, filter,
+ * enabled) into w, checked (the URL by webhook_url_check): strings borrowed
+ * from doc, the filter lists owned by lists[3] (caller frees each). 0, or
+ * ERR_INPUT / ERR_FORBIDDEN with why. webhooks_http.c, for the CLI too.
+ */
+int webhook_sub_fields(const cJSON *doc, struct store_webhook_sub *w,
+		       char *lists[3], struct err *e);
+/* Whether s is a subscription id (a UUID in its text form). */
+bool webhook_id_ok(const char *s);
+/* "vodhook webhooks ...": argv[0] is "webhooks". cli_webhooks.c. */
+int cmd_webhooks(int argc, char **argv);
 
 /*
  * Fill the upload module's settings (and the cloud options they point to,

@@ -5,6 +5,7 @@
  *   vodhook [--config FILE] migrate    apply the database migrations
  *   vodhook [--config FILE] config     print the effective settings
  *   vodhook [--config FILE] check      check the settings, database, clouds
+ *   vodhook [--config FILE] webhooks   manage webhook subscriptions
  *   vodhook config --example           print a documented example file
  *   vodhook version
  */
@@ -49,6 +50,8 @@ usage(FILE *out)
 	    "  config --markdown  print the settings as a Markdown table\n"
 	    "  upload [OPTIONS] FILE|URL\n"
 	    "                     upload a file or URL (\"upload --help\")\n"
+	    "  webhooks ...       manage webhook subscriptions (\"webhooks "
+	    "--help\")\n"
 	    "  version            print the version\n"
 	    "\n"
 	    "Settings come from VODHOOK_* environment variables and the "
@@ -656,6 +659,8 @@ main(int argc, char **argv)
 		rc = cmd_check();
 	} else if (strcmp(cmd, "upload") == 0) {
 		rc = cmd_upload(argc - argi + 1, argv + argi - 1);
+	} else if (strcmp(cmd, "webhooks") == 0) {
+		rc = cmd_webhooks(argc - argi + 1, argv + argi - 1);
 	} else {
 		fprintf(stderr, "vodhook: unknown command \"%s\"\n", cmd);
 		usage(stderr);

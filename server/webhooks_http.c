@@ -85,9 +85,8 @@ read_object(struct http_req *r, struct body *b, const char *const *known,
 	return 0;
 }
 
-/* A UUID in its text form. */
-static bool
-is_uuid(const char *s)
+bool
+webhook_id_ok(const char *s)
 {
 	for (int i = 0; i < 36; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
@@ -156,11 +155,9 @@ filter_list(const cJSON *filter, const char *name, char **out, struct err *e)
 	return 0;
 }
 
-/* The subscription fields of doc into w (strings borrowed from doc, the
- * filter lists owned by lists[3]). */
-static int
-sub_fields(const cJSON *doc, struct store_webhook_sub *w, char *lists[3],
-	   struct err *e)
+int
+webhook_sub_fields(const cJSON *doc, struct store_webhook_sub *w,
+		   char *lists[3], struct err *e)
 {
 	static const char *const names[3] = {"providers", "states", "kinds"};
 	const cJSON *url = cJSON_GetObjectItemCaseSensitive(doc, "url");
@@ -256,7 +253,7 @@ handle_webhook_create(struct http_req *r, void *arg)
 	err_clear(&e);
 	if ((status = read_object(r, &b, known, false)) != 0)
 		goto out;
-	if ((rc = sub_fields(b.doc, &w, lists, &e)) != 0 ||
+	if ((rc = webhook_sub_fields(b.doc, &w, lists, &e)) != 0 ||
 	    (w.url == NULL &&
 	     (rc = err_set(&e, ERR_INPUT, "url is required")) != 0)) {
 		status = http_reply_err(r, rc, &e);
@@ -300,7 +297,7 @@ handle_webhook_list(struct http_req *r, void *arg)
 static int
 path_id(struct http_req *r)
 {
-	if (is_uuid(r->params[0]))
+	if (webhook_id_ok(r->params[0]))
 		return 0;
 	return http_reply_error(r, 404, "not_found", "no such webhook");
 }
@@ -339,7 +336,7 @@ handle_webhook_update(struct http_req *r, void *arg)
 	err_clear(&e);
 	if ((status = read_object(r, &b, known, false)) != 0)
 		goto out;
-	if ((rc = sub_fields(b.doc, &w, lists, &e)) != 0 ||
+	if ((rc = webhook_sub_fields(b.doc, &w, lists, &e)) != 0 ||
 	    (rc = store_webhook_update(app->pool, r->params[0], &w, &json,
 				       &e)) != 0) {
 		status = http_reply_err(r, rc, &e);

@@ -357,3 +357,43 @@ class Refused(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Cli(unittest.TestCase):
+    """vodhook webhooks ... does what the API does, on the database."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        U.class_db(cls, migrate=True)
+        cls.env = {"VODHOOK_DATABASE_URL": cls.db, "VODHOOK_WEBHOOK_ALLOW_HTTP": "1",
+                   "VODHOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "1"}
+
+    def cli(self, *args, rc=0, env=None):
+        r = h.run(["webhooks"] + list(args), dict(self.env, **(env or {})))
+        self.assertEqual(r.returncode, rc, r.stderr)
+        return json.loads(r.stdout) if rc == 0 and r.stdout.strip() else r
+
+    def test_create_list_update_rotate_delete(self):
+        doc = self.cli("create", "--url", "http://127.0.0.1:9/h", "--kinds", "media",
+                       "--states", "ready,failed", "--description", "app")
+        sid, secret = doc["id"], doc["secret"]
+        self.assertTrue(secret.startswith("whsec_"))
+        self.assertEqual(doc["filter"], {"providers": None, "states": ["ready", "failed"],
+                                         "kinds": ["media"]})
+        listed = self.cli("list")
+        self.assertEqual([s["id"] for s in listed["items"]], [sid])
+        self.assertNotIn("whsec_", json.dumps(listed))
+        self.assertFalse(self.cli("update", sid, "--disable")["enabled"])
+        self.assertTrue(self.cli("update", sid, "--enable")["enabled"])
+        rot = self.cli("rotate", sid, "--grace", "60")
+        self.assertNotEqual(rot["secret"], secret)
+        self.assertNotIn("whsec_", json.dumps(self.cli("show", sid)))
+        self.assertEqual(self.cli("messages", sid), {"items": [], "next_cursor": None})
+        self.assertEqual(self.cli("resend", sid, "--since", "2026-01-01T00:00:00Z"), {"resent": 0})
+        r = self.cli("create", "--url", "http://10.1.2.3/", rc=2,
+                     env={"VODHOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "0"})
+        self.assertIn("webhook_allow_private_urls", r.stderr)
+        self.cli("delete", sid)
+        r = self.cli("show", sid, rc=1)
+        self.assertIn("no such webhook", r.stderr)
