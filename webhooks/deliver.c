@@ -78,6 +78,23 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * The answer's start as kept with the attempt: printable ASCII, every other
+ * byte a '?', so that a receiver's binary or malformed answer can neither
+ * cut the text (a NUL) nor make PostgreSQL refuse it (invalid UTF-8) and
+ * with it the record of the attempt.
+ */
+static void
+printable(struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++) {
+		unsigned char c = (unsigned char)b->ptr[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f)
+			b->ptr[i] = '?';
+	}
+}
+
 /* Every connection goes only to an address the subscription may reach. */
 static curl_socket_t
 open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *ca)
@@ -222,6 +239,7 @@ deliver(struct worker *w, struct store_webhook_msg *m)
 	r.duration_ms = (int)(time_mono_ms() - t0);
 	r.status = (int)status;
 	r.error = r.ok ? NULL : why;
+	printable(&a.response);
 	r.response = a.response.len > 0 ? buf_cstr(&a.response) : NULL;
 	r.retry_ms =
 	    r.ok ? 0

@@ -125,6 +125,22 @@ class Webhooks(unittest.TestCase):
         self.assertEqual([a["status"] for a in one["attempts"]], [500, 200])
         self.assertEqual(one["body"], json.loads(got[0]["body"]))
 
+    def test_binary_answer_is_recorded(self):
+        # An answer that is not text (a NUL, invalid UTF-8) is kept made
+        # printable: the attempt is recorded and the message delivered once.
+        s = self.sub("/binary")
+        self.rcv.config("/binary", reply_hex="ff00fe61626364")
+        W.media_changes(self.db, "binary", 1)
+        W.wait_accepted(self, self.rcv, "/binary", 1)
+        base = "/v1/webhooks/%s/messages" % s["id"]
+        h.wait_for(lambda: W.api(self.d, "GET", base + "?state=delivered")[2]["items"],
+                   "the message recorded delivered")
+        one = W.api(self.d, "GET", base + "/" +
+                    W.api(self.d, "GET", base)[2]["items"][0]["id"])[2]
+        self.assertEqual([(a["status"], a["response"]) for a in one["attempts"]],
+                         [(200, "???abcd")])
+        self.assertEqual(len(self.rcv.received("/binary")), 1)
+
     def test_receiver_down_gets_everything_once_back(self):
         port = h.free_port()
         doc = W.create(self, self.d, "http://127.0.0.1:%d/down" % port)

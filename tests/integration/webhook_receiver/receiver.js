@@ -8,7 +8,8 @@
 //
 // Each path is an endpoint, configured by the test:
 //   POST /_ctl/config {"path": "/a", "secrets": ["whsec_..."],
-//                      "statuses": [500, 200], "delay_ms": 0}
+//                      "statuses": [500, 200], "delay_ms": 0,
+//                      "reply_hex": "ff00"}   (the answer's body, else JSON)
 //     statuses are answered in turn, the last one for ever after.
 //   GET  /_ctl/received?path=/a    what arrived there, in order:
 //     {id, timestamp, verified: [true|false per secret], body, at}
@@ -53,6 +54,7 @@ function control(req, res, url, body) {
     if (c.secrets) e.secrets = c.secrets;
     if (c.statuses) { e.statuses = c.statuses; e.n = 0; }
     if (c.delay_ms !== undefined) e.delay_ms = c.delay_ms;
+    if (c.reply_hex !== undefined) e.reply_hex = c.reply_hex;
     return reply(res, 200, {});
   }
   if (url.pathname === '/_ctl/received')
@@ -88,6 +90,10 @@ const server = http.createServer((req, res) => {
     const answer = () => {
       if (!received.has(url.pathname)) received.set(url.pathname, []);
       received.get(url.pathname).push(rec);
+      if (e.reply_hex !== undefined) {
+        res.writeHead(status, { 'Content-Type': 'application/octet-stream' });
+        return res.end(Buffer.from(e.reply_hex, 'hex'));
+      }
       reply(res, status, { ok: status < 300 });
     };
     if (e.delay_ms > 0) setTimeout(answer, e.delay_ms);
