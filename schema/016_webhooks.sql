@@ -226,8 +226,10 @@ $$;
 -- than p_max messages leased, the oldest due whose subject has no earlier
 -- one pending (so that each media's or upload's messages go out one at a
 -- time, in order). The subscription's row is locked first (NO KEY UPDATE,
--- which the triggers' foreign-key checks do not wait for; SKIP LOCKED, so
--- that a claim moves on to another subscription), and only then, in a
+-- which the triggers' foreign-key checks do not wait for; a concurrent
+-- claim waits the few milliseconds this one holds it rather than skip the
+-- subscription and sleep, and rows are locked in id order so that two
+-- claims never wait on each other in a cycle), and only then, in a
 -- statement of its own and so with a snapshot that sees the claims
 -- committed meanwhile, are its leases counted: two claims cannot both
 -- count below the bound. The message's row is locked with SKIP LOCKED
@@ -244,7 +246,8 @@ BEGIN
         WHERE s.enabled AND EXISTS (SELECT 1 FROM webhook_messages m
             WHERE m.subscription_id = s.id AND m.state = 'pending'
               AND m.next_attempt_at <= now())
-        FOR NO KEY UPDATE SKIP LOCKED
+        ORDER BY s.id
+        FOR NO KEY UPDATE
     LOOP
         IF (SELECT count(*) FROM webhook_messages f
             WHERE f.subscription_id = v_sub AND f.lease_owner IS NOT NULL
