@@ -20,7 +20,8 @@ enum vod_via { VIA_PUSH = 0, VIA_PULL, VIA_SPOOL, VIA_RECONCILE };
 
 /*
  * What an event means for the media record. Media states, in rank order:
- * uploaded (1) -> confirmed (2) -> processing (3) -> ready | failed (4).
+ * uploaded (1) -> confirmed (2) -> processing (3) -> ready | failed (4)
+ * -> deleted (5), reachable from every state and final.
  */
 enum vod_effect {
 	EFFECT_NONE = 0,   /* stored only, the record does not move */
@@ -28,6 +29,7 @@ enum vod_effect {
 	EFFECT_PROCESSING, /* processing (task flow, transcoding) under way */
 	EFFECT_READY,	   /* processing finished successfully */
 	EFFECT_FAILED,	   /* processing or upload failed */
+	EFFECT_DELETED,	   /* the platform deleted the media */
 };
 
 /*
@@ -56,6 +58,10 @@ struct vod_event {
 	 * (Tencent ProcedureTaskId present), false when known not to, and
 	 * unknown (-1) when the notification does not say. */
 	int processing_follows;
+	/* For EFFECT_DELETED: every media the event deletes (file_id is the
+	 * first), sorted and without repeats; NULL and 0 otherwise. */
+	char **deleted_ids;
+	size_t n_deleted;
 };
 
 void vod_event_init(struct vod_event *ev);
@@ -70,6 +76,7 @@ const char *vod_via_name(enum vod_via v);
 #define CB_CONTEXT_MAX	 4096 /* SourceContext, SessionContext, Extend */
 #define CB_MESSAGE_MAX	 4096 /* error messages */
 #define CB_DEDUP_KEY_MAX 512  /* longer keys are refused with ERR_INPUT */
+#define CB_DELETED_MAX	 1000 /* media ids one deletion event may name */
 /* Seconds a Tencent T (an expiry time) may lie in the past and still pass:
  * none, the platform already grants ten minutes of validity. */
 #define CB_TENCENT_T_GRACE_S 0

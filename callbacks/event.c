@@ -34,6 +34,9 @@ vod_event_cleanup(struct vod_event *ev)
 		free(*fields[i]);
 		*fields[i] = NULL;
 	}
+	for (size_t i = 0; i < ev->n_deleted; i++)
+		free(ev->deleted_ids[i]);
+	free(ev->deleted_ids);
 	vod_event_init(ev);
 }
 

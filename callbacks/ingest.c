@@ -73,7 +73,7 @@ struct batch {
 	size_t n;
 	struct store_event *sevs;	  /* one row per event */
 	struct store_media_delta *deltas; /* one per media record */
-	size_t ndeltas;
+	size_t ndeltas, dcap;
 	bool *is_new;
 	struct store_batch sb;
 	int64_t t0; /* when it was sent */
@@ -106,6 +106,7 @@ batch_init(struct batch *bt, size_t max)
 	bt->items = xcalloc(max, sizeof(*bt->items));
 	bt->sevs = xcalloc(max, sizeof(*bt->sevs));
 	bt->deltas = xcalloc(max, sizeof(*bt->deltas));
+	bt->dcap = max;
 	bt->is_new = xcalloc(max, sizeof(*bt->is_new));
 	bt->n = 0;
 }
@@ -150,7 +151,7 @@ batch_rows(struct batch *bt)
 		const struct item *it = bt->items[i];
 
 		ingest__add_row(it->ev, it->raw, it->via, now, &bt->sevs[i],
-				bt->deltas, &bt->ndeltas);
+				&bt->deltas, &bt->ndeltas, &bt->dcap);
 	}
 	bt->t0 = time_mono_us();
 }

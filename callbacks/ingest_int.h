@@ -15,13 +15,15 @@
 
 /*
  * Fill sev with ev's row (borrowing ev's strings and raw) and fold ev's
- * effect on its media record into deltas[*ndeltas], one delta per record,
- * merged by the statement's own rules. deltas has room for one more. now:
- * the time of an effect whose event gives none.
+ * effect on its media records into (*deltas)[*ndeltas], one delta per
+ * record, merged by the statement's own rules; *deltas (heap, *cap
+ * entries) grows when a deletion names more records than it has room for.
+ * now: the time of an effect whose event gives none.
  */
 void ingest__add_row(const struct vod_event *ev, const char *raw,
 		     enum vod_via via, int64_t now, struct store_event *sev,
-		     struct store_media_delta *deltas, size_t *ndeltas);
+		     struct store_media_delta **deltas, size_t *ndeltas,
+		     size_t *cap);
 /*
  * Record n parsed events (bodies raws[i], received through vias[i]) in one
  * transaction on a connection of pool, checking for events stored already:

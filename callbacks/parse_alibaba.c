@@ -29,6 +29,34 @@ static const char *const known_types[] = {
     "MediaBaseChangeComplete",
 };
 
+/*
+ * Video AI and review jobs, keyed by their job (JobId) and Status, so that
+ * a redelivery is stored once and each outcome of a job once. Sources: the
+ * event pages of help.aliyun.com/zh/vod/user-guide (aimediaauditcomplete,
+ * aimediadnacomplete, the event list's AIProduceComplete and
+ * MediaAiAnalysisComplete, the console's "AIComplete" group). Any other
+ * type named "AI...Complete" is read the same way: the platform adds AI
+ * jobs, and every documented one carries JobId, MediaId, Status and, when it
+ * failed, Code and Message.
+ */
+static const char *const ai_types[] = {
+    "AIMediaAuditComplete",    "AIMediaDNAComplete",	 "AIVideoTagComplete",
+    "AIVideoCoverComplete",    "AIVideoSummaryComplete", "AIProduceComplete",
+    "MediaAiAnalysisComplete",
+};
+
+static bool
+is_ai(const char *type)
+{
+	size_t n = strlen(type);
+
+	for (size_t i = 0; i < sizeof(ai_types) / sizeof(ai_types[0]); i++)
+		if (strcmp(ai_types[i], type) == 0)
+			return true;
+	return n > 10 && strncmp(type, "AI", 2) == 0 &&
+	       strcmp(type + n - 8, "Complete") == 0;
+}
+
 static bool
 is_known(const char *type)
 {
@@ -186,6 +214,125 @@ stream_error(struct vod_event *ev, const cJSON *doc, struct err *e)
 	return 0;
 }
 
+/*
+ * An AI job's outcome: "<type>:<JobId>:<Status>". Its error is Code and
+ * Message, sent on success too ("0", "OK"), so they are taken only when
+ * the job failed. Returns 1 (key by hash) without a JobId.
+ */
+static int
+classify_ai(struct vod_event *ev, const cJSON *doc, bool fail, struct err *e)
+{
+	int rc;
+
+	ev->effect = EFFECT_NONE;
+	if (fail) {
+		free(ev->error_code);
+		ev->error_code = NULL;
+		if ((rc = get_text(doc, "Code", CB_ID_MAX, &ev->error_code,
+				   e)) != 0 ||
+		    (rc = get_text(doc, "Message", CB_MESSAGE_MAX,
+				   &ev->error_message, e)) != 0)
+			return rc;
+		if (ev->error_code == NULL)
+			ev->error_code = xstrdup("fail");
+	}
+	if (ev->task_id == NULL)
+		return 1;
+	return cb__dedup_printf(ev, e, "%s:%s:%s", ev->event_type, ev->task_id,
+				ev->status ? ev->status : "");
+}
+
+/*
+ * A manual review (CreateAuditComplete) has no job: one review is the
+ * media, its result (AuditStatus: Normal, Blocked) and when it was made
+ * (CreationTime, else EventTime), so that a media reviewed again is stored
+ * again. Source: help.aliyun.com/zh/vod/user-guide/createauditcomplete.
+ */
+static int
+classify_audit(struct vod_event *ev, const cJSON *doc, struct err *e)
+{
+	char *audit = NULL, *when = NULL;
+	int rc;
+
+	ev->effect = EFFECT_NONE;
+	if (ev->file_id == NULL)
+		return 1;
+	if ((rc = get_text(doc, "AuditStatus", CB_ID_MAX, &audit, e)) == 0 &&
+	    (rc = get_text(doc, "CreationTime", CB_ID_MAX, &when, e)) == 0 &&
+	    (when != NULL ||
+	     (rc = get_text(doc, "EventTime", CB_ID_MAX, &when, e)) == 0))
+		rc = cb__dedup_printf(ev, e, "CreateAuditComplete:%s:%s:%s",
+				      ev->file_id, audit ? audit : "",
+				      when ? when : "");
+	free(audit);
+	free(when);
+	return rc;
+}
+
+/*
+ * DeleteMediaComplete: the media deleted. MediaId names one medium; the
+ * comma-separated lists MediaIds and VideoIds (DeleteVideo's own parameter
+ * name) are read too, in case the platform reports a batch in one event.
+ * Only a success that deleted the whole medium (DeleteType "all", or none
+ * given) deletes the record: "mezzanine" and "stream" delete parts of it.
+ * Source: help.aliyun.com/zh/vod/user-guide/deletemediacomplete.
+ */
+static int
+classify_delete(struct vod_event *ev, const cJSON *doc, bool ok, struct err *e)
+{
+	static const char *const lists[] = {"MediaId", "MediaIds", "VideoIds",
+					    "VideoId"};
+	char **ids = NULL, *kind = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t l = 0; l < 4 && rc == 0; l++) {
+		char *text = NULL, *save = NULL;
+
+		if ((rc = get_text(doc, lists[l], CB_CONTEXT_MAX, &text, e)) !=
+			0 ||
+		    text == NULL)
+			continue;
+		for (char *t = strtok_r(text, ", ", &save); t != NULL;
+		     t = strtok_r(NULL, ", ", &save)) {
+			if (strlen(t) > CB_ID_MAX) {
+				rc = err_set(e, ERR_INPUT,
+					     "invalid Alibaba event: %s: an id "
+					     "is longer than %d bytes",
+					     lists[l], CB_ID_MAX);
+				break;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4;
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			ids[n++] = xstrdup(t);
+		}
+		free(text);
+	}
+	if (rc == 0)
+		rc = get_text(doc, "DeleteType", CB_ID_MAX, &kind, e);
+	if (rc != 0 || n == 0) {
+		for (size_t i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		free(kind);
+		return rc;
+	}
+	/* MediaId "a,b" is not an id: the first of the list is. */
+	if (ev->file_id != NULL && strchr(ev->file_id, ',') != NULL) {
+		free(ev->file_id);
+		ev->file_id = NULL;
+	}
+	if (ev->file_id == NULL)
+		ev->file_id = xstrdup(ids[0]);
+	rc = cb__take_deleted(ev, ids, n, e);
+	if (rc == 0 && ok && (kind == NULL || cb__streq_nocase(kind, "all")))
+		ev->effect = EFFECT_DELETED;
+	free(kind);
+	return rc;
+}
+
 /* Effect and dedup key, by event type. Returns 1 to key by hash. */
 static int
 classify(struct vod_event *ev, const cJSON *doc, struct err *e)
@@ -209,8 +356,10 @@ classify(struct vod_event *ev, const cJSON *doc, struct err *e)
 			return 1;
 		return cb__dedup_printf(ev, e, "%s:%s", t, ev->file_id);
 	}
-	if (strcmp(t, "ImageUploadComplete") == 0) {
-		/* Images need no processing: uploaded means ready. */
+	if (strcmp(t, "ImageUploadComplete") == 0 ||
+	    strcmp(t, "AttachedMediaUploadComplete") == 0) {
+		/* Images and attached media need no processing: uploaded
+		 * means ready. */
 		ev->effect = fail ? EFFECT_FAILED : EFFECT_READY;
 	} else if (strcmp(t, "StreamTranscodeComplete") == 0) {
 		/* One definition done; the outcome is TranscodeComplete's. */
@@ -233,6 +382,15 @@ classify(struct vod_event *ev, const cJSON *doc, struct err *e)
 					ev->status ? ev->status : "");
 	} else if (strcmp(t, "UploadByURLComplete") == 0) {
 		ev->effect = fail ? EFFECT_FAILED : EFFECT_NONE;
+	} else if (strcmp(t, "DeleteMediaComplete") == 0) {
+		ev->effect = EFFECT_NONE;
+		if ((rc = classify_delete(ev, doc, ok, e)) != 0)
+			return rc;
+		subject = ev->file_id;
+	} else if (strcmp(t, "CreateAuditComplete") == 0) {
+		return classify_audit(ev, doc, e);
+	} else if (is_ai(t)) {
+		return classify_ai(ev, doc, fail, e);
 	} else {
 		ev->effect = EFFECT_NONE;
 	}

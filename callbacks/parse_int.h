@@ -41,6 +41,16 @@ int cb__parse_alibaba_doc(const cJSON *doc, const char *body, size_t len,
  */
 int cb__parse_tencent_procedure(const cJSON *task, struct vod_event *ev,
 				struct err *e) VH_MUST_CHECK;
+/*
+ * A v3 PullUploadTask (the PullCompleteEvent of a callback, or the
+ * PullUploadTask of a DescribeTaskDetail answer) into ev as the callback is
+ * read: task id, file id, status, error (ErrCode, Message), contexts, and
+ * the effect (confirmed when it finished with a
+ * FileId and no error; none otherwise). ERR_INPUT when task is not an
+ * object or lacks TaskId.
+ */
+int cb__parse_tencent_pull(const cJSON *task, struct vod_event *ev,
+			   struct err *e) VH_MUST_CHECK;
 
 /*
  * An identifier member of obj: a string (empty means absent) or a JSON
@@ -82,6 +92,13 @@ int cb__dedup_printf(struct vod_event *ev, struct err *e, const char *fmt, ...)
 /* Set ev->dedup_key to "<type>:sha256:<hex of n bytes at p>". */
 int cb__dedup_hash(struct vod_event *ev, const char *type, const void *p,
 		   size_t n, struct err *e) VH_MUST_CHECK;
+/*
+ * Take ids[0..n) (owned: each string and the array are freed here, on
+ * failure too) as ev->deleted_ids, sorted and without repeats. ERR_INPUT
+ * when more than CB_DELETED_MAX remain.
+ */
+int cb__take_deleted(struct vod_event *ev, char **ids, size_t n,
+		     struct err *e) VH_MUST_CHECK;
 /* True when s[0..36) is a canonical lowercase UUID (8-4-4-4-12 hex). */
 bool cb__uuid_ok(const char *s, size_t n);
 /*

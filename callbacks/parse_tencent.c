@@ -14,8 +14,14 @@
  * documented in callbacks/README.md. Ids are never read through a double
  * (see cb__get_id). Pure and thread-safe.
  *
+ * PullComplete (a URL the platform pulled, PullUpload) is the upload's
+ * completion: with its FileId and no error it confirms the media, as
+ * NewFileUpload does; with an error it has no FileId and only its TaskId
+ * (the upload's url_job_id) links it, which fails the upload (store/).
+ *
  * Interface: cb_parse_tencent, cb__parse_tencent_doc, cb_parse_tencent_json,
- * cb_parse_tencent_unparsed, cb__parse_tencent_procedure.
+ * cb_parse_tencent_unparsed, cb__parse_tencent_procedure,
+ * cb__parse_tencent_pull.
  */
 #include "callbacks/parse_int.h"
 #include "common/json.h"
@@ -24,7 +30,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum tc_kind { TC_UNKNOWN, TC_UPLOAD, TC_PROCEDURE, TC_DELETED, TC_TASK };
+enum tc_kind {
+	TC_UNKNOWN,
+	TC_UPLOAD,
+	TC_PROCEDURE,
+	TC_DELETED,
+	TC_PULL,
+	TC_TASK
+};
+
+static int legacy_status(struct vod_event *ev, const cJSON *data,
+			 struct err *e);
 
 /* Known v3 event types and the member(s) carrying their payload. */
 static const struct tc_type {
@@ -37,7 +53,7 @@ static const struct tc_type {
     {"ProcedureStateChanged", TC_PROCEDURE, "ProcedureStateChangeEvent", NULL},
     {"FileDeleted", TC_DELETED, "FileDeleteEvent", NULL},
     {"RestoreMediaComplete", TC_TASK, "RestoreMediaCompleteEvent", NULL},
-    {"PullComplete", TC_TASK, "PullCompleteEvent", NULL},
+    {"PullComplete", TC_PULL, "PullCompleteEvent", NULL},
     {"EditMediaComplete", TC_TASK, "EditMediaCompleteEvent", NULL},
     {"SplitMediaComplete", TC_TASK, "SplitMediaCompleteEvent", NULL},
     {"ComposeMediaComplete", TC_TASK, "ComposeMediaCompleteEvent", NULL},
@@ -264,18 +280,15 @@ subtask_failure(struct vod_event *ev, const cJSON *list, bool legacy,
 	return 0;
 }
 
-/* Sorted, comma-joined ids for the FileDeleted key. */
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * FileDeleted: collect the ids (v3 FileIdSet[], else
  * FileDeleteResultInfo[].FileId; legacy fileInfo[].fileId), set file_id to
- * the first as sent and the key to the sorted list (its SHA-256 when the
- * list is too long for a key).
+ * the first as sent, every id as the media deleted, and the key to the
+ * sorted list (its SHA-256 when the list is too long for a key). A legacy
+ * event with a non-zero data.status reports a deletion that failed: it is
+ * stored and deletes nothing. Sources: the FileDeleteTask model
+ * (tencentcloud-sdk-go vod/v20180717/models.go) and the sample of
+ * cloud.tencent.com/document/product/266/13434 (v3) and its 4.0 form.
  */
 static int
 parse_deleted(struct vod_event *ev, const cJSON *p, bool legacy,
@@ -285,6 +298,7 @@ parse_deleted(struct vod_event *ev, const cJSON *p, bool legacy,
 	char **ids = NULL;
 	size_t n = 0, cap = 0;
 	struct buf b;
+	int64_t st;
 	int rc = 0, idx = 0;
 
 	buf_init(&b, 1u << 20);
@@ -318,12 +332,19 @@ parse_deleted(struct vod_event *ev, const cJSON *p, bool legacy,
 		goto out;
 	}
 	ev->file_id = xstrdup(ids[0]);
-	qsort(ids, n, sizeof(*ids), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
-			continue;
+	rc = cb__take_deleted(ev, ids, n, e);
+	ids = NULL;
+	n = 0;
+	if (rc != 0)
+		goto out;
+	if (legacy && ((rc = legacy_status(ev, p, e)) != 0))
+		goto out;
+	ev->effect = legacy && json_get_i64(p, "status", &st) && st != 0
+			 ? EFFECT_NONE
+			 : EFFECT_DELETED;
+	for (size_t i = 0; i < ev->n_deleted; i++) {
 		if ((i > 0 && buf_putc(&b, ',') != 0) ||
-		    buf_puts(&b, ids[i]) != 0) {
+		    buf_puts(&b, ev->deleted_ids[i]) != 0) {
 			rc = err_set(e, ERR_INPUT, "too many file ids");
 			goto out;
 		}
@@ -495,6 +516,53 @@ out:
 	return rc;
 }
 
+/*
+ * The effect of a PullComplete, read as a task event is: a pull that
+ * finished without an error and names its FileId confirms the media, and
+ * processing follows when it started a task flow (ProcedureTaskId; legacy
+ * transcodeTaskId). ErrCode 0 is success, others (40000, 60000, 70000) a
+ * failure. Sources: PullUploadTask in tencentcloud-sdk-go vod/v20180717
+ * models.go; https://cloud.tencent.com/document/product/266/7831.
+ */
+static void
+pull_effect(struct vod_event *ev)
+{
+	ev->effect = EFFECT_NONE;
+	if (ev->error_code != NULL || ev->file_id == NULL ||
+	    cb__streq_nocase(ev->status, "PROCESSING") ||
+	    cb__streq_nocase(ev->status, "WAITING"))
+		return;
+	ev->effect = EFFECT_CONFIRMED;
+	ev->processing_follows = ev->procedure_task_id != NULL;
+}
+
+/* v3 PullComplete: a task event with the upload's effect. */
+static int
+v3_pull(struct vod_event *ev, const cJSON *p, const struct cb_src *src,
+	struct err *e)
+{
+	int rc = v3_task(ev, p, src, e);
+
+	if (rc >= 0)
+		pull_effect(ev);
+	return rc;
+}
+
+int
+cb__parse_tencent_pull(const cJSON *task, struct vod_event *ev, struct err *e)
+{
+	static const struct cb_src none = {NULL, 0};
+	int rc;
+
+	if (!cJSON_IsObject(task))
+		return err_set(e, ERR_INPUT, "the pull task is not an object");
+	if ((rc = v3_pull(ev, task, &none, e)) < 0)
+		return rc;
+	if (rc > 0)
+		return err_set(e, ERR_INPUT, "the pull task lacks its TaskId");
+	return 0;
+}
+
 static int
 parse_v3(struct vod_event *ev, const cJSON *doc, const struct cb_src *src,
 	 struct err *e)
@@ -512,6 +580,8 @@ parse_v3(struct vod_event *ev, const cJSON *doc, const struct cb_src *src,
 		return v3_procedure(ev, p, src, e);
 	case TC_DELETED:
 		return parse_deleted(ev, p, false, src, e);
+	case TC_PULL:
+		return v3_pull(ev, p, src, e);
 	case TC_TASK:
 		return v3_task(ev, p, src, e);
 	default:
@@ -577,6 +647,19 @@ parse_legacy(struct vod_event *ev, const cJSON *doc, const struct cb_src *src,
 		return cb__dedup_printf(ev, e, "ProcedureStateChanged:%s:%s",
 					ev->task_id, ev->status);
 	}
+	/* A PullComplete in the v3 keys inside the 4.0 envelope, as some of
+	 * the platform's documents show it: read those too. */
+	if (t->kind == TC_PULL &&
+	    ((rc = cb__get_id(data, "TaskId", src, &ev->task_id, e)) != 0 ||
+	     (rc = cb__get_id(data, "FileId", src, &ev->file_id, e)) != 0 ||
+	     (rc = cb__get_id(data, "ProcedureTaskId", src,
+			      &ev->procedure_task_id, e)) != 0 ||
+	     (rc = cb__get_id(data, "transcodeTaskId", src,
+			      &ev->procedure_task_id, e)) != 0 ||
+	     (rc = task_error(data, "ErrCodeExt", "ErrCode", &code, e)) != 0 ||
+	     (code != NULL &&
+	      (rc = take_error(ev, &code, data, "Message", e)) != 0)))
+		goto out;
 	/* NewFileUpload and the task types report data.status 0 on success. */
 	if ((rc = task_error(data, "errCodeExt", "errCode", &code, e)) != 0 ||
 	    (code != NULL &&
@@ -595,6 +678,8 @@ parse_legacy(struct vod_event *ev, const cJSON *doc, const struct cb_src *src,
 		rc = cb__dedup_printf(ev, e, "NewFileUpload:%s", ev->file_id);
 		goto out;
 	}
+	if (t->kind == TC_PULL)
+		pull_effect(ev);
 	rc = task_key(ev, e);
 out:
 	free(code);

@@ -4,6 +4,7 @@
  * timestamps and UUIDs.
  *
  * Interface (parse_int.h): cb__get_id, cb__id_value, cb__get_text,
+ * cb__take_deleted,
  * cb__text_value, cb__set_text, cb__check_type, cb__dedup_printf,
  * cb__dedup_hash, cb__uuid_ok, cb__raw_number,
  * cb__streq_nocase.
@@ -355,4 +356,35 @@ cb__streq_nocase(const char *a, const char *b)
 			return false;
 	}
 	return *a == *b;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+cb__take_deleted(struct vod_event *ev, char **ids, size_t n, struct err *e)
+{
+	size_t k = 0;
+
+	qsort(ids, n, sizeof(*ids), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && strcmp(ids[i], ids[k - 1]) == 0)
+			free(ids[i]);
+		else
+			ids[k++] = ids[i];
+	}
+	if (k > CB_DELETED_MAX) {
+		for (size_t i = 0; i < k; i++)
+			free(ids[i]);
+		free(ids);
+		return err_set(e, ERR_INPUT,
+			       "a deletion event names more than %d media",
+			       CB_DELETED_MAX);
+	}
+	ev->deleted_ids = ids;
+	ev->n_deleted = k;
+	return 0;
 }

@@ -20,6 +20,9 @@
  * and one still unfinished url_pull_timeout after it was submitted fails it
  * with URLPullTimeout.
  *
+ * A Tencent URL pull (PullUpload) parked as long is settled the same way,
+ * with DescribeTaskDetail (reconcile_pull.c).
+ *
  * A Tencent media whose task flow is known (ProcedureTaskId) is judged by
  * the task flow itself (DescribeTaskDetail), not by its outputs: a flow
  * whose transcode failed still lists the transcodes that succeeded, and a
@@ -28,10 +31,17 @@
  *
  * Interface: cb_reconcile_start, cb_reconcile_stop, cb_reconcile_free,
  * cb_reconcile_tencent_event, cb_reconcile_tencent_task_event,
- * cb_reconcile_alibaba_event,
+ * cb_reconcile_alibaba_event, cb_reconcile_deleted_event,
+ * cb__reconcile_submit, cb__reconcile_task_gone,
  * cb_reconcile_url_event, cb_reconcile_url_timeout_event.
+ *
+ * A media that the platform accepted to delete is claimed too once it has
+ * waited as long: the platform's "not found" (DescribeMediaInfos'
+ * NotExistFileIdSet, GetVideoInfo's InvalidVideo.NotFound) completes the
+ * deletion when its event was lost; one still there is asked about later.
  */
 #include "callbacks/background.h"
+#include "callbacks/reconcile_int.h"
 #include "callbacks/parse_int.h"
 #include "common/metrics.h"
 #include "common/thread.h"
@@ -258,15 +268,23 @@ cb_reconcile_url_timeout_event(const char *job_id, const char *upload_id,
 	ev->error_message = xstrdup(msg);
 }
 
-static void
-submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
+void
+cb_reconcile_deleted_event(enum vod_provider p, const char *file_id,
+			   struct vod_event *ev)
+{
+	set_reconciled(ev, p, file_id, "deleted", EFFECT_DELETED);
+}
+
+void
+cb__reconcile_submit(const struct cb_reconcile_opts *o, struct vod_event *ev,
+		     const cJSON *evidence)
 {
 	struct ingest_result res;
 	char *raw = evidence ? cJSON_PrintUnformatted(evidence) : NULL;
 	struct err e;
 
 	err_clear(&e);
-	if (ingest_submit(r->o.ingest, ev, raw ? raw : "{}",
+	if (ingest_submit(o->ingest, ev, raw ? raw : "{}",
 			  raw ? strlen(raw) : 2, VIA_RECONCILE, &res,
 			  &e) != 0) {
 		metric_add(METRIC_RECONCILE_ERRORS, 1);
@@ -288,8 +306,8 @@ submit(struct cb_reconcile *r, struct vod_event *ev, const cJSON *evidence)
  * Source: the API reference's error codes for DescribeTaskDetail
  * (cloud.tencent.com/document/api/266/33431).
  */
-static bool
-task_gone(const struct err *e)
+bool
+cb__reconcile_task_gone(const struct err *e)
 {
 	return e->code == ERR_REMOTE &&
 	       (strcmp(e->remote, "InvalidParameterValue.TaskId") == 0 ||
@@ -302,7 +320,7 @@ task_gone(const struct err *e)
  * judge instead, < 0 when the lookup failed (ask again next time).
  */
 static int
-reconcile_tencent_task(struct cb_reconcile *r,
+reconcile_tencent_task(struct cb_reconcile *r, const struct cloud_opts *ao,
 		       const struct cloud_tencent_media *m, const char *task_id)
 {
 	struct cloud_tencent_task t;
@@ -312,10 +330,10 @@ reconcile_tencent_task(struct cb_reconcile *r,
 
 	err_clear(&e);
 	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-	if ((rc = cloud_tencent_describe_task_detail(r->o.cloud, task_id, &t,
-						     &e)) != 0) {
+	if ((rc = cloud_tencent_describe_task_detail(ao, task_id, &t, &e)) !=
+	    0) {
 		cloud_tencent_task_cleanup(&t);
-		if (task_gone(&e))
+		if (cb__reconcile_task_gone(&e))
 			return 1;
 		metric_add(METRIC_RECONCILE_ERRORS, 1);
 		log_msg(LOG_WARN, "reconcile",
@@ -325,7 +343,7 @@ reconcile_tencent_task(struct cb_reconcile *r,
 	}
 	vod_event_init(&ev);
 	if (cb_reconcile_tencent_task_event(&t, m->file_id, &ev, &e) == 0)
-		submit(r, &ev, t.detail);
+		cb__reconcile_submit(&r->o, &ev, t.detail);
 	else
 		log_msg(LOG_DEBUG, "reconcile", "tencent media %s: %s",
 			m->file_id, e.msg);
@@ -336,30 +354,95 @@ reconcile_tencent_task(struct cb_reconcile *r,
 
 /* Judge media m by its outputs (DescribeMediaInfos). */
 static void
-reconcile_tencent_media(struct cb_reconcile *r,
+reconcile_tencent_media(struct cb_reconcile *r, const struct cloud_opts *ao,
 			const struct cloud_tencent_media *m,
 			const struct store_stale_media *s)
 {
 	struct vod_event ev;
 	struct err e;
 
+	if (s->delete_requested) {
+		/* Asked to be deleted: gone means deleted; still there,
+		 * it is asked about again later. */
+		if (!m->exists) {
+			vod_event_init(&ev);
+			cb_reconcile_deleted_event(VOD_TENCENT, m->file_id,
+						   &ev);
+			cb__reconcile_submit(&r->o, &ev, m->info);
+			vod_event_cleanup(&ev);
+		}
+		return;
+	}
 	if (m->exists && s->procedure_task_id != NULL &&
-	    reconcile_tencent_task(r, m, s->procedure_task_id) != 1)
+	    reconcile_tencent_task(r, ao, m, s->procedure_task_id) != 1)
 		return;
 	err_clear(&e);
 	vod_event_init(&ev);
 	if (cb_reconcile_tencent_event(m, s->procedure_task_id, s->procedure,
 				       &ev, &e) == 0)
-		submit(r, &ev, m->info);
+		cb__reconcile_submit(&r->o, &ev, m->info);
 	vod_event_cleanup(&ev);
 }
 
+static bool
+same_app(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * One DescribeMediaInfos call about the media of stale[0..n) that belong
+ * to the application of stale[first] (done[] marks them), in that
+ * application: a FileId is unknown in another.
+ */
+static void
+reconcile_tencent_app(struct cb_reconcile *r, struct store_stale_media *stale,
+		      size_t n, size_t first, bool *done)
+{
+	struct cloud_tencent_media_infos infos;
+	const char *ids[RECONCILE_BATCH];
+	const char *app = stale[first].app_id;
+	struct cloud_opts ao;
+	size_t nids = 0;
+	struct err e;
+
+	err_clear(&e);
+	for (size_t i = first; i < n; i++)
+		if (!done[i] && same_app(stale[i].app_id, app)) {
+			done[i] = true;
+			ids[nids++] = stale[i].file_id;
+		}
+	cloud_tencent_opts_for_subapp(r->o.cloud, app, &ao);
+	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
+	if (cloud_tencent_describe_media_infos(&ao, ids, nids, &infos, &e) !=
+	    0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
+		log_msg(LOG_WARN, "reconcile",
+			"could not describe %zu tencent media: %s", nids,
+			e.msg);
+		cloud_tencent_media_infos_cleanup(&infos);
+		return;
+	}
+	for (size_t i = 0;
+	     i < infos.n_items && !vh_stop_requested(&r->thread.stop); i++) {
+		const struct cloud_tencent_media *m = &infos.items[i];
+
+		for (size_t k = first; k < n; k++)
+			if (same_app(stale[k].app_id, app) &&
+			    strcmp(stale[k].file_id, m->file_id) == 0) {
+				reconcile_tencent_media(r, &ao, m, &stale[k]);
+				break;
+			}
+	}
+	cloud_tencent_media_infos_cleanup(&infos);
+}
+
+/* The stale Tencent media, looked up in their applications. */
 static void
 reconcile_tencent(struct cb_reconcile *r)
 {
-	struct cloud_tencent_media_infos infos;
 	struct store_stale_media *stale = NULL;
-	const char *ids[RECONCILE_BATCH];
+	bool done[RECONCILE_BATCH] = {false};
 	size_t n = 0;
 	struct err e;
 
@@ -368,30 +451,33 @@ reconcile_tencent(struct cb_reconcile *r)
 				    RECONCILE_BATCH, &stale, &n, &e) != 0 ||
 	    n == 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		ids[i] = stale[i].file_id;
-	metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-	if (cloud_tencent_describe_media_infos(r->o.cloud, ids, n, &infos,
-					       &e) != 0) {
-		metric_add(METRIC_RECONCILE_ERRORS, 1);
-		log_msg(LOG_WARN, "reconcile",
-			"could not describe %zu tencent media: %s", n, e.msg);
-		cloud_tencent_media_infos_cleanup(&infos);
-		goto out;
-	}
-	for (size_t i = 0;
-	     i < infos.n_items && !vh_stop_requested(&r->thread.stop); i++) {
-		const struct cloud_tencent_media *m = &infos.items[i];
-
-		for (size_t k = 0; k < n; k++)
-			if (strcmp(stale[k].file_id, m->file_id) == 0) {
-				reconcile_tencent_media(r, m, &stale[k]);
-				break;
-			}
-	}
-	cloud_tencent_media_infos_cleanup(&infos);
+	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++)
+		if (!done[i])
+			reconcile_tencent_app(r, stale, n, i, done);
 out:
 	store_stale_media_free(stale, n);
+}
+
+/*
+ * A video asked to be deleted that GetVideoInfo no longer finds
+ * (InvalidVideo.NotFound): deleted; the platform's answer is the evidence.
+ */
+static void
+reconcile_alibaba_gone(struct cb_reconcile *r, const char *video_id,
+		       const struct err *why)
+{
+	cJSON *evidence = cJSON_CreateObject();
+	struct vod_event ev;
+
+	if (evidence == NULL ||
+	    cJSON_AddStringToObject(evidence, "Code", why->remote) == NULL ||
+	    cJSON_AddStringToObject(evidence, "Message", why->msg) == NULL)
+		fatal("out of memory");
+	vod_event_init(&ev);
+	cb_reconcile_deleted_event(VOD_ALIBABA, video_id, &ev);
+	cb__reconcile_submit(&r->o, &ev, evidence);
+	vod_event_cleanup(&ev);
+	cJSON_Delete(evidence);
 }
 
 static void
@@ -407,12 +493,22 @@ reconcile_alibaba(struct cb_reconcile *r)
 		goto out;
 	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++) {
 		struct cloud_alibaba_video_info info;
+		struct cloud_opts ao;
 		struct vod_event ev;
 
 		err_clear(&e);
 		metric_add(METRIC_RECONCILE_LOOKUPS, 1);
-		if (cloud_alibaba_get_video_info(r->o.cloud, stale[i].file_id,
-						 &info, &e) != 0) {
+		/* in the media's own application, as its deletion was asked */
+		cloud_alibaba_opts_for_app(r->o.cloud, stale[i].app_id, &ao);
+		if (cloud_alibaba_get_video_info(&ao, stale[i].file_id, &info,
+						 &e) != 0 &&
+		    stale[i].delete_requested &&
+		    strcmp(e.remote, "InvalidVideo.NotFound") == 0) {
+			reconcile_alibaba_gone(r, stale[i].file_id, &e);
+			cloud_alibaba_video_info_cleanup(&info);
+			continue;
+		}
+		if (e.code != 0) {
 			metric_add(METRIC_RECONCILE_ERRORS, 1);
 			log_msg(LOG_WARN, "reconcile",
 				"could not get alibaba video %s: %s%s%s",
@@ -422,9 +518,11 @@ reconcile_alibaba(struct cb_reconcile *r)
 			continue;
 		}
 		vod_event_init(&ev);
-		if (cb_reconcile_alibaba_event(stale[i].file_id, info.status,
+		/* Asked to be deleted and still there: wait for it. */
+		if (!stale[i].delete_requested &&
+		    cb_reconcile_alibaba_event(stale[i].file_id, info.status,
 					       &ev, &e) == 0)
-			submit(r, &ev, info.video);
+			cb__reconcile_submit(&r->o, &ev, info.video);
 		vod_event_cleanup(&ev);
 		cloud_alibaba_video_info_cleanup(&info);
 	}
@@ -485,7 +583,7 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 		 * (store/events.c, uj), as a failed UploadByURLComplete
 		 * would. */
 		done[k] = true;
-		submit(r, &ev, u->info);
+		cb__reconcile_submit(&r->o, &ev, u->info);
 		vod_event_cleanup(&ev);
 	}
 	/* A job not finished (under way, unknown to the platform, or left
@@ -512,7 +610,7 @@ reconcile_url_batch(struct cb_reconcile *r, const struct store_parked_pull *p,
 			cJSON_AddItemToObject(
 			    evidence, "LastAnswer",
 			    cJSON_Duplicate(open[k]->info, true));
-		submit(r, &ev, evidence);
+		cb__reconcile_submit(&r->o, &ev, evidence);
 		cJSON_Delete(evidence);
 		vod_event_cleanup(&ev);
 	}
@@ -549,8 +647,10 @@ reconcile_main(void *arg)
 	struct cb_reconcile *r = arg;
 
 	while (!vh_stop_sleep(&r->thread.stop, r->o.interval_ms)) {
-		if (r->o.tencent)
+		if (r->o.tencent) {
 			reconcile_tencent(r);
+			cb__reconcile_tencent_pulls(&r->o, &r->thread.stop);
+		}
 		if (r->o.alibaba) {
 			reconcile_alibaba(r);
 			reconcile_alibaba_urls(r);

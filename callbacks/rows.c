@@ -82,6 +82,12 @@ delta_of(const struct vod_event *ev, int64_t now, struct store_media_delta *x)
 		x->error_code = ev->error_code;
 		x->error_message = ev->error_message;
 		return true;
+	case EFFECT_DELETED:
+		/* Only the time: what the record was stays as it was. */
+		x->upload_id = NULL, x->media_url = NULL, x->size = -1;
+		x->procedure_task_id = NULL, x->source_context = NULL;
+		x->rank = 5, x->state = "deleted", x->deleted_at = t;
+		return true;
 	default:
 		return false;
 	}
@@ -109,6 +115,7 @@ merge_delta(struct store_media_delta *d, const struct store_media_delta *x)
 	d->processing_at = min_time(d->processing_at, x->processing_at);
 	d->ready_at = min_time(d->ready_at, x->ready_at);
 	d->failed_at = min_time(d->failed_at, x->failed_at);
+	d->deleted_at = min_time(d->deleted_at, x->deleted_at);
 	if (d->size < 0)
 		d->size = x->size;
 	FIRST(upload_id);
@@ -121,35 +128,57 @@ merge_delta(struct store_media_delta *d, const struct store_media_delta *x)
 
 #undef FIRST
 
+/* Fold x into the deltas: one delta per media record. */
+static void
+put_delta(const struct store_media_delta *x, struct store_media_delta **deltas,
+	  size_t *ndeltas, size_t *cap)
+{
+	struct store_media_delta *d = NULL;
+
+	for (size_t i = 0; i < *ndeltas; i++)
+		if (strcmp((*deltas)[i].file_id, x->file_id) == 0 &&
+		    strcmp((*deltas)[i].provider, x->provider) == 0)
+			d = &(*deltas)[i];
+	if (d != NULL) {
+		merge_delta(d, x);
+		return;
+	}
+	if (*ndeltas == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*deltas = xrealloc(*deltas, *cap * sizeof(**deltas));
+	}
+	(*deltas)[(*ndeltas)++] = *x;
+}
+
 /*
- * Fold the effect of ev into the deltas: one delta per media record, so
- * that the batch statement touches each record once.
+ * Fold the effect of ev into the deltas, so that the batch statement
+ * touches each record once; a deletion moves every media it names.
  */
 static void
 add_delta(const struct vod_event *ev, int64_t now,
-	  struct store_media_delta *deltas, size_t *ndeltas)
+	  struct store_media_delta **deltas, size_t *ndeltas, size_t *cap)
 {
-	struct store_media_delta x, *d = NULL;
+	struct store_media_delta x;
 
 	if (!delta_of(ev, now, &x))
 		return;
-	for (size_t i = 0; i < *ndeltas; i++)
-		if (strcmp(deltas[i].file_id, x.file_id) == 0 &&
-		    strcmp(deltas[i].provider, x.provider) == 0)
-			d = &deltas[i];
-	if (d == NULL)
-		deltas[(*ndeltas)++] = x;
-	else
-		merge_delta(d, &x);
+	if (ev->effect != EFFECT_DELETED || ev->n_deleted == 0) {
+		put_delta(&x, deltas, ndeltas, cap);
+		return;
+	}
+	for (size_t i = 0; i < ev->n_deleted; i++) {
+		x.file_id = ev->deleted_ids[i];
+		put_delta(&x, deltas, ndeltas, cap);
+	}
 }
 
 void
 ingest__add_row(const struct vod_event *ev, const char *raw, enum vod_via via,
 		int64_t now, struct store_event *sev,
-		struct store_media_delta *deltas, size_t *ndeltas)
+		struct store_media_delta **deltas, size_t *ndeltas, size_t *cap)
 {
 	to_store_event(ev, raw, via, sev);
-	add_delta(ev, now, deltas, ndeltas);
+	add_delta(ev, now, deltas, ndeltas, cap);
 }
 
 int
@@ -159,13 +188,13 @@ ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 {
 	struct store_event *sevs = xcalloc(n, sizeof(*sevs));
 	struct store_media_delta *deltas = xcalloc(n, sizeof(*deltas));
-	size_t ndeltas = 0;
+	size_t ndeltas = 0, cap = n;
 	int64_t now = time_unix();
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
-		ingest__add_row(evs[i], raws[i], vias[i], now, &sevs[i], deltas,
-				&ndeltas);
+		ingest__add_row(evs[i], raws[i], vias[i], now, &sevs[i],
+				&deltas, &ndeltas, &cap);
 	rc = store_events_record(pool, sevs, n, deltas, ndeltas, is_new, e);
 	free(sevs);
 	free(deltas);

@@ -5,6 +5,7 @@
  *
  * Interface: cloud_alibaba_create_upload_video,
  * cloud_alibaba_refresh_upload_video, cloud_alibaba_create_upload_image,
+ * cloud_alibaba_create_upload_attached_media,
  * cloud_alibaba_get_video_info, cloud_alibaba_upload_media_by_url,
  * cloud_alibaba_get_url_upload_infos.
  *
@@ -222,6 +223,35 @@ cloud_alibaba_create_upload_image(const struct cloud_opts *o,
 }
 
 int
+cloud_alibaba_create_upload_attached_media(
+    const struct cloud_opts *o, const struct cloud_alibaba_attached_params *ap,
+    struct cloud_alibaba_upload *r, struct err *e)
+{
+	struct cloud_kv p[16];
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (ap->business_type == NULL || ap->business_type[0] == '\0' ||
+	    ap->media_ext == NULL || ap->media_ext[0] == '\0')
+		return err_set(e, ERR_INPUT,
+			       "CreateUploadAttachedMedia needs a business "
+			       "type and a media extension");
+	add(p, &n, "BusinessType", ap->business_type);
+	add(p, &n, "MediaExt", ap->media_ext);
+	add(p, &n, "Title", ap->title);
+	add(p, &n, "FileName", ap->file_name);
+	add(p, &n, "FileSize", ap->file_size);
+	add(p, &n, "Tags", ap->tags);
+	add(p, &n, "StorageLocation", ap->storage_location);
+	add(p, &n, "Description", ap->description);
+	add(p, &n, "CateIds", ap->cate_ids);
+	add(p, &n, "UserData", ap->user_data);
+	add(p, &n, "AppId", o->alibaba_app_id);
+	return ali_upload_call(o, "CreateUploadAttachedMedia", p, n, false, r,
+			       e);
+}
+
+int
 cloud_alibaba_get_video_info(const struct cloud_opts *o, const char *video_id,
 			     struct cloud_alibaba_video_info *r, struct err *e)
 {
@@ -313,5 +343,64 @@ cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
 		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
 	cloud_response_cleanup(&resp);
 	buf_free(&ids);
+	return rc;
+}
+
+/*
+ * DeleteVideo (VideoIds, here one id): the video, its source file, streams
+ * and snapshots; the answer lists the ids it did not delete
+ * (NonExistVideoIds, ForbiddenVideoIds) and a DeleteMediaComplete event
+ * follows. Source: help.aliyun.com/zh/vod/developer-reference/
+ * api-vod-2017-03-21-deletevideo.
+ */
+int
+cloud_alibaba_delete_video(const struct cloud_opts *o, const char *video_id,
+			   struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	size_t n = 0;
+	int rc;
+
+	if (video_id == NULL || video_id[0] == '\0' ||
+	    strchr(video_id, ',') != NULL ||
+	    strlen(video_id) > CLOUD_ALIBABA_ID_MAX)
+		return err_set(e, ERR_INPUT, "DeleteVideo: bad VideoId");
+	add(p, &n, "VideoIds", video_id);
+	cloud_response_init(&resp);
+	/* Deleting twice deletes once: a retry is safe. */
+	if ((rc = ali_call(o, "DeleteVideo", p, n, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_delete_video(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, video_id,
+		    e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+/*
+ * DeleteImage by ImageId (DeleteImageType ImageId, ImageIds): no event
+ * follows, the answer is final. Source: help.aliyun.com/zh/vod/
+ * developer-reference/api-vod-2017-03-21-deleteimage.
+ */
+int
+cloud_alibaba_delete_image(const struct cloud_opts *o, const char *image_id,
+			   struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[2];
+	size_t n = 0;
+	int rc;
+
+	if (image_id == NULL || image_id[0] == '\0' ||
+	    strchr(image_id, ',') != NULL ||
+	    strlen(image_id) > CLOUD_ALIBABA_ID_MAX)
+		return err_set(e, ERR_INPUT, "DeleteImage: bad ImageId");
+	add(p, &n, "DeleteImageType", "ImageId");
+	add(p, &n, "ImageIds", image_id);
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "DeleteImage", p, n, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_error(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, e);
+	cloud_response_cleanup(&resp);
 	return rc;
 }

@@ -27,8 +27,9 @@ struct cloud_alibaba_upload_auth {
 };
 
 struct cloud_alibaba_upload {
-	char *video_id;	 /* VideoId, or ImageId for images */
-	char *image_url; /* CreateUploadImage: ImageURL */
+	char *video_id;	 /* VideoId; ImageId for images; MediaId for attached
+			    media */
+	char *image_url; /* CreateUploadImage: ImageURL; attached: MediaURL */
 	char *request_id;
 	struct cloud_alibaba_upload_auth auth;
 };
@@ -56,6 +57,24 @@ struct cloud_alibaba_image_params {
 	const char *user_data;
 	const char *description;
 	const char *cate_id;
+};
+
+/*
+ * CreateUploadAttachedMedia parameters (watermarks, subtitles, materials);
+ * strings borrowed, NULL or "" = absent.
+ * https://www.alibabacloud.com/help/en/vod/api-createuploadattachedmedia
+ */
+struct cloud_alibaba_attached_params {
+	const char *business_type; /* required: watermark, subtitle, material */
+	const char *media_ext;	   /* required: "png", "srt", ... */
+	const char *title;
+	const char *file_name;
+	const char *file_size; /* decimal */
+	const char *tags;
+	const char *storage_location;
+	const char *description;
+	const char *cate_ids; /* comma-separated */
+	const char *user_data;
 };
 
 struct cloud_alibaba_video_info {
@@ -144,6 +163,12 @@ int cloud_alibaba_refresh_upload_video(const struct cloud_opts *o,
 int cloud_alibaba_create_upload_image(
     const struct cloud_opts *o, const struct cloud_alibaba_image_params *p,
     struct cloud_alibaba_upload *r, struct err *e) VH_MUST_CHECK;
+/* CreateUploadAttachedMedia: MediaId in r->video_id, MediaURL in
+ * r->image_url. Its credential cannot be refreshed (a new call makes a new
+ * media). Not retried once the request may have been sent. */
+int cloud_alibaba_create_upload_attached_media(
+    const struct cloud_opts *o, const struct cloud_alibaba_attached_params *ap,
+    struct cloud_alibaba_upload *r, struct err *e) VH_MUST_CHECK;
 int cloud_alibaba_get_video_info(const struct cloud_opts *o,
 				 const char *video_id,
 				 struct cloud_alibaba_video_info *r,
@@ -166,6 +191,18 @@ int cloud_alibaba_get_url_upload_infos(const struct cloud_opts *o,
 				       const char *const *job_ids, size_t n,
 				       struct cloud_alibaba_url_infos *r,
 				       struct err *e) VH_MUST_CHECK;
+
+/*
+ * DeleteVideo of one video (a DeleteMediaComplete event follows). A video
+ * the platform does not have is ERR_REMOTE "InvalidVideo.NotFound" (the
+ * answer's NonExistVideoIds), one it may not delete ERR_REMOTE "Forbidden"
+ * (ForbiddenVideoIds).
+ */
+int cloud_alibaba_delete_video(const struct cloud_opts *o, const char *video_id,
+			       struct err *e) VH_MUST_CHECK;
+/* DeleteImage of one image by its ImageId; no event follows. */
+int cloud_alibaba_delete_image(const struct cloud_opts *o, const char *image_id,
+			       struct err *e) VH_MUST_CHECK;
 
 /*
  * Pure parsers. issued_at is the local time the response arrived, used when
@@ -210,6 +247,10 @@ int cloud_alibaba_parse_url_upload_infos(long status, const char *body,
 enum cloud_url_outcome cloud_alibaba_url_outcome(const char *status,
 						 const char *error_code,
 						 const char *media_id);
+/* DeleteVideo's answer about video_id (see cloud_alibaba_delete_video). */
+int cloud_alibaba_parse_delete_video(long status, const char *body, size_t len,
+				     const char *video_id,
+				     struct err *e) VH_MUST_CHECK;
 /* Error shape only: 0 for a 2xx status, else the mapped error. */
 int cloud_alibaba_parse_error(long status, const char *body, size_t len,
 			      struct err *e) VH_MUST_CHECK;

@@ -263,11 +263,16 @@ cloud_alibaba_parse_upload(long status, const char *body, size_t len,
 	r->video_id = dup_member(o, "VideoId");
 	if (r->video_id == NULL)
 		r->video_id = dup_member(o, "ImageId");
+	if (r->video_id == NULL) /* CreateUploadAttachedMedia */
+		r->video_id = dup_member(o, "MediaId");
 	r->image_url = dup_member(o, "ImageURL");
+	if (r->image_url == NULL)
+		r->image_url = dup_member(o, "MediaURL");
 	r->request_id = dup_member(o, "RequestId");
 	if (r->video_id == NULL) {
-		rc = err_set(e, ERR_REMOTE,
-			     "%s failed: response lacks VideoId/ImageId", what);
+		rc = err_set(
+		    e, ERR_REMOTE,
+		    "%s failed: response lacks VideoId/ImageId/MediaId", what);
 		goto out;
 	}
 	rc = cloud_alibaba_decode_upload_auth(json_get_str(o, "UploadAddress"),
@@ -484,4 +489,46 @@ cloud_alibaba_parse_url_upload_infos(long status, const char *body, size_t len,
 		r->n_items++;
 	}
 	return 0;
+}
+
+/* Whether the string array member name of obj holds id. */
+static bool
+lists_id(const cJSON *obj, const char *name, const char *id)
+{
+	const cJSON *el, *arr = json_get(obj, name);
+
+	if (!cJSON_IsArray(arr))
+		return false;
+	cJSON_ArrayForEach(el, arr)
+	{
+		if (cJSON_IsString(el) && strcmp(el->valuestring, id) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+cloud_alibaba_parse_delete_video(long status, const char *body, size_t len,
+				 const char *video_id, struct err *e)
+{
+	cJSON *doc;
+	int rc;
+
+	if ((rc = ali_doc("DeleteVideo", status, body, len, &doc, e)) != 0)
+		return rc;
+	if (lists_id(doc, "NonExistVideoIds", video_id))
+		rc =
+		    err_set_remote(e, ERR_REMOTE, "InvalidVideo.NotFound",
+				   "DeleteVideo failed: InvalidVideo.NotFound: "
+				   "the platform has no video "
+				   "%s (NonExistVideoIds)",
+				   video_id);
+	else if (lists_id(doc, "ForbiddenVideoIds", video_id))
+		rc = err_set_remote(e, ERR_REMOTE, "Forbidden",
+				    "DeleteVideo failed: Forbidden: deleting "
+				    "video %s is not "
+				    "allowed (ForbiddenVideoIds)",
+				    video_id);
+	cJSON_Delete(doc);
+	return rc;
 }

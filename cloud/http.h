@@ -45,6 +45,29 @@ struct cloud_opts {
 	bool alibaba_oss_v4;
 };
 
+/*
+ * The application of one media or upload (app.c). A media belongs to one
+ * application of the account, and every call about it must name that one:
+ * a call about a media gets a copy of the options with its application.
+ *
+ * cloud_tencent_opts_for_subapp: *out is *o with SubAppId sub_app_id
+ * (decimal text; NULL or "" keeps the setting's). cloud_alibaba_opts_for_app:
+ * *out is *o with AppId app_id (NULL or "" keeps the setting's). The
+ * strings stay borrowed: they must outlive *out. Pure, thread-safe.
+ *
+ * cloud_tencent_subapp_check: a decimal uint64 other than 0.
+ * cloud_alibaba_app_check: "app-" and digits, at most CLOUD_APP_ID_MAX
+ * bytes. 0 or ERR_INPUT naming the request field (sub_app_id, app_id).
+ */
+#define CLOUD_APP_ID_MAX 64
+void cloud_tencent_opts_for_subapp(const struct cloud_opts *o,
+				   const char *sub_app_id,
+				   struct cloud_opts *out);
+void cloud_alibaba_opts_for_app(const struct cloud_opts *o, const char *app_id,
+				struct cloud_opts *out);
+int cloud_tencent_subapp_check(const char *s, struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_app_check(const char *s, struct err *e) VH_MUST_CHECK;
+
 #define CLOUD_BODY_MAX (4u << 20) /* API response cap */
 
 /*

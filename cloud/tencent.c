@@ -3,6 +3,7 @@
  * JSON POST signed with TC3-HMAC-SHA256; tencent_parse.c reads the answers.
  *
  * Interface: cloud_tencent_apply_upload, cloud_tencent_commit_upload,
+ * cloud_tencent_pull_upload,
  * cloud_tencent_pull_events, cloud_tencent_confirm_events,
  * cloud_tencent_describe_media_infos, cloud_tencent_describe_task_detail.
  *
@@ -258,6 +259,74 @@ cloud_tencent_commit_upload(const struct cloud_opts *o,
 	return rc;
 }
 
+/* A decimal integer of at most max_len characters, a '-' allowed first. */
+static bool
+decimal_ok(const char *s, size_t max_len, bool sign)
+{
+	const char *d = s != NULL && sign && s[0] == '-' ? s + 1 : s;
+
+	return d != NULL && d[0] != '\0' && strlen(s) <= max_len &&
+	       strspn(d, "0123456789") == strlen(d);
+}
+
+static int
+pull_check(const struct cloud_tencent_pull_params *p, struct err *e)
+{
+	if (p->media_url == NULL || p->media_url[0] == '\0')
+		return err_set(e, ERR_INPUT, "PullUpload needs a MediaUrl");
+	if (p->source_context != NULL && strlen(p->source_context) > 250)
+		return err_set(e, ERR_INPUT,
+			       "SourceContext longer than 250 characters");
+	if (p->session_context != NULL && strlen(p->session_context) > 1000)
+		return err_set(e, ERR_INPUT,
+			       "SessionContext longer than 1000 characters");
+	if (p->class_id != NULL && !decimal_ok(p->class_id, 18, false))
+		return err_set(e, ERR_INPUT, "ClassId is not a number");
+	if (p->tasks_priority != NULL &&
+	    !decimal_ok(p->tasks_priority, 3, true))
+		return err_set(e, ERR_INPUT, "TasksPriority is not a number");
+	return 0;
+}
+
+int
+cloud_tencent_pull_upload(const struct cloud_opts *o,
+			  const struct cloud_tencent_pull_params *p,
+			  struct cloud_tencent_pull *r, struct err *e)
+{
+	struct cloud_response resp;
+	cJSON *b;
+	char *body = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = pull_check(p, e)) != 0)
+		return rc;
+	b = tc_body_new(o);
+	add_opt(b, "MediaUrl", p->media_url);
+	add_opt(b, "MediaType", p->media_type);
+	add_opt(b, "MediaName", p->media_name);
+	add_opt(b, "CoverUrl", p->cover_url);
+	add_opt(b, "Procedure", p->procedure);
+	add_opt(b, "ExpireTime", p->expire_time);
+	add_opt(b, "StorageRegion", p->storage_region);
+	/* ClassId and TasksPriority are Integers: numbers from their
+	 * digits. */
+	if (p->class_id != NULL)
+		cJSON_AddRawToObject(b, "ClassId", p->class_id);
+	if (p->tasks_priority != NULL)
+		cJSON_AddRawToObject(b, "TasksPriority", p->tasks_priority);
+	add_opt(b, "SessionContext", p->session_context);
+	add_opt(b, "SourceContext", p->source_context);
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	if ((rc = tc_call(o, "PullUpload", body, 0, false, &resp, e)) == 0)
+		rc = cloud_tencent_parse_pull(resp.status, buf_cstr(&resp.body),
+					      resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
 int
 cloud_tencent_pull_events(const struct cloud_opts *o,
 			  struct cloud_tencent_events *r, struct err *e)
@@ -363,6 +432,39 @@ cloud_tencent_describe_task_detail(const struct cloud_opts *o,
 	    0)
 		rc = cloud_tencent_parse_task_detail(
 		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	cJSON_free(body);
+	return rc;
+}
+
+/*
+ * DeleteMedia: FileId, and SubAppId as every call; no DeleteParts (the
+ * media and everything made from it). The response is the envelope only;
+ * a FileDeleted event follows. Source:
+ * cloud.tencent.com/document/api/266/31764.
+ */
+int
+cloud_tencent_delete_media(const struct cloud_opts *o, const char *file_id,
+			   struct err *e)
+{
+	struct cloud_response resp;
+	char *body = NULL;
+	cJSON *b;
+	int rc;
+
+	if (file_id == NULL || file_id[0] == '\0' ||
+	    strlen(file_id) > CLOUD_TENCENT_ID_MAX)
+		return err_set(e, ERR_INPUT,
+			       "DeleteMedia takes a file id of 1 to %d bytes",
+			       CLOUD_TENCENT_ID_MAX);
+	b = tc_body_new(o);
+	add_opt(b, "FileId", file_id);
+	body = tc_body_print(b);
+	cloud_response_init(&resp);
+	/* Deleting twice deletes once: a retry is safe. */
+	if ((rc = tc_call(o, "DeleteMedia", body, 0, true, &resp, e)) == 0)
+		rc = cloud_tencent_parse_delete(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, e);
 	cloud_response_cleanup(&resp);
 	cJSON_free(body);
 	return rc;

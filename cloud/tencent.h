@@ -1,6 +1,6 @@
 /*
  * cloud/tencent.h: the Tencent Cloud VOD API client (tencent.c):
- * ApplyUpload, CommitUpload, PullEvents, ConfirmEvents and
+ * ApplyUpload, CommitUpload, PullUpload, PullEvents, ConfirmEvents and
  * DescribeMediaInfos, signed with TC3, and their pure response parsers.
  */
 #ifndef VODHOOK_CLOUD_TENCENT_H
@@ -24,6 +24,25 @@ struct cloud_tencent_apply_params {
 	const char *class_id;	     /* optional, decimal */
 };
 
+/*
+ * PullUpload: the platform fetches media_url itself. Source: the API
+ * reference https://cloud.tencent.com/document/api/266/35575 and
+ * tencentcloud-sdk-go vod/v20180717 PullUploadRequestParams.
+ */
+struct cloud_tencent_pull_params {
+	const char *media_url;	     /* required, http(s) */
+	const char *media_type;	     /* optional: "" detects it from the URL */
+	const char *media_name;	     /* optional */
+	const char *cover_url;	     /* optional */
+	const char *procedure;	     /* optional */
+	const char *expire_time;     /* optional, ISO 8601 */
+	const char *storage_region;  /* optional */
+	const char *class_id;	     /* optional, decimal */
+	const char *tasks_priority;  /* optional, decimal -10 to 10 */
+	const char *session_context; /* optional, <= 1000 chars */
+	const char *source_context;  /* optional, <= 250 chars */
+};
+
 /* Owned strings (NULL when absent); free with _cleanup. */
 struct cloud_tencent_apply {
 	char *storage_bucket;
@@ -42,6 +61,11 @@ struct cloud_tencent_commit {
 	char *file_id;
 	char *media_url;
 	char *cover_url;
+	char *request_id;
+};
+
+struct cloud_tencent_pull {
+	char *task_id; /* the pull's TaskId */
 	char *request_id;
 };
 
@@ -87,6 +111,7 @@ struct cloud_tencent_task {
 
 void cloud_tencent_apply_cleanup(struct cloud_tencent_apply *r);
 void cloud_tencent_commit_cleanup(struct cloud_tencent_commit *r);
+void cloud_tencent_pull_cleanup(struct cloud_tencent_pull *r);
 void cloud_tencent_events_cleanup(struct cloud_tencent_events *r);
 void cloud_tencent_media_infos_cleanup(struct cloud_tencent_media_infos *r);
 void cloud_tencent_task_cleanup(struct cloud_tencent_task *r);
@@ -106,6 +131,11 @@ int cloud_tencent_commit_upload(const struct cloud_opts *o,
 				const char *vod_session_key,
 				struct cloud_tencent_commit *r,
 				struct err *e) VH_MUST_CHECK;
+/* Not retried once the request left: a second pull would fetch twice. */
+int cloud_tencent_pull_upload(const struct cloud_opts *o,
+			      const struct cloud_tencent_pull_params *p,
+			      struct cloud_tencent_pull *r,
+			      struct err *e) VH_MUST_CHECK;
 /* Long poll (held up to 5 s by the server; client timeout 10 s). */
 int cloud_tencent_pull_events(const struct cloud_opts *o,
 			      struct cloud_tencent_events *r,
@@ -131,6 +161,14 @@ int cloud_tencent_describe_task_detail(const struct cloud_opts *o,
 				       struct cloud_tencent_task *r,
 				       struct err *e) VH_MUST_CHECK;
 
+/*
+ * DeleteMedia of file_id: the media and every file made from it. The
+ * deletion completes later (a FileDeleted event); a file the platform does
+ * not know is an ERR_REMOTE with its code (ResourceNotFound.FileNotExist).
+ */
+int cloud_tencent_delete_media(const struct cloud_opts *o, const char *file_id,
+			       struct err *e) VH_MUST_CHECK;
+
 /* Pure parsers of a response (HTTP status, body) used by the calls above. */
 int cloud_tencent_parse_apply(long status, const char *body, size_t len,
 			      struct cloud_tencent_apply *r,
@@ -138,6 +176,9 @@ int cloud_tencent_parse_apply(long status, const char *body, size_t len,
 int cloud_tencent_parse_commit(long status, const char *body, size_t len,
 			       struct cloud_tencent_commit *r,
 			       struct err *e) VH_MUST_CHECK;
+int cloud_tencent_parse_pull(long status, const char *body, size_t len,
+			     struct cloud_tencent_pull *r,
+			     struct err *e) VH_MUST_CHECK;
 int cloud_tencent_parse_events(long status, const char *body, size_t len,
 			       struct cloud_tencent_events *r,
 			       struct err *e) VH_MUST_CHECK;
@@ -147,6 +188,9 @@ int cloud_tencent_parse_media_infos(long status, const char *body, size_t len,
 int cloud_tencent_parse_task_detail(long status, const char *body, size_t len,
 				    struct cloud_tencent_task *r,
 				    struct err *e) VH_MUST_CHECK;
+/* Envelope only (DeleteMedia): 0 or the mapped error. */
+int cloud_tencent_parse_delete(long status, const char *body, size_t len,
+			       struct err *e) VH_MUST_CHECK;
 /* Envelope only (ConfirmEvents): 0 or the mapped error. */
 int cloud_tencent_parse_empty(long status, const char *body, size_t len,
 			      struct err *e) VH_MUST_CHECK;

@@ -195,6 +195,41 @@ cloud_tencent_parse_commit(long status, const char *body, size_t len,
 }
 
 void
+cloud_tencent_pull_cleanup(struct cloud_tencent_pull *r)
+{
+	if (r == NULL)
+		return;
+	free(r->task_id);
+	free(r->request_id);
+	memset(r, 0, sizeof(*r));
+}
+
+/* PullUpload answers {"Response":{"TaskId":...,"RequestId":...}}. Source:
+ * tencentcloud-sdk-go vod/v20180717 PullUploadResponseParams. */
+int
+cloud_tencent_parse_pull(long status, const char *body, size_t len,
+			 struct cloud_tencent_pull *r, struct err *e)
+{
+	const cJSON *resp;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = tc_envelope("PullUpload", status, body, len, &doc, &resp,
+			      e)) != 0)
+		return rc;
+	r->task_id = dup_member(resp, "TaskId");
+	r->request_id = dup_member(resp, "RequestId");
+	if (r->task_id == NULL || r->task_id[0] == '\0' ||
+	    strlen(r->task_id) > CLOUD_TENCENT_ID_MAX) {
+		rc = missing("PullUpload", "TaskId", e);
+		cloud_tencent_pull_cleanup(r);
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+void
 cloud_tencent_events_cleanup(struct cloud_tencent_events *r)
 {
 	if (r == NULL)
@@ -401,6 +436,19 @@ cloud_tencent_parse_empty(long status, const char *body, size_t len,
 	int rc;
 
 	rc = tc_envelope("ConfirmEvents", status, body, len, &doc, &resp, e);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int
+cloud_tencent_parse_delete(long status, const char *body, size_t len,
+			   struct err *e)
+{
+	const cJSON *resp;
+	cJSON *doc = NULL;
+	int rc;
+
+	rc = tc_envelope("DeleteMedia", status, body, len, &doc, &resp, e);
 	cJSON_Delete(doc);
 	return rc;
 }

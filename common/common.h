@@ -124,6 +124,16 @@ const char *log_get_req_id(void);
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
     VH_PRINTF(3, 4);
 
+/*
+ * A status line kept at the bottom of a terminal (vodhook upload's progress
+ * bar): text replaces it at once ("\r", erase the line, text, no newline),
+ * and every log line written while it is shown first erases it, then
+ * draws it again below itself, in the same write, so that a log line never
+ * lands in the bar's line. NULL ends it: the last text stays and the cursor
+ * moves to the next line. For a terminal on stderr only; thread-safe.
+ */
+void log_status(const char *text);
+
 #define log_msg(level, module, ...)                                            \
 	do {                                                                   \
 		if ((level) >= log_min_level)                                  \

@@ -140,6 +140,19 @@ static const struct metric_def defs[METRIC_N] = {
 				"From the change's commit to its message's "
 				"delivery.",
 				NULL, 1},
+    [METRIC_STREAMS_OPEN] = {"vodhook_streams_open", METRIC_GAUGE,
+			     "Change streams (GET /v1/stream) open now.", NULL,
+			     1},
+    [METRIC_STREAM_EVENTS_SENT] = {"vodhook_stream_events_sent_total",
+				   METRIC_COUNTER,
+				   "Events written to change streams "
+				   "(snapshots and synced included).",
+				   NULL, 1},
+    [METRIC_STREAMS_DROPPED] = {"vodhook_streams_dropped_total", METRIC_COUNTER,
+				"Change streams ended because their client "
+				"did not read: too far behind, or a write "
+				"that timed out.",
+				NULL, 1},
 };
 
 /* Bucket bounds of every histogram, in microseconds and as printed. */

@@ -41,6 +41,10 @@ enum metric_id {
 	METRIC_WEBHOOK_RETRIED,
 	METRIC_WEBHOOK_FAILED,
 	METRIC_WEBHOOK_LATENCY, /* histogram: change to delivery */
+	/* the change streams (server/stream.c) */
+	METRIC_STREAMS_OPEN, /* gauge */
+	METRIC_STREAM_EVENTS_SENT,
+	METRIC_STREAMS_DROPPED,
 	METRIC_N
 };
 

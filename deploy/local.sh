@@ -130,6 +130,7 @@ for _ in $(seq 1 300); do
     cat <<MSG >&2
 
 vodhook is running (Ctrl-C stops it and PostgreSQL):
+  status page   $base/   (paste the token: $(cat "$VODHOOK_API_TOKEN_FILE"))
   health        $base/healthz
   readiness     $base/readyz
   HTTP API      $base/v1/   (Authorization: Bearer $(cat "$VODHOOK_API_TOKEN_FILE"))

@@ -9,6 +9,16 @@
 -- no enabled subscription a trigger does one index probe and writes
 -- nothing. The triggers name no state: other states (deleted, say) are
 -- delivered like the rest.
+--
+-- The bodies hold the columns of 015 (deletion) and 018 (app_id), as the
+-- API returns them. PL/pgSQL resolves NEW's fields when a trigger runs, not
+-- here, so this file applies before 018 (a new database) or after it (one
+-- that main's schema had reached); no row is written between the two, as
+-- the migrations run before anything else. The triggers are AFTER ROW
+-- triggers: they see the row as written, after 018's BEFORE triggers filled
+-- app_id, and do not depend on 014's AFTER triggers, which only notify, nor
+-- they on these (AFTER triggers change no row, so their order by name does
+-- not matter).
 
 CREATE TABLE webhook_subscriptions (
     id                  uuid PRIMARY KEY,
@@ -140,13 +150,21 @@ BEGIN
                 'upload_id', NEW.upload_id, 'media_url', NEW.media_url,
                 'size', NEW.size, 'procedure_task_id', NEW.procedure_task_id,
                 'source_context', NEW.source_context,
+                'app_id', NEW.app_id,
                 'error_code', NEW.error_code,
                 'error_message', NEW.error_message,
                 'created_at', NEW.created_at, 'updated_at', NEW.updated_at,
                 'transitions', json_build_object('uploaded', NEW.uploaded_at,
                     'confirmed', NEW.confirmed_at,
                     'processing', NEW.processing_at,
-                    'ready', NEW.ready_at, 'failed', NEW.failed_at)),
+                    'ready', NEW.ready_at, 'failed', NEW.failed_at,
+                    'deleted', NEW.deleted_at),
+                'delete', CASE WHEN NEW.delete_requested_at IS NOT NULL
+                          THEN json_build_object(
+                              'requested_at', NEW.delete_requested_at,
+                              'error_code', NEW.delete_error_code,
+                              'error_message', NEW.delete_error_message)
+                          END),
             'change', json_build_object(
                 'from', CASE WHEN TG_OP = 'UPDATE' THEN OLD.state END,
                 'to', NEW.state, 'time', webhook_time(now()),
@@ -194,7 +212,7 @@ BEGIN
                 'bytes_total', NEW.bytes_total, 'bytes_done', NEW.bytes_done,
                 'part_size', NEW.part_size, 'file_id', NEW.file_id,
                 'media_url', NEW.media_url, 'url_job_id', NEW.url_job_id,
-                'attempts', NEW.attempts,
+                'app_id', NEW.app_id, 'attempts', NEW.attempts,
                 'cancel_requested', NEW.cancel_requested,
                 'error', CASE WHEN NEW.error_code IS NULL
                                 AND NEW.error_message IS NULL THEN NULL

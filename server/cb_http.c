@@ -15,7 +15,9 @@
  */
 #include "server/handlers.h"
 
+#include "callbacks/background.h"
 #include "callbacks/ingest.h"
+#include "server/activity.h"
 #include "common/json.h"
 #include "common/metrics.h"
 #include "server/config.h"
@@ -48,6 +50,11 @@ reject(struct http_req *r, enum vod_provider p, enum reject why, int status,
 		      metric_provider(p) * METRIC_REJECT_N + (size_t)why, 1);
 	log_msg(LOG_WARN, "callbacks", "rejected %s callback: %s",
 		vod_provider_name(p), msg);
+	/* The route's name, not its path: Tencent's path may hold a token. */
+	activity_callback_rejected(vod_provider_name(p),
+				   p == VOD_TENCENT ? "/callbacks/tencent"
+						    : "/callbacks/alibaba",
+				   msg, r->ri->remote_addr);
 	return http_reply_error(r, status, code, "%s", msg);
 }
 
@@ -58,6 +65,7 @@ reply_ack(struct http_req *r, enum vod_provider p, const struct vod_event *ev,
 	cJSON *doc = cJSON_CreateObject();
 
 	metric_add_at(METRIC_CALLBACKS_ACCEPTED, metric_provider(p), 1);
+	activity_callback_received();
 	cJSON_AddStringToObject(doc, "status",
 				res->spooled	 ? "spooled"
 				: res->duplicate ? "duplicate"
@@ -332,11 +340,47 @@ handle_media_events(struct http_req *r, void *arg)
 	return reply_raw_json(r, rc, json, &e);
 }
 
+/*
+ * DELETE /v1/media/{provider}/{file_id}: 202 with the record once the
+ * platform accepted the deletion (200 when it was deleted already), 404
+ * for a media vodhook has no record of (nothing is asked: a force form
+ * would delete what vodhook never saw, which the platform's own console
+ * does better), 502 with the platform's code when it refused.
+ */
+int
+handle_media_delete(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+	char *json = NULL;
+	bool asked = false;
+	struct err e;
+	int rc, status;
+
+	err_clear(&e);
+	if (!valid_provider(r->params[0]))
+		return http_reply_error(r, 404, "not_found",
+					"unknown provider \"%s\"",
+					r->params[0]);
+	rc = cb_delete_media(app->cloud, app->pool, r->params[0], r->params[1],
+			     &json, &asked, &e);
+	free(json);
+	if (rc != 0)
+		return http_reply_err(r, rc, &e);
+	rc = store_media_get_json(app->pool, r->params[0], r->params[1], 100,
+				  &json, &e);
+	if (rc != 0)
+		return http_reply_err(r, rc, &e);
+	status = http_reply_text(r, asked ? 202 : 200, json);
+	free(json);
+	return status;
+}
+
 int
 handle_media_list(struct http_req *r, void *arg)
 {
-	static const char *const states[] = {"uploaded", "confirmed",
-					     "processing", "ready", "failed"};
+	static const char *const states[] = {"uploaded",   "confirmed",
+					     "processing", "ready",
+					     "failed",	   "deleted"};
 	struct store_media_filter f = {.limit = 50};
 	char state[16], provider[16], since[64], limit[16], cursor[24];
 	struct app *app = arg;

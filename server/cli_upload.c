@@ -6,12 +6,17 @@
  *   vodhook upload --provider tencent|alibaba [--procedure NAME]
  *       [--source-context TEXT] [--name NAME] [--media-type EXT]
  *       [--session-context TEXT] [--class-id N] [--storage-region R]
- *       [--expire-time T] [--cover FILE]                      (Tencent)
+ *       [--expire-time T] [--cover FILE] [--sub-app-id N]
+ *       [--tasks-priority N]                                    (Tencent)
  *       [--workflow-id ID] [--description T] [--cover-url URL]
  *       [--cate-id N] [--tags T1,T2] [--storage-location HOST]
- *       [--media-kind video|image] [--image-type default|cover]
+ *       [--media-kind video|image|attached] [--image-type default|cover]
+ *       [--business-type watermark|subtitle|material] [--cate-ids N,M]
+ *       [--app-id app-N]
  *       [--url-upload stream|platform]                          (Alibaba)
  *       [--no-wait] FILE|URL
+ *
+ * --url-upload and --cover-url apply to Tencent too (PullUpload).
  *
  * The options map to the HTTP API's fields of the same name (dashes for
  * underscores); upload_submit checks them for both.
@@ -61,6 +66,7 @@ upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co)
 	    .part_timeout_ms = (long)cfg.upload_part_timeout_ms,
 	    .default_storage_region = cfg.tencent_storage_region,
 	    .alibaba_url_upload = cfg.alibaba_url_upload,
+	    .tencent_url_upload = cfg.tencent_url_upload,
 	};
 }
 
@@ -85,6 +91,10 @@ usage(FILE *out)
 	    "  --storage-region R    StorageRegion\n"
 	    "  --expire-time T       ExpireTime, ISO 8601 UTC\n"
 	    "  --cover FILE          cover image uploaded with the media\n"
+	    "  --sub-app-id N        SubAppId (default: tencent_subapp_id)\n"
+	    "  --cover-url URL       CoverUrl of a pull (--url-upload "
+	    "platform)\n"
+	    "  --tasks-priority N    TasksPriority of a pull, -10 to 10\n"
 	    "\n"
 	    "Alibaba only (--procedure is the TemplateGroupId):\n"
 	    "  --workflow-id ID      WorkflowId (wins over a TemplateGroupId)\n"
@@ -94,14 +104,21 @@ usage(FILE *out)
 	    "  --tags T1,T2          Tags: up to 16, each up to 32 "
 	    "characters\n"
 	    "  --storage-location H  StorageLocation (storage address)\n"
-	    "  --media-kind K        video or image (default: image for\n"
-	    "                        png, jpg, jpeg, gif; CreateUploadImage)\n"
+	    "  --media-kind K        video, image or attached (default:\n"
+	    "                        image for png, jpg, jpeg, gif;\n"
+	    "                        CreateUploadImage; attached:\n"
+	    "                        CreateUploadAttachedMedia)\n"
 	    "  --image-type T        ImageType of an image: default or cover\n"
+	    "  --business-type B     BusinessType of attached media:\n"
+	    "                        watermark, subtitle or material\n"
+	    "  --cate-ids N,M        CateIds of attached media\n"
+	    "  --app-id A            AppId (default: alibaba_app_id)\n"
 	    "  --url-upload W        how a URL is uploaded: stream (through\n"
-	    "                        vodhook) or platform (UploadMediaByURL:\n"
-	    "                        Alibaba fetches it; the command ends\n"
-	    "                        once it took the URL); default: the\n"
-	    "                        alibaba_url_upload setting\n"
+	    "                        vodhook) or platform (Alibaba\n"
+	    "                        UploadMediaByURL, Tencent PullUpload:\n"
+	    "                        the platform fetches it; the command\n"
+	    "                        ends once it took the URL); default:\n"
+	    "                        the <provider>_url_upload setting\n"
 	    "\n"
 	    "Prints the upload id, then FileId and MediaUrl. Exit status 0\n"
 	    "only when the upload succeeded.\n");
@@ -115,19 +132,13 @@ usage(FILE *out)
 static const char *
 option_name(const char *arg)
 {
-	static const char *const fields[] = {"session_context",
-					     "class_id",
-					     "storage_region",
-					     "expire_time",
-					     "workflow_id",
-					     "description",
-					     "cover_url",
-					     "cate_id",
-					     "tags",
-					     "storage_location",
-					     "media_kind",
-					     "image_type",
-					     NULL};
+	static const char *const fields[] = {
+	    "session_context",	"class_id",	  "storage_region",
+	    "expire_time",	"workflow_id",	  "description",
+	    "cover_url",	"cate_id",	  "tags",
+	    "storage_location", "media_kind",	  "image_type",
+	    "sub_app_id",	"app_id",	  "business_type",
+	    "cate_ids",		"tasks_priority", NULL};
 
 	if (strncmp(arg, "--", 2) != 0)
 		return NULL;
@@ -182,6 +193,43 @@ struct progress {
 	int last_pct;
 };
 
+/* "m:ss left" (or "h:mm:ss left") at the average rate so far into out;
+ * empty when it cannot be told yet. */
+static void
+time_left(char *out, size_t n, int64_t done, int64_t total, double secs)
+{
+	long long left;
+
+	out[0] = '\0';
+	if (done <= 0 || total <= done || secs < 0.5)
+		return;
+	left = (long long)((double)(total - done) * secs / (double)done + 0.5);
+	if (left >= 3600)
+		snprintf(out, n, "%lld:%02lld:%02lld left", left / 3600,
+			 left / 60 % 60, left % 60);
+	else
+		snprintf(out, n, "%lld:%02lld left", left / 60, left % 60);
+}
+
+/* The bar, on a terminal: a status line kept below the log lines. */
+static void
+draw_bar(int pct, int64_t done, int64_t total, double mibs, double secs,
+	 const char *state)
+{
+	char bar[41], left[32] = "", text[160];
+	int fill = pct * 40 / 100;
+
+	for (int i = 0; i < 40; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[40] = '\0';
+	if (strcmp(state, "uploading") == 0)
+		time_left(left, sizeof(left), done, total, secs);
+	snprintf(text, sizeof(text),
+		 "[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s %s", bar, pct,
+		 (double)done / 1048576.0, mibs, state, left);
+	log_status(text);
+}
+
 static void
 show_progress(void *arg, const char *state, int64_t done, int64_t total)
 {
@@ -200,21 +248,14 @@ show_progress(void *arg, const char *state, int64_t done, int64_t total)
 	p->last_ms = now;
 	p->last_pct = pct;
 	if (p->tty) {
-		char bar[41];
-		int fill = pct * 40 / 100;
-
-		for (int i = 0; i < 40; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[40] = '\0';
-		fprintf(stderr, "\r[%s] %3d%% %8.1f MiB %7.1f MiB/s %-10s", bar,
-			pct, (double)done / 1048576.0, mibs, state);
+		draw_bar(pct, done, total, mibs, secs, state);
 	} else {
 		fprintf(stderr,
 			"progress: state=%s bytes_done=%lld bytes_total=%lld "
 			"percent=%d rate_mib_s=%.1f\n",
 			state, (long long)done, (long long)total, pct, mibs);
+		fflush(stderr);
 	}
-	fflush(stderr);
 }
 
 /* The command line, parsed. */
@@ -353,7 +394,7 @@ run_job(struct upload_service *svc, struct db_pool *pool, const char *id,
 	signal(SIGTERM, SIG_DFL);
 	running_svc = NULL;
 	if (prog.tty)
-		fputc('\n', stderr);
+		log_status(NULL); /* the last bar stays; then the outcome */
 	if (rc != 0) {
 		fprintf(stderr, "vodhook upload: upload %s failed: %s%s%s\n",
 			id, e.remote[0] ? e.remote : "",

@@ -167,7 +167,11 @@ static const struct cfg_opt opts[] = {
     {"tencent_region", S(tencent_region), "ap-guangzhou", 0,
      "Tencent API region (X-TC-Region)"},
     {"tencent_subapp_id", S(tencent_subapp_id), "", 0,
-     "Tencent VOD SubAppId (decimal); empty: the primary application"},
+     "Tencent VOD SubAppId (decimal); empty: the primary application. "
+     "The default of uploads that name none (sub_app_id)"},
+    {"tencent_pull_subapp_ids", S(tencent_pull_subapp_ids), "", 0,
+     "SubAppIds whose events PULL mode polls, separated by commas; empty: "
+     "the one of tencent_subapp_id"},
     {"tencent_api_url", S(tencent_api_url), "https://vod.tencentcloudapi.com",
      0, "Tencent VOD API endpoint"},
     {"tencent_storage_region", S(tencent_storage_region), "", 0,
@@ -181,7 +185,8 @@ static const struct cfg_opt opts[] = {
     {"alibaba_api_url", S(alibaba_api_url), "", 0,
      "Alibaba VOD API endpoint; empty: https://vod.<region>.aliyuncs.com"},
     {"alibaba_app_id", S(alibaba_app_id), "", 0,
-     "Alibaba VOD AppId; empty: the default application"},
+     "Alibaba VOD AppId; empty: the default application. The default of "
+     "uploads that name none (app_id)"},
     {"alibaba_oss_signature", S(alibaba_oss_signature), "v1", 0,
      "signature of uploads to OSS: v1 (HMAC-SHA1, what the VOD SDKs send) "
      "or v4 (OSS4-HMAC-SHA256, in the region of the upload credential)"},
@@ -190,17 +195,23 @@ static const struct cfg_opt opts[] = {
      "(url_upload): stream (vodhook downloads it and uploads the bytes) or "
      "platform (UploadMediaByURL: Alibaba fetches it; the callbacks, or the "
      "reconciler, finish the upload)"},
+    {"tencent_url_upload", S(tencent_url_upload), "stream", 0,
+     "how a Tencent URL source is uploaded when the request does not say "
+     "(url_upload): stream (vodhook downloads it and uploads the bytes) or "
+     "platform (PullUpload: Tencent fetches it; its PullComplete event, or "
+     "the reconciler, finishes the upload)"},
     {"tencent_event_mode", S(tencent_event_mode), "push", 0,
      "push: Tencent posts callbacks to vodhook; pull: vodhook polls "
      "PullEvents and confirms what it stored (needs tencent_secret_id)"},
     {"reconcile_after", I(reconcile_after, 0, 30 * 86400), "1800", 0,
      "seconds a media record may stay uploaded, confirmed or processing, "
-     "or an Alibaba URL pull wait for its callbacks, before the platform's "
+     "or a URL pull wait for its callbacks, before the platform's "
      "API is asked about it (and again after as long); 0 disables"},
     {"reconcile_interval_ms", I(reconcile_interval_ms, 100, 3600000), "30000",
      0, "how often the reconciler looks for such records"},
     {"url_pull_timeout", I(url_pull_timeout, 0, 365 * 86400), "86400", 0,
-     "seconds an Alibaba URL pull may stay unfinished (the platform still "
+     "seconds a URL pull (Alibaba or Tencent) may stay unfinished (the "
+     "platform still "
      "fetching, or not knowing the job) before the reconciler fails its "
      "upload with URLPullTimeout; 0 = wait for ever"},
     {"retention_events_days", I(retention_events_days, 0, 36500), "0", 0,
@@ -247,6 +258,13 @@ static const struct cfg_opt opts[] = {
     {"webhook_allow_private_urls", B(webhook_allow_private_urls), "0", 0,
      "allow webhook URLs that resolve to loopback or private-use addresses; "
      "other special-purpose addresses are refused always"},
+    {"stream_max", I(stream_max, 0, 1024), "16", 0,
+     "change streams (GET /v1/stream) open at once per process, 503 beyond; "
+     "each holds an HTTP worker thread while open, so at most half of threads "
+     "are given to streams whatever this says (0: no streams)"},
+    {"stream_heartbeat_ms", I(stream_heartbeat_ms, 100, 3600000), "15000", 0,
+     "time between two heartbeats (a \": ping\" comment) on an idle change "
+     "stream, so that proxies keep it open"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -534,6 +552,11 @@ config_load(const char *path, struct err *e)
 	    strcmp(cfg.alibaba_url_upload, "platform") != 0)
 		return err_set(e, ERR_INPUT,
 			       "invalid value for \"alibaba_url_upload\": "
+			       "expected stream or platform");
+	if (strcmp(cfg.tencent_url_upload, "stream") != 0 &&
+	    strcmp(cfg.tencent_url_upload, "platform") != 0)
+		return err_set(e, ERR_INPUT,
+			       "invalid value for \"tencent_url_upload\": "
 			       "expected stream or platform");
 	if ((rc = check_listen(e)) != 0)
 		return rc;

@@ -67,6 +67,7 @@ struct config {
 	char *tencent_secret_key;
 	char *tencent_region;
 	char *tencent_subapp_id;
+	char *tencent_pull_subapp_ids;
 	char *tencent_api_url;
 	char *tencent_storage_region;
 	char *alibaba_access_key_id;
@@ -76,6 +77,7 @@ struct config {
 	char *alibaba_app_id;
 	char *alibaba_oss_signature;
 	char *alibaba_url_upload;
+	char *tencent_url_upload;
 	/* event sources besides push */
 	char *tencent_event_mode;
 	int64_t reconcile_after;
@@ -97,6 +99,9 @@ struct config {
 	int64_t webhook_rotation_grace;
 	int64_t webhook_allow_http;
 	int64_t webhook_allow_private_urls;
+	/* change streams */
+	int64_t stream_max;
+	int64_t stream_heartbeat_ms;
 };
 
 struct cloud_opts;

@@ -13,6 +13,8 @@ struct app {
 	struct db_pool *commit_pool; /* the callback committer's */
 	struct ingest *ingest;
 	struct upload_service *uploads;
+	const struct cloud_opts *cloud; /* for deletions */
+	struct stream_hub *streams; /* GET /v1/stream */
 };
 
 struct upload_config;
@@ -25,6 +27,7 @@ int handle_cb_alibaba(struct http_req *r, void *arg);
 int handle_media_get(struct http_req *r, void *arg);
 int handle_media_events(struct http_req *r, void *arg);
 int handle_media_list(struct http_req *r, void *arg);
+int handle_media_delete(struct http_req *r, void *arg);
 int handle_metrics(struct http_req *r, void *arg);
 int handle_upload_create(struct http_req *r, void *arg);
 int handle_upload_get(struct http_req *r, void *arg);
@@ -54,6 +57,10 @@ int webhook_sub_fields(const cJSON *doc, struct store_webhook_sub *w,
 bool webhook_id_ok(const char *s);
 /* "vodhook webhooks ...": argv[0] is "webhooks". cli_webhooks.c. */
 int cmd_webhooks(int argc, char **argv);
+int handle_summary(struct http_req *r, void *arg);
+int handle_failures(struct http_req *r, void *arg);
+int handle_ui_index(struct http_req *r, void *arg);
+int handle_ui_file(struct http_req *r, void *arg);
 
 /*
  * Fill the upload module's settings (and the cloud options they point to,
@@ -62,6 +69,8 @@ int cmd_webhooks(int argc, char **argv);
 void upload_config_from_cfg(struct upload_config *uc, struct cloud_opts *co);
 /* "vodhook upload ...": argv[0] is "upload". Returns the exit status. */
 int cmd_upload(int argc, char **argv);
+/* "vodhook delete PROVIDER FILE_ID": argv[0] is "delete". cli_delete.c. */
+int cmd_delete(int argc, char **argv);
 /* "vodhook check": one line per check on stdout; 1 when one failed.
  * cli_check.c. */
 int cmd_check(void);

@@ -592,15 +592,14 @@ status_text(int status)
  */
 static int
 send_body(struct http_req *r, int status, const char *type, const char *body,
-	  size_t len, const char *extra_name, const char *extra_value)
+	  size_t len, const char *extra)
 {
-	char small[8192], extra[256] = "";
+	char small[8192];
 	bool head = strcmp(r->method, "HEAD") == 0;
 	int n;
 
-	if (extra_name != NULL)
-		snprintf(extra, sizeof(extra), "%s: %s\r\n", extra_name,
-			 extra_value);
+	if (extra == NULL)
+		extra = "";
 	n = snprintf(small, sizeof(small),
 		     "HTTP/1.1 %d %s\r\n"
 		     "Content-Type: %s\r\n"
@@ -634,7 +633,7 @@ http_reply_json(struct http_req *r, int status, cJSON *body)
 					"could not encode the response");
 	}
 	rc = send_body(r, status, JSON_TYPE, text ? text : "",
-		       text ? strlen(text) : 0, NULL, NULL);
+		       text ? strlen(text) : 0, NULL);
 	cJSON_free(text);
 	cJSON_Delete(body);
 	return rc;
@@ -644,13 +643,33 @@ int
 http_reply_body(struct http_req *r, int status, const char *type,
 		const char *body, size_t len)
 {
-	return send_body(r, status, type, body, len, NULL, NULL);
+	return send_body(r, status, type, body, len, NULL);
 }
 
 int
 http_reply_text(struct http_req *r, int status, const char *json)
 {
-	return send_body(r, status, JSON_TYPE, json, strlen(json), NULL, NULL);
+	return send_body(r, status, JSON_TYPE, json, strlen(json), NULL);
+}
+
+/*
+ * The status page's files: nothing but this server's own scripts and
+ * styles may run or load (no inline code, nothing from elsewhere), the
+ * page may not be framed, and no address leaks to another site.
+ */
+#define PAGE_HEADERS                                                           \
+	"Content-Security-Policy: default-src 'none'; script-src 'self';"      \
+	" style-src 'self'; connect-src 'self'; img-src 'self' data:;"         \
+	" frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"     \
+	"X-Content-Type-Options: nosniff\r\n"                                  \
+	"Referrer-Policy: no-referrer\r\n"                                     \
+	"X-Frame-Options: DENY\r\n"
+
+int
+http_reply_page(struct http_req *r, const char *type, const void *body,
+		size_t len)
+{
+	return send_body(r, 200, type, body, len, PAGE_HEADERS);
 }
 
 void
@@ -668,7 +687,7 @@ reply_error(struct http_req *r, int status, const char *code, const char *msg,
 	    const char *extra, const char *extra_value)
 {
 	cJSON *doc = cJSON_CreateObject(), *err = cJSON_CreateObject();
-	char *text;
+	char *text, line[256] = "";
 	int rc;
 
 	cJSON_AddStringToObject(err, "code", code);
@@ -678,8 +697,10 @@ reply_error(struct http_req *r, int status, const char *code, const char *msg,
 	if (r->note[0] == '\0')
 		http_note(r, "%s", code);
 	text = cJSON_PrintUnformatted(doc);
+	if (extra != NULL)
+		snprintf(line, sizeof(line), "%s: %s\r\n", extra, extra_value);
 	rc = send_body(r, status, JSON_TYPE, text ? text : "{}",
-		       text ? strlen(text) : 2, extra, extra_value);
+		       text ? strlen(text) : 2, line);
 	cJSON_free(text);
 	cJSON_Delete(doc);
 	return rc;

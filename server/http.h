@@ -110,6 +110,13 @@ int http_reply_text(struct http_req *r, int status, const char *json);
 /* Send len bytes of body with Content-Type type. */
 int http_reply_body(struct http_req *r, int status, const char *type,
 		    const char *body, size_t len);
+/*
+ * Send one of the status page's files (200): with a Content-Security-Policy
+ * that lets it load only this server's scripts, styles and API, nosniff,
+ * no referrer, and no framing.
+ */
+int http_reply_page(struct http_req *r, const char *type, const void *body,
+		    size_t len);
 /* Send {"error":{"code":code,"message":...},"request_id":...}. */
 int http_reply_error(struct http_req *r, int status, const char *code,
 		     const char *fmt, ...) VH_PRINTF(4, 5);

@@ -15,8 +15,9 @@
 #include "server/handlers.h"
 #include "server/http.h"
 #include "server/retention.h"
-#include "server/webhooks_run.h"
+#include "server/stream.h"
 #include "server/tls.h"
+#include "server/webhooks_run.h"
 #include "store/store.h"
 #include "upload/upload.h"
 #include "cloud/cloud.h"
@@ -52,6 +53,8 @@ usage(FILE *out)
 	    "                     upload a file or URL (\"upload --help\")\n"
 	    "  webhooks ...       manage webhook subscriptions (\"webhooks "
 	    "--help\")\n"
+	    "  delete PROVIDER FILE_ID\n"
+	    "                     ask the platform to delete a media\n"
 	    "  version            print the version\n"
 	    "\n"
 	    "Settings come from VODHOOK_* environment variables and the "
@@ -198,7 +201,8 @@ start_event_sources(struct app *app, const struct cloud_opts *co,
 					"needs VODHOOK_TENCENT_SECRET_ID\n");
 			return EXIT_USAGE;
 		}
-		if (cb_pull_start(co, app->ingest, puller, &e) != 0) {
+		if (cb_pull_start(co, cfg.tencent_pull_subapp_ids, app->ingest,
+				  app->pool, puller, &e) != 0) {
 			fprintf(stderr, "vodhook: %s\n", e.msg);
 			return 1;
 		}
@@ -308,11 +312,17 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"GET", "/v1/media/*/*", handle_media_get, app, ROUTE_API},
 	    {"GET", "/v1/media/*/*/events", handle_media_events, app,
 	     ROUTE_API},
+	    {"DELETE", "/v1/media/*/*", handle_media_delete, app, ROUTE_API},
 	    {"POST", "/v1/uploads", handle_upload_create, app, ROUTE_API},
 	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
 	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
 	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
 	    WEBHOOK_ROUTES(app),
+	    {"GET", "/v1/summary", handle_summary, app, ROUTE_API},
+	    {"GET", "/v1/failures", handle_failures, app, ROUTE_API},
+	    {"GET", "/", handle_ui_index, NULL, 0},
+	    {"GET", "/ui/*", handle_ui_file, NULL, 0},
+	    {"GET", "/v1/stream", handle_stream, app->streams, ROUTE_API},
 	};
 	struct err e;
 
@@ -325,6 +335,36 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 			      "(VODHOOK_TLS_LISTEN)"
 			    : "listen (VODHOOK_LISTEN)",
 			e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The change streams' hub and its listener (a PostgreSQL connection of its
+ * own, opened in the background): 0, or 1 said on stderr.
+ */
+static int
+start_streams(struct app *app)
+{
+	struct stream_hub_opts o = {
+	    .pool = app->pool,
+	    .conninfo = cfg.database_url,
+	    .connect_timeout_s = (int)cfg.db_connect_timeout,
+	    .timeout_ms = (int)cfg.db_timeout_ms,
+	    .max = (int)cfg.stream_max,
+	    .heartbeat_ms = (int)cfg.stream_heartbeat_ms,
+	    .write_timeout_ms = cfg.request_timeout_ms,
+	};
+	struct err e;
+
+	/* Each stream holds a worker thread: at least half of them are
+	 * left to callbacks and the API, whatever stream_max says. */
+	if (o.max > cfg.threads / 2)
+		o.max = (int)(cfg.threads / 2);
+	err_clear(&e);
+	if (stream_hub_start(&o, &app->streams, &e) != 0) {
+		fprintf(stderr, "vodhook: %s\n", e.msg);
 		return 1;
 	}
 	return 0;
@@ -543,6 +583,7 @@ cmd_serve(void)
 			e.msg);
 
 	upload_config_from_cfg(&uc, &co);
+	app.cloud = &co;
 	err_clear(&e);
 	if (upload_service_new(&uc, app.pool, &app.uploads, &e) != 0) {
 		fprintf(stderr, "vodhook: %s\n", e.msg);
@@ -550,7 +591,8 @@ cmd_serve(void)
 		goto out;
 	}
 
-	if ((rc = start_http(&app, tls, &http)) != 0)
+	if ((rc = start_streams(&app)) != 0 ||
+	    (rc = start_http(&app, tls, &http)) != 0)
 		goto out;
 	log_msg(LOG_INFO, "main",
 		"vodhook %s listening on http=%s https=%s (%d threads)",
@@ -576,7 +618,9 @@ out:
 	cb_reconcile_free(reconciler);
 	retention_free(retention);
 	webhook_service_free(webhooks);
-	http_free(http);		  /* no request in flight after this */
+	stream_hub_close(app.streams); /* streams end, so that... */
+	http_free(http);	       /* no request in flight after this */
+	stream_hub_free(app.streams);
 	upload_service_free(app.uploads); /* jobs give their lease back */
 	ingest_free(app.ingest);
 	db_pool_free(commit_pool);
@@ -661,6 +705,8 @@ main(int argc, char **argv)
 		rc = cmd_upload(argc - argi + 1, argv + argi - 1);
 	} else if (strcmp(cmd, "webhooks") == 0) {
 		rc = cmd_webhooks(argc - argi + 1, argv + argi - 1);
+	} else if (strcmp(cmd, "delete") == 0) {
+		rc = cmd_delete(argc - argi + 1, argv + argi - 1);
 	} else {
 		fprintf(stderr, "vodhook: unknown command \"%s\"\n", cmd);
 		usage(stderr);

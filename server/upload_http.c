@@ -9,14 +9,16 @@
  * The request body of POST is a JSON object: provider, path or url, name,
  * procedure, source_context, media_type; the platform-specific fields
  * (Tencent: class_id, storage_region, expire_time, session_context,
- * cover_path; Alibaba: description, cover_url, cate_id, tags, workflow_id,
- * storage_location, image_type, media_kind) are kept in the job's options
+ * cover_path, sub_app_id, and for a pull cover_url, tasks_priority;
+ * Alibaba: description, cover_url, cate_id, tags, workflow_id,
+ * storage_location, image_type, media_kind, business_type, cate_ids,
+ * app_id) are kept in the job's options
  * once upload_submit has checked them (400 with the reason, naming the
  * field). A missing or unreadable file is refused now (400), a path
  * outside the upload root too (403). url_upload ("stream" or "platform",
- * default: the alibaba_url_upload setting) chooses how an Alibaba URL is
- * uploaded: through vodhook, or fetched by the platform itself
- * (UploadMediaByURL; 400 for another provider or a path source).
+ * default: the <provider>_url_upload setting) chooses how a URL is
+ * uploaded: through vodhook, or fetched by the platform itself (Alibaba
+ * UploadMediaByURL, Tencent PullUpload; 400 for a path source).
  */
 #include "server/handlers.h"
 
@@ -33,10 +35,11 @@
 static const char *const option_fields[] = {
     /* Tencent only */
     "class_id", "storage_region", "expire_time", "session_context",
-    "cover_path",
-    /* Alibaba only */
+    "cover_path", "sub_app_id", "tasks_priority",
+    /* Alibaba (and a Tencent pull: cover_url) */
     "description", "cover_url", "cate_id", "tags", "workflow_id",
-    "storage_location", "image_type", "media_kind", NULL};
+    "storage_location", "image_type", "media_kind", "business_type", "cate_ids",
+    "app_id", NULL};
 
 static const char *const known_fields[] = {
     "provider",	      "path",	    "url",	  "name", "procedure",

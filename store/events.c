@@ -34,7 +34,8 @@
  * never saw them: a URL the platform pulled itself); a URL the platform could
  * not pull has no VideoId, only the JobId, in its UploadByURLComplete or in the
  * reconciler's GetURLUploadInfos answer (a Reconciled event with an error
- * and no media), and fails its upload (uj).
+ * and no media), and fails its upload (uj); the same for a Tencent
+ * PullComplete with an error and no FileId (its TaskId is the url_job_id).
  */
 /* clang-format off */
 #define SQL_INSERT \
@@ -67,24 +68,38 @@
     "  unnest($25::text[]) AS procedure_task_id," \
     "  unnest($26::text[]) AS source_context," \
     "  unnest($27::text[]) AS error_code," \
-    "  unnest($28::text[]) AS error_message) d"
+    "  unnest($28::text[]) AS error_message," \
+    "  unnest($29::timestamptz[]) AS deleted_at) d"
 
 #define SQL_BY_FILE_ID \
     " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
     "  WHERE provider = d.provider AND file_id = d.file_id LIMIT 1) u2" \
     "  ON true),"
 
-/* The media deltas, linked by upload id or else by file id. */
+/* A Tencent PullComplete of the batch names its upload by TaskId only when
+ * it carries no SourceContext (the legacy format): the upload whose
+ * url_job_id it is. */
+#define SQL_BY_URL_JOB \
+    " LEFT JOIN LATERAL (SELECT u.id, u.procedure, u.options FROM ins i" \
+    "  JOIN uploads u ON u.provider = i.provider AND u.url_job_id = i.task_id" \
+    "  WHERE i.event_type = 'PullComplete' AND i.provider = d.provider" \
+    "   AND i.file_id = d.file_id AND d.upload_id IS NULL LIMIT 1) u3" \
+    "  ON true"
+
+/* The media deltas, linked by upload id, by a pull's TaskId, or else by
+ * file id. */
 #define SQL_LINK_BY_ID \
     " d AS (" \
-    " SELECT d.*, coalesce(u1.id, u2.id) AS link," \
-    "  (u1.id IS NOT NULL OR u2.id IS NOT NULL)" \
-    "   AND coalesce(u1.procedure, u2.procedure," \
-    "    u1.options->>'workflow_id', u2.options->>'workflow_id', '') = ''" \
+    " SELECT d.*, coalesce(u1.id, u3.id, u2.id) AS link," \
+    "  (u1.id IS NOT NULL OR u3.id IS NOT NULL OR u2.id IS NOT NULL)" \
+    "   AND coalesce(u1.procedure, u3.procedure, u2.procedure," \
+    "    u1.options->>'workflow_id', u3.options->>'workflow_id'," \
+    "    u2.options->>'workflow_id', '') = ''" \
     "   AS no_processing" \
     SQL_DELTAS \
     " LEFT JOIN LATERAL (SELECT id, procedure, options FROM uploads" \
     "  WHERE id = d.upload_id LIMIT 1) u1 ON true" \
+    SQL_BY_URL_JOB \
     SQL_BY_FILE_ID
 
 /* The same when no event names an upload id: by file id alone. */
@@ -102,7 +117,7 @@
     " INSERT INTO media AS m (provider, file_id, state, state_rank," \
     "  upload_id, media_url, size, procedure_task_id, source_context," \
     "  error_code, error_message, confirmed_at, processing_at, ready_at," \
-    "  failed_at)" \
+    "  failed_at, deleted_at)" \
     " SELECT provider, file_id," \
     "  CASE WHEN maybe_ready AND no_processing AND rank = 2" \
     "   THEN 'ready' ELSE state END," \
@@ -112,7 +127,7 @@
     "  error_code, error_message, confirmed_at, processing_at," \
     "  CASE WHEN maybe_ready AND no_processing" \
     "   THEN coalesce(ready_at, confirmed_at) ELSE ready_at END," \
-    "  failed_at" \
+    "  failed_at, deleted_at" \
     " FROM d" \
     " ON CONFLICT (provider, file_id) DO UPDATE SET" \
     "  state = CASE WHEN EXCLUDED.state_rank > m.state_rank" \
@@ -130,6 +145,7 @@
     "  processing_at = least(m.processing_at, EXCLUDED.processing_at)," \
     "  ready_at = least(m.ready_at, EXCLUDED.ready_at)," \
     "  failed_at = least(m.failed_at, EXCLUDED.failed_at)," \
+    "  deleted_at = least(m.deleted_at, EXCLUDED.deleted_at)," \
     "  updated_at = now()" \
     " RETURNING m.upload_id, m.state, m.file_id, m.media_url, m.size," \
     "  m.error_code, m.error_message)," \
@@ -153,7 +169,8 @@
     " FROM up WHERE u.id = up.upload_id" \
     "  AND upload_state_rank(up.state) > upload_state_rank(u.state))"
 
-/* A URL the platform could not pull fails its upload. */
+/* A URL the platform could not pull fails its upload (Alibaba
+ * UploadByURLComplete, Tencent PullComplete, or the reconciler's answer). */
 #define SQL_URL_JOBS \
     ", uj AS (" \
     " UPDATE uploads u SET state = 'failed'," \
@@ -161,8 +178,8 @@
     "  error_message = i.error_message," \
     "  finished_at = coalesce(u.finished_at, now()), updated_at = now()" \
     " FROM ins i WHERE ((i.event_type = 'UploadByURLComplete'" \
-    "   AND lower(i.status) = 'fail') OR (i.event_type = 'Reconciled'" \
-    "   AND i.error_code IS NOT NULL AND i.file_id IS NULL))" \
+    "   AND lower(i.status) = 'fail') OR (i.event_type IN ('Reconciled'," \
+    "   'PullComplete') AND i.error_code IS NOT NULL AND i.file_id IS NULL))" \
     "  AND u.provider = i.provider" \
     "  AND u.url_job_id = i.task_id AND u.file_id IS NULL" \
     "  AND upload_state_rank(u.state) < 6)"
@@ -211,7 +228,7 @@ static const char *const variant_name[NVARIANTS] = {
     [V_NEW | V_LEAN] = "vh_record_new_events_lean",
 };
 
-#define NPARAMS 28
+#define NPARAMS 29
 
 /*
  * The parameters are one-dimensional arrays sent in PostgreSQL's binary
@@ -348,14 +365,14 @@ arr_finish(struct arr *a, int *len)
 	return a->b.ptr;
 }
 
-/* Element types of the statement's parameters, $1 to $28. */
+/* Element types of the statement's parameters, $1 to $29. */
 static const uint32_t param_oids[NPARAMS] = {
     OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
     OID_TEXT, OID_UUID, OID_TEXT, OID_TIMESTAMPTZ, OID_TEXT,
     /* the deltas */
     OID_TEXT, OID_TEXT, OID_INT2, OID_TEXT, OID_BOOL, OID_TIMESTAMPTZ,
     OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_TIMESTAMPTZ, OID_UUID, OID_TEXT,
-    OID_INT8, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT};
+    OID_INT8, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT, OID_TIMESTAMPTZ};
 
 /* The statement's parameters, in binary; they point into a[]. */
 struct params {
@@ -381,6 +398,7 @@ is_lean(const struct store_event *events, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (events[i].event_type == NULL ||
 		    strcmp(events[i].event_type, "UploadByURLComplete") == 0 ||
+		    strcmp(events[i].event_type, "PullComplete") == 0 ||
 		    strcmp(events[i].event_type, "Reconciled") == 0)
 			return false;
 	return true;
@@ -425,9 +443,10 @@ add_delta(struct arr *a, const struct store_media_delta *d)
 	    (rc = arr_add_int(&a[23], d->size, d->size >= 0)) != 0 ||
 	    (rc = arr_add(&a[24], d->procedure_task_id)) != 0 ||
 	    (rc = arr_add(&a[25], d->source_context)) != 0 ||
-	    (rc = arr_add(&a[26], d->error_code)) != 0)
+	    (rc = arr_add(&a[26], d->error_code)) != 0 ||
+	    (rc = arr_add(&a[27], d->error_message)) != 0)
 		return rc;
-	return arr_add(&a[27], d->error_message);
+	return arr_add_time(&a[28], d->deleted_at);
 }
 
 static int

@@ -4,7 +4,9 @@
  * never pass through a double.
  *
  * Interface: store_media_get_json, store_media_events_json,
- * store_media_list_json, store_media_claim_stale, store_stale_media_free.
+ * store_media_list_json, store_media_claim_stale, store_stale_media_free,
+ * store_media_app_id, store_media_set_app_id,
+ * store_media_delete_target, store_media_delete_requested.
  */
 #include "store/store_int.h"
 
@@ -17,11 +19,16 @@
 	" 'state', m.state, 'upload_id', m.upload_id, 'media_url',"            \
 	" m.media_url, 'size', m.size, 'procedure_task_id',"                   \
 	" m.procedure_task_id, 'source_context', m.source_context,"            \
+	" 'app_id', m.app_id,"                                                 \
 	" 'error_code', m.error_code, 'error_message', m.error_message,"       \
 	" 'created_at', m.created_at, 'updated_at', m.updated_at,"             \
 	" 'transitions', json_build_object('uploaded', m.uploaded_at,"         \
 	" 'confirmed', m.confirmed_at, 'processing', m.processing_at,"         \
-	" 'ready', m.ready_at, 'failed', m.failed_at))"
+	" 'ready', m.ready_at, 'failed', m.failed_at, 'deleted',"              \
+	" m.deleted_at), 'delete', CASE WHEN m.delete_requested_at IS NOT"     \
+	" NULL THEN json_build_object('requested_at', m.delete_requested_at,"  \
+	" 'error_code', m.delete_error_code, 'error_message',"                 \
+	" m.delete_error_message) END)"
 
 #define EVENT_JSON                                                             \
 	"json_build_object('id', e.id::text, 'event_type', e.event_type,"      \
@@ -140,19 +147,28 @@ store_media_list_json(struct db_pool *pool, const struct store_media_filter *f,
 	return query_text(pool, SQL_LIST, 5, params, json, NULL, e);
 }
 
+/*
+ * Stale: unfinished past the wait, or asked to be deleted (and accepted by
+ * the platform) that long ago without the deletion coming back.
+ */
 static const char SQL_CLAIM_STALE[] =
     "UPDATE media m SET reconciled_at = now()"
     " FROM (SELECT id FROM media"
     "  WHERE provider = $1"
-    "   AND state IN ('uploaded', 'confirmed', 'processing')"
-    "   AND updated_at < now() - make_interval(secs => $2::bigint)"
+    "   AND ((state IN ('uploaded', 'confirmed', 'processing')"
+    "     AND updated_at < now() - make_interval(secs => $2::bigint))"
+    "    OR (delete_requested_at IS NOT NULL AND state <> 'deleted'"
+    "     AND delete_error_code IS NULL"
+    "     AND delete_requested_at < now() - make_interval(secs => $2::bigint)))"
     "   AND (reconciled_at IS NULL"
     "    OR reconciled_at < now() - make_interval(secs => $2::bigint))"
     "  ORDER BY updated_at LIMIT $3::int"
     "  FOR UPDATE SKIP LOCKED) s"
     " WHERE m.id = s.id"
     " RETURNING m.file_id, m.state, m.procedure_task_id,"
-    "  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id)";
+    "  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id),"
+    "  m.app_id,"
+    "  m.delete_requested_at IS NOT NULL AND m.delete_error_code IS NULL";
 
 int
 store_media_claim_stale(struct db_pool *pool, const char *provider,
@@ -174,6 +190,9 @@ store_media_claim_stale(struct db_pool *pool, const char *provider,
 		(*out)[r].state = xstrdup(PQgetvalue(res, r, 1));
 		(*out)[r].procedure_task_id = store__dup_or_null(res, r, 2);
 		(*out)[r].procedure = store__dup_or_null(res, r, 3);
+		(*out)[r].app_id = store__dup_or_null(res, r, 4);
+		(*out)[r].delete_requested =
+		    strcmp(PQgetvalue(res, r, 5), "t") == 0;
 	}
 	PQclear(res);
 	return 0;
@@ -187,6 +206,93 @@ store_stale_media_free(struct store_stale_media *m, size_t n)
 		free(m[i].state);
 		free(m[i].procedure_task_id);
 		free(m[i].procedure);
+		free(m[i].app_id);
 	}
 	free(m);
+}
+
+static const char SQL_APP_ID[] = "SELECT coalesce(app_id, '') FROM media"
+				 " WHERE provider = $1 AND file_id = $2";
+
+static const char SQL_SET_APP_ID[] =
+    "UPDATE media SET app_id = $3"
+    " WHERE provider = $1 AND file_id = $2 AND app_id IS NULL";
+
+int
+store_media_set_app_id(struct db_pool *pool, const char *provider,
+		       const char *file_id, const char *app_id, struct err *e)
+{
+	const char *params[3] = {provider, file_id, app_id};
+	PGresult *res = NULL;
+	PGconn *conn;
+	int rc = 0;
+
+	if ((conn = store__acquire(pool, 5000, e)) == NULL)
+		return store__acquire_failed(e);
+	res = store__exec(conn, SQL_SET_APP_ID, 3, params);
+	if (!store__ok(res))
+		rc = store__err(conn, res, "set the application of a media", e);
+	PQclear(res);
+	store__release(pool, conn);
+	return rc;
+}
+
+int
+store_media_app_id(struct db_pool *pool, const char *provider,
+		   const char *file_id, char **app_id, struct err *e)
+{
+	const char *params[2] = {provider, file_id};
+	int rc = query_text(pool, SQL_APP_ID, 2, params, app_id, NULL, e);
+
+	if (rc == 0 && (*app_id)[0] == '\0') {
+		free(*app_id);
+		*app_id = NULL;
+	}
+	return rc;
+}
+
+/*
+ * An Alibaba image is deleted with DeleteImage: the upload says what it
+ * sent, else an ImageUploadComplete event names an image.
+ */
+static const char SQL_DELETE_TARGET[] =
+    "SELECT coalesce((SELECT u.media_kind::text FROM uploads u"
+    "  WHERE u.id = m.upload_id),"
+    " CASE WHEN EXISTS (SELECT 1 FROM vod_events e"
+    "  WHERE e.file_id = m.file_id AND e.provider = m.provider"
+    "   AND e.event_type = 'ImageUploadComplete') THEN 'image' END,"
+    " 'video'), m.state::text = 'deleted'"
+    " FROM media m WHERE m.provider = $1 AND m.file_id = $2";
+
+int
+store_media_delete_target(struct db_pool *pool, const char *provider,
+			  const char *file_id, char **kind, bool *deleted,
+			  struct err *e)
+{
+	const char *params[2] = {provider, file_id};
+
+	return query_text(pool, SQL_DELETE_TARGET, 2, params, kind, deleted, e);
+}
+
+static const char SQL_DELETE_REQUESTED[] =
+    "UPDATE media m SET delete_requested_at = now(),"
+    " delete_error_code = $3, delete_error_message = $4,"
+    " state = CASE WHEN $5::boolean THEN 'deleted' ELSE m.state END,"
+    " state_rank = CASE WHEN $5::boolean THEN 5 ELSE m.state_rank END,"
+    " deleted_at = CASE WHEN $5::boolean THEN coalesce(m.deleted_at, now())"
+    "  ELSE m.deleted_at END,"
+    " updated_at = now()"
+    " WHERE m.provider = $1 AND m.file_id = $2"
+    " RETURNING " MEDIA_JSON;
+
+int
+store_media_delete_requested(struct db_pool *pool, const char *provider,
+			     const char *file_id, const char *error_code,
+			     const char *error_message, bool deleted_now,
+			     char **json, struct err *e)
+{
+	const char *params[5] = {provider, file_id, error_code, error_message,
+				 deleted_now ? "true" : "false"};
+
+	return query_text(pool, SQL_DELETE_REQUESTED, 5, params, json, NULL, e);
 }

@@ -105,11 +105,12 @@ struct store_event {
 struct store_media_delta {
 	const char *provider;
 	const char *file_id;
-	int rank;	   /* 2 confirmed, 3 processing, 4 ready/failed */
+	int rank;	   /* 2 confirmed, 3 processing, 4 ready/failed,
+			      5 deleted */
 	const char *state; /* the state of that rank */
 	bool maybe_ready;  /* confirmed, and ready when the linked upload
 			    * asked for no processing */
-	int64_t confirmed_at, processing_at, ready_at, failed_at;
+	int64_t confirmed_at, processing_at, ready_at, failed_at, deleted_at;
 	const char *upload_id; /* canonical UUID text, or NULL */
 	const char *media_url;
 	int64_t size; /* -1 when unknown */
@@ -366,10 +367,12 @@ int store_upload_canceled(struct db_pool *pool, const char *id,
 			  const char *owner, struct err *e) VH_MUST_CHECK;
 /*
  * The platform pulls the job's URL itself as job url_job_id (Alibaba
- * UploadMediaByURL): record it and park the job (state uploading, lease
- * released, never claimed again; its callbacks finish it). A failed
- * UploadByURLComplete of that JobId recorded before this call fails the
- * job now. ERR_CONFLICT when the lease was lost.
+ * UploadMediaByURL, Tencent PullUpload): record it and park the job (state
+ * uploading, lease released, never claimed again; its callbacks finish
+ * it). A failed UploadByURLComplete or PullComplete of that id recorded
+ * before this call fails the job now; a successful PullComplete recorded
+ * before it, not linked yet, links its media and moves the job with it.
+ * ERR_CONFLICT when the lease was lost.
  */
 int store_upload_set_url_job(struct db_pool *pool, const char *id,
 			     const char *owner, const char *provider,
@@ -381,6 +384,7 @@ struct store_parked_pull {
 	char id[37];	  /* upload id */
 	char *url_job_id; /* the platform's JobId */
 	int64_t parked_s; /* seconds since the JobId was recorded */
+	char *app_id;	  /* the upload's application; NULL: default */
 };
 
 /*
@@ -414,17 +418,34 @@ store_upload_count_states(struct db_pool *pool,
 			  struct store_state_count out[STORE_UPLOAD_NSTATES],
 			  size_t *n, struct err *e) VH_MUST_CHECK;
 
+/*
+ * {"media":[{"provider":..,"state":..,"count":n},...],"uploads":{"queued":n,
+ * "uploading":n,"committing":n}} for GET /v1/summary; *json caller frees.
+ * Waits as store_upload_count_states does.
+ */
+int store_summary_json(struct db_pool *pool, char **json,
+		       struct err *e) VH_MUST_CHECK;
+/* The last limit failed upload jobs, newest first, as a JSON array (id,
+ * provider, file_id, name, source_kind, attempts, error, created_at,
+ * finished_at; never the source). *json caller frees. */
+int store_failed_uploads_json(struct db_pool *pool, int limit, char **json,
+			      struct err *e) VH_MUST_CHECK;
+
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
 	char *file_id;
 	char *state;
 	char *procedure_task_id; /* NULL when none is known */
 	char *procedure;	 /* the linked upload's procedure, or NULL */
+	char *app_id; /* its application (SubAppId, AppId); NULL: default */
+	bool delete_requested; /* the platform accepted a deletion */
 };
 
 /*
  * Claim up to max records of provider that have stayed in uploaded,
- * confirmed or processing for at least older_than_s seconds and were not
+ * confirmed or processing for at least older_than_s seconds, or whose
+ * deletion the platform accepted that long ago and that are not deleted
+ * yet, and were not
  * looked up in the last older_than_s seconds either; the claim (setting
  * reconciled_at) keeps other instances from looking them up too. *out is
  * an array of *n entries freed with store_stale_media_free.
@@ -434,6 +455,44 @@ int store_media_claim_stale(struct db_pool *pool, const char *provider,
 			    struct store_stale_media **out, size_t *n,
 			    struct err *e) VH_MUST_CHECK;
 void store_stale_media_free(struct store_stale_media *m, size_t n);
+
+/*
+ * The application of media record (provider, file_id): the Tencent
+ * SubAppId or Alibaba AppId that every call about it must name. *app_id
+ * (caller frees) is NULL for the account's default application (the
+ * setting's). ERR_NOTFOUND when there is no such record.
+ */
+int store_media_app_id(struct db_pool *pool, const char *provider,
+		       const char *file_id, char **app_id,
+		       struct err *e) VH_MUST_CHECK;
+/*
+ * Record that media (provider, file_id) belongs to application app_id,
+ * when its record names none yet (a record that its upload linked to an
+ * application keeps that one). No record: nothing changes, 0.
+ */
+int store_media_set_app_id(struct db_pool *pool, const char *provider,
+			   const char *file_id, const char *app_id,
+			   struct err *e) VH_MUST_CHECK;
+/*
+ * What deleting media (provider, file_id) takes: *kind "video" or "image"
+ * (the upload's media kind, else "image" when an ImageUploadComplete names
+ * it; caller frees), *deleted whether the record is deleted already.
+ * ERR_NOTFOUND when there is no such record.
+ */
+int store_media_delete_target(struct db_pool *pool, const char *provider,
+			      const char *file_id, char **kind, bool *deleted,
+			      struct err *e) VH_MUST_CHECK;
+/*
+ * Record that the platform was asked now to delete the media, and its
+ * refusal (error_code and error_message, NULL when it accepted). With
+ * deleted_now (the platform's answer is final and no event follows) the
+ * record is deleted too. *json: the record as store_media_get_json gives
+ * it without events (caller frees). ERR_NOTFOUND when there is none.
+ */
+int store_media_delete_requested(struct db_pool *pool, const char *provider,
+				 const char *file_id, const char *error_code,
+				 const char *error_message, bool deleted_now,
+				 char **json, struct err *e) VH_MUST_CHECK;
 
 /* ============================================================ retention
  * Deleting what is kept for a limited time, one batch a call (at most max
@@ -560,5 +619,67 @@ int store_webhook_finish(struct db_pool *pool,
 /* Messages ever created, and those pending, in the whole database. */
 int store_webhook_stats(struct db_pool *pool, int64_t *created,
 			int64_t *pending, struct err *e) VH_MUST_CHECK;
+/* ----------------------------------------------------------- changes */
+
+/*
+ * What a stream follows (server/stream.c); NULL: any. provider "tencent"
+ * or "alibaba", kind "media" or "upload", upload_id a canonical UUID: the
+ * caller checks them.
+ */
+struct change_filter {
+	const char *provider;
+	const char *file_id;
+	const char *upload_id;
+	const char *kind;
+};
+
+/* The most rows of each kind a snapshot returns. */
+#define STORE_SNAPSHOT_MAX 1000
+
+/* kind "media" or "upload", payload the notification's JSON. Both are
+ * borrowed for the call. */
+typedef void (*store_change_fn)(const char *kind, const char *payload,
+				void *arg);
+
+/*
+ * The current state of what f names, in the payload shape of the
+ * notifications on vodhook_changes ("from" null): every upload not
+ * finished (queued, uploading, committing) and, when f names a file id or
+ * an upload id, that upload and media whatever their state; at most
+ * STORE_SNAPSHOT_MAX of each kind. fn is called for each before this
+ * returns (the connection is held meanwhile: fn only copies). 0 or an
+ * error.
+ */
+int store_changes_snapshot(struct db_pool *pool, const struct change_filter *f,
+			   store_change_fn fn, void *arg,
+			   struct err *e) VH_MUST_CHECK;
+
+struct store_listener;
+
+struct store_listener_opts {
+	const char *conninfo; /* borrowed; outlives the listener */
+	int connect_timeout_s;
+	int timeout_ms; /* connecting and LISTEN */
+	/* LISTEN is in effect, the first time or after the connection was
+	 * lost: changes made before now may not have been heard. */
+	void (*on_listen)(void *arg);
+	/* A payload, borrowed for the call. */
+	void (*on_notify)(const char *payload, void *arg);
+	void *arg;
+};
+
+/*
+ * Start a thread that listens on vodhook_changes on a connection of its
+ * own, opened again with back-off when lost, and calls o's functions (on
+ * that thread). 0, or ERR_INPUT when the connection string does not parse.
+ * Stop with store_listener_stop, free with store_listener_free.
+ */
+int store_listener_start(const struct store_listener_opts *o,
+			 struct store_listener **out,
+			 struct err *e) VH_MUST_CHECK;
+/* Stop listening and join the thread; safe twice. */
+void store_listener_stop(struct store_listener *l);
+/* Stop if still running, and free. NULL-safe. */
+void store_listener_free(struct store_listener *l);
 
 #endif

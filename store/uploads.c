@@ -30,7 +30,7 @@
 	" u.source_context, 'options', u.options, 'bytes_total',"              \
 	" u.bytes_total, 'bytes_done', u.bytes_done, 'part_size',"             \
 	" u.part_size, 'file_id', u.file_id, 'media_url', u.media_url,"        \
-	" 'url_job_id', u.url_job_id,"                                         \
+	" 'url_job_id', u.url_job_id, 'app_id', u.app_id,"                     \
 	" 'attempts', u.attempts, 'cancel_requested', u.cancel_requested,"     \
 	" 'error', CASE WHEN u.error_code IS NULL AND u.error_message IS NULL" \
 	"  THEN NULL ELSE json_build_object('code', u.error_code, 'message',"  \
@@ -225,9 +225,9 @@ static const char SQL_SET_URL_JOB[] =
     " WHERE id = $1::uuid AND lease_owner = $2";
 
 /*
- * After SQL_SET_URL_JOB committed: a failed UploadByURLComplete that was
- * recorded before the JobId was (its ingest could not find the upload)
- * fails the upload now, as ingest would have.
+ * After SQL_SET_URL_JOB committed: a failed UploadByURLComplete or
+ * PullComplete that was recorded before the JobId was (its ingest could
+ * not find the upload) fails the upload now, as ingest would have.
  */
 static const char SQL_URL_JOB_EARLY_FAIL[] =
     "UPDATE uploads u SET state = 'failed',"
@@ -236,10 +236,47 @@ static const char SQL_URL_JOB_EARLY_FAIL[] =
     "  finished_at = coalesce(u.finished_at, now()), updated_at = now()"
     " FROM (SELECT v.error_code, v.error_message FROM vod_events v"
     "  WHERE v.provider = $2 AND v.task_id = $3"
-    "   AND v.event_type = 'UploadByURLComplete'"
-    "   AND lower(v.status) = 'fail' ORDER BY v.id LIMIT 1) f"
+    "   AND ((v.event_type = 'UploadByURLComplete'"
+    "     AND lower(v.status) = 'fail') OR (v.event_type = 'PullComplete'"
+    "     AND v.error_code IS NOT NULL AND v.file_id IS NULL))"
+    "  ORDER BY v.id LIMIT 1) f"
     " WHERE u.id = $1::uuid AND u.provider = $2 AND u.url_job_id = $3"
     "  AND u.file_id IS NULL AND upload_state_rank(u.state) < 6";
+
+/*
+ * After SQL_SET_URL_JOB committed: a successful PullComplete recorded
+ * before the TaskId was and naming no upload (the legacy format has no
+ * SourceContext) links its media record to the upload now, and the upload
+ * follows the record forward, as ingest would have done.
+ */
+static const char SQL_URL_JOB_EARLY_LINK[] =
+    "WITH f AS (SELECT v.file_id FROM vod_events v"
+    "  WHERE v.provider = $2 AND v.task_id = $3"
+    "   AND v.event_type = 'PullComplete' AND v.file_id IS NOT NULL"
+    "  ORDER BY v.id LIMIT 1),"
+    " m AS (UPDATE media m SET upload_id = $1::uuid, updated_at = now()"
+    "  FROM f WHERE m.provider = $2 AND m.file_id = f.file_id"
+    "   AND (m.upload_id IS NULL OR m.upload_id = $1::uuid)"
+    "  RETURNING m.state, m.file_id, m.media_url, m.size, m.error_code,"
+    "   m.error_message)"
+    " UPDATE uploads u SET state = m.state,"
+    "  file_id = coalesce(u.file_id, m.file_id),"
+    "  media_url = coalesce(u.media_url, m.media_url),"
+    "  bytes_total = coalesce(u.bytes_total, m.size),"
+    "  bytes_done = CASE WHEN m.state = 'failed' THEN u.bytes_done"
+    "   ELSE coalesce(u.bytes_total, m.size, u.bytes_done) END,"
+    "  uploaded_at = CASE WHEN m.state = 'failed' THEN u.uploaded_at"
+    "   ELSE coalesce(u.uploaded_at, now()) END,"
+    "  error_code = CASE WHEN m.state = 'failed'"
+    "   THEN coalesce(m.error_code, u.error_code) ELSE u.error_code END,"
+    "  error_message = CASE WHEN m.state = 'failed'"
+    "   THEN coalesce(m.error_message, u.error_message)"
+    "   ELSE u.error_message END,"
+    "  finished_at = CASE WHEN m.state IN ('ready', 'failed')"
+    "   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END,"
+    "  updated_at = now()"
+    " FROM m WHERE u.id = $1::uuid AND u.provider = $2 AND u.url_job_id = $3"
+    "  AND upload_state_rank(m.state) > upload_state_rank(u.state)";
 
 /*
  * Parked URL pulls that waited too long for their callbacks, for the
@@ -258,7 +295,7 @@ static const char SQL_CLAIM_PARKED[] =
     "  ORDER BY updated_at LIMIT $3::int"
     "  FOR UPDATE SKIP LOCKED) s"
     " WHERE u.id = s.id RETURNING u.id, u.url_job_id,"
-    "  extract(epoch FROM now() - u.updated_at)::bigint";
+    "  extract(epoch FROM now() - u.updated_at)::bigint, u.app_id";
 
 static const char SQL_CANCELED[] =
     "UPDATE uploads SET state = 'canceled', finished_at = now(),"
@@ -725,6 +762,10 @@ store_upload_set_url_job(struct db_pool *pool, const char *id,
 	if (exec1(pool, SQL_URL_JOB_EARLY_FAIL, 3, check,
 		  "apply an early URL pull failure", NULL, NULL, &ce) != 0)
 		log_msg(LOG_WARN, "store", "upload %s: %s", id, ce.msg);
+	err_clear(&ce);
+	if (exec1(pool, SQL_URL_JOB_EARLY_LINK, 3, check,
+		  "apply an early URL pull completion", NULL, NULL, &ce) != 0)
+		log_msg(LOG_WARN, "store", "upload %s: %s", id, ce.msg);
 	return 0;
 }
 
@@ -749,6 +790,7 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 		snprintf((*out)[r].id, sizeof((*out)[r].id), "%s",
 			 PQgetvalue(res, r, 0));
 		(*out)[r].url_job_id = xstrdup(PQgetvalue(res, r, 1));
+		(*out)[r].app_id = store__dup_or_null(res, r, 3);
 		if ((rc = store__int(res, r, 2, INT64_MIN, INT64_MAX,
 				     &(*out)[r].parked_s,
 				     "the time an upload was parked", e)) != 0)
@@ -766,7 +808,9 @@ store_upload_claim_parked(struct db_pool *pool, const char *provider,
 void
 store_parked_pulls_free(struct store_parked_pull *p, size_t n)
 {
-	for (size_t i = 0; p != NULL && i < n; i++)
+	for (size_t i = 0; p != NULL && i < n; i++) {
 		free(p[i].url_job_id);
+		free(p[i].app_id);
+	}
 	free(p);
 }

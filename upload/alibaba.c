@@ -14,11 +14,17 @@
  *
  * Job options read here (all optional): description, cover_url, cate_id,
  * tags, workflow_id, storage_location, image_type ("default" | "cover"),
- * media_kind ("video" | "image"; by default an image extension means an
- * image).
+ * media_kind ("video" | "image" | "attached"; by default an image
+ * extension means an image), business_type and cate_ids (attached media,
+ * alibaba_attached.c), app_id (the AppId of CreateUpload*; the request's,
+ * else the setting's, kept in the job's options). What a request may hold
+ * is alibaba_options.c's.
  *
- * Interface: upload__alibaba_adapter, upload__alibaba_user_data,
- * upload__alibaba_is_image.
+ * An image's or attached media's credential cannot be refreshed: when it
+ * expires, the job starts over with a new Create* call, which makes a new
+ * media (the first stays on the platform, empty).
+ *
+ * Interface: upload__alibaba_adapter, upload__alibaba_user_data.
  */
 #include "upload/upload_int.h"
 
@@ -333,82 +339,6 @@ ali_session(const char *scheme, const char *bucket, const char *endpoint,
 	return s;
 }
 
-bool
-upload__alibaba_is_image(const struct upload_job *job)
-{
-	static const char *const exts[] = {"jpg", "jpeg", "png", "gif", NULL};
-	const char *kind = json_get_str(job->options, "media_kind");
-
-	if (kind != NULL) /* asked for explicitly */
-		return strcmp(kind, "image") == 0;
-	if (job->media_kind != NULL && strcmp(job->media_kind, "image") == 0)
-		return true;
-	for (int i = 0; exts[i] != NULL && job->media_type != NULL; i++)
-		if (strcasecmp(job->media_type, exts[i]) == 0)
-			return true;
-	return false;
-}
-
-static const char *const image_types[] = {"default", "cover", NULL};
-static const char *const media_kinds[] = {"video", "image", NULL};
-
-/*
- * The request options CreateUploadVideo / CreateUploadImage take, with the
- * limits of the reference
- * (https://www.alibabacloud.com/help/en/vod/api-createuploadvideo:
- * Description at most 1024 characters, Tags at most 16 tags of at most 32
- * characters, CateId a Long), and media_kind, vodhook's choice between the
- * two.
- */
-static const struct upload_opt_spec ali_options[] = {
-    {"description", UPLOAD_OPT_TEXT, 1024, 0, true, 0, NULL},
-    {"cover_url", UPLOAD_OPT_URL, 2048, 0, false, 0, NULL},
-    {"cate_id", UPLOAD_OPT_INT, 0, 1, false, 0, NULL},
-    {"tags", UPLOAD_OPT_TAGS, 32, 0, false, 16, NULL},
-    {"workflow_id", UPLOAD_OPT_NAME, 128, 0, false, 0, NULL},
-    {"storage_location", UPLOAD_OPT_NAME, 255, 0, false, 0, NULL},
-    {"image_type", UPLOAD_OPT_ENUM, 0, 0, false, 0, image_types},
-    {"media_kind", UPLOAD_OPT_ENUM, 0, 0, false, 0, media_kinds},
-    {NULL, 0, 0, 0, false, 0, NULL},
-};
-
-/*
- * What an image takes (CreateUploadImage): no cover_url nor workflow_id,
- * and one of the image types; image_type applies to an image only.
- */
-static int
-ali_options_check(const char *media_type, cJSON *opts, const char **media_kind,
-		  struct err *e)
-{
-	static const char *const image_exts[] = {"png", "jpg", "jpeg", "gif",
-						 NULL};
-	struct upload_job probe = {.media_type = (char *)(uintptr_t)media_type,
-				   .options = opts};
-
-	if (!upload__alibaba_is_image(&probe)) {
-		if (json_get(opts, "image_type") != NULL)
-			return err_set(e, ERR_INPUT,
-				       "image_type applies to an image "
-				       "only (media_kind \"image\" or "
-				       "an image extension)");
-		return 0;
-	}
-	*media_kind = "image";
-	if (json_get(opts, "cover_url") != NULL ||
-	    json_get(opts, "workflow_id") != NULL)
-		return err_set(e, ERR_INPUT,
-			       "%s does not apply to an image "
-			       "(CreateUploadImage has no such parameter)",
-			       json_get(opts, "cover_url") ? "cover_url"
-							   : "workflow_id");
-	for (size_t i = 0; image_exts[i] != NULL; i++)
-		if (strcasecmp(media_type, image_exts[i]) == 0)
-			return 0;
-	return err_set(e, ERR_INPUT,
-		       "an image must be png, jpg, jpeg or gif, not \"%s\"",
-		       media_type);
-}
-
 char *
 upload__alibaba_user_data(const struct upload_job *job,
 			  const char *callback_url)
@@ -460,15 +390,24 @@ ali_apply(const struct cloud_opts *o, const struct upload_job *job,
 	struct cloud_alibaba_upload r = {0};
 	char *user_data, *scheme = NULL, *host = NULL;
 	char size[24] = "", cate[24];
-	bool image = upload__alibaba_is_image(job);
+	bool attached = upload__alibaba_is_attached(job);
+	bool image = !attached && upload__alibaba_is_image(job);
+	const char *call = attached ? "CreateUploadAttachedMedia"
+			   : image  ? "CreateUploadImage"
+				    : "CreateUploadVideo";
+	struct cloud_opts ao;
 	struct buf fname;
 	int rc;
 
 	*out = NULL;
 	buf_init(&fname, 2048);
+	cloud_alibaba_opts_for_app(o, json_get_str(opt, "app_id"), &ao);
+	o = &ao;
 	user_data = upload__alibaba_user_data(job, o->alibaba_callback_url);
 	opt_decimal(opt, "cate_id", cate, sizeof(cate));
-	if (image) {
+	if (attached) {
+		rc = upload__alibaba_attached_create(o, job, user_data, &r, e);
+	} else if (image) {
 		struct cloud_alibaba_image_params ip = {
 		    .image_type = json_get_str(opt, "image_type")
 				      ? json_get_str(opt, "image_type")
@@ -518,20 +457,23 @@ ali_apply(const struct cloud_opts *o, const struct upload_job *job,
 		rc = err_set(e, ERR_REMOTE,
 			     "%s answered without a media id or an upload "
 			     "address",
-			     image ? "CreateUploadImage" : "CreateUploadVideo");
+			     call);
 		goto out;
 	}
 	if ((rc = split_endpoint(r.auth.endpoint, &scheme, &host, e)) != 0)
 		goto out;
 	/* The emulator is reached over plain http when that is allowed. */
-	*out =
-	    ali_session(o->allow_http ? "http" : "https", r.auth.bucket, host,
-			r.auth.region, r.auth.file_name, r.auth.access_key_id,
-			r.auth.access_key_secret, r.auth.security_token,
-			r.auth.expire_at, r.video_id, r.image_url, image);
+	*out = ali_session(o->allow_http ? "http" : "https", r.auth.bucket,
+			   host, r.auth.region, r.auth.file_name,
+			   r.auth.access_key_id, r.auth.access_key_secret,
+			   r.auth.security_token, r.auth.expire_at, r.video_id,
+			   r.image_url, image || attached);
 	((struct ali_priv *)(*out)->priv)->v4 = o->alibaba_oss_v4;
 	log_msg(LOG_INFO, "upload", "upload %s: %s %s created", job->id,
-		image ? "image" : "video", r.video_id);
+		attached ? "attached media"
+		: image	 ? "image"
+			 : "video",
+		r.video_id);
 out:
 	free(scheme);
 	free(host);
@@ -610,8 +552,8 @@ ali_refresh(const struct cloud_opts *o, const struct upload_job *job,
 
 	if (p->image)
 		return err_set(e, ERR_NOTFOUND,
-			       "an image upload credential cannot be "
-			       "refreshed");
+			       "the upload credential of an image or attached "
+			       "media cannot be refreshed");
 	if ((rc = cloud_alibaba_refresh_upload_video(o, s->file_id, &r, e)) !=
 	    0)
 		goto out;
@@ -664,17 +606,53 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 	return 0;
 }
 
+/*
+ * A session abandoned for good (the job canceled, or failed with no attempt
+ * left): the video (or image) record that CreateUploadVideo (or
+ * CreateUploadImage) made on the platform would stay behind, empty, in the
+ * media library. Delete it. The client retries the call on a transient
+ * failure (bounded, with back-off); a failure that remains is logged and
+ * never changes the job's outcome, which the caller records next.
+ */
+static void
+ali_abort(const struct cloud_opts *o, const struct upload_job *job,
+	  struct upload_session *s)
+{
+	const struct ali_priv *p = s->priv;
+	struct cloud_opts ao;
+	struct err e;
+	int rc;
+
+	if (s->file_id == NULL)
+		return;
+	/* the application the record was made in, as for its creation */
+	cloud_alibaba_opts_for_app(o, json_get_str(job->options, "app_id"),
+				   &ao);
+	err_clear(&e);
+	rc = p != NULL && p->image
+		 ? cloud_alibaba_delete_image(&ao, s->file_id, &e)
+		 : cloud_alibaba_delete_video(&ao, s->file_id, &e);
+	if (rc == 0)
+		log_msg(LOG_INFO, "upload",
+			"upload %s: deleted %s %s from the platform", job->id,
+			p != NULL && p->image ? "image" : "video", s->file_id);
+	else
+		log_msg(LOG_WARN, "upload",
+			"upload %s: could not delete %s from the platform: %s",
+			job->id, s->file_id, e.msg);
+}
+
 const struct upload_adapter upload__alibaba_adapter = {
     .provider = "alibaba",
-    .options = ali_options,
-    .options_check = ali_options_check,
-    .options_defaults = NULL,
+    .options = upload__alibaba_options,
+    .options_check = upload__alibaba_options_check,
+    .options_defaults = upload__alibaba_options_defaults,
     .apply = ali_apply,
     .save = ali_save,
     .load = ali_load,
     .refresh = ali_refresh,
     .commit = ali_commit,
-    .abort = NULL,
+    .abort = ali_abort,
     .free = ali_free,
     .pull = upload__alibaba_url_pull,
 };

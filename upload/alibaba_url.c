@@ -102,7 +102,10 @@ upload__alibaba_url_pull(const struct cloud_opts *o,
 		    .user_data = user_data,
 		};
 
-		rc = cloud_alibaba_upload_media_by_url(o, &p, &r, e);
+		struct cloud_opts ao;
+
+		cloud_alibaba_opts_for_app(o, json_get_str(opt, "app_id"), &ao);
+		rc = cloud_alibaba_upload_media_by_url(&ao, &p, &r, e);
 	}
 	if (rc != 0)
 		goto out;

@@ -270,11 +270,12 @@ upload__job_abandon_saved(struct job_ctx *c)
 /* ---------------------------------------------------------------- a pull */
 
 /*
- * A URL the platform pulls itself (Alibaba UploadMediaByURL): one call,
- * then the JobId is recorded and the job parked (state uploading, lease
- * released, never claimed again). Its callbacks finish it: the
- * FileUploadComplete that follows the pull names the upload in Extend, a
- * failed UploadByURLComplete names the JobId.
+ * A URL the platform pulls itself (Alibaba UploadMediaByURL, Tencent
+ * PullUpload): one call, then the JobId (TaskId) is recorded and the job
+ * parked (state uploading, lease released, never claimed again). Its
+ * callbacks finish it: the FileUploadComplete that follows the pull names
+ * the upload in Extend, a failed UploadByURLComplete names the JobId; a
+ * PullComplete names the upload in SourceContext, or only its TaskId.
  *
  * The one window for a second pull of the same URL: the platform accepted
  * the call but the JobId was not recorded (a crash in between, a network

@@ -294,6 +294,17 @@ check_one(const struct upload_opt_spec *sp, cJSON *opts, cJSON *v,
 	}
 }
 
+/* Whether adapter ad (may be NULL) takes a field of that name. */
+static bool
+takes(const struct upload_adapter *ad, const char *name)
+{
+	for (const struct upload_opt_spec *sp = ad ? ad->options : NULL;
+	     sp != NULL && sp->name != NULL; sp++)
+		if (strcmp(sp->name, name) == 0)
+			return true;
+	return false;
+}
+
 int
 upload__options_check(const char *provider, const char *media_type, cJSON *opts,
 		      const char **media_kind, struct err *e)
@@ -310,7 +321,9 @@ upload__options_check(const char *provider, const char *media_type, cJSON *opts,
 		     sp != NULL && sp->name != NULL; sp++) {
 			cJSON *v = json_get(opts, sp->name);
 
-			if (v == NULL)
+			/* A field two platforms share is checked by the
+			 * requested one's spec. */
+			if (v == NULL || (all[i] != ad && takes(ad, sp->name)))
 				continue;
 			if (all[i] != ad)
 				return err_set(

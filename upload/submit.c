@@ -6,10 +6,10 @@
  * way a URL is taken (streamed by vodhook, or pulled by the platform when
  * its adapter can); the source (a path confined to upload_root, a URL
  * whose host resolves to allowed addresses only, a pulled URL only
- * parsed); the media type and name; the options (upload__options_check,
- * then the adapter's defaults); a cover path confined like the source.
- * The job is then one row of uploads, and an idle worker of this process
- * is woken.
+ * parsed, or resolved too where the adapter asks); the media type and
+ * name; the options (upload__options_check, then the adapter's defaults);
+ * a cover path confined like the source. The job is then one row of
+ * uploads, and an idle worker of this process is woken.
  *
  * Interface: upload_submit; upload__url_mode, upload__pull_url_check
  * (upload/ only).
@@ -231,7 +231,10 @@ check_request(struct upload_service *svc, struct submission *sb, struct err *e)
 	    strlen(r->source_context) > SOURCE_CONTEXT_MAX)
 		return err_set(e, ERR_INPUT, "source_context is too long");
 	return upload__url_mode(r->provider, r->url != NULL, r->url_upload,
-				svc->c.alibaba_url_upload, &sb->pull, e);
+				strcmp(r->provider, "tencent") == 0
+				    ? svc->c.tencent_url_upload
+				    : svc->c.alibaba_url_upload,
+				&sb->pull, e);
 }
 
 /* The root a request's paths must resolve under (NULL: anywhere). */
@@ -265,6 +268,11 @@ check_source(struct upload_service *svc, struct submission *sb, struct err *e)
 	 */
 	rc = sb->pull ? upload__pull_url_check(r->url, e)
 		      : upload__url_check(&sb->so, r->url, e);
+	/* Where the adapter asks for it, a pulled URL also resolves to
+	 * allowed addresses only: the caller then cannot have the platform
+	 * fetch what vodhook itself would refuse to. */
+	if (rc == 0 && sb->pull && sb->ad->pull_checks_address)
+		rc = upload__url_check(&sb->so, r->url, e);
 	if (rc != 0)
 		return rc;
 	sb->kind = "url";
@@ -316,14 +324,15 @@ check_options(struct upload_service *svc, struct submission *sb, struct err *e)
 /*
  * The way a URL is taken, decided now for good and kept in the options
  * (url_upload), for a platform that pulls. A pull takes audio and video
- * only: an image URL is streamed unless the request asked for a pull.
+ * only: an image's or attached media's URL is streamed unless the request
+ * asked for a pull.
  */
 static int
 settle_url_mode(struct submission *sb, struct err *e)
 {
 	int rc;
 
-	if (sb->pull && strcmp(sb->media_kind, "image") == 0) {
+	if (sb->pull && strcmp(sb->media_kind, "video") != 0) {
 		if (sb->r->url_upload != NULL)
 			return err_set(e, ERR_INPUT,
 				       "url_upload \"platform\" takes audio "
@@ -332,6 +341,18 @@ settle_url_mode(struct submission *sb, struct err *e)
 		if ((rc = upload__url_check(&sb->so, sb->r->url, e)) != 0)
 			return rc;
 	}
+	for (const char *const *o = sb->ad->pull_only_options;
+	     !sb->pull && o != NULL && *o != NULL; o++)
+		if (json_get(sb->opts, *o) != NULL)
+			return err_set(e, ERR_INPUT,
+				       "%s applies to url_upload \"platform\" "
+				       "only (the platform fetching a URL)",
+				       *o);
+	/* A cover file goes with the bytes: a pull takes cover_url. */
+	if (sb->pull && json_get(sb->opts, "cover_path") != NULL)
+		return err_set(e, ERR_INPUT,
+			       "cover_path is for uploads of the bytes: with "
+			       "url_upload \"platform\" give cover_url");
 	if (strcmp(sb->kind, "url") == 0 && sb->ad->pull != NULL) {
 		cJSON_DeleteItemFromObject(sb->opts, "url_upload");
 		json_add_str(sb->opts, "url_upload",

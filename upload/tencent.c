@@ -5,7 +5,12 @@
  * The API calls themselves are cloud/tencent.c's; this file maps a job to
  * their parameters, describes the COS target and signs COS requests.
  * SourceContext is "vh1:<upload id>" so that callbacks find the upload;
- * the user's own context stays in the database.
+ * the user's own context stays in the database. A URL the platform pulls
+ * itself (url_upload "platform") is tencent_url.c's PullUpload.
+ *
+ * An image (MediaType jpg, png, ...) goes the same way and is recorded as
+ * an image. The job's sub_app_id option (the request's, else the
+ * setting's) names the sub-application of ApplyUpload and CommitUpload.
  *
  * Interface: upload__tencent_adapter.
  */
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define COS_MIN_PART (1024 * 1024)
 #define COS_SIGN_TTL 3600
@@ -166,6 +172,7 @@ tc_apply(const struct cloud_opts *o, const struct upload_job *job,
 	const char *cover_type = NULL;
 	struct cloud_tencent_apply_params ap = {0};
 	struct cloud_tencent_apply r;
+	struct cloud_opts ao;
 	int64_t cid;
 	int rc;
 
@@ -178,6 +185,8 @@ tc_apply(const struct cloud_opts *o, const struct upload_job *job,
 	}
 	if (json_get_i64(job->options, "class_id", &cid))
 		snprintf(class_id, sizeof(class_id), "%lld", (long long)cid);
+	cloud_tencent_opts_for_subapp(
+	    o, json_get_str(job->options, "sub_app_id"), &ao);
 	ap.media_type = job->media_type;
 	ap.media_name = job->media_name;
 	ap.cover_type = cover_type;
@@ -187,7 +196,7 @@ tc_apply(const struct cloud_opts *o, const struct upload_job *job,
 	ap.storage_region = opt_str(job->options, "storage_region");
 	ap.expire_time = opt_str(job->options, "expire_time");
 	ap.class_id = class_id[0] ? class_id : NULL;
-	if ((rc = cloud_tencent_apply_upload(o, &ap, &r, e)) != 0)
+	if ((rc = cloud_tencent_apply_upload(&ao, &ap, &r, e)) != 0)
 		return rc;
 	if (r.storage_bucket == NULL || r.storage_region == NULL ||
 	    r.media_storage_path == NULL || r.vod_session_key == NULL) {
@@ -261,11 +270,14 @@ tc_commit(const struct cloud_opts *o, const struct upload_job *job,
 {
 	const struct tc_priv *p = s->priv;
 	struct cloud_tencent_commit r;
+	struct cloud_opts ao;
 	int rc;
 
-	(void)job;
+	/* The VodSessionKey is known to the application that issued it. */
+	cloud_tencent_opts_for_subapp(
+	    o, json_get_str(job->options, "sub_app_id"), &ao);
 	memset(res, 0, sizeof(*res));
-	if ((rc = cloud_tencent_commit_upload(o, p->session_key, &r, e)) != 0)
+	if ((rc = cloud_tencent_commit_upload(&ao, p->session_key, &r, e)) != 0)
 		return rc;
 	if (r.file_id == NULL || r.file_id[0] == '\0') {
 		cloud_tencent_commit_cleanup(&r);
@@ -283,21 +295,82 @@ tc_commit(const struct cloud_opts *o, const struct upload_job *job,
 /*
  * The request options ApplyUpload takes, with the limits of its reference
  * (https://www.tencentcloud.com/document/api/266/34120: SessionContext at
- * most 1000 characters), and the cover to send with the media.
+ * most 1000 characters; SubAppId a uint64), and the cover to send with the
+ * media.
  */
 static const struct upload_opt_spec tc_options[] = {
+    {"sub_app_id", UPLOAD_OPT_INT, 0, 1, false, 0, NULL},
     {"class_id", UPLOAD_OPT_INT, 0, 0, false, 0, NULL},
     {"storage_region", UPLOAD_OPT_NAME, 64, 0, false, 0, NULL},
     {"expire_time", UPLOAD_OPT_TIME, 32, 0, false, 0, NULL},
     {"session_context", UPLOAD_OPT_TEXT, 1000, 0, false, 0, NULL},
     {"cover_path", UPLOAD_OPT_TEXT, 4096, 0, false, 0, NULL},
+    /* PullUpload only (url_upload "platform"): CoverUrl, TasksPriority
+     * (https://cloud.tencent.com/document/api/266/35575). */
+    {"cover_url", UPLOAD_OPT_URL, 2048, 0, false, 0, NULL},
+    {"tasks_priority", UPLOAD_OPT_INT, 0, -10, false, 0, NULL},
     {NULL, 0, 0, 0, false, 0, NULL},
 };
 
-/* The storage region of the settings, when the request names none. */
+static const char *const tc_pull_only[] = {"cover_url", "tasks_priority", NULL};
+
+/*
+ * The image types ApplyUpload takes as MediaType: "JPG, JPEG, PNG, GIF,
+ * BMP, TIFF, AI, CDR, EPS, TIF and HEIF"
+ * (https://www.tencentcloud.com/document/product/266/2846, and the image
+ * upload guide, https://www.tencentcloud.com/document/product/266/37900).
+ * Any other type is a video or audio file.
+ */
+static const char *const tc_image_types[] = {"jpg", "jpeg", "png",  "gif",
+					     "bmp", "tiff", "tif",  "ai",
+					     "cdr", "eps",  "heif", NULL};
+
+static bool
+is_image(const char *media_type)
+{
+	for (size_t i = 0; media_type != NULL && tc_image_types[i] != NULL; i++)
+		if (strcasecmp(media_type, tc_image_types[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An image (its MediaType one of the image types) is recorded as one. A
+ * cover applies to audio and video only: an image is its own cover, and
+ * CoverType would make ApplyUpload hand out a second object for nothing.
+ * TasksPriority is -10 to 10 (the spec gives the lower bound only).
+ */
+static int
+tc_options_check(const char *media_type, cJSON *opts, const char **media_kind,
+		 struct err *e)
+{
+	int64_t prio;
+
+	if (json_get_i64(opts, "tasks_priority", &prio) && prio > 10)
+		return err_set(e, ERR_INPUT,
+			       "tasks_priority must be -10 to 10");
+	if (!is_image(media_type))
+		return 0;
+	*media_kind = "image";
+	if (json_get(opts, "cover_path") != NULL)
+		return err_set(e, ERR_INPUT,
+			       "cover_path does not apply to an image "
+			       "(media type \"%s\")",
+			       media_type);
+	return 0;
+}
+
+/* The storage region and SubAppId of the settings, when the request names
+ * none: the upload keeps the application it was made in, whatever the
+ * setting says later. */
 static void
 tc_options_defaults(const struct upload_config *c, cJSON *opts)
 {
+	const char *sub = c->cloud != NULL ? c->cloud->tencent_subapp_id : NULL;
+
+	if (json_get_str(opts, "sub_app_id") == NULL && sub != NULL &&
+	    sub[0] != '\0' && strcmp(sub, "0") != 0)
+		json_add_str(opts, "sub_app_id", sub);
 	if (json_get_str(opts, "storage_region") == NULL &&
 	    c->default_storage_region != NULL &&
 	    c->default_storage_region[0] != '\0')
@@ -307,7 +380,7 @@ tc_options_defaults(const struct upload_config *c, cJSON *opts)
 const struct upload_adapter upload__tencent_adapter = {
     .provider = "tencent",
     .options = tc_options,
-    .options_check = NULL,
+    .options_check = tc_options_check,
     .options_defaults = tc_options_defaults,
     .apply = tc_apply,
     .save = tc_save,
@@ -316,5 +389,7 @@ const struct upload_adapter upload__tencent_adapter = {
     .commit = tc_commit,
     .abort = NULL,
     .free = tc_free,
-    .pull = NULL,
+    .pull = upload__tencent_url_pull,
+    .pull_checks_address = true,
+    .pull_only_options = tc_pull_only,
 };

@@ -38,6 +38,8 @@ struct upload_config {
 	/* Alibaba URL sources without url_upload in the request: "stream"
 	 * (through vodhook) or "platform" (UploadMediaByURL); NULL = stream */
 	const char *alibaba_url_upload;
+	/* the same for Tencent URL sources ("platform": PullUpload) */
+	const char *tencent_url_upload;
 };
 
 struct upload_service;
@@ -66,8 +68,9 @@ struct upload_request {
 	bool confine;		    /* path must be under the upload root */
 	const char *lease_owner;    /* non-NULL: created claimed by it (CLI) */
 	/* URL sources: "stream" (vodhook downloads and uploads the bytes) or
-	 * "platform" (Alibaba only: UploadMediaByURL, the platform fetches
-	 * the URL); NULL = the alibaba_url_upload setting */
+	 * "platform" (the platform fetches the URL: Alibaba
+	 * UploadMediaByURL, Tencent PullUpload); NULL = the provider's
+	 * <provider>_url_upload setting */
 	const char *url_upload;
 };
 

@@ -45,7 +45,7 @@ struct upload_job {
 	char *source;	   /* resolved path or URL */
 	char *media_name;
 	char *media_type; /* extension without dot: "mp4" */
-	char *media_kind; /* "video" | "image" */
+	char *media_kind; /* "video" | "image" | "attached" */
 	char *procedure;
 	char *source_context;	       /* the user's own context */
 	cJSON *options;		       /* owned; never NULL */
@@ -162,8 +162,8 @@ struct upload_adapter {
 	const struct upload_opt_spec *options;
 	/* Platform rules of a request's options beyond the per-field checks
 	 * of upload__options_check (Alibaba: what an image takes); sets
-	 * *media_kind (static) to "video" or "image". NULL: every job is a
-	 * video. 0 or ERR_INPUT. */
+	 * *media_kind (static) to "video", "image" or "attached". NULL: every
+	 * job is a video. 0 or ERR_INPUT. */
 	int (*options_check)(const char *media_type, cJSON *opts,
 			     const char **media_kind, struct err *e);
 	/* Add the defaults the settings give to a request's options (Tencent:
@@ -197,11 +197,17 @@ struct upload_adapter {
 	void (*abort)(const struct cloud_opts *o, const struct upload_job *job,
 		      struct upload_session *s);
 	void (*free)(struct upload_session *s);
-	/* The platform fetches a URL itself (Alibaba UploadMediaByURL)
-	 * instead of apply / transfer / commit: one call, *job_id (caller
-	 * frees) is the platform's JobId. NULL when the platform cannot. */
+	/* The platform fetches a URL itself (Alibaba UploadMediaByURL,
+	 * Tencent PullUpload) instead of apply / transfer / commit: one
+	 * call, *job_id (caller frees) is the platform's JobId or TaskId.
+	 * NULL when the platform cannot. */
 	int (*pull)(const struct cloud_opts *o, const struct upload_job *job,
 		    char **job_id, struct err *e);
+	/* A URL the platform pulls gets the address checks of a streamed
+	 * one too (its host resolves to allowed addresses only). */
+	bool pull_checks_address;
+	/* Options that only a pull takes (NULL-terminated), or NULL. */
+	const char *const *pull_only_options;
 };
 
 /* The adapter for provider, or NULL; every adapter (*n of them). */
@@ -230,6 +236,41 @@ bool upload__error_transient(int code);
 bool upload__alibaba_is_image(const struct upload_job *job);
 char *upload__alibaba_user_data(const struct upload_job *job,
 				const char *callback_url);
+
+/* tencent_url.c, Tencent's ->pull: the PullUpload call. */
+int upload__tencent_url_pull(const struct cloud_opts *o,
+			     const struct upload_job *job, char **task_id,
+			     struct err *e) VH_MUST_CHECK;
+
+/*
+ * alibaba_options.c, pure (unit-tested through upload__options_check): the
+ * Alibaba adapter's ->options, ->options_check (what an image and attached
+ * media take, the AppId's form) and ->options_defaults (the settings'
+ * AppId).
+ */
+extern const struct upload_opt_spec upload__alibaba_options[];
+int upload__alibaba_options_check(const char *media_type, cJSON *opts,
+				  const char **media_kind,
+				  struct err *e) VH_MUST_CHECK;
+void upload__alibaba_options_defaults(const struct upload_config *c,
+				      cJSON *opts);
+
+/*
+ * alibaba_attached.c: Alibaba auxiliary media (media_kind "attached").
+ * upload__alibaba_is_attached and upload__alibaba_attached_check (what
+ * such a job takes: business_type and the media types it allows, cate_ids;
+ * no video-only field; ERR_INPUT with the reason) are pure;
+ * upload__alibaba_attached_create is the CreateUploadAttachedMedia call
+ * (MediaId in r->video_id), user_data as upload__alibaba_user_data makes it.
+ */
+bool upload__alibaba_is_attached(const struct upload_job *job);
+int upload__alibaba_attached_check(const char *media_type, cJSON *opts,
+				   struct err *e) VH_MUST_CHECK;
+int upload__alibaba_attached_create(const struct cloud_opts *o,
+				    const struct upload_job *job,
+				    const char *user_data,
+				    struct cloud_alibaba_upload *r,
+				    struct err *e) VH_MUST_CHECK;
 
 /*
  * alibaba_url.c, Alibaba's ->pull: upload__alibaba_url_metadatas (pure)

@@ -186,6 +186,10 @@ class State:
             "processing_delay_ms": 0,
             "rate_limit_bps": 0,
             "crc64_headers": True,
+            # The account's applications besides the primary one (Tencent SubAppIds, Alibaba AppIds):
+            # a call naming another is refused as the platform refuses it.
+            "tencent_subapp_ids": ["1500000001", "1500000002"],
+            "alibaba_app_ids": ["app-1000000", "app-2000001"],
         }
         self._initial_config = dict(self.config)
         self.reset(full=True)
@@ -193,6 +197,8 @@ class State:
     def reset(self, full=False):
         with self.lock:
             old_files = []
+            for ev in getattr(self, "pull_stalled", {}).values():
+                ev.set()
             if not full:
                 old_files = [o["path"] for o in self.objects.values()]
                 for u in self.uploads.values():
@@ -208,6 +214,9 @@ class State:
             self.media = {}            # FileId/VideoId/ImageId -> media dict
             self.ali_by_object = {}    # (bucket,key) -> media id
             self.ali_url_jobs = {}     # JobId -> GetURLUploadInfos entry (UploadMediaByURL)
+            self.tc_pull_tasks = {}    # TaskId -> PullUploadTask (PullUpload)
+            self.pull_faults = []      # "sync" / "stall" for the next PullUpload(s)
+            self.pull_stalled = {}     # TaskId -> threading.Event that lets a stalled pull finish
             self.nonces = {}           # nonce -> t
             self.tc_events = []        # PULL queue: {handle, body, lease_until}
             self.cred_expiry_fault = None
@@ -254,6 +263,17 @@ class State:
                 if f["processing"] not in ("fail", "snapshot"):
                     raise ValueError("processing fault must be \"fail\" or \"snapshot\"")
                 self.processing_faults.append({"mode": f["processing"], "repeat": bool(f.get("repeat"))})
+            if "pull" in f:
+                # Tencent PullUpload: "sync" finishes the pull (its PullComplete delivered) before
+                # PullUpload answers; "stall" keeps it PROCESSING until "release" lets it go on.
+                if f["pull"] == "release":
+                    for ev in self.pull_stalled.values():
+                        ev.set()
+                    self.pull_stalled = {}
+                elif f["pull"] in ("sync", "stall"):
+                    self.pull_faults.append({"mode": f["pull"], "repeat": bool(f.get("repeat"))})
+                else:
+                    raise ValueError("pull fault must be \"sync\", \"stall\" or \"release\"")
             if "expire_credentials_after_requests" in f:
                 self.cred_expiry_fault = {"n": int(f["expire_credentials_after_requests"]), "seen": 0,
                                           "repeat": bool(f.get("repeat"))}
@@ -294,6 +314,15 @@ class State:
             f = self.processing_faults[0]
             if not f["repeat"]:
                 self.processing_faults.pop(0)
+            return dict(f)
+
+    def take_pull_fault(self):
+        with self.lock:
+            if not self.pull_faults:
+                return None
+            f = self.pull_faults[0]
+            if not f["repeat"]:
+                self.pull_faults.pop(0)
             return dict(f)
 
     def storage_request_done(self):
@@ -408,8 +437,9 @@ def record_dropped(provider, url, body_bytes, headers, why="dropped (fault)"):
 class EventBatch:
     """A sequence of events produced for one upload; callback faults apply to the batch."""
 
-    def __init__(self, provider):
+    def __init__(self, provider, app=None):
         self.provider = provider
+        self.app = app  # Tencent: the SubAppId whose events these are, when no media says it
         self.fault = STATE.take_callback_fault()
         self.pending = []
 
@@ -427,6 +457,8 @@ class EventBatch:
 
     # The events that report processing, which the "drop_processing" fault drops.
     PROCESSING_EVENTS = ("ProcedureStateChanged", "StreamTranscodeComplete", "TranscodeComplete")
+    # The events that report a deletion, which the "drop_delete" fault drops.
+    DELETE_EVENTS = ("FileDeleted", "DeleteMediaComplete")
 
     def _send(self, item):
         f = self.fault or {}
@@ -436,15 +468,47 @@ class EventBatch:
         body = item if self.provider == "tencent" else item[1]
         etype = body.get("EventType") or body.get("eventType") if isinstance(body, dict) else None
         drop = f.get("mode") == "drop" or (f.get("mode") == "drop_processing" and
-                                           etype in self.PROCESSING_EVENTS)
+                                           etype in self.PROCESSING_EVENTS) or \
+            (f.get("mode") == "drop_delete" and etype in self.DELETE_EVENTS)
         for _ in range(times):
             if self.provider == "tencent":
-                send_tencent_event(item, drop=drop)
+                send_tencent_event(item, drop=drop, app=self.app)
             else:
                 send_alibaba_event(item, drop=drop)
 
 
-def send_tencent_event(body, drop=False, raw=None):
+def tc_event_app(body):
+    """The SubAppId of the media an event is about (None: the primary application): PULL mode keeps
+    each application's events apart, as PullEvents and ConfirmEvents name one."""
+    if not isinstance(body, dict):
+        return None
+    fid = None
+    for k, v in body.items():
+        if isinstance(v, dict) and k.endswith("Event"):
+            fid = v.get("FileId") or fid
+    if isinstance(body.get("data"), dict):
+        fid = body["data"].get("fileId") or fid
+    with STATE.lock:
+        m = STATE.media.get(fid) if fid else None
+        return m.get("sub_app_id") if m else None
+
+
+def tc_app(p):
+    """The SubAppId a Tencent call names (None: the primary application). Every API 3.0 call takes it
+    (tencentcloud-sdk-go vod/v20180717 models.go, SubAppId *uint64 of each request); one the account does
+    not have is InvalidParameterValue.SubAppId, the code client.go lists for ApplyUpload, CommitUpload and
+    the others."""
+    sub = p.get("SubAppId")
+    if sub is None or str(sub) in ("", "0"):
+        return None
+    if isinstance(sub, bool) or not re.match(r"^[0-9]{1,20}$", str(sub)):
+        raise TCError("InvalidParameterValue.SubAppId", "Invalid SubAppId.")
+    if str(sub) not in [str(x) for x in STATE.config.get("tencent_subapp_ids") or []]:
+        raise TCError("InvalidParameterValue.SubAppId", "SubAppId %s does not exist." % sub)
+    return str(sub)
+
+
+def send_tencent_event(body, drop=False, raw=None, app=None):
     cfg = STATE.config
     if raw is None:
         body = dict(body)
@@ -461,7 +525,8 @@ def send_tencent_event(body, drop=False, raw=None):
             return
         with STATE.lock:
             STATE.tc_events.append({"handle": "EventHandle" + rand_hex(24), "body": json.loads(data),
-                                    "lease_until": 0, "t": time.time()})
+                                    "lease_until": 0, "t": time.time(),
+                                    "app": app or tc_event_app(json.loads(data))})
             STATE.callbacks.append({"provider": "tencent", "url": "PULL", "status": "queued",
                                     "body": data.decode("utf-8", "replace"), "headers": {}, "attempt": 0,
                                     "t": time.time()})
@@ -529,7 +594,7 @@ def tc_media_basic(m):
         "MediaUrl": m["media_url"], "TagSet": [], "StorageRegion": m["storage_region"],
         "SourceInfo": {"SourceType": STATE.config.get("tencent_source_type") or "ServerUpload",
                        "SourceContext": m.get("source_context", "")},
-        "Vid": "", "Category": "Video", "Status": "Normal", "StorageClass": "STANDARD",
+        "Vid": "", "Category": m.get("category") or "Video", "Status": "Normal", "StorageClass": "STANDARD",
     }
 
 
@@ -595,10 +660,13 @@ def tc_procedure_task(m):
             "SessionId": "", "Operator": "", "OperationType": ""}
 
 
-def tc_events_for(m):
+def tc_events_for(m, first=None):
+    """The events of a media: NewFileUpload (or first, a PullComplete), then its task flow."""
     legacy = STATE.config.get("tencent_legacy")
     batch = EventBatch("tencent")
-    if legacy:
+    if first is not None:
+        batch.emit(first)
+    elif legacy:
         batch.emit({"version": "4.0", "eventType": "NewFileUpload", "data": {
             "status": 0, "message": "", "fileId": m["file_id"], "fileName": m["name"],
             "coverUrl": m.get("cover_url", ""), "fileUrl": m["media_url"], "author": "",
@@ -672,6 +740,17 @@ def ali_events_for(m, pre=None):
     ext = ali_extend(m)
     for ev in (pre or []):
         batch.emit((url, ev))
+    if m["kind"] == "attached":
+        # AttachedMediaUploadComplete, as the reference's sample: AttachedMediaId, Size, FileURL, Status.
+        ev = {"EventTime": iso(), "EventType": "AttachedMediaUploadComplete", "AttachedMediaId": m["id"],
+              "Size": m["size"], "FileURL": m["file_url"], "Status": "success"}
+        if ext is not None:
+            ev["Extend"] = ext
+        with STATE.lock:
+            m["state"] = "Normal"
+        batch.emit((url, ev))
+        batch.close()
+        return
     if m["kind"] == "image":
         ev = {"Status": "success", "FileURL": m["file_url"], "AppId": m.get("app_id", "app-1000000"),
               "EventType": "ImageUploadComplete", "EventTime": iso(), "Size": m["size"], "ImageId": m["id"]}
@@ -1052,6 +1131,9 @@ def control(h):
         with st.lock:
             out = [{k: v for k, v in m.items() if not k.startswith("_")} for m in st.media.values()]
         return h.send_json(200, out)
+    if method == "GET" and path == "/pull_tasks":
+        with st.lock:
+            return h.send_json(200, [tc_pull_task_public(t) for t in st.tc_pull_tasks.values()])
     if method == "GET" and path == "/url_jobs":
         with st.lock:
             return h.send_json(200, [dict(j) for j in st.ali_url_jobs.values()])
@@ -1105,10 +1187,12 @@ def control(h):
             if fault.get("delay_ms"):
                 time.sleep(fault["delay_ms"] / 1000.0)
             for _ in range(2 if fault.get("mode") == "duplicate" else 1):
+                # ?sub_app_id=N: an event of that sub-application (PULL mode keeps them apart).
+                app = q.get("sub_app_id") or None
                 if st.config.get("tencent_sign_key") and st.config.get("tencent_event_mode") != "pull":
-                    send_tencent_event(json.loads(body), drop=fault.get("mode") == "drop")
+                    send_tencent_event(json.loads(body), drop=fault.get("mode") == "drop", app=app)
                 else:
-                    send_tencent_event(None, drop=fault.get("mode") == "drop", raw=body)
+                    send_tencent_event(None, drop=fault.get("mode") == "drop", raw=body, app=app)
         if q.get("sync"):
             go()
         else:
@@ -1388,6 +1472,7 @@ def tencent_v1_verify(h, form):
 
 
 def tc_apply_upload(h, p):
+    app = tc_app(p)
     mt = p.get("MediaType")
     if not mt:
         raise TCError("MissingParameter", "The request is missing a required parameter `MediaType`.")
@@ -1414,7 +1499,7 @@ def tc_apply_upload(h, p):
     vsk = base64.b64encode(raw).decode()
     with STATE.lock:
         STATE.tc_sessions[vsk] = {"params": p, "bucket": bucket, "region": region, "media_path": media_path,
-                                  "cover_path": cover_path, "file_id": None, "t": time.time()}
+                                  "cover_path": cover_path, "file_id": None, "t": time.time(), "app": app}
     resp["VodSessionKey"] = vsk
     resp["TempCertificate"] = {"SecretId": cred["ak"], "SecretKey": cred["secret"], "Token": cred["token"],
                                "ExpiredTime": int(cred["expires"])}
@@ -1422,12 +1507,14 @@ def tc_apply_upload(h, p):
 
 
 def tc_commit_upload(h, p):
+    app = tc_app(p)
     vsk = p.get("VodSessionKey")
     if not vsk:
         raise TCError("MissingParameter", "The request is missing a required parameter `VodSessionKey`.")
     with STATE.lock:
         s = STATE.tc_sessions.get(vsk)
-        if not s:
+        # A session key belongs to the application that issued it.
+        if not s or s.get("app") != app:
             raise TCError("InvalidParameterValue.VodSessionKey", "Invalid VodSessionKey.")
         if s["file_id"]:
             m = STATE.media[s["file_id"]]
@@ -1445,7 +1532,9 @@ def tc_commit_upload(h, p):
              "class_id": int(ap.get("ClassId") or 0), "source_context": ap.get("SourceContext") or "",
              "session_context": ap.get("SessionContext") or "", "procedure": ap.get("Procedure") or "",
              "expire_time": ap.get("ExpireTime"), "state": "Normal", "bucket": s["bucket"],
-             "key": s["media_path"][1:]}
+             "key": s["media_path"][1:], "sub_app_id": app}
+        # ApplyUpload's image types (https://www.tencentcloud.com/document/product/266/2846) make an image.
+        m["category"] = "Image" if mt in TC_IMAGE_TYPES else "Video"
         if s["cover_path"] and (s["bucket"], s["cover_path"][1:]) in STATE.objects:
             m["cover_url"] = "%s/cover.%s" % (base, s["cover_path"].rsplit(".", 1)[-1])
         if m["procedure"]:
@@ -1458,11 +1547,12 @@ def tc_commit_upload(h, p):
 
 
 def tc_pull_events(h, p):
+    app = tc_app(p)
     deadline = time.time() + 5
     with STATE.cond:
         while True:
             now = time.time()
-            avail = [e for e in STATE.tc_events if e["lease_until"] <= now]
+            avail = [e for e in STATE.tc_events if e["lease_until"] <= now and e.get("app") == app]
             if avail or now >= deadline:
                 break
             STATE.cond.wait(timeout=deadline - now)
@@ -1479,6 +1569,7 @@ def tc_pull_events(h, p):
 
 
 def tc_confirm_events(h, p):
+    app = tc_app(p)
     handles = p.get("EventHandles") or []
     if isinstance(handles, str):
         handles = [handles]
@@ -1488,7 +1579,7 @@ def tc_confirm_events(h, p):
         raise TCError("InvalidParameterValue.EventHandles", "At most 16 EventHandles.")
     now = time.time()
     with STATE.lock:
-        by = {e["handle"]: e for e in STATE.tc_events}
+        by = {e["handle"]: e for e in STATE.tc_events if e.get("app") == app}
         bad = [x for x in handles if x not in by or by[x]["lease_until"] < now]
         if bad:
             raise TCError("InvalidParameterValue", "EventHandle expired or invalid: %s" % ",".join(bad))
@@ -1497,6 +1588,7 @@ def tc_confirm_events(h, p):
 
 
 def tc_describe_media_infos(h, p):
+    app = tc_app(p)
     ids = p.get("FileIds") or []
     if isinstance(ids, str):
         ids = [ids]
@@ -1504,7 +1596,8 @@ def tc_describe_media_infos(h, p):
     with STATE.lock:
         for fid in ids:
             m = STATE.media.get(fid)
-            if not m or m.get("provider") != "tencent":
+            # A FileId is known only in its own application.
+            if not m or m.get("provider") != "tencent" or m.get("sub_app_id") != app:
                 missing.append(fid)
                 continue
             info = {"FileId": fid, "BasicInfo": tc_media_basic(m), "MetaData": tc_meta(m)}
@@ -1522,13 +1615,29 @@ def tc_describe_media_infos(h, p):
 # every other type's member is null, as in the API reference's example. Only task flows started by
 # an upload's Procedure are known here; another id is InvalidParameterValue.TaskId (the code the SDK's
 # errors.go gives for a task that does not exist).
+def tc_pull_task_detail(pt):
+    """DescribeTaskDetail of a pull: TaskType PullUpload, the detail in PullUploadTask."""
+    out = {"TaskType": "PullUpload", "Status": pt["Status"], "CreateTime": pt["_create_time"],
+           "BeginProcessTime": pt["_create_time"], "FinishTime": iso() if pt["Status"] == "FINISH" else "",
+           "PullUploadTask": json.loads(json.dumps(tc_pull_task_public(pt)))}
+    for other in ("EditMediaTask", "WechatPublishTask", "ComposeMediaTask", "SplitMediaTask",
+                  "ProcedureTask", "TranscodeTask", "ReviewAudioVideoTask"):
+        out[other] = None
+    return out
+
+
 def tc_describe_task_detail(h, p):
+    app = tc_app(p)
     tid = p.get("TaskId")
     if not tid:
         raise TCError("MissingParameter", "The request is missing a required parameter `TaskId`.")
     with STATE.lock:
+        pt = STATE.tc_pull_tasks.get(tid)
+        if pt is not None and pt.get("_app") == app:
+            return tc_pull_task_detail(pt)
         m = next((x for x in STATE.media.values()
-                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid), None)
+                  if x.get("provider") == "tencent" and x.get("procedure_task_id") == tid
+                  and x.get("sub_app_id") == app), None)
         if not m:
             raise TCError("InvalidParameterValue.TaskId", "TaskId does not exist.")
         task = json.loads(json.dumps(tc_procedure_task(m)))
@@ -1542,10 +1651,172 @@ def tc_describe_task_detail(h, p):
     return out
 
 
+TC_IMAGE_TYPES = ("jpg", "jpeg", "png", "gif", "bmp", "tiff", "tif", "ai", "cdr", "eps", "heif")
+
+
+# PullUpload (https://cloud.tencent.com/document/api/266/35575; tencentcloud-sdk-go vod/v20180717
+# PullUploadRequestParams, PullUploadResponseParams): the platform fetches MediaUrl itself and answers
+# with the TaskId at once. The pull runs in the background: its PullUploadTask (what DescribeTaskDetail
+# and the PullComplete event carry; models.go PullUploadTask) goes PROCESSING -> FINISH, with ErrCode 0
+# and the FileId, or a non-zero ErrCode and Message and no media. ErrCode values: 40000 invalid input,
+# 60000 source file error, 70000 internal error (PullUploadTask.ErrCode); a URL that cannot be fetched
+# is a source file error here, an emulator choice (the message is not documented).
+def tc_pull_upload(h, p):
+    app = tc_app(p)
+    url = p.get("MediaUrl")
+    if not url:
+        raise TCError("MissingParameter", "The request is missing a required parameter `MediaUrl`.")
+    if not re.match(r"^https?://", str(url)):
+        raise TCError("InvalidParameterValue.MediaUrl", "Invalid MediaUrl.")
+    mt = p.get("MediaType") or urllib.parse.urlsplit(url).path.rsplit(".", 1)[-1]
+    if not re.match(r"^[A-Za-z0-9]{1,10}$", str(mt or "")):
+        raise TCError("FailedOperation.MediaType", "Unsupported media type.")
+    if len(p.get("SourceContext") or "") > 250:
+        raise TCError("InvalidParameterValue.SourceContext", "SourceContext exceeds 250 characters.")
+    if len(p.get("SessionContext") or "") > 1000:
+        raise TCError("InvalidParameterValue.SessionContext", "SessionContext exceeds 1000 characters.")
+    prio = p.get("TasksPriority")
+    if prio is not None and (not isinstance(prio, int) or not -10 <= prio <= 10):
+        raise TCError("InvalidParameterValue.TasksPriority", "TasksPriority must be -10 to 10.")
+    tid = "1250000000-Pull-%s" % rand_hex(32)
+    task = {"TaskId": tid, "Status": "PROCESSING", "ErrCode": 0, "Message": "", "FileId": "",
+            "MediaBasicInfo": None, "MetaData": None, "FileUrl": "", "ProcedureTaskId": "",
+            "ReviewAudioVideoTaskId": "", "SessionContext": p.get("SessionContext") or "", "SessionId": "",
+            "Progress": 0, "_create_time": iso(), "_params": p, "_app": app}
+    fault = STATE.take_pull_fault() or {}
+    with STATE.lock:
+        STATE.tc_pull_tasks[tid] = task
+        if fault.get("mode") == "stall":
+            STATE.pull_stalled[tid] = threading.Event()
+    if fault.get("mode") == "sync":
+        tc_pull_job(tid, str(mt).lower())
+    else:
+        spawn(tc_pull_job, tid, str(mt).lower())
+    return {"TaskId": tid}
+
+
+def tc_pull_task_public(task):
+    return {k: v for k, v in task.items() if not k.startswith("_")}
+
+
+def tc_pull_complete(task):
+    """The PullComplete event of a finished pull: v3 (PullCompleteEvent, a PullUploadTask;
+    https://cloud.tencent.com/document/product/266/7831) or the legacy 4.0 format (data.status 0 on
+    success, vodTaskId, fileId, fileUrl, transcodeTaskId; the archived "URL 拉取视频上传完成" page)."""
+    if STATE.config.get("tencent_legacy"):
+        return {"version": "4.0", "eventType": "PullComplete", "data": {
+            "status": task["ErrCode"], "message": task["Message"] if task["ErrCode"] else "",
+            "vodTaskId": task["TaskId"], "fileId": task["FileId"], "fileUrl": task["FileUrl"],
+            "transcodeTaskId": task["ProcedureTaskId"]}}
+    return {"EventType": "PullComplete", "PullCompleteEvent": tc_pull_task_public(task)}
+
+
+def tc_pull_fetch(url, path):
+    h, size = hashlib.md5(), 0
+    req = urllib.request.Request(url, headers={"User-Agent": "vodhook-emulator"})
+    with urllib.request.urlopen(req, timeout=30, context=_ssl_unverified) as r, open(path, "wb") as f:
+        while True:
+            b = r.read(CHUNK)
+            if not b:
+                break
+            h.update(b)
+            f.write(b)
+            size += len(b)
+    return h.hexdigest(), size
+
+
+def tc_pull_job(tid, mt):
+    with STATE.lock:
+        task = STATE.tc_pull_tasks.get(tid)
+        stall = STATE.pull_stalled.get(tid)
+    if task is None:
+        return
+    if stall is not None:
+        stall.wait()
+        with STATE.lock:
+            if STATE.tc_pull_tasks.get(tid) is not task:  # reset meanwhile
+                return
+    p = task["_params"]
+    url = p["MediaUrl"]
+    path = STATE.new_file()
+    try:
+        md5hex, size = tc_pull_fetch(url, path)
+    except Exception as e:  # noqa: BLE001
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        STATE.record_call("vod-tencent", "PullUploadDownload", {"url": url, "error": str(e)}, 0, status=None)
+        with STATE.lock:
+            task.update({"Status": "FINISH", "ErrCode": 60000, "Progress": 0,
+                         "Message": "fail to download the media from the url (emulator)"})
+        batch = EventBatch("tencent", app=task.get("_app"))
+        batch.emit(tc_pull_complete(task))
+        batch.close()
+        return
+    region = p.get("StorageRegion") or DEFAULT_TENCENT_REGION
+    key = "%s/%s/%s.%s" % (rand_hex(8), rand_hex(8), rand_hex(16), mt)
+    STATE.put_object("cos", DEFAULT_TENCENT_BUCKET, key, path, size, md5hex, '"%s"' % md5hex)
+    STATE.record_call("vod-tencent", "PullUploadDownload", {"url": url}, size)
+    fid = str(random.randint(10 ** 17, 10 ** 19 - 1))
+    base = "http://1250000000.vod2.myqcloud.com/%s/%s" % (rand_hex(8), fid)
+    m = {"provider": "tencent", "id": fid, "file_id": fid, "name": p.get("MediaName") or url.rsplit("/", 1)[-1],
+         "type": mt, "media_url": "%s/%s.%s" % (base, rand_hex(12), mt), "size": size, "md5": md5hex,
+         "storage_region": region, "create_time": iso(), "class_id": int(p.get("ClassId") or 0),
+         "source_context": p.get("SourceContext") or "", "session_context": p.get("SessionContext") or "",
+         "procedure": p.get("Procedure") or "", "expire_time": p.get("ExpireTime"), "state": "Normal",
+         "bucket": DEFAULT_TENCENT_BUCKET, "key": key, "cover_url": p.get("CoverUrl") or "",
+         "pull_task_id": tid, "tasks_priority": p.get("TasksPriority"), "sub_app_id": task.get("_app")}
+    if m["procedure"]:
+        m["procedure_task_id"] = "1250000000-Procedure-%st1" % rand_hex(24)
+        m["state"] = "Processing"
+    with STATE.lock:
+        STATE.media[fid] = m
+        task.update({"Status": "FINISH", "ErrCode": 0, "Message": "SUCCESS", "FileId": fid,
+                     "MediaBasicInfo": tc_media_basic(m), "MetaData": tc_meta(m), "FileUrl": m["media_url"],
+                     "ProcedureTaskId": m.get("procedure_task_id", ""), "Progress": 100})
+    tc_events_for(m, first=tc_pull_complete(task))
+# DeleteMedia (https://cloud.tencent.com/document/api/266/31764): FileId (required), SubAppId, DeleteParts
+# (absent or empty: the media and everything made from it). The answer is the RequestId only; the media is
+# gone at once (DescribeMediaInfos lists it in NotExistFileIdSet) and a FileDeleted event follows: v3
+# FileDeleteEvent{FileIdSet, FileDeleteResultInfo[{FileId, DeleteParts}]} (FileDeleteTask in
+# tencentcloud-sdk-go vod/v20180717/models.go), legacy data{status, message, fileInfo[{fileId}]} (the
+# "视频删除完成" event page). An unknown FileId is ResourceNotFound.FileNotExist (DeleteMedia's error codes).
+# DeleteParts deletes parts only: no event, the media stays.
+def tc_delete_media(h, p):
+    app = tc_app(p)
+    fid = p.get("FileId")
+    if not fid:
+        raise TCError("MissingParameter", "The request is missing a required parameter `FileId`.")
+    parts = p.get("DeleteParts") or []
+    with STATE.lock:
+        m = STATE.media.get(str(fid))
+        if not m or m.get("provider") != "tencent" or m.get("sub_app_id") != app:
+            raise TCError("ResourceNotFound.FileNotExist", "The file does not exist.")
+        if not parts:
+            del STATE.media[str(fid)]
+    if not parts:
+        spawn(tc_delete_events, str(fid), app)
+    return {}
+
+
+def tc_delete_events(fid, app=None):
+    batch = EventBatch("tencent", app=app)
+    if STATE.config.get("tencent_legacy"):
+        batch.emit({"version": "4.0", "eventType": "FileDeleted",
+                    "data": {"status": 0, "message": "", "fileInfo": [{"fileId": fid}]}})
+    else:
+        batch.emit({"EventType": "FileDeleted", "FileDeleteEvent": {
+            "FileIdSet": [fid], "FileDeleteResultInfo": [{"FileId": fid, "DeleteParts": []}]}})
+    batch.close()
+
+
 TENCENT_ACTIONS = {"ApplyUpload": tc_apply_upload, "CommitUpload": tc_commit_upload,
+                   "PullUpload": tc_pull_upload,
                    "PullEvents": tc_pull_events, "ConfirmEvents": tc_confirm_events,
                    "DescribeMediaInfos": tc_describe_media_infos,
-                   "DescribeTaskDetail": tc_describe_task_detail}
+                   "DescribeTaskDetail": tc_describe_task_detail,
+                   "DeleteMedia": tc_delete_media}
 
 
 # ============================================================================================
@@ -2342,6 +2613,52 @@ def ali_upload_address(region, bucket, key):
                                         "FileName": key}).encode()).decode()
 
 
+def ali_app(p):
+    """The AppId a creation call names (default app-1000000). One the account does not have is refused;
+    the reference gives no code for it (unconfirmed): the common InvalidParameter (400) of
+    https://www.alibabacloud.com/help/en/vod/developer-reference/api-error-codes is answered."""
+    app = p.get("AppId") or "app-1000000"
+    if app not in (STATE.config.get("alibaba_app_ids") or []):
+        raise AliError(400, "InvalidParameter", "The specified parameter AppId is not valid.",
+                       "unknown AppId %r" % app)
+    return app
+
+
+# CreateUploadAttachedMedia (https://www.alibabacloud.com/help/en/vod/api-createuploadattachedmedia):
+# BusinessType watermark, subtitle or material, and the MediaExt each allows; answers MediaId, MediaURL,
+# FileURL and the UploadAddress / UploadAuth pair, which cannot be refreshed.
+ALI_ATTACHED_EXTS = {"watermark": ("png", "gif", "apng", "mov"),
+                     "subtitle": ("srt", "ass", "stl", "ttml", "vtt"),
+                     "material": ("jpg", "gif", "png", "mp4", "mat", "zip", "apk")}
+
+
+def ali_create_upload_attached_media(h, p, region):
+    bt = p.get("BusinessType")
+    if not bt:
+        raise AliError(400, "MissingBusinessType", "BusinessType is mandatory for this action.")
+    if bt not in ALI_ATTACHED_EXTS:
+        raise AliError(400, "InvalidParameter", "The specified parameter BusinessType is not valid.")
+    ext = (p.get("MediaExt") or "").lower()
+    if ext not in ALI_ATTACHED_EXTS[bt]:
+        raise AliError(400, "InvalidParameter", "The specified parameter MediaExt is not valid.",
+                       "MediaExt %r for %s" % (ext, bt))
+    app = ali_app(p)
+    mid = rand_hex(32)
+    key = "attached/%s/%s.%s" % (bt, rand_hex(32).upper(), ext)
+    bucket = DEFAULT_ALI_BUCKET
+    cred = STATE.issue_cred("alibaba", bucket, [key], media_id=mid)
+    url = "https://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)
+    m = {"provider": "alibaba", "kind": "attached", "id": mid, "title": p.get("Title") or "", "bucket": bucket,
+         "key": key, "region": region, "state": "Uploading", "size": int(p.get("FileSize") or 0),
+         "user_data": parse_user_data(p.get("UserData")), "business_type": bt, "cate_ids": p.get("CateIds"),
+         "tags": p.get("Tags"), "create_time": iso(), "app_id": app, "file_url": url}
+    with STATE.lock:
+        STATE.media[mid] = m
+        STATE.ali_by_object[(bucket, key)] = mid
+    return {"MediaId": mid, "MediaURL": url, "FileURL": url,
+            "UploadAddress": ali_upload_address(region, bucket, key), "UploadAuth": ali_upload_auth(cred, region)}
+
+
 def ali_create_upload_video(h, p, region):
     fn = p.get("FileName")
     title = p.get("Title")
@@ -2363,7 +2680,7 @@ def ali_create_upload_video(h, p, region):
          "key": key, "region": region, "state": "Uploading", "size": int(p.get("FileSize") or 0),
          "user_data": ud, "template_group_id": p.get("TemplateGroupId"), "workflow_id": p.get("WorkflowId"),
          "cate_id": p.get("CateId"), "tags": p.get("Tags"), "description": p.get("Description"),
-         "create_time": iso(), "app_id": p.get("AppId") or "app-1000000",
+         "create_time": iso(), "app_id": ali_app(p),
          "file_url": "http://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)}
     with STATE.lock:
         STATE.media[vid] = m
@@ -2401,7 +2718,7 @@ def ali_create_upload_image(h, p, region):
     url = "https://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)
     m = {"provider": "alibaba", "kind": "image", "id": iid, "title": p.get("Title") or "", "bucket": bucket,
          "key": key, "region": region, "state": "Uploading", "size": 0, "user_data": parse_user_data(p.get("UserData")),
-         "create_time": iso(), "app_id": p.get("AppId") or "app-1000000", "file_url": url}
+         "create_time": iso(), "app_id": ali_app(p), "file_url": url}
     with STATE.lock:
         STATE.media[iid] = m
         STATE.ali_by_object[(bucket, key)] = iid
@@ -2470,7 +2787,7 @@ def ali_url_job(url, jid, meta, ud, p, region):
          "bucket": bucket, "key": key, "region": region, "state": "Uploading", "size": 0, "user_data": ud,
          "template_group_id": meta.get("TemplateGroupId") or p.get("TemplateGroupId"),
          "workflow_id": meta.get("WorkflowId") or p.get("WorkflowId"), "create_time": iso(),
-         "app_id": p.get("AppId") or "app-1000000", "source_url": url, "job_id": jid,
+         "app_id": ali_app(p), "source_url": url, "job_id": jid,
          "file_url": "http://%s.oss-%s.aliyuncs.com/%s" % (bucket, region, key)}
     path = STATE.new_file()
     h = hashlib.md5()
@@ -2542,9 +2859,80 @@ def ali_get_url_upload_infos(h, p, region):
     return {"NonExists": absent, "URLUploadInfoList": found}
 
 
+# DeleteVideo (https://help.aliyun.com/zh/vod/developer-reference/api-vod-2017-03-21-deletevideo):
+# VideoIds, comma-separated, at most 20. The answer lists the ids not deleted: NonExistVideoIds (unknown)
+# and ForbiddenVideoIds (never here). Each video deleted is gone at once (GetVideoInfo:
+# InvalidVideo.NotFound) and sends DeleteMediaComplete {EventType, EventTime, Status success, MediaType
+# video, DeleteType all, MediaId} (https://help.aliyun.com/zh/vod/user-guide/deletemediacomplete, "only
+# the DeleteVideo operation generates it"), to the video's own callback URL if its UserData named one.
+def ali_delete_video(h, p, region):
+    ids = [x.strip() for x in (p.get("VideoIds") or "").split(",") if x.strip()]
+    if not ids:
+        raise AliError(400, "MissingVideoIds", "VideoIds is mandatory for this action.")
+    if len(ids) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter VideoIds is not valid.",
+                       "%d VideoIds, at most 20" % len(ids))
+    gone, deleted = [], []
+    with STATE.lock:
+        for vid in ids:
+            m = STATE.media.get(vid)
+            if not m or m.get("provider") != "alibaba" or m.get("kind") != "video":
+                gone.append(vid)
+                continue
+            del STATE.media[vid]
+            deleted.append(m)
+    for m in deleted:
+        spawn(ali_delete_events, m)
+    return {"NonExistVideoIds": gone, "ForbiddenVideoIds": []}
+
+
+def ali_delete_events(m):
+    batch = EventBatch("alibaba")
+    batch.emit((ali_callback_url(m), {"EventType": "DeleteMediaComplete", "EventTime": iso(),
+                                      "Status": "success", "MediaType": "video", "DeleteType": "all",
+                                      "MediaId": m["id"]}))
+    batch.close()
+
+
+# DeleteImage (https://help.aliyun.com/zh/vod/developer-reference/api-vod-2017-03-21-deleteimage):
+# DeleteImageType ImageURL (ImageURLs), ImageId (ImageIds, comma-separated, at most 20) or VideoId
+# (VideoId, ImageType: a video's snapshots, which the emulator does not keep). The answer is the RequestId
+# only and no event follows (DeleteMediaComplete comes from DeleteVideo alone). The reference lists no
+# code for an unknown image: InvalidImage.NotFound (404) is the emulator's choice, on the pattern of
+# InvalidVideo.NotFound.
+def ali_delete_image(h, p, region):
+    kind = p.get("DeleteImageType")
+    if kind not in ("ImageURL", "ImageId", "VideoId"):
+        raise AliError(400, "InvalidParameter", "The specified parameter DeleteImageType is not valid.",
+                       "DeleteImageType %r" % kind)
+    if kind == "VideoId":
+        if not p.get("VideoId") or not p.get("ImageType"):
+            raise AliError(400, "InvalidParameter", "VideoId and ImageType are mandatory for this type.")
+        return {}
+    field = "ImageIds" if kind == "ImageId" else "ImageURLs"
+    vals = [x.strip() for x in (p.get(field) or "").split(",") if x.strip()]
+    if not vals or len(vals) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter %s is not valid." % field)
+    with STATE.lock:
+        found = []
+        for v in vals:
+            m = next((x for x in STATE.media.values() if x.get("provider") == "alibaba" and
+                      x.get("kind") == "image" and (x["id"] == v if kind == "ImageId" else x["file_url"] == v)),
+                     None)
+            if not m:
+                raise AliError(404, "InvalidImage.NotFound", "The image does not exist.", "unknown %s %r" % (
+                    field, v))
+            found.append(m["id"])
+        for iid in found:
+            del STATE.media[iid]
+    return {}
+
+
 ALI_ACTIONS = {"CreateUploadVideo": ali_create_upload_video, "RefreshUploadVideo": ali_refresh_upload_video,
                "CreateUploadImage": ali_create_upload_image, "GetVideoInfo": ali_get_video_info,
-               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos}
+               "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos,
+               "CreateUploadAttachedMedia": ali_create_upload_attached_media,
+               "DeleteVideo": ali_delete_video, "DeleteImage": ali_delete_image}
 
 
 # ============================================================================================

@@ -149,6 +149,35 @@ class AlibabaTest(unittest.TestCase):
         code, v = ali_call(self.emu, "GetVideoInfo", {"VideoId": r["VideoId"]})
         self.assertEqual(v["Video"]["Status"], "Normal")
 
+    def test_delete_video_and_image(self):
+        r = self.create()
+        addr, auth = self.decode(r)
+        code, _, body, _, err = self.oss(addr, auth, "PUT", data_file=self.write("d", os.urandom(1000)))
+        self.assertEqual(code, 200, (body, err))
+        self.rx.wait(1)
+        code, d = ali_call(self.emu, "DeleteVideo", {"VideoIds": r["VideoId"] + ",nope"})
+        self.assertEqual(code, 200, d)
+        self.assertEqual((d["NonExistVideoIds"], d["ForbiddenVideoIds"]), (["nope"], []))
+        self.rx.wait(2)
+        ev = self.rx.json()[1]
+        self.assertEqual((ev["EventType"], ev["MediaId"], ev["Status"], ev["DeleteType"], ev["MediaType"]),
+                         ("DeleteMediaComplete", r["VideoId"], "success", "all", "video"))
+        self.check_sig(self.rx.got[1])
+        code, v = ali_call(self.emu, "GetVideoInfo", {"VideoId": r["VideoId"]})
+        self.assertEqual((code, v["Code"]), (404, "InvalidVideo.NotFound"))
+        code, e = ali_call(self.emu, "DeleteVideo", {})
+        self.assertEqual((code, e["Code"]), (400, "MissingVideoIds"))
+        code, i = ali_call(self.emu, "CreateUploadImage", {"ImageType": "default", "ImageExt": "png"})
+        self.assertEqual(code, 200, i)
+        code, d = ali_call(self.emu, "DeleteImage", {"DeleteImageType": "ImageId", "ImageIds": i["ImageId"]})
+        self.assertEqual(code, 200, d)
+        code, d = ali_call(self.emu, "DeleteImage", {"DeleteImageType": "ImageId", "ImageIds": i["ImageId"]})
+        self.assertEqual((code, d["Code"]), (404, "InvalidImage.NotFound"))
+        code, d = ali_call(self.emu, "DeleteImage", {"DeleteImageType": "Other"})
+        self.assertEqual((code, d["Code"]), (400, "InvalidParameter"))
+        self.assertEqual(len(self.rx.got), 2)  # DeleteImage sends no event
+        self.assertEqual(self.emu.rejections(), [])
+
     def test_multipart_with_refresh(self):
         r = self.create(UserData="")
         addr, auth = self.decode(r)
@@ -190,6 +219,31 @@ class AlibabaTest(unittest.TestCase):
         rej = self.emu.rejections()
         self.assertEqual([(x["code"], x["status"]) for x in rej], [("SecurityTokenExpired", 403)])
         self.assertEqual(sum(c["bytes"] for c in self.emu.calls("UploadPart")), len(data))
+
+    def test_attached_media_and_app_ids(self):
+        ud = json.dumps({"MessageCallback": {"CallbackURL": self.rx.url}, "Extend": {"vh": "u1"}})
+        code, r = ali_call(self.emu, "CreateUploadAttachedMedia", {
+            "BusinessType": "subtitle", "MediaExt": "vtt", "Title": "subs", "UserData": ud,
+            "AppId": "app-2000001"})
+        self.assertEqual(code, 200, r)
+        self.assertTrue(r["MediaId"] and r["MediaURL"] and r["FileURL"])
+        addr, auth = self.decode(r)
+        data = b"WEBVTT\n\n00:00.000 --> 00:01.000\nhello\n"
+        code, _, body, _, err = self.oss(addr, auth, "PUT", data_file=self.write("s.vtt", data))
+        self.assertEqual(code, 200, (body, err))
+        self.rx.wait(1)
+        ev = self.rx.json()[0]
+        self.assertEqual((ev["EventType"], ev["AttachedMediaId"], ev["Size"], ev["Status"]),
+                         ("AttachedMediaUploadComplete", r["MediaId"], len(data), "success"))
+        self.assertEqual(json.loads(ev["Extend"]), {"vh": "u1"})
+        for p, why in (({"MediaExt": "vtt"}, "MissingBusinessType"),
+                       ({"BusinessType": "watermark", "MediaExt": "vtt"}, "InvalidParameter"),
+                       ({"BusinessType": "logo", "MediaExt": "png"}, "InvalidParameter"),
+                       ({"BusinessType": "watermark", "MediaExt": "png", "AppId": "app-99"}, "InvalidParameter")):
+            code, e = ali_call(self.emu, "CreateUploadAttachedMedia", p)
+            self.assertEqual((code, e["Code"]), (400, why), p)
+        code, e = ali_call(self.emu, "CreateUploadVideo", {"Title": "t", "FileName": "a.mp4", "AppId": "app-3"})
+        self.assertEqual((code, e["Code"]), (400, "InvalidParameter"))
 
     def test_rejections(self):
         from emu_testlib import ali_rpc_query

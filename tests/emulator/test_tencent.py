@@ -119,6 +119,54 @@ class TencentTest(unittest.TestCase):
         e = tc_call(self.emu, "DescribeTaskDetail", {"TaskId": "1250000000-Procedure-nonet1"})
         self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.TaskId")
 
+    def test_sub_applications(self):
+        # A media lives in the SubAppId of its ApplyUpload; every later call must name it.
+        sub = 1500000002
+        r = self.apply(SubAppId=sub, MediaType="png")
+        code, _, body, _, _ = self.cos_req(r, "PUT", data_file=self.write("s.png", os.urandom(2048)))
+        self.assertEqual(code, 200, body)
+        e = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"]})
+        self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.VodSessionKey")
+        c = tc_call(self.emu, "CommitUpload", {"VodSessionKey": r["VodSessionKey"], "SubAppId": sub})
+        self.assertIn("FileId", c)
+        d = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [c["FileId"]]})
+        self.assertEqual(d["NotExistFileIdSet"], [c["FileId"]])
+        d = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [c["FileId"]], "SubAppId": sub})
+        self.assertEqual(d["MediaInfoSet"][0]["BasicInfo"]["Category"], "Image")
+        for action, extra in (("ApplyUpload", {"MediaType": "mp4"}), ("PullEvents", {}),
+                              ("DescribeMediaInfos", {"FileIds": ["1"]})):
+            e = tc_call(self.emu, action, dict(extra, SubAppId=1500000099))
+            self.assertEqual(e["Error"]["Code"], "InvalidParameterValue.SubAppId", action)
+        # DeleteMedia finds the media in its own sub-application only.
+        e = tc_call(self.emu, "DeleteMedia", {"FileId": c["FileId"]})
+        self.assertEqual(e["Error"]["Code"], "ResourceNotFound.FileNotExist")
+        self.assertNotIn("Error", tc_call(self.emu, "DeleteMedia", {"FileId": c["FileId"], "SubAppId": sub}))
+
+
+    def test_delete_media(self):
+        # DeleteMedia (signed as every call): the media is gone, FileDeleted follows.
+        fid, _ = self.upload_with_procedure()
+        self.assertNotIn("Error", tc_call(self.emu, "DeleteMedia", {"FileId": fid}))
+        self.rx.wait(4)
+        ev = self.rx.json()[3]
+        self.assertEqual(ev["EventType"], "FileDeleted")
+        self.assertEqual(ev["FileDeleteEvent"]["FileIdSet"], [fid])
+        self.assertEqual(ev["FileDeleteEvent"]["FileDeleteResultInfo"][0]["FileId"], fid)
+        d = tc_call(self.emu, "DescribeMediaInfos", {"FileIds": [fid]})
+        self.assertEqual(d["NotExistFileIdSet"], [fid])
+        e = tc_call(self.emu, "DeleteMedia", {"FileId": fid})
+        self.assertEqual(e["Error"]["Code"], "ResourceNotFound.FileNotExist")
+        # The deletion event dropped by the fault; the legacy form.
+        fid2, _ = self.upload_with_procedure()
+        self.emu.ctl("config", {"tencent_legacy": True})
+        self.emu.ctl("faults", {"callbacks": "drop_delete"})
+        self.assertNotIn("Error", tc_call(self.emu, "DeleteMedia", {"FileId": fid2}))
+        dropped = wait_for(lambda: [c for c in self.emu.ctl("callbacks") if c.get("dropped")],
+                           what="the dropped FileDeleted")
+        self.assertEqual(json.loads(dropped[0]["body"]),
+                         {"version": "4.0", "eventType": "FileDeleted",
+                          "data": {"status": 0, "message": "", "fileInfo": [{"fileId": fid2}]}})
+
     def test_processing_faults(self):
         # A failed transcode: FAIL with its error in the event and the lookup; the other transcode
         # succeeded, so DescribeMediaInfos lists one.

@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strlen(ev.dedup_key) > CB_DEDUP_KEY_MAX ||
 		    (ev.file_id != NULL && strlen(ev.file_id) > CB_ID_MAX) ||
 		    (ev.upload_id != NULL && strlen(ev.upload_id) != 36) ||
-		    (unsigned)ev.effect > EFFECT_FAILED)
+		    (unsigned)ev.effect > EFFECT_DELETED)
 			abort();
 	}
 	vod_event_cleanup(&ev);

@@ -19,7 +19,7 @@ check(const struct vod_event *ev)
 	    ev->dedup_key == NULL || strlen(ev->dedup_key) > CB_DEDUP_KEY_MAX ||
 	    (ev->file_id != NULL && strlen(ev->file_id) > CB_ID_MAX) ||
 	    (ev->upload_id != NULL && strlen(ev->upload_id) != 36) ||
-	    (unsigned)ev->effect > EFFECT_FAILED)
+	    (unsigned)ev->effect > EFFECT_DELETED)
 		abort();
 }
 

@@ -269,10 +269,14 @@ class Database(unittest.TestCase):
                     " 'FileUploadComplete:' || file_id, file_id, url_job_id, 'push', '{}'"
                     " FROM uploads")
         tables = "('vod_events'::regclass, 'media'::regclass, 'uploads'::regclass)"
-        rows = ["SELECT * FROM vod_events ORDER BY id", "SELECT * FROM media ORDER BY id",
-                # (later migrations add columns: 011 source_version)
-                "SELECT to_jsonb(u) - 'source_version' FROM uploads u ORDER BY id",
-                "SELECT * FROM media_lifecycle ORDER BY id",
+        rows = ["SELECT * FROM vod_events ORDER BY id",
+                # (later migrations add columns: 011 source_version, 015 the
+                # deletion's, 018 app_id)
+                "SELECT to_jsonb(m) - 'app_id' - 'deleted_at' - 'delete_requested_at'"
+                " - 'delete_error_code' - 'delete_error_message' FROM media m ORDER BY id",
+                "SELECT to_jsonb(u) - 'source_version' - 'app_id' FROM uploads u ORDER BY id",
+                "SELECT to_jsonb(l) - 'deleted_at' - 'delete_requested_at'"
+                " FROM media_lifecycle l ORDER BY id",
                 "SELECT oid, relfilenode FROM pg_class WHERE oid IN " + tables + " ORDER BY oid"]
         before = [h.psql(url, q) for q in rows]
         out = h.run(["migrate"], {"VODHOOK_DATABASE_URL": url})

@@ -265,7 +265,7 @@ class Recording(unittest.TestCase):
             "INSERT INTO media (provider, file_id, state, state_rank)"
             " VALUES ('tencent', 'f', 'done', 2)",
             "INSERT INTO media (provider, file_id, state, state_rank)"
-            " VALUES ('tencent', 'f', 'confirmed', 5)",
+            " VALUES ('tencent', 'f', 'confirmed', 6)",
             "INSERT INTO vod_events (provider, event_type, dedup_key, received_via, raw)"
             " VALUES ('alibaba', 'X', 'k', 'email', '{}')",
             "INSERT INTO uploads (id, provider, source_kind, source, state)"
@@ -280,6 +280,8 @@ class Recording(unittest.TestCase):
                 h.psql(self.url, "BEGIN; %s; ROLLBACK;" % sql)
         h.psql(self.url, "BEGIN; INSERT INTO media (provider, file_id, state, state_rank)"
                          " VALUES ('alibaba', 'f', 'processing', 3); ROLLBACK;")
+        h.psql(self.url, "BEGIN; INSERT INTO media (provider, file_id, state, state_rank)"
+                         " VALUES ('alibaba', 'f', 'deleted', 5); ROLLBACK;")
 
     def test_duplicates_stored_once(self):
         fid = "7" + str(uuid.uuid4().int)[:18]

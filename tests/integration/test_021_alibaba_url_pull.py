@@ -185,7 +185,6 @@ class AliUrlPull(unittest.TestCase):
         local, _ = U.make_file(self.root, "local.mp4", 1000)
         url = SRV.url(path)
         cases = [
-            ({"provider": "tencent", "url": url, "url_upload": "platform"}, "alibaba"),
             ({"path": local, "url_upload": "platform"}, "url source"),
             ({"url": url, "url_upload": "server"}, "stream"),
             ({"url": url, "url_upload": 1}, "string"),
@@ -349,11 +348,9 @@ class AliUrlPullCli(unittest.TestCase):
         self.assertEqual((o["md5"], o["size"]), (md5, size))
         self.assertEqual(len(pulls(uid)), 1)
 
-    def test_cli_refuses_platform_for_tencent_and_files(self):
+    def test_cli_refuses_platform_for_files(self):
         local, _ = U.make_file(self.root, "cli-local.mp4", 1000)
-        for args, word in ((["--provider", "tencent", "--url-upload", "platform",
-                             SRV.url("/v/x.mp4")], "alibaba"),
-                           (["--provider", "alibaba", "--url-upload", "platform", local],
+        for args, word in ((["--provider", "alibaba", "--url-upload", "platform", local],
                             "url source"),
                            (["--provider", "alibaba", "--url-upload", "maybe",
                              SRV.url("/v/x.mp4")], "stream")):

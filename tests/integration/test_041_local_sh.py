@@ -98,6 +98,15 @@ class LocalScript(unittest.TestCase):
         h.wait_for(lambda: "vodhook is running" in run.output() or
                    run.proc.poll() is not None, "local.sh to start", timeout=120)
         self.assertIn("DEMO CLOUD", run.output())
+        # The status page's address, and the token to paste into it (never
+        # in the address).
+        with open(os.path.join(self.state, "api_token")) as f:
+            token = f.read().strip()
+        self.assertIn("  status page   http://127.0.0.1:%d/   (paste the token: %s)"
+                      % (port, token), run.output())
+        st, _, body = h.HttpClient(port).request("GET", "/")
+        self.assertEqual(st, 200)
+        self.assertIn(b"vodhook", body)
         emulator = [p for p, cmd in processes_under(self.state)
                     if "emulator.py" in cmd]
         self.assertEqual(len(emulator), 1, processes_under(self.state))

@@ -185,6 +185,12 @@ class BehindNginx(unittest.TestCase):
         self.assertEqual(st, 401)
         st, _ = curl(self.pki, self.base + "/metrics")
         self.assertEqual(st, 404)
+        # The status page and its files pass; other paths do not.
+        st, page = curl(self.pki, self.base + "/")
+        self.assertEqual(st, 200)
+        self.assertIn("/ui/app.js", page)
+        self.assertEqual(curl(self.pki, self.base + "/ui/app.css")[0], 200)
+        self.assertEqual(curl(self.pki, self.base + "/index.html")[0], 404)
         # Bodies past vodhook's cap stop at nginx.
         st, _ = curl(self.pki, self.base + "/callbacks/alibaba", b"x" * (2 << 20))
         self.assertEqual(st, 413)

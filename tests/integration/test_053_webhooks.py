@@ -105,8 +105,36 @@ class Webhooks(unittest.TestCase):
         # The record is the API's.
         api_rec = W.api(self.d, "GET", "/v1/media/alibaba/" + vid)[2]
         last = m[-1]["data"]["media"]
-        for k in ("provider", "file_id", "state", "upload_id", "media_url", "size"):
+        for k in ("provider", "file_id", "state", "upload_id", "media_url", "size",
+                  "app_id", "delete"):
             self.assertEqual(last[k], api_rec[k], k)
+        # Every field the API returns (deletion's and the application's too),
+        # but the upload and the events the API adds to one record.
+        self.assertEqual(set(last), set(api_rec) - {"upload", "events"})
+        self.assertEqual(set(last["transitions"]), set(api_rec["transitions"]))
+        up_rec = W.api(self.d, "GET", "/v1/uploads/" + u[-1]["data"]["upload"]["id"])[2]
+        self.assertEqual(set(u[-1]["data"]["upload"]), set(up_rec))
+
+    def test_deleted_media_carries_the_deletion(self):
+        # 015's deleted state and deletion request, and 018's application,
+        # in the message as the API returns them.
+        self.sub("/gone", filter={"states": ["deleted"]})
+        W.media_changes(self.db, "gone", 1)
+        h.psql(self.db, "UPDATE media SET app_id = 'app-7',"
+                        " delete_requested_at = now() WHERE file_id = 'gone-1'")
+        h.psql(self.db, "UPDATE media SET state = 'deleted', state_rank = 5,"
+                        " deleted_at = now() WHERE file_id = 'gone-1'")
+        got = W.wait_accepted(self, self.rcv, "/gone", 1)
+        self.assert_all_verified("/gone")
+        self.assertEqual(len(got), 1, got)
+        media = got[0]["msg"]["data"]["media"]
+        api_rec = W.api(self.d, "GET", "/v1/media/tencent/gone-1")[2]
+        self.assertEqual(media["state"], "deleted")
+        self.assertEqual(media["app_id"], "app-7")
+        self.assertIsNotNone(media["transitions"]["deleted"])
+        self.assertIsNotNone(media["delete"]["requested_at"])
+        self.assertEqual(media["delete"], api_rec["delete"])
+        self.assertEqual(set(media), set(api_rec) - {"upload", "events"})
 
     def test_500_then_200(self):
         s = self.sub("/flaky")

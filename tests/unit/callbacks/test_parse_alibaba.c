@@ -247,7 +247,15 @@ attached_media(void **state)
 					  "ba52js82j2da3b55bc5****.png");
 	assert_int_equal(ev.size, 14333);
 	assert_int_equal(ev.event_time, 1547970557);
-	assert_int_equal(ev.effect, EFFECT_NONE);
+	/* Attached media need no processing: uploaded means ready. */
+	assert_int_equal(ev.effect, EFFECT_READY);
+	parse_ok("{\"EventType\":\"AttachedMediaUploadComplete\","
+		 "\"AttachedMediaId\":\"a1\",\"Status\":\"fail\","
+		 "\"EventTime\":\"2019-01-20T07:49:17Z\"}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_FAILED);
+	assert_string_equal(ev.dedup_key, "AttachedMediaUploadComplete:a1:fail:"
+					  "2019-01-20T07:49:17Z");
 	/* The short-form DeleteMediaComplete: MediaId is the subject. */
 	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"EventTime\":"
 		 "\"2017-03-20T07:49:17Z\",\"Status\":\"fail\",\"MediaType\":"
@@ -260,6 +268,122 @@ attached_media(void **state)
 	assert_string_equal(ev.dedup_key, "DeleteMediaComplete:m1:fail:"
 					  "2017-03-20T07:49:17Z");
 	vod_event_cleanup(&ev);
+}
+
+/* DeleteMediaComplete deletes the whole medium only, on success only. */
+static void
+delete_media_complete(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"EventTime\":"
+		 "\"2017-03-20T07:49:17Z\",\"Status\":\"success\","
+		 "\"MediaType\":\"video\",\"DeleteType\":\"all\","
+		 "\"MediaId\":\"1234343b689jsi3ka5422dfe1e47****\"}",
+		 &ev);
+	assert_string_equal(ev.file_id, "1234343b689jsi3ka5422dfe1e47****");
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 1);
+	assert_string_equal(ev.deleted_ids[0], ev.file_id);
+	assert_int_equal(ev.event_time, TIME);
+	assert_string_equal(ev.dedup_key,
+			    "DeleteMediaComplete:1234343b689jsi3ka5422dfe1e47"
+			    "****:success:2017-03-20T07:49:17Z");
+	/* Part of a medium (its source file, a stream): the record stays. */
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"Status\":"
+		 "\"success\",\"DeleteType\":\"mezzanine\",\"MediaId\":"
+		 "\"m2\"}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	/* No DeleteType: the whole medium; a list in one event. */
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"Status\":"
+		 "\"success\",\"VideoIds\":\"v2, v1,v2\"}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_string_equal(ev.file_id, "v2");
+	assert_int_equal(ev.n_deleted, 2);
+	assert_string_equal(ev.deleted_ids[0], "v1");
+	assert_string_equal(ev.deleted_ids[1], "v2");
+	parse_ok("{\"EventType\":\"DeleteMediaComplete\",\"Status\":"
+		 "\"success\",\"MediaId\":\"a,b\"}",
+		 &ev);
+	assert_string_equal(ev.file_id, "a");
+	assert_int_equal(ev.n_deleted, 2);
+	vod_event_cleanup(&ev);
+}
+
+/* AI jobs are keyed by job and status, not by their bytes. */
+static void
+ai_events(void **state)
+{
+	static const char audit[] =
+	    "{\"EventTime\":\"2022-10-20T10:29:46:540Z\",\"EventType\":"
+	    "\"AIMediaAuditComplete\",\"JobId\":\"43q91jdh7df****\","
+	    "\"MediaId\":\"SHEN38505NDF9****\",\"Status\":\"success\","
+	    "\"Code\":\"0\",\"Message\":\"OK\",\"Data\":{\"Label\":"
+	    "\"porn\",\"Suggestion\":\"review\"}}";
+	struct vod_event ev, again;
+
+	(void)state;
+	vod_event_init(&ev);
+	vod_event_init(&again);
+	parse_ok(audit, &ev);
+	assert_string_equal(ev.dedup_key,
+			    "AIMediaAuditComplete:43q91jdh7df****:success");
+	assert_string_equal(ev.file_id, "SHEN38505NDF9****");
+	assert_string_equal(ev.task_id, "43q91jdh7df****");
+	assert_null(ev.error_code); /* "0" is no error */
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	/* The same job delivered again, with another EventTime: one key. */
+	parse_ok("{\"EventType\":\"AIMediaAuditComplete\",\"EventTime\":"
+		 "\"2022-10-20T10:29:47:000Z\",\"JobId\":\"43q91jdh7df****\","
+		 "\"MediaId\":\"SHEN38505NDF9****\",\"Status\":\"success\"}",
+		 &again);
+	assert_string_equal(again.dedup_key, ev.dedup_key);
+	/* Another status of the same job: another key, with its error. */
+	parse_ok("{\"EventType\":\"AIMediaAuditComplete\",\"JobId\":"
+		 "\"43q91jdh7df****\",\"MediaId\":\"SHEN38505NDF9****\","
+		 "\"Status\":\"fail\",\"Code\":\"InvalidMedia\","
+		 "\"Message\":\"bad media\"}",
+		 &again);
+	assert_string_equal(again.dedup_key,
+			    "AIMediaAuditComplete:43q91jdh7df****:fail");
+	assert_string_equal(again.error_code, "InvalidMedia");
+	assert_string_equal(again.error_message, "bad media");
+	/* The documented DNA sample, and a type not listed but named so. */
+	parse_ok(
+	    "{\"EventTime\":\"2017-03-20T07:49:17:025Z\",\"EventType\":"
+	    "\"AIMediaDNAComplete\",\"CompleteTime\":"
+	    "\"2017-03-20T07:49:35Z\",\"JobId\":\"88c6ca184c0edj384a5b665e2"
+	    "a12****\",\"MediaId\":\"3D12340d92cjsw83k1fab46a0b847fd****\","
+	    "\"Status\":\"success\",\"Code\":\"0\",\"Message\":\"OK\","
+	    "\"Data\":\"{}\"}",
+	    &ev);
+	assert_string_equal(ev.dedup_key, "AIMediaDNAComplete:88c6ca184c0edj384"
+					  "a5b665e2a12****:success");
+	parse_ok("{\"EventType\":\"AIVideoSomethingComplete\",\"JobId\":"
+		 "\"j9\",\"MediaId\":\"m9\",\"Status\":\"success\"}",
+		 &ev);
+	assert_string_equal(ev.dedup_key,
+			    "AIVideoSomethingComplete:j9:success");
+	/* Without its JobId: keyed by its bytes. */
+	parse_ok("{\"EventType\":\"AIVideoTagComplete\",\"MediaId\":"
+		 "\"m9\",\"Status\":\"success\"}",
+		 &ev);
+	assert_non_null(strstr(ev.dedup_key, "AIVideoTagComplete:sha256:"));
+	/* A manual review: the media, its result and when. */
+	parse_ok("{\"EventType\":\"CreateAuditComplete\",\"EventTime\":"
+		 "\"2017-03-20T07:49:17Z\",\"Status\":\"success\","
+		 "\"MediaId\":\"m5\",\"SubType\":\"video\",\"AuditStatus\":"
+		 "\"Blocked\",\"CreationTime\":\"2017-03-20T07:49:10Z\","
+		 "\"Auditor\":\"a\",\"Reason\":\"r\"}",
+		 &ev);
+	assert_string_equal(ev.dedup_key, "CreateAuditComplete:m5:Blocked:"
+					  "2017-03-20T07:49:10Z");
+	vod_event_cleanup(&ev);
+	vod_event_cleanup(&again);
 }
 
 static void
@@ -412,6 +536,8 @@ main(void)
 	    cmocka_unit_test(video_analysis),
 	    cmocka_unit_test(upload_by_url),
 	    cmocka_unit_test(attached_media),
+	    cmocka_unit_test(delete_media_complete),
+	    cmocka_unit_test(ai_events),
 	    cmocka_unit_test(extend_upload_id),
 	    cmocka_unit_test(quirks),
 	    cmocka_unit_test(unknown_and_rejects),

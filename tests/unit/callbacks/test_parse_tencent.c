@@ -174,13 +174,57 @@ v3_file_deleted(void **state)
 	parse_sample("tencent_v3_file_deleted.json", &ev);
 	assert_string_equal(ev.file_id, "24961954183381008");
 	assert_string_equal(ev.dedup_key, "FileDeleted:24961954183381008");
-	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 1);
+	assert_string_equal(ev.deleted_ids[0], "24961954183381008");
 	parse_sample("tencent_legacy_file_deleted.json", &legacy);
 	assert_string_equal(legacy.dedup_key, ev.dedup_key);
 	assert_string_equal(legacy.file_id, ev.file_id);
-	assert_int_equal(legacy.effect, EFFECT_NONE);
+	assert_int_equal(legacy.effect, EFFECT_DELETED);
+	assert_int_equal(legacy.n_deleted, 1);
 	vod_event_cleanup(&ev);
 	vod_event_cleanup(&legacy);
+}
+
+/* Every FileId of a FileDeleted is deleted, once each, in any format. */
+static void
+file_deleted_many(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_ok("{\"EventType\":\"FileDeleted\",\"FileDeleteEvent\":{"
+		 "\"FileIdSet\":[\"b2\",\"a1\",\"b2\"]}}",
+		 &ev);
+	assert_string_equal(ev.file_id, "b2");
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 2);
+	assert_string_equal(ev.deleted_ids[0], "a1");
+	assert_string_equal(ev.deleted_ids[1], "b2");
+	assert_string_equal(ev.dedup_key, "FileDeleted:a1,b2");
+	/* No FileIdSet: the result list names them. */
+	parse_ok("{\"EventType\":\"FileDeleted\",\"FileDeleteEvent\":{"
+		 "\"FileIdSet\":null,\"FileDeleteResultInfo\":[{\"FileId\":"
+		 "\"c3\",\"DeleteParts\":[]}]}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.n_deleted, 1);
+	assert_string_equal(ev.deleted_ids[0], "c3");
+	/* A legacy deletion that failed deletes nothing. */
+	parse_ok("{\"version\":\"4.0\",\"eventType\":\"FileDeleted\","
+		 "\"data\":{\"status\":4000,\"message\":\"no such file\","
+		 "\"fileInfo\":[{\"fileId\":\"d4\"}]}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_string_equal(ev.error_code, "4000");
+	assert_string_equal(ev.dedup_key, "FileDeleted:d4");
+	/* No id at all: stored, keyed by its bytes, deleting nothing. */
+	parse_ok("{\"EventType\":\"FileDeleted\",\"FileDeleteEvent\":{}}", &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_int_equal(ev.n_deleted, 0);
+	assert_non_null(strstr(ev.dedup_key, "FileDeleted:sha256:"));
+	vod_event_cleanup(&ev);
 }
 
 static void
@@ -262,10 +306,123 @@ legacy_pull_complete(void **state)
 	assert_string_equal(
 	    ev.media_url,
 	    "http://125676836723.vod2.myqcloud.com/xxx/xxx/f0.flv");
-	assert_int_equal(ev.effect, EFFECT_NONE);
+	/* The pull is the upload: confirmed, and the transcode follows. */
+	assert_int_equal(ev.effect, EFFECT_CONFIRMED);
+	assert_int_equal(ev.processing_follows, 1);
+	assert_string_equal(ev.procedure_task_id,
+			    "transcode-0bee89b07a248e27c83fc3d5951213c1");
+	assert_null(ev.error_code);
+	assert_null(ev.upload_id);
 	assert_string_equal(
 	    ev.dedup_key,
 	    "PullComplete:Pull-f5ac8127b3b6b85cdc13f237c6005d8:0");
+	vod_event_cleanup(&ev);
+}
+
+/* A failed legacy pull: data.status is the error code, no media. */
+static void
+legacy_pull_failed(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_ok("{\"version\":\"4.0\",\"eventType\":\"PullComplete\","
+		 "\"data\":{\"status\":60000,\"message\":\"source error\","
+		 "\"vodTaskId\":\"Pull-1\",\"fileId\":\"\",\"fileUrl\":\"\","
+		 "\"transcodeTaskId\":\"\"}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_string_equal(ev.task_id, "Pull-1");
+	assert_null(ev.file_id);
+	assert_string_equal(ev.error_code, "60000");
+	assert_string_equal(ev.error_message, "source error");
+	vod_event_cleanup(&ev);
+	/* The v3 keys inside the 4.0 envelope, as some documents show it. */
+	vod_event_init(&ev);
+	parse_ok(
+	    "{\"version\":\"4.0\",\"eventType\":\"PullComplete\","
+	    "\"data\":{\"TaskId\":\"Pull-2\",\"ErrCode\":0,"
+	    "\"Message\":\"\",\"FileId\":\"77\",\"FileUrl\":\"http://x/y\","
+	    "\"ProcedureTaskId\":\"\"}}",
+	    &ev);
+	assert_int_equal(ev.effect, EFFECT_CONFIRMED);
+	assert_int_equal(ev.processing_follows, 0);
+	assert_string_equal(ev.task_id, "Pull-2");
+	assert_string_equal(ev.file_id, "77");
+	vod_event_cleanup(&ev);
+	vod_event_init(&ev);
+	parse_ok("{\"version\":\"4.0\",\"eventType\":\"PullComplete\","
+		 "\"data\":{\"TaskId\":\"Pull-3\",\"ErrCode\":70000,"
+		 "\"Message\":\"internal\",\"FileId\":\"\"}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_string_equal(ev.error_code, "70000");
+	assert_string_equal(ev.error_message, "internal");
+	vod_event_cleanup(&ev);
+}
+
+/* The v3 PullComplete of the event notification reference (verbatim). */
+static void
+v3_pull_complete(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_sample("tencent_v3_pull_complete.json", &ev);
+	assert_string_equal(ev.event_type, "PullComplete");
+	assert_string_equal(
+	    ev.task_id, "125676836723-Pull-f5ac8127b3b6b85cdc13f237c6005d8");
+	assert_string_equal(ev.file_id, "14508071098244959037");
+	assert_string_equal(
+	    ev.media_url,
+	    "http://125676836723.vod2.myqcloud.com/xxx/xxx/xxx.mp4");
+	/* No task flow: nothing follows, the media is ready at once. */
+	assert_int_equal(ev.effect, EFFECT_CONFIRMED);
+	assert_int_equal(ev.processing_follows, 0);
+	assert_null(ev.procedure_task_id);
+	assert_null(ev.error_code);
+	assert_string_equal(ev.dedup_key,
+			    "PullComplete:125676836723-Pull-"
+			    "f5ac8127b3b6b85cdc13f237c6005d8:FINISH");
+	vod_event_cleanup(&ev);
+}
+
+/* v3: the upload id from MediaBasicInfo.SourceInfo.SourceContext, a task
+ * flow that follows, and a failure (ErrCode, Message, no FileId). */
+static void
+v3_pull_complete_variants(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	parse_ok("{\"EventType\":\"PullComplete\",\"PullCompleteEvent\":{"
+		 "\"TaskId\":\"T1\",\"Status\":\"FINISH\",\"ErrCode\":0,"
+		 "\"Message\":\"SUCCESS\",\"FileId\":\"55\","
+		 "\"MediaBasicInfo\":{\"SourceInfo\":{\"SourceContext\":"
+		 "\"vh1:" UUID "\"}},\"ProcedureTaskId\":\"P1\","
+		 "\"MetaData\":{\"Size\":1234}}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_CONFIRMED);
+	assert_int_equal(ev.processing_follows, 1);
+	assert_string_equal(ev.procedure_task_id, "P1");
+	assert_string_equal(ev.upload_id, UUID);
+	assert_int_equal(ev.size, 1234);
+	vod_event_cleanup(&ev);
+	vod_event_init(&ev);
+	parse_ok("{\"EventType\":\"PullComplete\",\"PullCompleteEvent\":{"
+		 "\"TaskId\":\"T2\",\"Status\":\"FINISH\",\"ErrCode\":60000,"
+		 "\"Message\":\"source file error\",\"FileId\":\"\","
+		 "\"MediaBasicInfo\":null,\"ProcedureTaskId\":\"\"}}",
+		 &ev);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_null(ev.file_id);
+	assert_string_equal(ev.task_id, "T2");
+	assert_string_equal(ev.error_code, "60000");
+	assert_string_equal(ev.error_message, "source file error");
+	assert_string_equal(ev.dedup_key, "PullComplete:T2:FINISH");
 	vod_event_cleanup(&ev);
 }
 
@@ -633,6 +790,9 @@ main(void)
 	    cmocka_unit_test(legacy_new_file_upload),
 	    cmocka_unit_test(legacy_procedure),
 	    cmocka_unit_test(legacy_pull_complete),
+	    cmocka_unit_test(legacy_pull_failed),
+	    cmocka_unit_test(v3_pull_complete),
+	    cmocka_unit_test(v3_pull_complete_variants),
 	    cmocka_unit_test(legacy_version_number),
 	    cmocka_unit_test(finish_with_errors),
 	    cmocka_unit_test(quirks),
@@ -641,6 +801,7 @@ main(void)
 	    cmocka_unit_test(upload_id),
 	    cmocka_unit_test(rejects),
 	    cmocka_unit_test(caps),
+	    cmocka_unit_test(file_deleted_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -325,6 +325,127 @@ test_task_flow_of_another_media(void **state)
 	cloud_tencent_task_cleanup(&t);
 }
 
+/* A DescribeTaskDetail answer about pull T1 (PullUploadTask). */
+static int
+pull_answer(struct cloud_tencent_task *t, const char *top, const char *task)
+{
+	char body[1024];
+	struct err e;
+	int n = snprintf(body, sizeof(body),
+			 "{\"Response\":{\"TaskType\":\"PullUpload\","
+			 "\"Status\":\"%s\",\"ProcedureTask\":null,"
+			 "\"PullUploadTask\":%s,\"RequestId\":\"r\"}}",
+			 top, task);
+
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	err_clear(&e);
+	return cloud_tencent_parse_task_detail(200, body, (size_t)n, t, &e);
+}
+
+static int
+pull_event(const char *top, const char *task, struct vod_event *ev)
+{
+	struct cloud_tencent_task t;
+	struct err e;
+	int rc;
+
+	assert_int_equal(pull_answer(&t, top, task), 0);
+	err_clear(&e);
+	rc = cb_reconcile_tencent_pull_event(&t, "T1", UUID, ev, &e);
+	cloud_tencent_task_cleanup(&t);
+	return rc;
+}
+
+static void
+test_pull_task_verdict(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	/* Finished with its FileId: the upload's confirmation, linked. */
+	vod_event_init(&ev);
+	assert_int_equal(
+	    pull_event("FINISH",
+		       "{\"TaskId\":\"T1\",\"Status\":\"FINISH\",\"ErrCode\":0,"
+		       "\"Message\":\"SUCCESS\",\"FileId\":\"F1\","
+		       "\"ProcedureTaskId\":\"\",\"Progress\":100}",
+		       &ev),
+	    0);
+	assert_string_equal(ev.event_type, "Reconciled");
+	assert_int_equal(ev.provider, VOD_TENCENT);
+	assert_int_equal(ev.effect, EFFECT_CONFIRMED);
+	assert_int_equal(ev.processing_follows, 0);
+	assert_string_equal(ev.file_id, "F1");
+	assert_string_equal(ev.task_id, "T1");
+	assert_string_equal(ev.upload_id, UUID);
+	assert_string_equal(ev.dedup_key, "Reconciled:job:T1:FINISH");
+	vod_event_cleanup(&ev);
+	/* Failed: no media, the platform's code and message. */
+	vod_event_init(&ev);
+	assert_int_equal(
+	    pull_event(
+		"FINISH",
+		"{\"TaskId\":\"T1\",\"Status\":\"FINISH\","
+		"\"ErrCode\":60000,\"Message\":\"source\",\"FileId\":\"\"}",
+		&ev),
+	    0);
+	assert_int_equal(ev.effect, EFFECT_NONE);
+	assert_null(ev.file_id);
+	assert_string_equal(ev.error_code, "60000");
+	assert_string_equal(ev.error_message, "source");
+	vod_event_cleanup(&ev);
+	/* Aborted without an error of its own. */
+	vod_event_init(&ev);
+	assert_int_equal(pull_event("ABORTED",
+				    "{\"TaskId\":\"T1\",\"Status\":"
+				    "\"PROCESSING\",\"ErrCode\":0}",
+				    &ev),
+			 0);
+	assert_string_equal(ev.error_code, "ABORTED");
+	vod_event_cleanup(&ev);
+	/* Under way, another task, or no FileId: nothing to record. */
+	vod_event_init(&ev);
+	assert_int_equal(pull_event("PROCESSING",
+				    "{\"TaskId\":\"T1\",\"Status\":"
+				    "\"PROCESSING\",\"ErrCode\":0}",
+				    &ev),
+			 ERR_INPUT);
+	vod_event_cleanup(&ev);
+	vod_event_init(&ev);
+	assert_int_equal(
+	    pull_event("FINISH",
+		       "{\"TaskId\":\"T9\",\"Status\":"
+		       "\"FINISH\",\"ErrCode\":0,\"FileId\":\"F\"}",
+		       &ev),
+	    ERR_INPUT);
+	vod_event_cleanup(&ev);
+	vod_event_init(&ev);
+	assert_int_equal(pull_event("FINISH",
+				    "{\"TaskId\":\"T1\",\"Status\":"
+				    "\"FINISH\",\"ErrCode\":0}",
+				    &ev),
+			 ERR_INPUT);
+	vod_event_cleanup(&ev);
+}
+
+/* A media asked to be deleted that the platform no longer has. */
+static void
+test_deleted_event(void **state)
+{
+	struct vod_event ev;
+
+	(void)state;
+	vod_event_init(&ev);
+	cb_reconcile_deleted_event(VOD_ALIBABA, "v1", &ev);
+	assert_string_equal(ev.event_type, "Reconciled");
+	assert_string_equal(ev.file_id, "v1");
+	assert_string_equal(ev.status, "deleted");
+	assert_string_equal(ev.dedup_key, "Reconciled:v1:deleted");
+	assert_int_equal(ev.effect, EFFECT_DELETED);
+	assert_int_equal(ev.provider, VOD_ALIBABA);
+	vod_event_cleanup(&ev);
+}
+
 int
 main(void)
 {
@@ -336,6 +457,8 @@ main(void)
 	    cmocka_unit_test(test_timeout_fails_the_pull),
 	    cmocka_unit_test(test_task_flow_verdict),
 	    cmocka_unit_test(test_task_flow_of_another_media),
+	    cmocka_unit_test(test_deleted_event),
+	    cmocka_unit_test(test_pull_task_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -107,6 +107,35 @@ test_tc_commit_ok(void **state)
 	cloud_tencent_commit_cleanup(&r);
 }
 
+/* The PullUpload example of the API reference (266/35575), verbatim. */
+static void
+test_tc_pull_ok(void **state)
+{
+	static const char body[] =
+	    "{\n    \"Response\": {\n"
+	    "        \"RequestId\": "
+	    "\"5ca61e3a-6b8e-4b4e-9256-fdc701190064ef0\",\n"
+	    "        \"TaskId\": "
+	    "\"125xxxxxx07-pull-893dc41e6fdc22dcf24aa6e9c61cp94\"\n"
+	    "    }\n}";
+	static const char none[] = "{\"Response\":{\"RequestId\":\"r\"}}";
+	struct cloud_tencent_pull r;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(cloud_tencent_parse_pull(200, P(body), &r, &e), 0);
+	assert_string_equal(r.task_id,
+			    "125xxxxxx07-pull-893dc41e6fdc22dcf24aa6e9c61cp94");
+	assert_string_equal(r.request_id,
+			    "5ca61e3a-6b8e-4b4e-9256-fdc701190064ef0");
+	cloud_tencent_pull_cleanup(&r);
+	err_clear(&e);
+	assert_int_equal(cloud_tencent_parse_pull(200, P(none), &r, &e),
+			 ERR_REMOTE);
+	assert_non_null(strstr(e.msg, "TaskId"));
+	assert_null(r.task_id);
+}
+
 static void
 test_tc_errors(void **state)
 {
@@ -399,6 +428,19 @@ test_ali_parse_upload(void **state)
 	    cloud_alibaba_parse_upload(200, body, strlen(body), 0, &r, &e), 0);
 	assert_string_equal(r.video_id, "img1");
 	assert_string_equal(r.image_url, "https://x/i.png");
+	cloud_alibaba_upload_cleanup(&r);
+
+	/* CreateUploadAttachedMedia: MediaId and MediaURL. */
+	snprintf(body, sizeof(body),
+		 "{\"RequestId\": \"r\", \"MediaId\": \"m1\","
+		 "\"MediaURL\": \"https://x/s.srt\", \"FileURL\": "
+		 "\"https://x/s.srt\", \"UploadAddress\": \"%s\", "
+		 "\"UploadAuth\": \"%s\"}",
+		 ali_addr_b64, ali_auth_b64);
+	assert_int_equal(
+	    cloud_alibaba_parse_upload(200, body, strlen(body), 0, &r, &e), 0);
+	assert_string_equal(r.video_id, "m1");
+	assert_string_equal(r.image_url, "https://x/s.srt");
 	cloud_alibaba_upload_cleanup(&r);
 
 	/* The doc's masked (non-base64) sample is refused, not crashed on. */
@@ -707,6 +749,81 @@ test_backoff(void **state)
 	assert_int_equal(cloud_http_max_attempts(&o), 10);
 }
 
+static void
+test_app_ids(void **state)
+{
+	static const struct cloud_opts base = {
+	    .tencent_subapp_id = "1500000001", .alibaba_app_id = "app-1000000"};
+	struct cloud_opts o;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(cloud_tencent_subapp_check("1500000002", &e), 0);
+	assert_int_equal(cloud_tencent_subapp_check("18446744073709551615", &e),
+			 0);
+	assert_int_equal(cloud_tencent_subapp_check("18446744073709551616", &e),
+			 ERR_INPUT);
+	assert_int_equal(cloud_tencent_subapp_check("0", &e), ERR_INPUT);
+	assert_int_equal(cloud_tencent_subapp_check("", &e), ERR_INPUT);
+	assert_int_equal(cloud_tencent_subapp_check("12a", &e), ERR_INPUT);
+	assert_non_null(strstr(e.msg, "sub_app_id"));
+	assert_int_equal(cloud_alibaba_app_check("app-2000001", &e), 0);
+	assert_int_equal(cloud_alibaba_app_check("app-", &e), ERR_INPUT);
+	assert_int_equal(cloud_alibaba_app_check("App-1", &e), ERR_INPUT);
+	assert_int_equal(cloud_alibaba_app_check("app-1x", &e), ERR_INPUT);
+	assert_non_null(strstr(e.msg, "app_id"));
+	/* A media's application wins over the setting's; none keeps it. */
+	cloud_tencent_opts_for_subapp(&base, "1500000002", &o);
+	assert_string_equal(o.tencent_subapp_id, "1500000002");
+	assert_string_equal(o.alibaba_app_id, "app-1000000");
+	cloud_tencent_opts_for_subapp(&base, NULL, &o);
+	assert_string_equal(o.tencent_subapp_id, "1500000001");
+	cloud_alibaba_opts_for_app(&base, "app-2000001", &o);
+	assert_string_equal(o.alibaba_app_id, "app-2000001");
+	cloud_alibaba_opts_for_app(&base, "", &o);
+	assert_string_equal(o.alibaba_app_id, "app-1000000");
+}
+
+/* DeleteVideo's answer and DeleteMedia's envelope, as documented. */
+static void
+test_delete(void **state)
+{
+	static const char ok[] =
+	    "{\"RequestId\":\"E4EBD2BF-5EB0-4476-8829-9D94E1B1****\","
+	    "\"ForbiddenVideoIds\":[\"73ab\"],\"NonExistVideoIds\":"
+	    "[\"e44e\"]}";
+	static const char tc_gone[] =
+	    "{\"Response\":{\"Error\":{\"Code\":"
+	    "\"ResourceNotFound.FileNotExist\",\"Message\":\"The file does "
+	    "not exist.\"},\"RequestId\":\"r\"}}";
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(cloud_alibaba_parse_delete_video(200, P(ok), "v0", &e),
+			 0);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_video(200, P(ok), "e44e", &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "InvalidVideo.NotFound");
+	assert_non_null(strstr(e.msg, "e44e"));
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_video(200, P(ok), "73ab", &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "Forbidden");
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_tencent_parse_delete(
+		200, P("{\"Response\":{\"RequestId\":\"r\"}}"), &e),
+	    0);
+	assert_int_equal(cloud_tencent_parse_delete(200, P(tc_gone), &e),
+			 ERR_REMOTE);
+	assert_string_equal(e.remote, "ResourceNotFound.FileNotExist");
+	assert_non_null(strstr(e.msg, "DeleteMedia"));
+}
+
 int
 main(void)
 {
@@ -714,6 +831,7 @@ main(void)
 	    cmocka_unit_test(test_tc_apply_ok),
 	    cmocka_unit_test(test_tc_apply_null_cert_and_missing),
 	    cmocka_unit_test(test_tc_commit_ok),
+	    cmocka_unit_test(test_tc_pull_ok),
 	    cmocka_unit_test(test_tc_errors),
 	    cmocka_unit_test(test_tc_events),
 	    cmocka_unit_test(test_tc_media_infos),
@@ -725,6 +843,8 @@ main(void)
 	    cmocka_unit_test(test_ali_url_upload_infos),
 	    cmocka_unit_test(test_ali_url_outcome),
 	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_app_ids),
+	    cmocka_unit_test(test_delete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

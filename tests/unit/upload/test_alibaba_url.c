@@ -66,8 +66,13 @@ test_url_mode(void **state)
 	assert_true(p);
 	assert_int_equal(mode("alibaba", false, NULL, "platform", &p), 0);
 	assert_false(p);
-	assert_int_equal(mode("tencent", true, NULL, "platform", &p), 0);
+	assert_int_equal(mode("tencent", true, NULL, "stream", &p), 0);
 	assert_false(p);
+	/* Tencent pulls too (PullUpload); its own setting is passed. */
+	assert_int_equal(mode("tencent", true, NULL, "platform", &p), 0);
+	assert_true(p);
+	assert_int_equal(mode("tencent", true, "platform", NULL, &p), 0);
+	assert_true(p);
 	/* The request wins over the setting. */
 	assert_int_equal(mode("alibaba", true, "stream", "platform", &p), 0);
 	assert_false(p);
@@ -76,7 +81,7 @@ test_url_mode(void **state)
 	assert_int_equal(mode("tencent", true, "stream", NULL, &p), 0);
 	assert_false(p);
 	/* Refusals. */
-	assert_int_equal(mode("tencent", true, "platform", NULL, &p),
+	assert_int_equal(mode("tencent", false, "platform", NULL, &p),
 			 ERR_INPUT);
 	assert_false(p);
 	assert_int_equal(mode("alibaba", false, "platform", NULL, &p),
@@ -96,11 +101,11 @@ test_url_mode_names_pullers(void **state)
 	(void)state;
 	err_clear(&e);
 	assert_int_equal(
-	    upload__url_mode("tencent", true, "platform", NULL, &p, &e),
+	    upload__url_mode("vimeo", true, "platform", NULL, &p, &e),
 	    ERR_INPUT);
 	assert_string_equal(e.msg, "url_upload \"platform\" is for provider "
-				   "\"alibaba\" only (the platform fetches "
-				   "the URL itself)");
+				   "\"tencent\" or \"alibaba\" only (the "
+				   "platform fetches the URL itself)");
 }
 
 static void
@@ -162,7 +167,10 @@ test_is_pull(void **state)
 	j = job_new("url", "http://h/a.mp4", "{\"url_upload\":\"platform\"}");
 	assert_true(upload__job_is_pull(j));
 	free(j->provider);
-	j->provider = strdup("tencent");
+	j->provider = strdup("tencent"); /* PullUpload */
+	assert_true(upload__job_is_pull(j));
+	free(j->provider);
+	j->provider = strdup("vimeo");
 	assert_false(upload__job_is_pull(j));
 	upload__job_free(j);
 	j = job_new("url", "http://h/a.mp4", "{\"url_upload\":\"stream\"}");

@@ -86,6 +86,17 @@ test_other_platform_refused(void **state)
 	refused("alibaba", "mp4", "{\"expire_time\":\"2030-01-01T00:00:00Z\"}",
 		"expire_time");
 	refused("alibaba", "mp4", "{\"cover_path\":\"/a.jpg\"}", "cover_path");
+	refused("alibaba", "mp4", "{\"tasks_priority\":1}", "tasks_priority");
+	/* A field both take is checked by the requested one's rules. */
+	accepted("tencent", "mp4",
+		 "{\"cover_url\":\"https://c.example/a.jpg\"}",
+		 "{\"cover_url\":\"https://c.example/a.jpg\"}");
+	refused("tencent", "mp4", "{\"cover_url\":\"ftp://c.example/a.jpg\"}",
+		"cover_url");
+	accepted("tencent", "mp4", "{\"tasks_priority\":-10}",
+		 "{\"tasks_priority\":\"-10\"}");
+	refused("tencent", "mp4", "{\"tasks_priority\":11}", "-10 to 10");
+	refused("tencent", "mp4", "{\"tasks_priority\":-11}", "tasks_priority");
 	/* null is absent; unknown fields are left alone. */
 	accepted("alibaba", "mp4", "{\"class_id\":null,\"other\":1}",
 		 "{\"class_id\":null,\"other\":1}");
@@ -205,7 +216,7 @@ test_images(void **state)
 			 0);
 	assert_string_equal(kind, "video");
 	assert_int_equal(check("tencent", "png", "{}", NULL, &kind, msg), 0);
-	assert_string_equal(kind, "video");
+	assert_string_equal(kind, "image"); /* tencent.c: ApplyUpload's types */
 	refused("alibaba", "mp4", "{\"image_type\":\"cover\"}", "image only");
 	refused("alibaba", "jpg", "{\"image_type\":\"poster\"}",
 		"\"default\" or \"cover\"");
@@ -218,6 +229,92 @@ test_images(void **state)
 		"cover_url");
 }
 
+/* A media kind for provider and ext with opts_json, or NULL if refused. */
+static const char *
+kind_of(const char *provider, const char *ext, const char *opts_json)
+{
+	const char *k = NULL;
+	char msg[256];
+
+	return check(provider, ext, opts_json, NULL, &k, msg) == 0 ? k : NULL;
+}
+
+static void
+test_applications(void **state)
+{
+	(void)state;
+	/* Tencent SubAppId: a decimal integer, kept as digits. */
+	accepted("tencent", "mp4", "{\"sub_app_id\":1500000002}",
+		 "{\"sub_app_id\":\"1500000002\"}");
+	accepted("tencent", "mp4", "{\"sub_app_id\":\"1500000002\"}",
+		 "{\"sub_app_id\":\"1500000002\"}");
+	refused("tencent", "mp4", "{\"sub_app_id\":0}", "sub_app_id");
+	refused("tencent", "mp4", "{\"sub_app_id\":\"15x\"}", "sub_app_id");
+	refused("tencent", "mp4", "{\"sub_app_id\":\"app-1\"}", "sub_app_id");
+	refused("alibaba", "mp4", "{\"sub_app_id\":1}", "provider \"tencent\"");
+	/* Alibaba AppId: "app-" and digits. */
+	accepted("alibaba", "mp4", "{\"app_id\":\"app-2000001\"}",
+		 "{\"app_id\":\"app-2000001\"}");
+	refused("alibaba", "mp4", "{\"app_id\":\"app-\"}", "app_id must be");
+	refused("alibaba", "mp4", "{\"app_id\":\"2000001\"}", "app_id must be");
+	refused("alibaba", "mp4", "{\"app_id\":\"app-12a\"}", "app_id must be");
+	refused("alibaba", "mp4", "{\"app_id\":7}", "app_id");
+	refused("tencent", "mp4", "{\"app_id\":\"app-1\"}",
+		"provider \"alibaba\"");
+}
+
+static void
+test_tencent_images(void **state)
+{
+	(void)state;
+	assert_string_equal(kind_of("tencent", "png", "{}"), "image");
+	assert_string_equal(kind_of("tencent", "TIFF", "{}"), "image");
+	assert_string_equal(kind_of("tencent", "heif", "{}"), "image");
+	assert_string_equal(kind_of("tencent", "mp4", "{}"), "video");
+	assert_string_equal(kind_of("tencent", "mp3", "{}"), "video");
+	refused("tencent", "jpg", "{\"cover_path\":\"/c.jpg\"}",
+		"cover_path does not apply to an image");
+}
+
+static void
+test_attached_media(void **state)
+{
+	(void)state;
+	assert_string_equal(
+	    kind_of("alibaba", "srt",
+		    "{\"media_kind\":\"attached\",\"business_type\":"
+		    "\"subtitle\",\"cate_ids\":\"1,22\"}"),
+	    "attached");
+	assert_string_equal(kind_of("alibaba", "APNG",
+				    "{\"media_kind\":\"attached\","
+				    "\"business_type\":\"watermark\"}"),
+			    "attached");
+	assert_string_equal(kind_of("alibaba", "zip",
+				    "{\"media_kind\":\"attached\","
+				    "\"business_type\":\"material\"}"),
+			    "attached");
+	refused("alibaba", "srt", "{\"media_kind\":\"attached\"}",
+		"needs business_type");
+	refused("alibaba", "srt",
+		"{\"media_kind\":\"attached\",\"business_type\":\"watermark\"}",
+		"cannot be of type");
+	refused("alibaba", "png",
+		"{\"media_kind\":\"attached\",\"business_type\":\"logo\"}",
+		"business_type");
+	refused("alibaba", "png",
+		"{\"media_kind\":\"attached\",\"business_type\":"
+		"\"watermark\",\"workflow_id\":\"w\"}",
+		"workflow_id does not apply to attached media");
+	refused("alibaba", "png",
+		"{\"media_kind\":\"attached\",\"business_type\":"
+		"\"watermark\",\"cate_ids\":\"1,,2\"}",
+		"cate_ids must be");
+	refused("alibaba", "mp4", "{\"business_type\":\"material\"}",
+		"attached media only");
+	refused("alibaba", "mp4", "{\"cate_ids\":\"1\"}",
+		"attached media only");
+}
+
 int
 main(void)
 {
@@ -227,6 +324,9 @@ main(void)
 	    cmocka_unit_test(test_tags),
 	    cmocka_unit_test(test_text_and_urls),
 	    cmocka_unit_test(test_images),
+	    cmocka_unit_test(test_applications),
+	    cmocka_unit_test(test_tencent_images),
+	    cmocka_unit_test(test_attached_media),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
