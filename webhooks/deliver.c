@@ -58,7 +58,30 @@ struct attempt {
 	size_t read;	     /* bytes of the answer read */
 	bool refused;	     /* the address was refused */
 	char refusal[160];
+	struct vh_stop *stop; /* the worker's: an attempt ends on stop */
+	bool stopped;	      /* it did */
 };
+
+/*
+ * libcurl's progress callback, called while a transfer waits too: ending
+ * the attempt when vodhook stops, rather than at webhook_timeout_ms, keeps
+ * a stop prompt with a slow receiver.
+ */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+	    curl_off_t ulnow)
+{
+	struct attempt *a = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (a->stop == NULL || !vh_stop_requested(a->stop))
+		return 0;
+	a->stopped = true;
+	return 1;
+}
 
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
@@ -188,6 +211,9 @@ post(const struct webhook_service_opts *o, const struct store_webhook_msg *m,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
 	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, a);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, a);
 	if (o->ca_file != NULL && o->ca_file[0] != '\0')
 		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 	cc = curl_easy_perform(c);
@@ -197,6 +223,10 @@ post(const struct webhook_service_opts *o, const struct store_webhook_msg *m,
 	if (a->refused) {
 		snprintf(err, errn, "%s", a->refusal);
 		return ERR_FORBIDDEN;
+	}
+	if (a->stopped) {
+		snprintf(err, errn, "vodhook stopped during the attempt");
+		return ERR_NET;
 	}
 	if (*status >= 200 && *status < 300 &&
 	    (cc == CURLE_OK || cc == CURLE_WRITE_ERROR))
@@ -225,7 +255,7 @@ static void
 deliver(struct worker *w, struct store_webhook_msg *m)
 {
 	const struct webhook_service_opts *o = &w->svc->o;
-	struct attempt a = {.url = &o->url};
+	struct attempt a = {.url = &o->url, .stop = &w->thread.stop};
 	struct store_webhook_result r = {.id = m->id, .owner = w->owner};
 	int64_t t0 = time_mono_ms();
 	char why[256] = "";
@@ -241,9 +271,12 @@ deliver(struct worker *w, struct store_webhook_msg *m)
 	r.error = r.ok ? NULL : why;
 	printable(&a.response);
 	r.response = a.response.len > 0 ? buf_cstr(&a.response) : NULL;
+	/* An attempt that a stop ended is due again at once, for whichever
+	 * process runs: the receiver is not to blame. */
 	r.retry_ms =
-	    r.ok ? 0
-		 : webhook_schedule_delay(&o->schedule, m->attempts, draw());
+	    r.ok || a.stopped
+		? 0
+		: webhook_schedule_delay(&o->schedule, m->attempts, draw());
 	r.disable_after_s = o->disable_after_s;
 	err_clear(&e);
 	if (store_webhook_finish(o->pool, &r, &disabled, &e) != 0)

@@ -323,6 +323,49 @@ class KilledDuringDeliveries(unittest.TestCase):
                    "every message recorded delivered (left: %s)" % left)
 
 
+class StopDuringDelivery(unittest.TestCase):
+    """SIGTERM while a receiver takes its time: the attempt in flight ends
+    at once instead of at webhook_timeout_ms, and its message is due again
+    at once."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.rcv = W.Receiver()
+        U.class_db(cls)
+        env = dict(FAST, VODHOOK_API_TOKEN="t0ken", VODHOOK_WEBHOOK_TIMEOUT_MS="60000")
+        cls.d = h.Daemon(cls.db, env)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.rcv.stop()
+
+    def test_stop_ends_the_attempt_in_flight(self):
+        import signal
+        self.d.start()
+        doc = W.create(self, self.d, self.rcv.url("/slow"))
+        self.rcv.config("/slow", secrets=[doc["secret"]], delay_ms=50000)
+        W.media_changes(self.db, "slow", 1)
+        h.wait_for(lambda: h.psql(self.db, "SELECT count(*) FROM webhook_messages"
+                                  " WHERE state = 'pending' AND lease_expires_at > now()"
+                                  )[0][0] == "1", "a delivery in flight")
+        time.sleep(0.5)  # the request sent, its answer awaited
+        t = time.monotonic()
+        self.d.proc.send_signal(signal.SIGTERM)
+        rc = self.d.proc.wait(h.WAIT)
+        took = time.monotonic() - t
+        self.assertEqual(rc, 0, self.d.logs())
+        # libcurl calls its progress callback about once a second while a
+        # transfer waits; the timeout is 60 s.
+        self.assertLess(took, 5.0)
+        row = h.psql(self.db, "SELECT state, next_attempt_at <= now(), last_error"
+                              " FROM webhook_messages")
+        self.assertEqual(len(row), 1, row)
+        self.assertEqual((row[0][0], row[0][1]), ("pending", "t"), row)
+        self.assertIn("stopped", row[0][2])
+
+
 class TenThousand(unittest.TestCase):
     """10,000 changes, delivered with none lost."""
 
