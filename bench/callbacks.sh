@@ -15,6 +15,8 @@
 # VH_BENCH_DB_OPTS: vodhook and the probe use a database created with these
 # options of CREATE DATABASE instead of the cluster's own (C collation), as
 # VH_BENCH_DB_OPTS="TEMPLATE template0 LOCALE 'en_US.UTF-8'".
+# VH_BENCH_WEBHOOK=1: one webhook subscription selecting every change, to
+# bench/sink.js on loopback, delivered during the run (needs node).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,9 +29,11 @@ cmake --build "$top/build-release" >/dev/null
 
 work=$(mktemp -d /tmp/vodhook-bench.XXXXXX)
 chmod 755 "$work"
-pid= probe_pid=
+pid= probe_pid= sink_pid=
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  # node ends with 143 on SIGTERM: not a failure of the cleanup
+  [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && { wait "$sink_pid" 2>/dev/null || true; }
   [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null && wait "$probe_pid" 2>/dev/null
   "$top/deploy/pg.sh" stop "$work/pg" || true
   [ -n "${VH_BENCH_KEEP_LOG:-}" ] && cp "$work/pg/server.log" "$VH_BENCH_KEEP_LOG" 2>/dev/null
@@ -60,12 +64,22 @@ VODHOOK_DATABASE_URL="$url" VODHOOK_LISTEN="127.0.0.1:$port" \
 VODHOOK_THREADS=40 VODHOOK_DB_POOL_SIZE=${VODHOOK_DB_POOL_SIZE:-8} VODHOOK_SPOOL_DIR="$work/spool" \
 VODHOOK_ALIBABA_CALLBACK_KEY=$key VODHOOK_ALIBABA_TIMESTAMP_WINDOW=3600 \
 VODHOOK_TENCENT_CALLBACK_TOKEN=$token VODHOOK_LOG_LEVEL=warn \
+VODHOOK_API_TOKEN=$token VODHOOK_WEBHOOK_ALLOW_HTTP=1 VODHOOK_WEBHOOK_ALLOW_PRIVATE_URLS=1 \
   "$top/build-release/server/vodhook" serve 2>"$work/vodhook.log" &
 pid=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+if [ "${VH_BENCH_WEBHOOK:-0}" = 1 ]; then
+  node "$top/bench/sink.js" "$work/sink.port" &
+  sink_pid=$!
+  for _ in $(seq 1 100); do [ -s "$work/sink.port" ] && break; sleep 0.1; done
+  curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"url\":\"http://127.0.0.1:$(cat "$work/sink.port")/hook\"}" \
+    "http://127.0.0.1:$port/v1/webhooks" >/dev/null
+  echo "webhooks: one subscription, every change, to bench/sink.js"
+fi
 # The yardstick (bench/probe.c): the bare design, same threads, same load.
 probe_port=
 if [ "${VH_BENCH_PROBE:-1}" = 1 ]; then
@@ -180,7 +194,7 @@ for provider in ${VH_BENCH_ORDER:-alibaba tencent}; do
   if [ -n "$probe_port" ]; then run probe "$provider"; fi
 done
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
-grep -E 'batches|spooled|failed|commit' <<<"$metrics"
+grep -E 'batches|spooled|failed|commit|^vodhook_webhook_(messages|delivered)' <<<"$metrics"
 # The group commit at work: events per transaction, and how long one took
 # from being sent to its durable commit (a batch queued behind the previous
 # one's commit counts its wait there too).

@@ -133,6 +133,23 @@ static const struct metric_def defs[METRIC_N] = {
 	 "The most bytes of parts one URL source held in memory at once since "
 	 "the start (at most upload_stream_buffer, or one part).",
 	 NULL, 1},
+    [METRIC_WEBHOOK_DELIVERED] = {"vodhook_webhook_delivered_total",
+				  METRIC_COUNTER,
+				  "Webhook messages delivered (a 2xx answer).",
+				  NULL, 1},
+    [METRIC_WEBHOOK_RETRIED] = {"vodhook_webhook_retried_total", METRIC_COUNTER,
+				"Webhook attempts that failed and were "
+				"scheduled again.",
+				NULL, 1},
+    [METRIC_WEBHOOK_FAILED] = {"vodhook_webhook_failed_total", METRIC_COUNTER,
+			       "Webhook messages failed for good, their "
+			       "attempts used up.",
+			       NULL, 1},
+    [METRIC_WEBHOOK_LATENCY] = {"vodhook_webhook_delivery_seconds",
+				METRIC_HISTOGRAM,
+				"From the change's commit to its message's "
+				"delivery.",
+				NULL, 1},
     [METRIC_STREAMS_OPEN] = {"vodhook_streams_open", METRIC_GAUGE,
 			     "Change streams (GET /v1/stream) open now.", NULL,
 			     1},

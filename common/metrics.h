@@ -38,6 +38,11 @@ enum metric_id {
 	METRIC_UPLOAD_TRANSFERS_IN_PROGRESS, /* gauge */
 	METRIC_UPLOAD_STREAM_BUFFERED,	     /* gauge */
 	METRIC_UPLOAD_STREAM_BUFFERED_PEAK,  /* gauge, metric_max */
+	/* webhook deliveries (webhooks/) */
+	METRIC_WEBHOOK_DELIVERED,
+	METRIC_WEBHOOK_RETRIED,
+	METRIC_WEBHOOK_FAILED,
+	METRIC_WEBHOOK_LATENCY, /* histogram: change to delivery */
 	/* the change streams (server/stream.c) */
 	METRIC_STREAMS_OPEN, /* gauge */
 	METRIC_STREAM_EVENTS_SENT,

@@ -7,6 +7,7 @@
 #include "server/config.h"
 
 #include "cloud/cloud.h"
+#include "webhooks/webhooks.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -238,6 +239,36 @@ static const struct cfg_opt opts[] = {
      0, "how often the retention looks for rows past their time"},
     {"retention_pause_ms", I(retention_pause_ms, 0, 60000), "100", 0,
      "pause between two full retention batches"},
+    /* outbound webhooks */
+    {"webhook_workers", I(webhook_workers, 0, 64), "2", 0,
+     "webhook delivery threads per server process, each sending one message "
+     "at a time; 0 = this process delivers nothing"},
+    {"webhook_max_in_flight", I(webhook_max_in_flight, 1, 64), "2", 0,
+     "deliveries to one subscription at the same time, all processes "
+     "together, so that a slow receiver holds back only its own"},
+    {"webhook_timeout_ms", I(webhook_timeout_ms, 100, 120000), "15000", 0,
+     "time a receiver has to answer a delivery (connecting included); "
+     "past it the attempt failed"},
+    {"webhook_poll_ms", I(webhook_poll_ms, 10, 60000), "200", 0,
+     "how often an idle delivery thread looks for messages due"},
+    {"webhook_retry_schedule", S(webhook_retry_schedule),
+     "5s,5m,30m,2h,5h,10h,10h", 0,
+     "delays before each retry of a failed delivery (units ms, s, m, h, d), "
+     "each drawn within 20% of its value; once they are used up the message "
+     "is failed"},
+    {"webhook_disable_after", I(webhook_disable_after, 0, 31536000), "432000",
+     0,
+     "seconds a subscription may fail every delivery before it is disabled "
+     "(0 = never)"},
+    {"webhook_rotation_grace", I(webhook_rotation_grace, 0, 2592000), "86400",
+     0,
+     "seconds the previous secret still signs after a rotation, unless the "
+     "request says otherwise"},
+    {"webhook_allow_http", B(webhook_allow_http), "0", 0,
+     "allow webhook URLs over plain http (otherwise https only)"},
+    {"webhook_allow_private_urls", B(webhook_allow_private_urls), "0", 0,
+     "allow webhook URLs that resolve to loopback or private-use addresses; "
+     "other special-purpose addresses are refused always"},
     {"stream_max", I(stream_max, 0, 1024), "16", 0,
      "change streams (GET /v1/stream) open at once per process, 503 beyond; "
      "each holds an HTTP worker thread while open, so at most half of threads "
@@ -488,6 +519,21 @@ proxy_scheme_ok(const char *url)
 	return false;
 }
 
+/* The webhook retry schedule must parse. */
+static int
+check_schedule(struct err *e)
+{
+	struct webhook_schedule sch;
+	struct err why;
+
+	err_clear(&why);
+	if (webhook_schedule_parse(cfg.webhook_retry_schedule, &sch, &why) == 0)
+		return 0;
+	return err_set(e, ERR_INPUT,
+		       "invalid value for \"webhook_retry_schedule\": %s",
+		       why.msg);
+}
+
 int
 config_load(const char *path, struct err *e)
 {
@@ -524,6 +570,8 @@ config_load(const char *path, struct err *e)
 			       "invalid value for \"tencent_url_upload\": "
 			       "expected stream or platform");
 	if ((rc = check_listen(e)) != 0)
+		return rc;
+	if ((rc = check_schedule(e)) != 0)
 		return rc;
 	if (cfg.upload_url_proxy[0] != '\0' &&
 	    !proxy_scheme_ok(cfg.upload_url_proxy))

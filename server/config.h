@@ -92,6 +92,16 @@ struct config {
 	int64_t retention_batch;
 	int64_t retention_interval_ms;
 	int64_t retention_pause_ms;
+	/* outbound webhooks */
+	int64_t webhook_workers;
+	int64_t webhook_max_in_flight;
+	int64_t webhook_timeout_ms;
+	int64_t webhook_poll_ms;
+	char *webhook_retry_schedule;
+	int64_t webhook_disable_after;
+	int64_t webhook_rotation_grace;
+	int64_t webhook_allow_http;
+	int64_t webhook_allow_private_urls;
 	/* change streams */
 	int64_t stream_max;
 	int64_t stream_heartbeat_ms;

@@ -33,6 +33,30 @@ int handle_upload_create(struct http_req *r, void *arg);
 int handle_upload_get(struct http_req *r, void *arg);
 int handle_upload_list(struct http_req *r, void *arg);
 int handle_upload_cancel(struct http_req *r, void *arg);
+/* webhooks_http.c */
+int handle_webhook_create(struct http_req *r, void *arg);
+int handle_webhook_list(struct http_req *r, void *arg);
+int handle_webhook_get(struct http_req *r, void *arg);
+int handle_webhook_update(struct http_req *r, void *arg);
+int handle_webhook_delete(struct http_req *r, void *arg);
+int handle_webhook_rotate(struct http_req *r, void *arg);
+int handle_webhook_messages(struct http_req *r, void *arg);
+int handle_webhook_message(struct http_req *r, void *arg);
+int handle_webhook_resend(struct http_req *r, void *arg);
+int handle_webhook_resend_since(struct http_req *r, void *arg);
+struct store_webhook_sub;
+/*
+ * The subscription fields of a request body doc (url, description, filter,
+ * enabled) into w, checked (the URL by webhook_url_check): strings borrowed
+ * from doc, the filter lists owned by lists[3] (caller frees each). 0, or
+ * ERR_INPUT / ERR_FORBIDDEN with why. webhooks_http.c, for the CLI too.
+ */
+int webhook_sub_fields(const cJSON *doc, struct store_webhook_sub *w,
+		       char *lists[3], struct err *e);
+/* Whether s is a subscription id (a UUID in its text form). */
+bool webhook_id_ok(const char *s);
+/* "vodhook webhooks ...": argv[0] is "webhooks". cli_webhooks.c. */
+int cmd_webhooks(int argc, char **argv);
 int handle_summary(struct http_req *r, void *arg);
 int handle_failures(struct http_req *r, void *arg);
 int handle_ui_index(struct http_req *r, void *arg);

@@ -5,6 +5,7 @@
  *   vodhook [--config FILE] migrate    apply the database migrations
  *   vodhook [--config FILE] config     print the effective settings
  *   vodhook [--config FILE] check      check the settings, database, clouds
+ *   vodhook [--config FILE] webhooks   manage webhook subscriptions
  *   vodhook config --example           print a documented example file
  *   vodhook version
  */
@@ -16,6 +17,7 @@
 #include "server/retention.h"
 #include "server/stream.h"
 #include "server/tls.h"
+#include "server/webhooks_run.h"
 #include "store/store.h"
 #include "upload/upload.h"
 #include "cloud/cloud.h"
@@ -49,6 +51,8 @@ usage(FILE *out)
 	    "  config --markdown  print the settings as a Markdown table\n"
 	    "  upload [OPTIONS] FILE|URL\n"
 	    "                     upload a file or URL (\"upload --help\")\n"
+	    "  webhooks ...       manage webhook subscriptions (\"webhooks "
+	    "--help\")\n"
 	    "  delete PROVIDER FILE_ID\n"
 	    "                     ask the platform to delete a media\n"
 	    "  version            print the version\n"
@@ -313,6 +317,7 @@ start_http(struct app *app, struct tls *tls, struct http_server **http)
 	    {"GET", "/v1/uploads", handle_upload_list, app, ROUTE_API},
 	    {"GET", "/v1/uploads/*", handle_upload_get, app, ROUTE_API},
 	    {"DELETE", "/v1/uploads/*", handle_upload_cancel, app, ROUTE_API},
+	    WEBHOOK_ROUTES(app),
 	    {"GET", "/v1/summary", handle_summary, app, ROUTE_API},
 	    {"GET", "/v1/failures", handle_failures, app, ROUTE_API},
 	    {"GET", "/", handle_ui_index, NULL, 0},
@@ -530,6 +535,7 @@ cmd_serve(void)
 	struct cb_pull *puller = NULL;
 	struct cb_reconcile *reconciler = NULL;
 	struct retention *retention = NULL;
+	struct webhook_service *webhooks = NULL;
 	struct db_pool *commit_pool = NULL;
 	struct tls *tls = NULL;
 	struct ingest_opts io = {
@@ -598,6 +604,7 @@ cmd_serve(void)
 		if ((rc = start_workers(&app, &co, &puller, &reconciler,
 					&retention)) != 0)
 			goto out;
+		webhooks = webhooks_run_start(app.pool);
 		sig = wait_for_stop(&sigs, tls);
 	}
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
@@ -610,6 +617,7 @@ out:
 	cb_pull_free(puller);
 	cb_reconcile_free(reconciler);
 	retention_free(retention);
+	webhook_service_free(webhooks);
 	stream_hub_close(app.streams); /* streams end, so that... */
 	http_free(http);	       /* no request in flight after this */
 	stream_hub_free(app.streams);
@@ -695,6 +703,8 @@ main(int argc, char **argv)
 		rc = cmd_check();
 	} else if (strcmp(cmd, "upload") == 0) {
 		rc = cmd_upload(argc - argi + 1, argv + argi - 1);
+	} else if (strcmp(cmd, "webhooks") == 0) {
+		rc = cmd_webhooks(argc - argi + 1, argv + argi - 1);
 	} else if (strcmp(cmd, "delete") == 0) {
 		rc = cmd_delete(argc - argi + 1, argv + argi - 1);
 	} else {

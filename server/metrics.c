@@ -97,6 +97,31 @@ write_ingest(struct buf *b, struct ingest *ig)
 	return rc;
 }
 
+/* Webhook messages created and pending (all processes); left out when
+ * the database does not answer. */
+static int
+write_webhooks(struct buf *b, struct db_pool *pool)
+{
+	int64_t created = 0, pending = 0;
+	struct err e;
+	int rc = 0;
+
+	err_clear(&e);
+	if (store_webhook_stats(pool, &created, &pending, &e) != 0) {
+		log_msg(LOG_WARN, "metrics",
+			"could not count webhook messages: %s", e.msg);
+		return 0;
+	}
+	rc |= write_one(b, "vodhook_webhook_messages_created_total", "counter",
+			"Webhook messages created (all processes).",
+			(double)created);
+	rc |= write_one(b, "vodhook_webhook_messages_pending", "gauge",
+			"Webhook messages waiting for delivery or a retry (all "
+			"processes).",
+			(double)pending);
+	return rc;
+}
+
 /* Upload jobs by state, and whether the database answered. */
 static int
 write_database(struct buf *b, struct db_pool *pool)
@@ -120,7 +145,7 @@ write_database(struct buf *b, struct db_pool *pool)
 	for (size_t i = 0; i < n; i++)
 		rc |= buf_printf(b, "vodhook_upload_jobs{state=\"%s\"} %lld\n",
 				 c[i].state, (long long)c[i].n);
-	return rc;
+	return rc | write_webhooks(b, pool);
 }
 
 int

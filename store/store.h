@@ -521,6 +521,106 @@ int store_retention_delete_parts(struct db_pool *pool, int days, int max,
 int store_retention_delete_uploads(struct db_pool *pool, int days, int max,
 				   int *deleted, struct err *e) VH_MUST_CHECK;
 
+/* ============================================================ webhooks
+ * Subscriptions and their outbox (016_webhooks.sql; store/webhooks.c). The
+ * triggers write the messages; these calls manage and deliver them. JSON
+ * texts are built by PostgreSQL and never hold a secret; ids are UUID
+ * texts the caller checked. ERR_NOTFOUND names what is missing.
+ */
+
+/* A subscription's fields; NULL = SQL NULL (unchanged by an update). The
+ * filter lists are JSON arrays of strings, NULL for "all". */
+struct store_webhook_sub {
+	const char *url;
+	const char *description;
+	const char *providers, *states, *kinds;
+	bool set_filter; /* update: replace the three lists */
+	int enabled;	 /* update: 1 enable, 0 disable, -1 unchanged */
+};
+
+/* Create a subscription signed with secret; *json (caller frees) its
+ * record, without the secret. */
+int store_webhook_create(struct db_pool *pool,
+			 const struct store_webhook_sub *w, const char *secret,
+			 char **json, struct err *e) VH_MUST_CHECK;
+/* {"items":[...]} oldest first. */
+int store_webhook_list_json(struct db_pool *pool, char **json,
+			    struct err *e) VH_MUST_CHECK;
+/* One subscription with its messages counted by state. */
+int store_webhook_get_json(struct db_pool *pool, const char *id, char **json,
+			   struct err *e) VH_MUST_CHECK;
+/* Change what w sets; enabling clears the failure and its reason. */
+int store_webhook_update(struct db_pool *pool, const char *id,
+			 const struct store_webhook_sub *w, char **json,
+			 struct err *e) VH_MUST_CHECK;
+/* Delete a subscription and its messages. */
+int store_webhook_delete(struct db_pool *pool, const char *id,
+			 struct err *e) VH_MUST_CHECK;
+/* Sign with secret from now on, and with the current one for grace_s
+ * seconds more. */
+int store_webhook_rotate(struct db_pool *pool, const char *id,
+			 const char *secret, int64_t grace_s, char **json,
+			 struct err *e) VH_MUST_CHECK;
+/* A page of messages by ascending id after `after` (state NULL: any), as
+ * {"items":[...],"next_cursor":"<id>"|null}. */
+int store_webhook_messages_json(struct db_pool *pool, const char *id,
+				const char *state, int64_t after, int limit,
+				char **json, struct err *e) VH_MUST_CHECK;
+/* One message with its body and its attempts. */
+int store_webhook_message_json(struct db_pool *pool, const char *id,
+			       int64_t msg, char **json,
+			       struct err *e) VH_MUST_CHECK;
+/* Send a delivered or failed message again, with a fresh schedule;
+ * ERR_CONFLICT while it is pending. */
+int store_webhook_resend(struct db_pool *pool, const char *id, int64_t msg,
+			 char **json, struct err *e) VH_MUST_CHECK;
+/* Send again every failed message created at or after since (RFC 3339;
+ * ERR_INPUT otherwise); *count says how many. */
+int store_webhook_resend_since(struct db_pool *pool, const char *id,
+			       const char *since, int64_t *count,
+			       struct err *e) VH_MUST_CHECK;
+
+/* A claimed message. Owned strings: store_webhook_msg_cleanup. */
+struct store_webhook_msg {
+	int64_t id;
+	char *body;
+	int attempts; /* this one included */
+	char *url;
+	char *secret;
+	char *old_secret; /* NULL outside a rotation's grace period */
+	int64_t created_ms;
+	char subscription[37];
+};
+void store_webhook_msg_cleanup(struct store_webhook_msg *m);
+/*
+ * Claim the oldest message due (see webhooks.c for which), leased to owner
+ * for lease_s seconds. 0 with *found false when there is none.
+ */
+int store_webhook_claim(struct db_pool *pool, const char *owner, int lease_s,
+			int max_in_flight, struct store_webhook_msg *out,
+			bool *found, struct err *e) VH_MUST_CHECK;
+
+/* What an attempt came to. */
+struct store_webhook_result {
+	int64_t id;
+	const char *owner;
+	int64_t started_ms; /* wall clock */
+	int duration_ms;
+	bool ok;
+	int64_t retry_ms; /* when not ok: until the retry; < 0: failed */
+	int status;	  /* HTTP status, 0 none */
+	const char *error;
+	const char *response; /* the body's start, or NULL */
+	int64_t disable_after_s;
+};
+/* Record an attempt while owner still holds the lease; *disabled tells
+ * whether it disabled the subscription. */
+int store_webhook_finish(struct db_pool *pool,
+			 const struct store_webhook_result *r, bool *disabled,
+			 struct err *e) VH_MUST_CHECK;
+/* Messages ever created, and those pending, in the whole database. */
+int store_webhook_stats(struct db_pool *pool, int64_t *created,
+			int64_t *pending, struct err *e) VH_MUST_CHECK;
 /* ----------------------------------------------------------- changes */
 
 /*

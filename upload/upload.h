@@ -112,4 +112,14 @@ int upload_run(struct upload_service *s, const char *id, const char *owner,
 /* Ask running work to stop soon (signal handler safe: sets a flag). */
 void upload_service_stop(struct upload_service *s);
 
+struct sockaddr;
+/*
+ * Whether an outgoing connection may go to sa (AF_INET or AF_INET6) under
+ * the rules of URL sources: public addresses, and loopback and private-use
+ * ones when allow_private; *range (may be NULL) names a refused block
+ * (static). For webhooks/, which sends to URLs users give too. Pure.
+ */
+bool upload_addr_allowed(const struct sockaddr *sa, bool allow_private,
+			 const char **range);
+
 #endif

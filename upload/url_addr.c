@@ -15,8 +15,8 @@
  * ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged by the one
  * it embeds; NAT64 and 6to4 forms must embed a public one.
  *
- * Interface: upload__addr_classify, upload__addr_allowed. Pure functions,
- * thread-safe.
+ * Interface: upload__addr_classify, upload__addr_allowed, upload_addr_allowed
+ * (webhooks/). Pure functions, thread-safe.
  */
 #include "upload/upload_int.h"
 
@@ -249,4 +249,11 @@ upload__addr_allowed(const struct sockaddr *sa, bool allow_private,
 
 	return c == UPLOAD_ADDR_PUBLIC ||
 	       (c == UPLOAD_ADDR_PRIVATE && allow_private);
+}
+
+bool
+upload_addr_allowed(const struct sockaddr *sa, bool allow_private,
+		    const char **range)
+{
+	return upload__addr_allowed(sa, allow_private, range);
 }

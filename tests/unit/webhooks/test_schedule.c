@@ -1,0 +1,101 @@
+/*
+ * test_schedule.c: webhooks/schedule.c: the default schedule parsed, the
+ * delays with their jitter at its bounds, the end of the schedule, and
+ * the refusals of a bad setting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "webhooks/webhooks.h"
+
+static void
+default_schedule(void **state)
+{
+	static const int64_t want[] = {5000,	 300000,   1800000, 7200000,
+				       18000000, 36000000, 36000000};
+	struct webhook_schedule s;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(
+	    webhook_schedule_parse("5s,5m,30m,2h,5h,10h,10h", &s, &e), 0);
+	assert_int_equal(s.n, 7);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(s.delay_ms[i], want[i]);
+}
+
+static void
+jitter_within_a_fifth(void **state)
+{
+	struct webhook_schedule s;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(webhook_schedule_parse("100ms,5s,1d", &s, &e), 0);
+	assert_int_equal(webhook_schedule_delay(&s, 1, 0.0), 80);
+	assert_int_equal(webhook_schedule_delay(&s, 1, 0.5), 100);
+	assert_true(webhook_schedule_delay(&s, 1, 0.999999) < 120);
+	assert_int_equal(webhook_schedule_delay(&s, 2, 0.0), 4000);
+	assert_int_equal(webhook_schedule_delay(&s, 3, 0.5), 86400000);
+	/* three retries: a fourth failed attempt ends it */
+	assert_int_equal(webhook_schedule_delay(&s, 4, 0.5), -1);
+	assert_int_equal(webhook_schedule_delay(&s, 0, 0.5), -1);
+}
+
+static void
+empty_means_no_retry(void **state)
+{
+	struct webhook_schedule s;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(webhook_schedule_parse("", &s, &e), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(webhook_schedule_delay(&s, 1, 0.5), -1);
+}
+
+static void
+bad_schedules(void **state)
+{
+	static const char *const bad[] = {
+	    "5",
+	    "5x",
+	    "5s,",
+	    "5s;5m",
+	    ",5s",
+	    "s",
+	    "-5s",
+	    "5 s",
+	    "31d",
+	    "5s,,5m",
+	    "99999999999s",
+	    "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,"
+	    "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s"};
+	struct webhook_schedule s;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&e);
+		if (webhook_schedule_parse(bad[i], &s, &e) != ERR_INPUT)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_true(e.msg[0] != '\0');
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(default_schedule),
+	    cmocka_unit_test(jitter_within_a_fifth),
+	    cmocka_unit_test(empty_means_no_retry),
+	    cmocka_unit_test(bad_schedules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
