@@ -10,11 +10,11 @@
 -- nothing. The triggers name no state: other states (deleted, say) are
 -- delivered like the rest.
 --
--- The bodies hold the columns of 015 (deletion) and 018 (app_id), as the
--- API returns them. PL/pgSQL resolves NEW's fields when a trigger runs, not
--- here, so this file applies before 018 (a new database) or after it (one
--- that main's schema had reached); no row is written between the two, as
--- the migrations run before anything else. The triggers are AFTER ROW
+-- The bodies hold the columns of 015 (deletion), 018 (app_id) and 019
+-- (rate_bps, parts_in_flight), as the API returns them. PL/pgSQL resolves
+-- NEW's fields when a trigger runs, not here, so this file applies before
+-- 018 and 019 (a new database) or after them; no row is written between
+-- them, as the migrations run before anything else. The triggers are AFTER ROW
 -- triggers: they see the row as written, after 018's BEFORE triggers filled
 -- app_id, and do not depend on 014's AFTER triggers, which only notify, nor
 -- they on these (AFTER triggers change no row, so their order by name does
@@ -210,7 +210,8 @@ BEGIN
                 'media_kind', NEW.media_kind, 'procedure', NEW.procedure,
                 'source_context', NEW.source_context, 'options', NEW.options,
                 'bytes_total', NEW.bytes_total, 'bytes_done', NEW.bytes_done,
-                'part_size', NEW.part_size, 'file_id', NEW.file_id,
+                'part_size', NEW.part_size, 'rate_bps', NEW.rate_bps,
+                'parts_in_flight', NEW.parts_in_flight, 'file_id', NEW.file_id,
                 'media_url', NEW.media_url, 'url_job_id', NEW.url_job_id,
                 'app_id', NEW.app_id, 'attempts', NEW.attempts,
                 'cancel_requested', NEW.cancel_requested,
