@@ -520,6 +520,12 @@ int store_retention_delete_parts(struct db_pool *pool, int days, int max,
  */
 int store_retention_delete_uploads(struct db_pool *pool, int days, int max,
 				   int *deleted, struct err *e) VH_MUST_CHECK;
+/*
+ * Webhook messages delivered or failed more than days ago, with their
+ * attempts; pending ones stay, however old.
+ */
+int store_retention_delete_webhooks(struct db_pool *pool, int days, int max,
+				    int *deleted, struct err *e) VH_MUST_CHECK;
 
 /* ============================================================ webhooks
  * Subscriptions and their outbox (016_webhooks.sql; store/webhooks.c). The
