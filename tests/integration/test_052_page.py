@@ -162,6 +162,9 @@ class PageAndApi(unittest.TestCase):
         self.assertEqual(len(doc["callbacks"]), 5)
         self.assertEqual(sum(m["received"] for m in doc["callbacks"]) - before, 2)
         self.assertEqual(set(doc["uploads"]), {"queued", "uploading", "committing"})
+        self.assertEqual(set(doc["webhooks"]), {"subscriptions", "messages"})
+        self.assertEqual(set(doc["webhooks"]["subscriptions"]), {"enabled", "disabled"})
+        self.assertEqual(set(doc["webhooks"]["messages"]), {"pending", "failed"})
         self.assertEqual(doc["spool"]["pending_bytes"], 0)
         for bad in ("0", "61", "x", ""):
             self.assertEqual(self.get("/v1/summary?minutes=" + bad, AUTH)[0], 400, bad)
@@ -193,6 +196,45 @@ class PageAndApi(unittest.TestCase):
         failed = doc["failed_uploads"]
         self.assertEqual(failed[0]["error"], {"code": "InvalidParameter", "message": "no such file"})
         self.assertNotIn("source", failed[0])
+        self.assertEqual(doc["webhooks"], {"failed_messages": [], "disabled_subscriptions": []})
+
+    def test_failures_show_webhooks_without_secrets(self):
+        # A failed message and a disabled subscription, written as the
+        # delivery and the API write them; the URL's path holds a token.
+        sid = str(uuid.uuid4())
+        h.psql(self.db, "INSERT INTO webhook_subscriptions (id, url, description, secret,"
+               " enabled, disabled_at, disabled_reason) VALUES (:'v1',"
+               " 'https://app.example:8443/hooks/path-token?key=query-token', 'billing',"
+               " 'whsec_c2VjcmV0LXNpZ25pbmcta2V5', false, now(), 'disabled through the API')",
+               sid)
+        self.addCleanup(h.psql, self.db, "DELETE FROM webhook_subscriptions WHERE id = :'v1'",
+                        sid)
+        mid = h.psql(self.db, "INSERT INTO webhook_messages (subscription_id, type, subject,"
+                     " seq, body, state, attempts, last_status, last_error, failed_at)"
+                     " VALUES (:'v1', 'media.state_changed', 'media:tencent:f-9', 1,"
+                     " '{\"body-secret\": 1}', 'failed', 8, 500, 'HTTP status 500', now())"
+                     " RETURNING id", sid)[0][0]
+        st, _, doc = self.d.client.json("GET", "/v1/failures", headers=AUTH)
+        self.assertEqual(st, 200, doc)
+        msg = doc["webhooks"]["failed_messages"][0]
+        self.assertEqual(msg["id"], "msg_" + mid)
+        self.assertEqual(msg["subscription"], {"id": sid, "description": "billing",
+                                               "host": "app.example:8443"})
+        self.assertEqual((msg["subject"], msg["attempts"], msg["last_status"], msg["last_error"]),
+                         ("media:tencent:f-9", 8, 500, "HTTP status 500"))
+        sub = doc["webhooks"]["disabled_subscriptions"][0]
+        self.assertEqual((sub["id"], sub["host"], sub["disabled_reason"]),
+                         (sid, "app.example:8443", "disabled through the API"))
+        text = json.dumps(doc)
+        for secret in ("path-token", "query-token", "whsec_", "body-secret"):
+            self.assertNotIn(secret, text)
+
+        def counted():
+            st, _, s = self.d.client.json("GET", "/v1/summary", headers=AUTH)
+            return s["webhooks"] if s["webhooks"]["messages"]["failed"] else None
+        w = h.wait_for(counted, "the summary to count the failed message")
+        self.assertEqual(w, {"subscriptions": {"enabled": 0, "disabled": 1},
+                             "messages": {"pending": 0, "failed": 1}})
         self.assertEqual(self.get("/v1/failures?limit=0", AUTH)[0], 400)
         self.assertEqual(self.get("/v1/failures?limit=201", AUTH)[0], 400)
 
