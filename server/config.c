@@ -233,6 +233,10 @@ static const struct cfg_opt opts[] = {
      "days a finished upload job (ready, failed, canceled) and its part "
      "checkpoints are kept before they are deleted (0 = for ever); media "
      "records stay"},
+    {"retention_webhooks_days", I(retention_webhooks_days, 0, 36500), "0", 0,
+     "days a webhook message delivered or failed is kept, with its attempts, "
+     "before it is deleted (0 = for ever); pending ones stay; a failed one "
+     "can be resent until then"},
     {"retention_batch", I(retention_batch, 1, 100000), "1000", 0,
      "rows the retention deletes in one statement at most"},
     {"retention_interval_ms", I(retention_interval_ms, 100, 86400000), "60000",

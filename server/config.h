@@ -86,9 +86,10 @@ struct config {
 	int64_t reconcile_after;
 	int64_t url_pull_timeout;
 	int64_t reconcile_interval_ms;
-	/* retention of events and finished uploads */
+	/* retention of events, finished uploads and ended webhook messages */
 	int64_t retention_events_days;
 	int64_t retention_uploads_days;
+	int64_t retention_webhooks_days;
 	int64_t retention_batch;
 	int64_t retention_interval_ms;
 	int64_t retention_pause_ms;

@@ -225,6 +225,7 @@ start_retention(struct db_pool *pool)
 	    .pool = pool,
 	    .events_days = (int)cfg.retention_events_days,
 	    .uploads_days = (int)cfg.retention_uploads_days,
+	    .webhooks_days = (int)cfg.retention_webhooks_days,
 	    .batch = (int)cfg.retention_batch,
 	    .interval_ms = cfg.retention_interval_ms,
 	    .pause_ms = cfg.retention_pause_ms,

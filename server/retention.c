@@ -3,7 +3,8 @@
  *
  * Each wake-up runs a sweep per kind: events, then the part checkpoints of
  * finished uploads, then those uploads (their parts first, so that no
- * upload's deletion cascades to thousands of parts). A sweep deletes batch
+ * upload's deletion cascades to thousands of parts), then the webhook
+ * messages that ended (each with its few attempts). A sweep deletes batch
  * after batch until one comes back short, pausing between them so that
  * the database serves callbacks and workers meanwhile. Every batch that
  * deleted rows is logged. A failure is logged and the sweep tried again at
@@ -66,6 +67,10 @@ retention_main(void *arg)
 		     !sweep(r, store_retention_delete_uploads,
 			    r->o.uploads_days, "uploads")))
 			break;
+		if (r->o.webhooks_days > 0 &&
+		    !sweep(r, store_retention_delete_webhooks,
+			   r->o.webhooks_days, "webhook messages"))
+			break;
 	}
 	return NULL;
 }
@@ -76,15 +81,16 @@ retention_start(const struct retention_opts *o, struct retention **out)
 	struct retention *r;
 
 	*out = NULL;
-	if (o->events_days <= 0 && o->uploads_days <= 0)
+	if (o->events_days <= 0 && o->uploads_days <= 0 &&
+	    o->webhooks_days <= 0)
 		return;
 	r = xcalloc(1, sizeof(*r));
 	r->o = *o;
 	vh_thread_start(&r->thread, "retention", retention_main, r);
 	log_msg(LOG_INFO, "retention",
 		"deleting events after %d days, finished uploads after %d "
-		"days (0: kept)",
-		o->events_days, o->uploads_days);
+		"days, ended webhook messages after %d days (0: kept)",
+		o->events_days, o->uploads_days, o->webhooks_days);
 	*out = r;
 }
 

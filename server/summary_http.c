@@ -3,10 +3,13 @@
  * records.
  *
  *   GET /v1/summary[?minutes=N]   media per provider and state, upload jobs
- *                                 running, the spool's backlog, database
- *                                 readiness, callbacks per minute
+ *                                 running, webhook subscriptions disabled
+ *                                 and messages pending and failed, the
+ *                                 spool's backlog, database readiness,
+ *                                 callbacks per minute
  *   GET /v1/failures[?limit=N]    the last rejected callbacks (this
- *                                 process's) and failed upload jobs
+ *                                 process's), failed upload jobs, failed
+ *                                 webhook messages and disabled webhooks
  *
  * The summary answers 200 while the database is away, with "ready": false
  * and its reason, so that the page can say so; what only the database
@@ -126,8 +129,10 @@ summary_counts(struct app *app, struct err *e)
 int
 handle_summary(struct http_req *r, void *arg)
 {
+	/* What the counts hold: null while the database is away. */
+	static const char *const counted[] = {"media", "uploads", "webhooks"};
 	struct app *app = arg;
-	cJSON *doc;
+	cJSON *doc, *c = NULL;
 	char *counts = NULL;
 	struct err e;
 	int minutes, rc;
@@ -140,19 +145,16 @@ handle_summary(struct http_req *r, void *arg)
 	if (add_readiness(doc, app) &&
 	    (counts = summary_counts(app, &e)) == NULL)
 		http_note(r, "%s", e.msg);
-	if (counts != NULL) {
-		cJSON *c = cJSON_ParseWithLength(counts, strlen(counts));
+	if (counts != NULL)
+		c = cJSON_ParseWithLength(counts, strlen(counts));
+	for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+		cJSON *v = c ? cJSON_DetachItemFromObject(c, counted[i]) : NULL;
 
-		cJSON_AddItemToObject(doc, "media",
-				      cJSON_DetachItemFromObject(c, "media"));
-		cJSON_AddItemToObject(doc, "uploads",
-				      cJSON_DetachItemFromObject(c, "uploads"));
-		cJSON_Delete(c);
-		free(counts);
-	} else {
-		cJSON_AddNullToObject(doc, "media");
-		cJSON_AddNullToObject(doc, "uploads");
+		cJSON_AddItemToObject(doc, counted[i],
+				      v ? v : cJSON_CreateNull());
 	}
+	cJSON_Delete(c);
+	free(counts);
 	add_spool(doc, app);
 	cJSON_AddItemToObject(doc, "callbacks", activity_minutes_json(minutes));
 	return http_reply_json(r, 200, doc);
@@ -162,7 +164,7 @@ int
 handle_failures(struct http_req *r, void *arg)
 {
 	struct app *app = arg;
-	char *failed = NULL;
+	char *failed = NULL, *webhooks = NULL;
 	struct err e;
 	cJSON *doc;
 	int limit, rc;
@@ -172,12 +174,18 @@ handle_failures(struct http_req *r, void *arg)
 		return -rc;
 	err_clear(&e);
 	if ((rc = store_failed_uploads_json(app->pool, limit, &failed, &e)) !=
-	    0)
+		0 ||
+	    (rc = store_failed_webhooks_json(app->pool, limit, &webhooks,
+					     &e)) != 0) {
+		free(failed);
 		return http_reply_err(r, rc, &e);
+	}
 	doc = cJSON_CreateObject();
 	cJSON_AddItemToObject(doc, "rejected_callbacks",
 			      activity_rejections_json());
 	add_raw(doc, "failed_uploads", failed);
+	add_raw(doc, "webhooks", webhooks);
 	free(failed);
+	free(webhooks);
 	return http_reply_json(r, 200, doc);
 }

@@ -1,7 +1,8 @@
 /*
  * retention.c: deleting what is kept for a limited time: raw events by the
  * time they were received, finished upload jobs and their part checkpoints
- * by the time they finished. Media records are never deleted.
+ * by the time they finished, webhook messages delivered or failed by the
+ * time they ended. Media records are never deleted.
  *
  * Each statement deletes at most max rows, so that a batch holds its locks
  * briefly, and picks them with FOR UPDATE SKIP LOCKED, so that several
@@ -22,8 +23,16 @@
  * upload is deleted only once it has none left, so that no batch cascades
  * to thousands of parts.
  *
+ * A webhook message is deleted once it is delivered or failed, never while
+ * it is pending (still to deliver, or resent), with its attempts by its
+ * foreign key's cascade (an index lookup each): each time a message is
+ * sent it gets at most one attempt more than the retry schedule has delays,
+ * so that a batch of max messages deletes a few times max rows. Its
+ * subject's sequence number (webhook_subjects) stays, so that a later
+ * change of that record still counts up.
+ *
  * Interface: store_retention_delete_events, store_retention_delete_parts,
- * store_retention_delete_uploads.
+ * store_retention_delete_uploads, store_retention_delete_webhooks.
  */
 #include "store/store_int.h"
 
@@ -55,6 +64,18 @@ static const char SQL_DELETE_UPLOADS[] =
     "  AND NOT EXISTS (SELECT 1 FROM upload_parts p"
     "   WHERE p.upload_id = u.id OFFSET 0)"
     "  LIMIT $2::int FOR UPDATE OF u SKIP LOCKED))";
+
+/* Ordered as webhook_messages_ended_idx (schema/020) is, so that the claim
+ * reads that index and stops after max rows, whatever share of the table
+ * is due. */
+static const char SQL_DELETE_WEBHOOKS[] =
+    "DELETE FROM webhook_messages WHERE id = ANY (ARRAY("
+    " SELECT id FROM webhook_messages"
+    "  WHERE state IN ('delivered', 'failed')"
+    "  AND coalesce(delivered_at, failed_at)"
+    "   < now() - make_interval(days => $1::int)"
+    "  ORDER BY state, coalesce(delivered_at, failed_at)"
+    "  LIMIT $2::int FOR UPDATE SKIP LOCKED))";
 
 /* Run one of the deletes with (days, max); *deleted: the rows deleted. */
 static int
@@ -104,4 +125,12 @@ store_retention_delete_uploads(struct db_pool *pool, int days, int max,
 {
 	return delete_batch(pool, SQL_DELETE_UPLOADS, days, max,
 			    "delete old uploads", deleted, e);
+}
+
+int
+store_retention_delete_webhooks(struct db_pool *pool, int days, int max,
+				int *deleted, struct err *e)
+{
+	return delete_batch(pool, SQL_DELETE_WEBHOOKS, days, max,
+			    "delete old webhook messages", deleted, e);
 }

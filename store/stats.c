@@ -1,8 +1,9 @@
 /*
- * stats.c: counts for /metrics.
+ * stats.c: counts for /metrics, and what the status page's overview and
+ * failures views show.
  *
  * Interface: store_upload_count_states, store_summary_json,
- * store_failed_uploads_json.
+ * store_failed_uploads_json, store_failed_webhooks_json.
  */
 #include "store/store_int.h"
 
@@ -58,9 +59,12 @@ out:
 }
 
 /*
- * Media per provider and state, and the upload jobs still running. The
- * media count is one pass over media_state_idx (an index-only scan once
- * the table is vacuumed); bench/page.sh measures it.
+ * Media per provider and state, the upload jobs still running, and the
+ * webhooks in trouble. The media count is one pass over media_state_idx
+ * (an index-only scan once the table is vacuumed); bench/page.sh measures
+ * it. The subscriptions are few, read whole; the pending messages are
+ * counted through 016's partial indexes, the failed ones through 020's,
+ * each reading only the entries it counts.
  */
 static const char SQL_SUMMARY[] =
     "SELECT json_build_object("
@@ -71,7 +75,16 @@ static const char SQL_SUMMARY[] =
     " 'uploads', (SELECT json_object_agg(s.state, (SELECT count(*)"
     "  FROM uploads u WHERE u.state = s.state) ORDER BY s.ord)"
     "  FROM unnest('{queued,uploading,committing}'::text[])"
-    "  WITH ORDINALITY AS s(state, ord)))";
+    "  WITH ORDINALITY AS s(state, ord)),"
+    " 'webhooks', json_build_object('subscriptions', (SELECT"
+    "  json_build_object('enabled', count(*) FILTER (WHERE enabled),"
+    "  'disabled', count(*) FILTER (WHERE NOT enabled))"
+    "  FROM webhook_subscriptions),"
+    "  'messages', json_build_object("
+    "  'pending', (SELECT count(*) FROM webhook_messages"
+    "   WHERE state = 'pending'),"
+    "  'failed', (SELECT count(*) FROM webhook_messages"
+    "   WHERE state = 'failed'))))";
 
 /* The last failed jobs, newest first; never their source, which may be a
  * URL with credentials in it. Through uploads_state_idx. */
@@ -85,6 +98,41 @@ static const char SQL_FAILED[] =
     " u.created_at, 'finished_at', u.finished_at) AS j FROM uploads u"
     " WHERE u.state = 'failed' ORDER BY u.created_at DESC, u.id DESC"
     " LIMIT $1::int) x";
+
+/* A subscription as the failures show it: its URL's host and port only,
+ * since a path or a query may hold a token of the receiver's (the URL has
+ * no user information: webhooks/url.c). Texts are capped. */
+#define SUB_BRIEF                                                              \
+	"json_build_object('id', s.id, 'description', left(s.description,"     \
+	" 200), 'host', substring(s.url FROM"                                  \
+	" '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#]*)'))"
+
+/*
+ * The last failed webhook messages, newest first (a backward scan of
+ * 020's index), and the disabled subscriptions, most recently disabled
+ * first; never a body, a secret or an answer's text.
+ */
+static const char SQL_FAILED_WEBHOOKS[] =
+    "SELECT json_build_object("
+    " 'failed_messages', (SELECT coalesce(json_agg(j ORDER BY t DESC,"
+    "  id DESC), '[]'::json) FROM (SELECT coalesce(m.delivered_at,"
+    "  m.failed_at) AS t, m.id, json_build_object('id', 'msg_' || m.id,"
+    "  'subscription', " SUB_BRIEF ", 'type', m.type, 'subject',"
+    "  left(m.subject, 600), 'attempts', m.attempts, 'last_status',"
+    "  m.last_status, 'last_error', left(m.last_error, 500),"
+    "  'created_at', m.created_at, 'failed_at', m.failed_at) AS j"
+    "  FROM webhook_messages m"
+    "  JOIN webhook_subscriptions s ON s.id = m.subscription_id"
+    "  WHERE m.state = 'failed'"
+    "  ORDER BY coalesce(m.delivered_at, m.failed_at) DESC, m.id DESC"
+    "  LIMIT $1::int) x),"
+    " 'disabled_subscriptions', (SELECT coalesce(json_agg(j ORDER BY t"
+    "  DESC NULLS LAST, id), '[]'::json) FROM (SELECT s.disabled_at AS t,"
+    "  s.id, " SUB_BRIEF "::jsonb || jsonb_build_object('disabled_at',"
+    "  s.disabled_at, 'disabled_reason', left(s.disabled_reason, 500),"
+    "  'failing_since', s.failing_since) AS j"
+    "  FROM webhook_subscriptions s WHERE NOT s.enabled"
+    "  ORDER BY s.disabled_at DESC NULLS LAST, s.id LIMIT $1::int) y))";
 
 /* Run a one-row, one-column query with the stats deadline; *json (caller
  * frees) is its text. */
@@ -133,4 +181,16 @@ store_failed_uploads_json(struct db_pool *pool, int limit, char **json,
 	snprintf(n, sizeof(n), "%d", limit);
 	return stats_text(pool, SQL_FAILED, 1, params,
 			  "read the failed upload jobs", json, e);
+}
+
+int
+store_failed_webhooks_json(struct db_pool *pool, int limit, char **json,
+			   struct err *e)
+{
+	char n[16];
+	const char *params[1] = {n};
+
+	snprintf(n, sizeof(n), "%d", limit);
+	return stats_text(pool, SQL_FAILED_WEBHOOKS, 1, params,
+			  "read the failed webhooks", json, e);
 }

@@ -422,8 +422,9 @@ store_upload_count_states(struct db_pool *pool,
 
 /*
  * {"media":[{"provider":..,"state":..,"count":n},...],"uploads":{"queued":n,
- * "uploading":n,"committing":n}} for GET /v1/summary; *json caller frees.
- * Waits as store_upload_count_states does.
+ * "uploading":n,"committing":n},"webhooks":{"subscriptions":{"enabled":n,
+ * "disabled":n},"messages":{"pending":n,"failed":n}}} for GET /v1/summary;
+ * *json caller frees. Waits as store_upload_count_states does.
  */
 int store_summary_json(struct db_pool *pool, char **json,
 		       struct err *e) VH_MUST_CHECK;
@@ -432,6 +433,17 @@ int store_summary_json(struct db_pool *pool, char **json,
  * finished_at; never the source). *json caller frees. */
 int store_failed_uploads_json(struct db_pool *pool, int limit, char **json,
 			      struct err *e) VH_MUST_CHECK;
+/*
+ * {"failed_messages":[...],"disabled_subscriptions":[...]}: the last limit
+ * failed webhook messages, newest first (id, subscription {id,
+ * description, host}, type, subject, attempts, last_status, last_error,
+ * created_at, failed_at), and at most limit disabled subscriptions, most
+ * recently disabled first (id, description, host, disabled_at,
+ * disabled_reason, failing_since). Never a body, a secret or a URL's path.
+ * *json caller frees.
+ */
+int store_failed_webhooks_json(struct db_pool *pool, int limit, char **json,
+			       struct err *e) VH_MUST_CHECK;
 
 /* A media record the reconciler should look up with the platform. */
 struct store_stale_media {
@@ -520,6 +532,12 @@ int store_retention_delete_parts(struct db_pool *pool, int days, int max,
  */
 int store_retention_delete_uploads(struct db_pool *pool, int days, int max,
 				   int *deleted, struct err *e) VH_MUST_CHECK;
+/*
+ * Webhook messages delivered or failed more than days ago, with their
+ * attempts; pending ones stay, however old.
+ */
+int store_retention_delete_webhooks(struct db_pool *pool, int days, int max,
+				    int *deleted, struct err *e) VH_MUST_CHECK;
 
 /* ============================================================ webhooks
  * Subscriptions and their outbox (016_webhooks.sql; store/webhooks.c). The

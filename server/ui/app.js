@@ -99,6 +99,7 @@ function signOut(message) {
   for (const v of document.querySelectorAll('.view')) v.hidden = true;
   for (const t of document.querySelectorAll('.view tbody, .view ul, .view ol, #md-facts')) t.replaceChildren();
   uploads.clear();
+  webhooks.key = '';
   $('nav').hidden = true;
   $('signout').hidden = true;
   $('conn').textContent = '';
@@ -342,6 +343,7 @@ async function overview() {
   let rej = 0;
   for (const m of s.callbacks) { rec += m.received; rej += m.rejected; }
   $('ov-callbacks').textContent = rec + ' received, ' + rej + ' rejected';
+  webhookCounts(s.webhooks);
   const rows = ['tencent', 'alibaba'].map((p) => el('tr', {},
     el('th', { scope: 'row', text: p }),
     ...MEDIA_STATES.map((st) => {
@@ -358,6 +360,26 @@ async function overview() {
     return el('tr', {}, el('td', { text: m.minute.slice(11, 16) }),
       el('td', {}, a, ' ', String(m.received)), el('td', {}, b, ' ', String(m.rejected)));
   }), '', 3);
+}
+
+// "n what", a link to the failures view when n > 0 and trouble is set.
+function count(n, what, trouble) {
+  const text = n + ' ' + what;
+  return trouble && n > 0 ? el('a', { href: '#failures', class: 'state state-failed', text }) : text;
+}
+
+// The webhooks in trouble, from the summary's counts (null while the
+// database is away).
+function webhookCounts(w) {
+  if (!w) {
+    $('ov-webhooks').textContent = '—';
+    $('ov-webhook-messages').textContent = '—';
+    return;
+  }
+  $('ov-webhooks').replaceChildren(count(w.subscriptions.enabled, 'enabled'), ', ',
+    count(w.subscriptions.disabled, 'disabled', true));
+  $('ov-webhook-messages').replaceChildren(count(w.messages.pending, 'pending'), ', ',
+    count(w.messages.failed, 'failed', true));
 }
 
 // ---------------------------------------------------------------- media
@@ -485,7 +507,60 @@ async function failures() {
     el('td', { text: when(u.finished_at || u.created_at) }), el('td', {}, el('code', { text: u.id })),
     el('td', { text: u.provider }), el('td', { text: u.name || '—' }),
     el('td', { text: u.error ? (u.error.code || '') + ' ' + (u.error.message || '') : '' }))), 'None.', 5);
+  webhooks.render(f.webhooks || { failed_messages: [], disabled_subscriptions: [] });
 }
+
+// ---------------------------------------------------------------- webhooks
+
+const webhooks = {
+  key: '',
+  // A subscription as the failures show it: its description, its URL's
+  // host (never the path, which may hold the receiver's token), its id.
+  who(s) {
+    return el('td', {}, s.description ? el('strong', { text: s.description }) : null, s.description ? ' ' : null,
+      el('span', { text: s.host || '—' }), el('br'), el('code', { class: 'muted', text: s.id }));
+  },
+  // The record a message is about: "media:<provider>:<file_id>" links to
+  // the media's page, "upload:<id>" names the job.
+  about(subject) {
+    const m = /^media:([a-z]+):(.+)$/.exec(subject);
+    if (m && PROVIDERS.includes(m[1]) && segment(m[2]) !== null) {
+      return el('td', {}, m[1] + ' ', el('a', { href: '#media/' + m[1] + '/' + encodeURIComponent(m[2]), text: m[2] }));
+    }
+    const u = /^upload:(.+)$/.exec(subject);
+    return u ? el('td', {}, 'upload ', el('code', { text: u[1] })) : el('td', { text: subject });
+  },
+  async resend(m, button) {
+    button.disabled = true;
+    try {
+      await api('/v1/webhooks/' + encodeURIComponent(m.subscription.id) + '/messages/' + encodeURIComponent(m.id) +
+        '/resend', { method: 'POST' });
+      button.textContent = 'Resent';
+      status('resent ' + m.id + ', with a fresh schedule', 'live');
+    } catch (err) {
+      button.disabled = false;
+      failed(err);
+    }
+  },
+  // Rebuilt only when the lists changed, so that the periodic refresh does
+  // not take the focus from a resend button.
+  render(w) {
+    const key = JSON.stringify(w);
+    if (key === this.key) return;
+    this.key = key;
+    fill($('fl-webhooks').tBodies[0], w.failed_messages.map((m) => el('tr', { 'data-message-id': m.id,
+      'data-webhook-id': m.subscription.id },
+    el('td', { text: when(m.failed_at || m.created_at) }), this.who(m.subscription),
+    el('td', {}, el('code', { text: m.id }), el('br'), el('span', { class: 'muted', text: m.type })),
+    this.about(m.subject), el('td', { class: 'num', 'data-attempts': '', text: String(m.attempts) }),
+    el('td', { text: m.last_error || (m.last_status ? 'HTTP status ' + m.last_status : '—') }),
+    el('td', {}, el('button', { type: 'button', class: 'resend', 'aria-label': 'Resend ' + m.id,
+      onclick: (e) => this.resend(m, e.currentTarget) }, 'Resend')))), 'None.', 7);
+    fill($('fl-disabled').tBodies[0], w.disabled_subscriptions.map((s) => el('tr', { 'data-webhook-id': s.id },
+      el('td', { text: when(s.disabled_at) }), this.who(s), el('td', { text: s.disabled_reason || '—' }),
+      el('td', { text: when(s.failing_since) }))), 'None.', 4);
+  },
+};
 
 // ---------------------------------------------------------------- views
 

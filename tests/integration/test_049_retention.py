@@ -1,7 +1,8 @@
-"""Retention: raw events and finished upload jobs (with their part
-checkpoints) older than their setting are deleted by a background thread in
-batches; recent rows, running jobs and media records stay, and a setting of
-0 (the default) deletes nothing. Rows are backdated through psql."""
+"""Retention: raw events, finished upload jobs (with their part
+checkpoints) and ended webhook messages (with their attempts) older than
+their setting are deleted by a background thread in batches; recent rows,
+running jobs, pending messages and media records stay, and a setting of 0
+(the default) deletes nothing. Rows are backdated through psql."""
 import unittest
 import uuid
 
@@ -12,9 +13,12 @@ OLD = "10 days"  # past a retention of 7 days
 NEW = "1 day"
 
 
-def retention_env(events_days, uploads_days, batch=2):
+def retention_env(events_days, uploads_days, batch=2, webhooks_days=0):
     return {"VODHOOK_RETENTION_EVENTS_DAYS": str(events_days),
             "VODHOOK_RETENTION_UPLOADS_DAYS": str(uploads_days),
+            "VODHOOK_RETENTION_WEBHOOKS_DAYS": str(webhooks_days),
+            # Nothing delivers: the messages keep the states given here.
+            "VODHOOK_WEBHOOK_WORKERS": "0",
             "VODHOOK_RETENTION_BATCH": str(batch),
             "VODHOOK_RETENTION_INTERVAL_MS": "100",
             "VODHOOK_RETENTION_PAUSE_MS": "0"}
@@ -60,6 +64,35 @@ class Rows:
         self.sql("INSERT INTO media (provider, file_id, state, state_rank, upload_id,"
                  " uploaded_at) VALUES ('tencent', :'v1', :'v2', :'v3', :'v4',"
                  " now() - interval '20 days')", file_id, state, str(rank), upload_id)
+
+    def subscription(self):
+        sid = str(uuid.uuid4())
+        self.sql("INSERT INTO webhook_subscriptions (id, url, secret)"
+                 " VALUES (:'v1', 'https://app.example/hook', 'whsec_x')", sid)
+        return sid
+
+    def message(self, sub, state, age, attempts=2):
+        """A message of sub in state, ended (or, pending, created) age ago,
+        with attempts attempts."""
+        mid = self.sql("INSERT INTO webhook_messages (subscription_id, type, subject,"
+                       " seq, body, state, attempts, created_at, next_attempt_at,"
+                       " delivered_at, failed_at) VALUES (:'v1', 'media.state_changed',"
+                       " 'media:tencent:f', 1, '{}', :'v2', :'v4', now() - :'v3'::interval,"
+                       " now() + interval '1 day',"
+                       " CASE WHEN :'v2' = 'delivered' THEN now() - :'v3'::interval END,"
+                       " CASE WHEN :'v2' = 'failed' THEN now() - :'v3'::interval END)"
+                       " RETURNING id", sub, state, age, str(attempts))[0][0]
+        self.sql("INSERT INTO webhook_attempts (message_id, started_at, duration_ms,"
+                 " status) SELECT :'v1', now() - :'v2'::interval, 5, 500"
+                 " FROM generate_series(1, :'v3'::int)", mid, age, str(attempts))
+        return mid
+
+    def has_message(self, mid):
+        return self.count("SELECT count(*) FROM webhook_messages WHERE id = :'v1'", mid)
+
+    def attempts(self, mid):
+        return self.count("SELECT count(*) FROM webhook_attempts WHERE message_id = :'v1'",
+                          mid)
 
     def count(self, sql, *args):
         return int(self.sql(sql, *args)[0][0])
@@ -122,6 +155,32 @@ class Retention(unittest.TestCase):
         self.assertIn("uploads older than 7 days", logs)
         self.assertIn("upload parts older than 7 days", logs)
 
+    def test_ended_webhook_messages_deleted_pending_and_recent_kept(self):
+        r = Rows()
+        sub = r.subscription()
+        old = [r.message(sub, "delivered", OLD) for _ in range(3)] + \
+            [r.message(sub, "failed", OLD) for _ in range(2)]
+        kept = [r.message(sub, "delivered", NEW), r.message(sub, "failed", NEW),
+                # Pending, however old: still to deliver (or resent).
+                r.message(sub, "pending", "30 days", attempts=1),
+                r.message(sub, "pending", "30 days", attempts=0)]
+        event = r.event(OLD)
+        with h.Daemon(r.db, retention_env(0, 0, webhooks_days=7)) as d:
+            h.wait_for(lambda: not any(r.has_message(m) for m in old),
+                       "the old ended webhook messages to be deleted")
+            logs = d.logs()
+        for m in old:
+            self.assertEqual(r.attempts(m), 0, m)
+        for m, n in zip(kept, (2, 2, 1, 0)):
+            self.assertTrue(r.has_message(m), m)
+            self.assertEqual(r.attempts(m), n, m)
+        self.assertEqual(r.count("SELECT count(*) FROM webhook_subscriptions"), 1)
+        # Events kept (0).
+        self.assertTrue(r.has_event(event))
+        # Batches of 2: five messages take three, each logged.
+        self.assertIn("deleted 2 webhook messages older than 7 days", logs)
+        self.assertIn("deleted 1 webhook messages older than 7 days", logs)
+
     def test_zero_keeps_that_kind(self):
         # Events kept (0), uploads deleted: a wake-up sweeps events first,
         # so once the uploads are gone a whole wake-up has passed.
@@ -150,9 +209,11 @@ class Retention(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("retention_events_days = 0", out.stdout)
         self.assertIn("retention_uploads_days = 0", out.stdout)
+        self.assertIn("retention_webhooks_days = 0", out.stdout)
         r = Rows()
         event = r.event("10000 days")
         upload = r.upload("ready", "10000 days")
+        message = r.message(r.subscription(), "delivered", "10000 days")
         with h.Daemon(r.db, {"VODHOOK_RETENTION_INTERVAL_MS": "100"}) as d:
             # Requests that need the database, so that the daemon has run
             # a while with it.
@@ -162,6 +223,7 @@ class Retention(unittest.TestCase):
         self.assertNotIn("module=retention", logs)
         self.assertTrue(r.has_event(event))
         self.assertTrue(r.has_upload(upload))
+        self.assertTrue(r.has_message(message))
 
     def test_retention_within_tencent_pull_horizon_is_warned(self):
         r = Rows()

@@ -1,4 +1,5 @@
-"""The status page at / and the API it reads (/v1/summary, /v1/failures).
+"""The status page at / and the API it reads (/v1/summary, /v1/failures,
+/v1/webhooks).
 
 The page's files and the API are checked over HTTP; the page itself in
 Debian's chromium, headless, driven by tests/integration/page/page.js
@@ -7,10 +8,12 @@ the first run). Screenshots of each view go to <build>/artifacts/page/;
 with VODHOOK_UPDATE_SCREENSHOT=1 the overview's also replaces
 docs/status-page.png.
 """
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import unittest
 import uuid
@@ -79,6 +82,40 @@ def browse(scenario, **cfg):
         raise AssertionError("page.js %s failed (rc=%d):\n%s" % (scenario, p.returncode,
                                                                    p.stderr[-4000:]))
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+class Refusing:
+    """A webhook receiver on 127.0.0.1 that answers every POST 500, and
+    counts them."""
+
+    def __init__(self):
+        owner = self
+        self.hits = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.hits += 1
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def webhook(d, method, path, body=None):
+    st, _, doc = d.client.json(method, path, body, dict(AUTH, **{
+        "Content-Type": "application/json"}))
+    return st, doc
 
 
 class PageAndApi(unittest.TestCase):
@@ -162,6 +199,9 @@ class PageAndApi(unittest.TestCase):
         self.assertEqual(len(doc["callbacks"]), 5)
         self.assertEqual(sum(m["received"] for m in doc["callbacks"]) - before, 2)
         self.assertEqual(set(doc["uploads"]), {"queued", "uploading", "committing"})
+        self.assertEqual(set(doc["webhooks"]), {"subscriptions", "messages"})
+        self.assertEqual(set(doc["webhooks"]["subscriptions"]), {"enabled", "disabled"})
+        self.assertEqual(set(doc["webhooks"]["messages"]), {"pending", "failed"})
         self.assertEqual(doc["spool"]["pending_bytes"], 0)
         for bad in ("0", "61", "x", ""):
             self.assertEqual(self.get("/v1/summary?minutes=" + bad, AUTH)[0], 400, bad)
@@ -193,6 +233,45 @@ class PageAndApi(unittest.TestCase):
         failed = doc["failed_uploads"]
         self.assertEqual(failed[0]["error"], {"code": "InvalidParameter", "message": "no such file"})
         self.assertNotIn("source", failed[0])
+        self.assertEqual(doc["webhooks"], {"failed_messages": [], "disabled_subscriptions": []})
+
+    def test_failures_show_webhooks_without_secrets(self):
+        # A failed message and a disabled subscription, written as the
+        # delivery and the API write them; the URL's path holds a token.
+        sid = str(uuid.uuid4())
+        h.psql(self.db, "INSERT INTO webhook_subscriptions (id, url, description, secret,"
+               " enabled, disabled_at, disabled_reason) VALUES (:'v1',"
+               " 'https://app.example:8443/hooks/path-token?key=query-token', 'billing',"
+               " 'whsec_c2VjcmV0LXNpZ25pbmcta2V5', false, now(), 'disabled through the API')",
+               sid)
+        self.addCleanup(h.psql, self.db, "DELETE FROM webhook_subscriptions WHERE id = :'v1'",
+                        sid)
+        mid = h.psql(self.db, "INSERT INTO webhook_messages (subscription_id, type, subject,"
+                     " seq, body, state, attempts, last_status, last_error, failed_at)"
+                     " VALUES (:'v1', 'media.state_changed', 'media:tencent:f-9', 1,"
+                     " '{\"body-secret\": 1}', 'failed', 8, 500, 'HTTP status 500', now())"
+                     " RETURNING id", sid)[0][0]
+        st, _, doc = self.d.client.json("GET", "/v1/failures", headers=AUTH)
+        self.assertEqual(st, 200, doc)
+        msg = doc["webhooks"]["failed_messages"][0]
+        self.assertEqual(msg["id"], "msg_" + mid)
+        self.assertEqual(msg["subscription"], {"id": sid, "description": "billing",
+                                               "host": "app.example:8443"})
+        self.assertEqual((msg["subject"], msg["attempts"], msg["last_status"], msg["last_error"]),
+                         ("media:tencent:f-9", 8, 500, "HTTP status 500"))
+        sub = doc["webhooks"]["disabled_subscriptions"][0]
+        self.assertEqual((sub["id"], sub["host"], sub["disabled_reason"]),
+                         (sid, "app.example:8443", "disabled through the API"))
+        text = json.dumps(doc)
+        for secret in ("path-token", "query-token", "whsec_", "body-secret"):
+            self.assertNotIn(secret, text)
+
+        def counted():
+            st, _, s = self.d.client.json("GET", "/v1/summary", headers=AUTH)
+            return s["webhooks"] if s["webhooks"]["messages"]["failed"] else None
+        w = h.wait_for(counted, "the summary to count the failed message")
+        self.assertEqual(w, {"subscriptions": {"enabled": 0, "disabled": 1},
+                             "messages": {"pending": 0, "failed": 1}})
         self.assertEqual(self.get("/v1/failures?limit=0", AUTH)[0], 400)
         self.assertEqual(self.get("/v1/failures?limit=201", AUTH)[0], 400)
 
@@ -221,6 +300,11 @@ class Browser(unittest.TestCase):
             "VODHOOK_UPLOAD_PART_SIZE": str(U.MIB),
             "VODHOOK_UPLOAD_THRESHOLD": str(2 * U.MIB),
             "VODHOOK_UPLOAD_PARALLEL": "1",
+            # A message fails after two attempts, fast: the failures view.
+            "VODHOOK_WEBHOOK_ALLOW_HTTP": "1",
+            "VODHOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "1",
+            "VODHOOK_WEBHOOK_RETRY_SCHEDULE": "100ms",
+            "VODHOOK_WEBHOOK_POLL_MS": "50",
         }).start()
         cls.base = "http://127.0.0.1:%d" % cls.d.port
         EMU.ctl("config", {"tencent_callback_url": cls.base + "/callbacks/tencent"})
@@ -337,6 +421,63 @@ class Browser(unittest.TestCase):
         self.assertIn("retrying", res["away"])
         self.assertEqual(res["marker"], "no reload")
         self.assertEqual(problems(res), [])
+
+    def test_webhook_trouble_shows_with_its_reasons(self):
+        rcv = Refusing()
+        self.addCleanup(rcv.stop)
+        subs = {}
+        for name in ("failing", "stopped", "gave-up"):
+            st, doc = webhook(self.d, "POST", "/v1/webhooks", {
+                "url": rcv.url, "description": "page " + name, "filter": {"kinds": ["media"]}})
+            self.assertEqual(st, 201, doc)
+            subs[name] = doc["id"]
+            self.addCleanup(webhook, self.d, "DELETE", "/v1/webhooks/" + doc["id"])
+        # Disabled by hand, and by failing longer than webhook_disable_after
+        # (5 days by default): its failure began 6 days ago, so the next
+        # failed attempt disables it.
+        st, doc = webhook(self.d, "PATCH", "/v1/webhooks/" + subs["stopped"], {"enabled": False})
+        self.assertEqual(st, 200, doc)
+        h.psql(self.db, "UPDATE webhook_subscriptions SET failing_since = now() -"
+               " interval '6 days' WHERE id = :'v1'", subs["gave-up"])
+        file_id = "webhook-page-" + uuid.uuid4().hex[:8]
+        h.psql(self.db, "INSERT INTO media (provider, file_id, state, state_rank)"
+               " VALUES ('tencent', :'v1', 'uploaded', 1)", file_id)
+
+        def failed():
+            st, doc = webhook(self.d, "GET", "/v1/webhooks/%s/messages?state=failed"
+                              % subs["failing"])
+            self.assertEqual(st, 200, doc)
+            return doc["items"]
+        msg = h.wait_for(failed, "the message to fail after the schedule")[0]
+        h.wait_for(lambda: not webhook(self.d, "GET", "/v1/webhooks/" + subs["gave-up"])[1]
+                   ["enabled"], "the subscription failing for days to be disabled")
+        hits = rcv.hits
+        self.assertEqual(hits, 3)  # two attempts of one, one of the other
+
+        out = browse("webhooks", base=self.base, token=TOKEN, message=msg["id"],
+                     subscriptions=subs, file_id=file_id)
+        row = out["message"]
+        self.assertEqual(row["subscription"], subs["failing"])
+        for text in ("HTTP status 500", "page failing", "127.0.0.1", file_id, msg["id"]):
+            self.assertIn(text, row["text"])
+        self.assertEqual(row["attempts"], "2")
+        self.assertEqual(row["link"], "#media/tencent/" + file_id)
+        self.assertIn("disabled through the API", out["disabled"][subs["stopped"]])
+        self.assertIn("every delivery failed since", out["disabled"][subs["gave-up"]])
+        self.assertIn("page gave-up", out["disabled"][subs["gave-up"]])
+        self.assertNotIn(subs["failing"], out["disabled"])
+        # The overview counts them (other tests' subscriptions are gone).
+        self.assertRegex(out["overview"]["subscriptions"], r"^1 enabled, 2 disabled$")
+        self.assertRegex(out["overview"]["messages"], r"^1 pending, 1 failed$")
+        # Resent from the keyboard: sent again, and failed again.
+        self.assertIn("resent " + msg["id"], out["resent"])
+        h.wait_for(lambda: rcv.hits >= hits + 2, "the resent message's two attempts")
+        for f in out["shots"].values():
+            self.assertTrue(f and os.path.getsize(f) > 0, out["shots"])
+        # Never a secret: the page reads no secret, and shows no URL's path.
+        self.assertNotIn("whsec_", json.dumps(out))
+        self.assertNotIn("/hook", row["text"])
+        self.assertEqual(problems(out), [])
 
     def test_keyboard_reaches_the_main_controls(self):
         out = browse("keyboard", base=self.base, token=TOKEN)

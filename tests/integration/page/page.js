@@ -260,6 +260,53 @@ async function cancel(browser) {
   return { job: job.id, problems };
 }
 
+// Webhook trouble: a failed message and disabled subscriptions in the
+// failures view, with their reasons; their counts in the overview; the
+// message resent from the keyboard.
+async function webhooks(browser) {
+  const { page, problems } = await open(browser);
+  await login(page, cfg.token);
+  await page.waitForSelector('#nav:not([hidden])', { timeout: WAIT });
+  await go(page, 'failures');
+  const row = '#fl-webhooks tr[data-message-id="' + cfg.message + '"]';
+  await waitText(page, row, 'HTTP status 500');
+  const disabled = (id) => '#fl-disabled tr[data-webhook-id="' + id + '"]';
+  await waitText(page, disabled(cfg.subscriptions.stopped), 'disabled through the API');
+  await waitText(page, disabled(cfg.subscriptions['gave-up']), 'every delivery failed since');
+  const out = await page.evaluate((sel) => {
+    const r = document.querySelector(sel);
+    const link = r.querySelector('a');
+    return {
+      message: { text: r.textContent, subscription: r.dataset.webhookId, link: link && link.getAttribute('href'),
+        attempts: r.querySelector('[data-attempts]').textContent },
+      disabled: Object.fromEntries([...document.querySelectorAll('#fl-disabled tr[data-webhook-id]')]
+        .map((d) => [d.dataset.webhookId, d.textContent])),
+    };
+  }, row);
+  const shots = { failures: await shot(page, 'failures-webhooks') };
+  await go(page, 'overview');
+  await waitText(page, '#ov-webhooks', 'disabled');
+  await waitText(page, '#ov-webhook-messages', 'failed');
+  out.overview = await page.evaluate(() => ({
+    subscriptions: document.querySelector('#ov-webhooks').textContent,
+    messages: document.querySelector('#ov-webhook-messages').textContent,
+  }));
+  shots.overview = await shot(page, 'overview-webhooks');
+  // Resend from the keyboard, in the dark theme.
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+  await go(page, 'failures');
+  const button = row + ' button.resend';
+  await page.waitForSelector(button, { timeout: WAIT });
+  await page.focus(button);
+  await page.keyboard.press('Enter');
+  await waitText(page, '#conn', 'resent');
+  out.resent = await page.evaluate(() => document.querySelector('#conn').textContent);
+  shots.failuresDark = await shot(page, 'failures-webhooks-dark');
+  out.shots = shots;
+  out.problems = problems;
+  return out;
+}
+
 // The stream is lost and comes back: the page says so, reconnects by
 // itself and shows what the snapshot brings. Prints "live" once
 // subscribed, for the test to stop and start vodhook.
@@ -284,7 +331,7 @@ async function reconnect(browser) {
   const browser = await launch();
   let out;
   try {
-    const run = { 'wrong-token': wrongToken, upload, timeline, keyboard, cancel, reconnect }[scenario];
+    const run = { 'wrong-token': wrongToken, upload, timeline, keyboard, cancel, reconnect, webhooks }[scenario];
     if (!run) throw new Error('unknown scenario ' + scenario);
     out = await run(browser);
   } finally {
