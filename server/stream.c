@@ -19,7 +19,12 @@
  * what its filter names (store_changes_snapshot) then "event: synced":
  * the queue is emptied first, so that nothing older than the snapshot
  * follows it, and changes made while no one listened reach the client
- * through the snapshot.
+ * through the snapshot. The snapshot waits until LISTEN is in effect, so
+ * that no change falls between the two.
+ *
+ * The listener listens only while a stream is open: the first stream
+ * wakes it, and it stops once it finds none (keep), since listening costs
+ * every transaction that notifies.
  *
  * Interface: stream_hub_start, stream_hub_close, stream_hub_free,
  * handle_stream.
@@ -67,6 +72,7 @@ struct stream_hub {
 	struct stream *list;
 	int open;
 	bool closing;
+	bool listening; /* LISTEN in effect: a snapshot may be read */
 	struct store_listener *listener;
 };
 
@@ -146,10 +152,39 @@ on_listen(void *arg)
 	struct stream_hub *h = arg;
 
 	pthread_mutex_lock(&h->mu);
+	h->listening = true;
 	for (struct stream *s = h->list; s != NULL; s = s->next)
 		s->resync = true;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
+}
+
+/* The listener lost its connection: a stream that opens now waits for
+ * on_listen before its snapshot. */
+static void
+on_lost(void *arg)
+{
+	struct stream_hub *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	h->listening = false;
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Listen while a stream is open; decided under the lock that hub_enter
+ * takes, so that a stream entering after a no wakes the listener. */
+static bool
+keep(void *arg)
+{
+	struct stream_hub *h = arg;
+	bool k;
+
+	pthread_mutex_lock(&h->mu);
+	k = h->open > 0 && !h->closing;
+	if (!k)
+		h->listening = false;
+	pthread_mutex_unlock(&h->mu);
+	return k;
 }
 
 int
@@ -160,7 +195,9 @@ stream_hub_start(const struct stream_hub_opts *o, struct stream_hub **out,
 	    .conninfo = o->conninfo,
 	    .connect_timeout_s = o->connect_timeout_s,
 	    .timeout_ms = o->timeout_ms,
+	    .keep = keep,
 	    .on_listen = on_listen,
+	    .on_lost = on_lost,
 	    .on_notify = on_notify,
 	};
 	struct stream_hub *h = xcalloc(1, sizeof(*h));
@@ -309,7 +346,7 @@ wait_work(struct stream_run *run, int64_t next_ping, int64_t retry_at,
 			why = "client fell behind";
 			break;
 		}
-		if (s->resync && now >= retry_at) {
+		if (s->resync && h->listening && now >= retry_at) {
 			s->resync = false;
 			queue_clear(s);
 			*resync = true;
@@ -317,7 +354,7 @@ wait_work(struct stream_run *run, int64_t next_ping, int64_t retry_at,
 		}
 		if (s->n > 0 || now >= next_ping)
 			break;
-		if (s->resync && retry_at < until)
+		if (s->resync && h->listening && retry_at < until)
 			until = retry_at;
 		struct timespec ts = time_after_ms(until - now);
 		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
@@ -414,11 +451,12 @@ read_filter(struct http_req *r, struct stream_filter *f)
 	return 0;
 }
 
-/* Add a stream to the hub: false when closing or full. */
+/* Add a stream to the hub, waking the listener when it does not listen:
+ * false when closing or full. */
 static bool
 hub_enter(struct stream_hub *h, struct stream *s)
 {
-	bool ok;
+	bool ok, wake;
 
 	pthread_mutex_lock(&h->mu);
 	ok = !h->closing && h->open < h->o.max;
@@ -427,22 +465,30 @@ hub_enter(struct stream_hub *h, struct stream *s)
 		h->list = s;
 		h->open++;
 	}
+	wake = ok && !h->listening;
 	pthread_mutex_unlock(&h->mu);
+	if (wake)
+		store_listener_wake(h->listener);
 	return ok;
 }
 
+/* Remove a stream; the last one lets the listener stop. */
 static void
 hub_leave(struct stream_hub *h, struct stream *s)
 {
+	bool last;
+
 	pthread_mutex_lock(&h->mu);
 	for (struct stream **p = &h->list; *p != NULL; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;
 			break;
 		}
-	h->open--;
+	last = --h->open == 0;
 	queue_clear(s);
 	pthread_mutex_unlock(&h->mu);
+	if (last)
+		store_listener_wake(h->listener);
 }
 
 int

@@ -5,16 +5,23 @@
  *
  * The listener runs on one thread with one connection (a pool of one, so
  * that connecting has the pool's deadline, verbose errors and back-off). It
- * waits on the socket and on a pipe its owner writes to stop it, hands
- * each notification's payload to on_notify, and pings the server when the
- * connection has been quiet for a while, under a deadline, so that a
+ * waits on the socket and on a pipe its owner writes to wake or stop it,
+ * hands each notification's payload to on_notify, and pings the server when
+ * the connection has been quiet for a while, under a deadline, so that a
  * database gone silent is noticed as well as one that closed the
  * connection. A lost connection is opened again with back-off, and
  * on_listen is called each time LISTEN is in effect again: what changed
  * meanwhile was not heard, and the caller must read the state afresh.
  * Nothing on the callback path waits on the listener.
  *
- * Interface: store_listener_start, store_listener_stop,
+ * It listens only while its owner wants it to (o.keep, asked when it is
+ * woken): a session that listens costs every committing transaction that
+ * notifies, since PostgreSQL signals the listening backend, which reads
+ * the queue and sends each payload on, and this thread takes each one in.
+ * With no stream open, vodhook does not listen (bench/results/
+ * 2026-12-05-notify.md).
+ *
+ * Interface: store_listener_start, store_listener_wake, store_listener_stop,
  * store_listener_free, store_changes_snapshot.
  */
 #include "store/store_int.h"
@@ -37,6 +44,7 @@
 #define LISTEN_PING_TIMEOUT_MS 10000
 
 static const char SQL_LISTEN[] = "LISTEN vodhook_changes";
+static const char SQL_UNLISTEN[] = "UNLISTEN *";
 static const char SQL_PING[] = "SELECT 1";
 
 /*
@@ -73,7 +81,7 @@ struct store_listener {
 	struct store_listener_opts o;
 	struct db_pool *pool; /* of one connection: the listener's */
 	struct vh_thread thread;
-	int wake[2]; /* written by store_listener_stop */
+	int wake[2]; /* written by store_listener_wake and _stop */
 };
 
 int
@@ -103,7 +111,17 @@ out:
 	return rc;
 }
 
-/* Wait up to ms for the stop pipe: true when stop was asked. */
+/* Empty the wake pipe: its bytes only say "look again". */
+static void
+drain(struct store_listener *l)
+{
+	char b[64];
+
+	while (read(l->wake[0], b, sizeof(b)) > 0)
+		;
+}
+
+/* Wait up to ms (-1: without end) for the pipe: true when stop was asked. */
 static bool
 wait_stop(struct store_listener *l, int ms)
 {
@@ -113,7 +131,16 @@ wait_stop(struct store_listener *l, int ms)
 		return true;
 	while (poll(&p, 1, ms) < 0 && errno == EINTR)
 		;
+	drain(l);
 	return vh_stop_requested(&l->thread.stop);
+}
+
+/* Whether the owner wants LISTEN; when it says no, it counts LISTEN as no
+ * longer in effect from then on. */
+static bool
+keep(struct store_listener *l)
+{
+	return l->o.keep == NULL || l->o.keep(l->o.arg);
 }
 
 /* Hand every notification libpq has read to on_notify. */
@@ -144,11 +171,13 @@ ping(PGconn *conn)
 	return rc;
 }
 
+enum loop_end { LOOP_STOP, LOOP_UNWANTED, LOOP_LOST };
+
 /*
- * Wait for notifications on conn until it breaks (return) or stop is
- * asked (return true).
+ * Wait for notifications on conn until stop is asked, the owner no longer
+ * wants them, or the connection breaks.
  */
-static bool
+static enum loop_end
 listen_loop(struct store_listener *l, PGconn *conn)
 {
 	int64_t quiet_since = time_mono_ms();
@@ -161,22 +190,43 @@ listen_loop(struct store_listener *l, PGconn *conn)
 		int n = poll(p, 2, LISTEN_IDLE_MS);
 
 		if (vh_stop_requested(&l->thread.stop))
-			return true;
+			return LOOP_STOP;
 		if (n < 0 && errno != EINTR)
-			return false;
+			return LOOP_LOST;
+		if (n > 0 && p[1].revents != 0) {
+			drain(l);
+			if (!keep(l))
+				return LOOP_UNWANTED;
+		}
 		if (n > 0 && p[0].revents != 0) {
 			if (PQconsumeInput(conn) == 0)
-				return false;
+				return LOOP_LOST;
 			quiet_since = time_mono_ms();
 		} else if (time_mono_ms() - quiet_since >= LISTEN_IDLE_MS) {
 			if (ping(conn) != 0)
-				return false;
+				return LOOP_LOST;
 			quiet_since = time_mono_ms();
 		}
 		deliver(l, conn);
 		if (PQstatus(conn) != CONNECTION_OK)
-			return false;
+			return LOOP_LOST;
 	}
+}
+
+/* LISTEN no more on conn, which goes back to the pool: 0, or -1 when it
+ * broke (the pool then closes it). */
+static int
+unlisten(PGconn *conn)
+{
+	PGresult *res;
+	int rc;
+
+	store__set_deadline(conn, time_mono_ms() + LISTEN_PING_TIMEOUT_MS);
+	res = store__exec(conn, SQL_UNLISTEN, 0, NULL);
+	rc = store__ok(res) ? 0 : -1;
+	PQclear(res);
+	store__set_deadline(conn, 0);
+	return rc;
 }
 
 /* Open the connection and LISTEN: the connection, or NULL with *e set. */
@@ -205,12 +255,18 @@ listener_main(void *arg)
 {
 	struct store_listener *l = arg;
 	int backoff = LISTEN_BACKOFF_MS;
-	bool was_up = false, said_down = false;
+	bool said_down = false;
 	struct err e;
 
 	while (!vh_stop_requested(&l->thread.stop)) {
+		enum loop_end end;
 		PGconn *conn;
 
+		if (!keep(l)) {
+			/* Until a stream wants the changes (or stop). */
+			(void)wait_stop(l, -1);
+			continue;
+		}
 		err_clear(&e);
 		if ((conn = start_listening(l, &e)) == NULL) {
 			if (!said_down)
@@ -228,22 +284,29 @@ listener_main(void *arg)
 		}
 		backoff = LISTEN_BACKOFF_MS;
 		log_msg(LOG_INFO, "changes", "listening for changes%s",
-			was_up || said_down ? " again" : "");
-		was_up = true;
+			said_down ? " again" : "");
 		said_down = false;
 		l->o.on_listen(l->o.arg);
-		if (listen_loop(l, conn)) {
-			store__release(l->pool, conn);
-			break;
+		end = listen_loop(l, conn);
+		if (end == LOOP_LOST) {
+			log_msg(LOG_WARN, "changes",
+				"lost the connection listening for changes: "
+				"%.*s",
+				(int)strcspn(PQerrorMessage(conn), "\n"),
+				PQerrorMessage(conn));
+			said_down = true;
+			if (l->o.on_lost != NULL)
+				l->o.on_lost(l->o.arg);
+		} else if (end == LOOP_UNWANTED) {
+			log_msg(LOG_INFO, "changes",
+				"not listening for changes: no one reads them");
+			(void)unlisten(conn);
 		}
-		log_msg(LOG_WARN, "changes",
-			"lost the connection listening for changes: %.*s",
-			(int)strcspn(PQerrorMessage(conn), "\n"),
-			PQerrorMessage(conn));
-		said_down = true;
 		/* The pool closes a broken connection; one still open goes
 		 * back idle, and LISTEN is sent on it again. */
 		store__release(l->pool, conn);
+		if (end == LOOP_STOP)
+			break;
 	}
 	return NULL;
 }
@@ -282,14 +345,20 @@ store_listener_start(const struct store_listener_opts *o,
 }
 
 void
+store_listener_wake(struct store_listener *l)
+{
+	if (l != NULL && write(l->wake[1], "x", 1) < 0 && errno != EAGAIN)
+		log_msg(LOG_WARN, "changes", "could not wake the listener: %s",
+			strerror(errno));
+}
+
+void
 store_listener_stop(struct store_listener *l)
 {
 	if (l == NULL || !l->thread.running)
 		return;
 	vh_stop_request(&l->thread.stop);
-	if (write(l->wake[1], "x", 1) < 0 && errno != EAGAIN)
-		log_msg(LOG_WARN, "changes", "could not wake the listener: %s",
-			strerror(errno));
+	store_listener_wake(l);
 	vh_thread_stop(&l->thread);
 }
 

@@ -680,9 +680,19 @@ struct store_listener_opts {
 	const char *conninfo; /* borrowed; outlives the listener */
 	int connect_timeout_s;
 	int timeout_ms; /* connecting and LISTEN */
+	/* Whether to listen: asked before listening and each time the
+	 * listener is woken (store_listener_wake). When it says false, the
+	 * owner counts LISTEN as no longer in effect from then on (decided
+	 * under the owner's lock, so that one who wants the changes after
+	 * that wakes the listener), and the listener stops listening until
+	 * woken again. NULL: always listen. */
+	bool (*keep)(void *arg);
 	/* LISTEN is in effect, the first time or after the connection was
 	 * lost: changes made before now may not have been heard. */
 	void (*on_listen)(void *arg);
+	/* LISTEN is no longer in effect: the connection was lost (NULL: not
+	 * told). on_listen follows once it is back. */
+	void (*on_lost)(void *arg);
 	/* A payload, borrowed for the call. */
 	void (*on_notify)(const char *payload, void *arg);
 	void *arg;
@@ -690,13 +700,16 @@ struct store_listener_opts {
 
 /*
  * Start a thread that listens on vodhook_changes on a connection of its
- * own, opened again with back-off when lost, and calls o's functions (on
- * that thread). 0, or ERR_INPUT when the connection string does not parse.
- * Stop with store_listener_stop, free with store_listener_free.
+ * own while o.keep says so, opened again with back-off when lost, and
+ * calls o's functions (on that thread). 0, or ERR_INPUT when the connection
+ * string does not parse. Stop with store_listener_stop, free with
+ * store_listener_free.
  */
 int store_listener_start(const struct store_listener_opts *o,
 			 struct store_listener **out,
 			 struct err *e) VH_MUST_CHECK;
+/* Have the listener ask o.keep again, from any thread. NULL-safe. */
+void store_listener_wake(struct store_listener *l);
 /* Stop listening and join the thread; safe twice. */
 void store_listener_stop(struct store_listener *l);
 /* Stop if still running, and free. NULL-safe. */

@@ -465,9 +465,10 @@ class StreamTest(unittest.TestCase):
 
     def test_listener_lost_and_back(self):
         d = self.daemon()
-        h.wait_for(lambda: "listening for changes" in d.logs(), "the listener")
         s = self.stream(d)
         self.assertEqual(s.synced(), [])
+        # The snapshot waited for LISTEN.
+        self.assertIn("listening for changes", d.logs())
         # The listener's connection is cut, and no connection can be made
         # for a while: a change made meanwhile is heard by no one, and must
         # reach the client through the fresh snapshot.
@@ -496,6 +497,35 @@ class StreamTest(unittest.TestCase):
         # And the live feed works again.
         new_upload(self.db, "tencent")
         s.wait(lambda: len(s.events) > len(again) + 1, "a live change")
+
+    def test_listens_only_while_a_stream_is_open(self):
+        # A listening session costs every transaction that notifies
+        # (bench/results/2026-12-05-notify.md): vodhook listens only while
+        # a stream is open. Its listener's last statement tells.
+        def listener():
+            return h.psql(self.db, "SELECT query FROM pg_stat_activity"
+                          " WHERE application_name = 'vodhook listener'"
+                          " AND datname = current_database()")
+        # A closed stream leaves at its next heartbeat's write.
+        d = self.daemon(VODHOOK_STREAM_HEARTBEAT_MS="200")
+        new_upload(self.db)
+        self.assertEqual(listener(), [], "no stream: no listening session")
+        s = self.stream(d)
+        s.synced()
+        self.assertEqual(listener(), [["LISTEN vodhook_changes"]])
+        s.close()
+        h.wait_for(lambda: listener() == [["UNLISTEN *"]],
+                   "the listener to stop once no stream is open")
+        self.assertIn("not listening for changes: no one reads them", d.logs())
+        # A change made while no one listens reaches the next stream through
+        # its snapshot, and the changes after it arrive live.
+        quiet = new_upload(self.db, "alibaba")
+        s = self.stream(d)
+        self.assertIn(quiet, [e[1]["upload_id"] for e in s.synced()])
+        self.assertEqual(listener(), [["LISTEN vodhook_changes"]])
+        live = new_upload(self.db, "alibaba")
+        s.find(lambda e: e[0] == "upload" and e[1]["upload_id"] == live,
+               "a live change")
 
     def test_sigterm_ends_streams(self):
         d = self.daemon()
