@@ -155,16 +155,16 @@ deliver(struct store_listener *l, PGconn *conn)
 	}
 }
 
-/* Run SQL_PING under its own deadline: 0, or -1 when the connection is
- * gone or silent. */
+/* Run sql (SQL_PING, SQL_UNLISTEN) under its own deadline: 0, or -1 when
+ * the connection is gone or silent (the pool then closes it). */
 static int
-ping(PGconn *conn)
+exec_bounded(PGconn *conn, const char *sql)
 {
 	PGresult *res;
 	int rc;
 
 	store__set_deadline(conn, time_mono_ms() + LISTEN_PING_TIMEOUT_MS);
-	res = store__exec(conn, SQL_PING, 0, NULL);
+	res = store__exec(conn, sql, 0, NULL);
 	rc = store__ok(res) ? 0 : -1;
 	PQclear(res);
 	store__set_deadline(conn, 0);
@@ -203,7 +203,7 @@ listen_loop(struct store_listener *l, PGconn *conn)
 				return LOOP_LOST;
 			quiet_since = time_mono_ms();
 		} else if (time_mono_ms() - quiet_since >= LISTEN_IDLE_MS) {
-			if (ping(conn) != 0)
+			if (exec_bounded(conn, SQL_PING) != 0)
 				return LOOP_LOST;
 			quiet_since = time_mono_ms();
 		}
@@ -211,22 +211,6 @@ listen_loop(struct store_listener *l, PGconn *conn)
 		if (PQstatus(conn) != CONNECTION_OK)
 			return LOOP_LOST;
 	}
-}
-
-/* LISTEN no more on conn, which goes back to the pool: 0, or -1 when it
- * broke (the pool then closes it). */
-static int
-unlisten(PGconn *conn)
-{
-	PGresult *res;
-	int rc;
-
-	store__set_deadline(conn, time_mono_ms() + LISTEN_PING_TIMEOUT_MS);
-	res = store__exec(conn, SQL_UNLISTEN, 0, NULL);
-	rc = store__ok(res) ? 0 : -1;
-	PQclear(res);
-	store__set_deadline(conn, 0);
-	return rc;
 }
 
 /* Open the connection and LISTEN: the connection, or NULL with *e set. */
@@ -300,7 +284,8 @@ listener_main(void *arg)
 		} else if (end == LOOP_UNWANTED) {
 			log_msg(LOG_INFO, "changes",
 				"not listening for changes: no one reads them");
-			(void)unlisten(conn);
+			/* Before the connection goes back to the pool. */
+			(void)exec_bounded(conn, SQL_UNLISTEN);
 		}
 		/* The pool closes a broken connection; one still open goes
 		 * back idle, and LISTEN is sent on it again. */
