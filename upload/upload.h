@@ -122,4 +122,20 @@ struct sockaddr;
 bool upload_addr_allowed(const struct sockaddr *sa, bool allow_private,
 			 const char **range);
 
+/* The parts of an http or https URL that its checks need. */
+struct upload_url_parts {
+	char *host; /* IPv6 brackets removed */
+	char *port; /* the scheme's default when the URL names none */
+	bool https;
+	bool user; /* it holds a user name (or password) */
+};
+/*
+ * Split url (libcurl's parser, as the transfer will read it): 0, or
+ * ERR_INPUT when it does not parse or is neither http nor https. Free
+ * with upload_url_parts_free. For webhooks/ too.
+ */
+int upload_url_split(const char *url, struct upload_url_parts *out,
+		     struct err *e) VH_MUST_CHECK;
+void upload_url_parts_free(struct upload_url_parts *p);
+
 #endif

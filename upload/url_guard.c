@@ -12,7 +12,8 @@
  * environment. Redirects are followed, at most UPLOAD_URL_MAX_REDIRECTS,
  * never from https to http.
  *
- * Interface: upload__url_check; upload__url_guard_setopt (source_url.c).
+ * Interface: upload_url_split, upload_url_parts_free (webhooks/ too);
+ * upload__url_check; upload__url_guard_setopt (source_url.c).
  */
 #include "upload/source_int.h"
 
@@ -40,21 +41,20 @@ refuse(struct err *e, const char *what, enum upload_addr_class cls,
 		       what, range);
 }
 
-/* The host of url (IPv6 brackets removed) and its port, or ERR_INPUT. */
-static int
-url_host(const char *url, char **host, char **port, struct err *e)
+int
+upload_url_split(const char *url, struct upload_url_parts *out, struct err *e)
 {
-	char *scheme = NULL;
+	char *scheme = NULL, *user = NULL;
 	CURLU *u = curl_url();
 	int rc = 0;
 
-	*host = *port = NULL;
+	memset(out, 0, sizeof(*out));
 	if (u == NULL)
 		fatal("out of memory");
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) !=
+	    curl_url_get(u, CURLUPART_HOST, &out->host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT) !=
 		CURLUE_OK) {
 		rc = err_set(e, ERR_INPUT, "url is not a valid URL");
 		goto out;
@@ -63,8 +63,10 @@ url_host(const char *url, char **host, char **port, struct err *e)
 		rc = err_set(e, ERR_INPUT, "url must be http or https");
 		goto out;
 	}
+	out->https = strcmp(scheme, "https") == 0;
+	out->user = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
 	{
-		char *h = *host;
+		char *h = out->host;
 		size_t n = strlen(h);
 
 		if (h[0] == '[' && n > 2 && h[n - 1] == ']') {
@@ -73,14 +75,20 @@ url_host(const char *url, char **host, char **port, struct err *e)
 		}
 	}
 out:
-	if (rc != 0) {
-		curl_free(*host);
-		curl_free(*port);
-		*host = *port = NULL;
-	}
+	if (rc != 0)
+		upload_url_parts_free(out);
 	curl_free(scheme);
+	curl_free(user);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+void
+upload_url_parts_free(struct upload_url_parts *p)
+{
+	curl_free(p->host);
+	curl_free(p->port);
+	p->host = p->port = NULL;
 }
 
 /* Whether the URL sources go through a proxy (upload_url_proxy). */
@@ -100,11 +108,14 @@ static int
 url_check(const struct upload_source_opts *o, const char *url, struct err *e)
 {
 	struct addrinfo hints = {0}, *ai = NULL;
-	char *host = NULL, *port = NULL;
+	struct upload_url_parts parts;
+	char *host, *port;
 	int rc, grc;
 
-	if ((rc = url_host(url, &host, &port, e)) != 0)
+	if ((rc = upload_url_split(url, &parts, e)) != 0)
 		return rc;
+	host = parts.host;
+	port = parts.port;
 	hints.ai_socktype = SOCK_STREAM;
 	if (via_proxy(o))
 		hints.ai_flags = AI_NUMERICHOST;
@@ -130,8 +141,7 @@ url_check(const struct upload_source_opts *o, const char *url, struct err *e)
 out:
 	if (ai != NULL)
 		freeaddrinfo(ai);
-	curl_free(host);
-	curl_free(port);
+	upload_url_parts_free(&parts);
 	return rc;
 }
 
