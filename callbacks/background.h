@@ -108,6 +108,15 @@ int cb_reconcile_alibaba_event(const char *video_id, const char *status,
 			       struct vod_event *ev,
 			       struct err *e) VH_MUST_CHECK;
 /*
+ * The same for an image (GetImageInfo ImageInfo.Status) or an attached
+ * media (GetAttachedMediaInfo AttachedMediaList[].Status), kind "image" or
+ * "attached": Normal is ready (they need no processing), UploadFail is
+ * failed; Uploading, or any other status, says nothing new (ERR_INPUT).
+ */
+int cb_reconcile_alibaba_media_event(const char *kind, const char *media_id,
+				     const char *status, struct vod_event *ev,
+				     struct err *e) VH_MUST_CHECK;
+/*
  * The event a GetURLUploadInfos answer u about the URL pull of upload_id
  * (canonical UUID text) amounts to, keyed "Reconciled:job:<JobId>:<Status>"
  * with task_id the JobId and upload_id set. A success is recorded as its

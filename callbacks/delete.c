@@ -2,20 +2,21 @@
  * delete.c: asking a platform to delete a media, for DELETE
  * /v1/media/{provider}/{file_id} and "vodhook delete".
  *
- * The platform is asked (Tencent DeleteMedia; Alibaba DeleteVideo, or
- * DeleteImage for an image) and its answer is recorded on the media record
- * (delete_requested_at, and the refusal if any). The record moves to
- * deleted when the platform says the media is gone: its FileDeleted or
- * DeleteMediaComplete event, or the reconciler finding it no longer exists.
- * DeleteImage is the exception: no event follows it, so its success
- * deletes the record at once.
+ * The platform is asked (Tencent DeleteMedia; Alibaba DeleteVideo,
+ * DeleteImage for an image, DeleteAttachedMedia for an attached media) and its
+ * answer is recorded on the media record (delete_requested_at, and the refusal
+ * if any). The record moves to deleted when the platform says the media is
+ * gone: its FileDeleted or DeleteMediaComplete event, or the reconciler finding
+ * it no longer exists. DeleteImage and DeleteAttachedMedia are the exceptions:
+ * no event follows them (DeleteMediaComplete comes from DeleteVideo only), so
+ * their success deletes the record at once.
  *
  * The platform is asked in the media's own application (media.app_id:
  * Tencent SubAppId, Alibaba AppId; none: the setting's). Tencent knows a
  * FileId in its sub-application only: DeleteMedia naming another answers
- * ResourceNotFound.FileNotExist. Alibaba's DeleteVideo and DeleteImage
- * take no AppId (a VideoId is the account's), so the options carry it
- * for nothing there, but the same way.
+ * ResourceNotFound.FileNotExist. Alibaba's DeleteVideo, DeleteImage and
+ * DeleteAttachedMedia take no AppId (a VideoId is the account's), so the
+ * options carry it for nothing there, but the same way.
  *
  * Interface: cb_delete_media.
  */
@@ -37,6 +38,10 @@ ask_platform(const struct cloud_opts *o, const char *provider,
 	if (strcmp(kind, "image") == 0) {
 		*final = true;
 		return cloud_alibaba_delete_image(o, file_id, e);
+	}
+	if (strcmp(kind, "attached") == 0) {
+		*final = true;
+		return cloud_alibaba_delete_attached_media(o, file_id, e);
 	}
 	return cloud_alibaba_delete_video(o, file_id, e);
 }

@@ -5,7 +5,8 @@
  * Tencent push retries only on timeouts). Every interval, each instance
  * claims a few records that have stayed in uploaded, confirmed or
  * processing for longer than the setting, looks them up with
- * DescribeMediaInfos / GetVideoInfo, and records what the platform says as
+ * DescribeMediaInfos / GetVideoInfo (Alibaba images: GetImageInfo;
+ * attached media: GetAttachedMediaInfo), and records what the platform says as
  * an event ("Reconciled", received_via 'reconcile') through ingest, so that
  * the record moves by the same forward-only rules as for a callback and the
  * answer is kept as evidence.
@@ -31,13 +32,15 @@
  *
  * Interface: cb_reconcile_start, cb_reconcile_stop, cb_reconcile_free,
  * cb_reconcile_tencent_event, cb_reconcile_tencent_task_event,
- * cb_reconcile_alibaba_event, cb_reconcile_deleted_event,
+ * cb_reconcile_alibaba_event, cb_reconcile_alibaba_media_event,
+ * cb_reconcile_deleted_event,
  * cb__reconcile_submit, cb__reconcile_task_gone,
  * cb_reconcile_url_event, cb_reconcile_url_timeout_event.
  *
  * A media that the platform accepted to delete is claimed too once it has
  * waited as long: the platform's "not found" (DescribeMediaInfos'
- * NotExistFileIdSet, GetVideoInfo's InvalidVideo.NotFound) completes the
+ * NotExistFileIdSet, GetVideoInfo's InvalidVideo.NotFound, GetImageInfo's
+ * not-found error, GetAttachedMediaInfo's NonExistMediaIds) completes the
  * deletion when its event was lost; one still there is asked about later.
  */
 #include "callbacks/background.h"
@@ -171,6 +174,38 @@ cb_reconcile_alibaba_event(const char *video_id, const char *status,
 	}
 	return err_set(e, ERR_INPUT, "status \"%s\" of %s says nothing new",
 		       status ? status : "(none)", video_id);
+}
+
+/*
+ * Images and attached media: Status Uploading, Normal or UploadFail.
+ * Sources: GetImageInfo (help.aliyun.com/document_detail/89742.html) and
+ * GetAttachedMediaInfo (help.aliyun.com/document_detail/454905.html), and
+ * the SDK models GetImageInfoResponseBody, GetAttachedMediaInfoResponseBody.
+ */
+int
+cb_reconcile_alibaba_media_event(const char *kind, const char *media_id,
+				 const char *status, struct vod_event *ev,
+				 struct err *e)
+{
+	const char *what =
+	    strcmp(kind, "image") == 0 ? "image" : "attached media";
+	char msg[64];
+
+	if (status != NULL && strcmp(status, "Normal") == 0) {
+		set_reconciled(ev, VOD_ALIBABA, media_id, status, EFFECT_READY);
+		return 0;
+	}
+	if (status != NULL && strcmp(status, "UploadFail") == 0) {
+		set_reconciled(ev, VOD_ALIBABA, media_id, status,
+			       EFFECT_FAILED);
+		ev->error_code = xstrdup(status);
+		snprintf(msg, sizeof(msg), "the platform reports the %s failed",
+			 what);
+		ev->error_message = xstrdup(msg);
+		return 0;
+	}
+	return err_set(e, ERR_INPUT, "status \"%s\" of %s %s says nothing new",
+		       status ? status : "(none)", what, media_id);
 }
 
 /*
@@ -459,25 +494,115 @@ out:
 }
 
 /*
- * A video asked to be deleted that GetVideoInfo no longer finds
- * (InvalidVideo.NotFound): deleted; the platform's answer is the evidence.
+ * A media asked to be deleted that the platform no longer finds
+ * (GetVideoInfo's InvalidVideo.NotFound, GetImageInfo's not-found error,
+ * GetAttachedMediaInfo's NonExistMediaIds): deleted; the platform's answer
+ * is the evidence.
  */
 static void
-reconcile_alibaba_gone(struct cb_reconcile *r, const char *video_id,
-		       const struct err *why)
+reconcile_alibaba_gone(struct cb_reconcile *r, const char *media_id,
+		       const char *code, const char *msg)
 {
 	cJSON *evidence = cJSON_CreateObject();
 	struct vod_event ev;
 
 	if (evidence == NULL ||
-	    cJSON_AddStringToObject(evidence, "Code", why->remote) == NULL ||
-	    cJSON_AddStringToObject(evidence, "Message", why->msg) == NULL)
+	    cJSON_AddStringToObject(evidence, "Code", code) == NULL ||
+	    cJSON_AddStringToObject(evidence, "Message", msg) == NULL)
 		fatal("out of memory");
 	vod_event_init(&ev);
-	cb_reconcile_deleted_event(VOD_ALIBABA, video_id, &ev);
+	cb_reconcile_deleted_event(VOD_ALIBABA, media_id, &ev);
 	cb__reconcile_submit(&r->o, &ev, evidence);
 	vod_event_cleanup(&ev);
 	cJSON_Delete(evidence);
+}
+
+/* A stale video, looked up with GetVideoInfo. */
+static void
+reconcile_alibaba_video(struct cb_reconcile *r, const struct cloud_opts *ao,
+			const struct store_stale_media *s)
+{
+	struct cloud_alibaba_video_info info;
+	struct vod_event ev;
+	struct err e;
+
+	err_clear(&e);
+	if (cloud_alibaba_get_video_info(ao, s->file_id, &info, &e) != 0 &&
+	    s->delete_requested &&
+	    strcmp(e.remote, "InvalidVideo.NotFound") == 0) {
+		reconcile_alibaba_gone(r, s->file_id, e.remote, e.msg);
+		cloud_alibaba_video_info_cleanup(&info);
+		return;
+	}
+	if (e.code != 0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
+		log_msg(LOG_WARN, "reconcile",
+			"could not get alibaba video %s: %s%s%s", s->file_id,
+			e.remote, e.remote[0] ? ": " : "", e.msg);
+		cloud_alibaba_video_info_cleanup(&info);
+		return;
+	}
+	vod_event_init(&ev);
+	/* Asked to be deleted and still there: wait for it. */
+	if (!s->delete_requested &&
+	    cb_reconcile_alibaba_event(s->file_id, info.status, &ev, &e) == 0)
+		cb__reconcile_submit(&r->o, &ev, info.video);
+	vod_event_cleanup(&ev);
+	cloud_alibaba_video_info_cleanup(&info);
+}
+
+/*
+ * A stale image (GetImageInfo) or attached media (GetAttachedMediaInfo):
+ * GetVideoInfo does not know their ids.
+ */
+static void
+reconcile_alibaba_other(struct cb_reconcile *r, const struct cloud_opts *ao,
+			const struct store_stale_media *s)
+{
+	bool image = strcmp(s->kind, "image") == 0;
+	struct cloud_alibaba_media_info info;
+	struct vod_event ev;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = image ? cloud_alibaba_get_image_info(ao, s->file_id, &info, &e)
+		   : cloud_alibaba_get_attached_media_info(ao, s->file_id,
+							   &info, &e);
+	if (rc != 0) {
+		metric_add(METRIC_RECONCILE_ERRORS, 1);
+		log_msg(LOG_WARN, "reconcile",
+			"could not get alibaba %s %s: %s%s%s", s->kind,
+			s->file_id, e.remote, e.remote[0] ? ": " : "", e.msg);
+		cloud_alibaba_media_info_cleanup(&info);
+		return;
+	}
+	if (!info.exists) {
+		/* Gone: the deletion asked is complete; without one, the
+		 * record is left as it is (the platform may lag). */
+		if (s->delete_requested)
+			reconcile_alibaba_gone(
+			    r, s->file_id,
+			    image ? "InvalidImage.NotFound"
+				  : "NonExistMediaIds",
+			    image ? "GetImageInfo: the image does not exist"
+				  : "GetAttachedMediaInfo: NonExistMediaIds "
+				    "lists the media");
+		else
+			log_msg(LOG_WARN, "reconcile",
+				"alibaba %s %s: the platform does not have it",
+				s->kind, s->file_id);
+		cloud_alibaba_media_info_cleanup(&info);
+		return;
+	}
+	vod_event_init(&ev);
+	/* Asked to be deleted and still there: wait for it. */
+	if (!s->delete_requested &&
+	    cb_reconcile_alibaba_media_event(s->kind, s->file_id, info.status,
+					     &ev, &e) == 0)
+		cb__reconcile_submit(&r->o, &ev, info.info);
+	vod_event_cleanup(&ev);
+	cloud_alibaba_media_info_cleanup(&info);
 }
 
 static void
@@ -492,39 +617,16 @@ reconcile_alibaba(struct cb_reconcile *r)
 				    RECONCILE_BATCH, &stale, &n, &e) != 0)
 		goto out;
 	for (size_t i = 0; i < n && !vh_stop_requested(&r->thread.stop); i++) {
-		struct cloud_alibaba_video_info info;
 		struct cloud_opts ao;
-		struct vod_event ev;
 
-		err_clear(&e);
 		metric_add(METRIC_RECONCILE_LOOKUPS, 1);
 		/* in the media's own application, as its deletion was asked */
 		cloud_alibaba_opts_for_app(r->o.cloud, stale[i].app_id, &ao);
-		if (cloud_alibaba_get_video_info(&ao, stale[i].file_id, &info,
-						 &e) != 0 &&
-		    stale[i].delete_requested &&
-		    strcmp(e.remote, "InvalidVideo.NotFound") == 0) {
-			reconcile_alibaba_gone(r, stale[i].file_id, &e);
-			cloud_alibaba_video_info_cleanup(&info);
-			continue;
-		}
-		if (e.code != 0) {
-			metric_add(METRIC_RECONCILE_ERRORS, 1);
-			log_msg(LOG_WARN, "reconcile",
-				"could not get alibaba video %s: %s%s%s",
-				stale[i].file_id, e.remote,
-				e.remote[0] ? ": " : "", e.msg);
-			cloud_alibaba_video_info_cleanup(&info);
-			continue;
-		}
-		vod_event_init(&ev);
-		/* Asked to be deleted and still there: wait for it. */
-		if (!stale[i].delete_requested &&
-		    cb_reconcile_alibaba_event(stale[i].file_id, info.status,
-					       &ev, &e) == 0)
-			cb__reconcile_submit(&r->o, &ev, info.video);
-		vod_event_cleanup(&ev);
-		cloud_alibaba_video_info_cleanup(&info);
+		/* each kind has its own lookup */
+		if (strcmp(stale[i].kind, "video") == 0)
+			reconcile_alibaba_video(r, &ao, &stale[i]);
+		else
+			reconcile_alibaba_other(r, &ao, &stale[i]);
 	}
 out:
 	store_stale_media_free(stale, n);

@@ -7,7 +7,9 @@
  * cloud_alibaba_refresh_upload_video, cloud_alibaba_create_upload_image,
  * cloud_alibaba_create_upload_attached_media,
  * cloud_alibaba_get_video_info, cloud_alibaba_upload_media_by_url,
- * cloud_alibaba_get_url_upload_infos.
+ * cloud_alibaba_get_url_upload_infos, cloud_alibaba_delete_video,
+ * cloud_alibaba_delete_image, cloud_alibaba_delete_attached_media,
+ * cloud_alibaba_get_image_info, cloud_alibaba_get_attached_media_info.
  *
  * Requests are GET with every parameter in the signed query string, as the
  * API reference documents. A fresh SignatureNonce and Timestamp are made for
@@ -401,6 +403,94 @@ cloud_alibaba_delete_image(const struct cloud_opts *o, const char *image_id,
 	if ((rc = ali_call(o, "DeleteImage", p, n, true, &resp, e)) == 0)
 		rc = cloud_alibaba_parse_error(
 		    resp.status, buf_cstr(&resp.body), resp.body.len, e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+/*
+ * DeleteAttachedMedia (MediaIds, here one id): no event follows, the answer
+ * is final (DeleteMediaComplete "is generated only for the DeleteVideo
+ * operation": help.aliyun.com/zh/vod/user-guide/deletemediacomplete).
+ * Source: help.aliyun.com/zh/vod/developer-reference/
+ * api-vod-2017-03-21-deleteattachedmedia.
+ */
+int
+cloud_alibaba_delete_attached_media(const struct cloud_opts *o,
+				    const char *media_id, struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	size_t n = 0;
+	int rc;
+
+	if (media_id == NULL || media_id[0] == '\0' ||
+	    strchr(media_id, ',') != NULL ||
+	    strlen(media_id) > CLOUD_ALIBABA_ID_MAX)
+		return err_set(e, ERR_INPUT,
+			       "DeleteAttachedMedia: bad MediaId");
+	add(p, &n, "MediaIds", media_id);
+	cloud_response_init(&resp);
+	/* Deleting twice deletes once: a retry is safe. */
+	if ((rc = ali_call(o, "DeleteAttachedMedia", p, n, true, &resp, e)) ==
+	    0)
+		rc = cloud_alibaba_parse_delete_attached(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, media_id,
+		    e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+/* GetImageInfo (ImageId); see cloud_alibaba_parse_image_info. */
+int
+cloud_alibaba_get_image_info(const struct cloud_opts *o, const char *image_id,
+			     struct cloud_alibaba_media_info *r, struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	size_t n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (image_id == NULL || image_id[0] == '\0')
+		return err_set(e, ERR_INPUT, "GetImageInfo needs an ImageId");
+	add(p, &n, "ImageId", image_id);
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "GetImageInfo", p, n, true, &resp, e)) == 0)
+		rc = cloud_alibaba_parse_image_info(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, r, e);
+	cloud_response_cleanup(&resp);
+	return rc;
+}
+
+/*
+ * GetAttachedMediaInfo (MediaIds, here one id); see
+ * cloud_alibaba_parse_attached_media_info. The action is singular
+ * (GetAttachedMediaInfo), as the API reference and SDK name it.
+ */
+int
+cloud_alibaba_get_attached_media_info(const struct cloud_opts *o,
+				      const char *media_id,
+				      struct cloud_alibaba_media_info *r,
+				      struct err *e)
+{
+	struct cloud_response resp;
+	struct cloud_kv p[1];
+	size_t n = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (media_id == NULL || media_id[0] == '\0' ||
+	    strchr(media_id, ',') != NULL ||
+	    strlen(media_id) > CLOUD_ALIBABA_ID_MAX)
+		return err_set(e, ERR_INPUT,
+			       "GetAttachedMediaInfo: bad MediaId");
+	add(p, &n, "MediaIds", media_id);
+	cloud_response_init(&resp);
+	if ((rc = ali_call(o, "GetAttachedMediaInfo", p, n, true, &resp, e)) ==
+	    0)
+		rc = cloud_alibaba_parse_attached_media_info(
+		    resp.status, buf_cstr(&resp.body), resp.body.len, media_id,
+		    r, e);
 	cloud_response_cleanup(&resp);
 	return rc;
 }

@@ -1,9 +1,9 @@
 /*
  * cloud/alibaba.h: the Alibaba Cloud ApsaraVideo VOD API client
  * (alibaba.c): CreateUploadVideo, RefreshUploadVideo, CreateUploadImage,
- * GetVideoInfo, UploadMediaByURL and GetURLUploadInfos, signed with the RPC
- * signature, their pure response parsers, and UploadAddress/UploadAuth
- * decoding.
+ * GetVideoInfo, GetImageInfo, GetAttachedMediaInfo, the deletions,
+ * UploadMediaByURL and GetURLUploadInfos, signed with the RPC signature, their
+ * pure response parsers, and UploadAddress/UploadAuth decoding.
  */
 #ifndef VODHOOK_CLOUD_ALIBABA_H
 #define VODHOOK_CLOUD_ALIBABA_H
@@ -85,6 +85,20 @@ struct cloud_alibaba_video_info {
 	char *request_id;
 };
 
+/*
+ * Where an image (GetImageInfo) or an attached media (GetAttachedMediaInfo)
+ * stands. exists false: the platform does not have it (GetImageInfo's
+ * not-found error, GetAttachedMediaInfo's NonExistMediaIds, or an answer
+ * that does not list it); status and info are then NULL.
+ */
+struct cloud_alibaba_media_info {
+	cJSON *doc;	   /* owned */
+	const cJSON *info; /* ImageInfo, or the AttachedMediaList element */
+	char *status;	   /* Uploading, Normal, UploadFail; NULL if none */
+	char *request_id;
+	bool exists;
+};
+
 /* UploadMediaByURL parameters; strings borrowed, NULL or "" = absent. */
 struct cloud_alibaba_url_params {
 	const char *urls;      /* required: UploadURLs, comma-separated, each
@@ -140,6 +154,7 @@ struct cloud_alibaba_url_infos {
 void cloud_alibaba_upload_auth_cleanup(struct cloud_alibaba_upload_auth *a);
 void cloud_alibaba_upload_cleanup(struct cloud_alibaba_upload *r);
 void cloud_alibaba_video_info_cleanup(struct cloud_alibaba_video_info *r);
+void cloud_alibaba_media_info_cleanup(struct cloud_alibaba_media_info *r);
 void cloud_alibaba_url_jobs_cleanup(struct cloud_alibaba_url_jobs *r);
 void cloud_alibaba_url_infos_cleanup(struct cloud_alibaba_url_infos *r);
 
@@ -148,7 +163,7 @@ void cloud_alibaba_url_infos_cleanup(struct cloud_alibaba_url_infos *r);
  * with {Code, Message, RequestId} become ERR_AUTH (signature/key codes) or
  * ERR_REMOTE with Code in e->remote; a non-2xx body without Code is
  * ERR_UNAVAIL (5xx) or ERR_REMOTE. Only the idempotent calls
- * (RefreshUploadVideo, GetVideoInfo, GetURLUploadInfos) are retried after
+ * (RefreshUploadVideo, the Get* lookups, the deletions) are retried after
  * the request may have been sent; every attempt gets a fresh
  * SignatureNonce. Requests are GET
  * with the signed parameters in the query string.
@@ -205,6 +220,28 @@ int cloud_alibaba_delete_image(const struct cloud_opts *o, const char *image_id,
 			       struct err *e) VH_MUST_CHECK;
 
 /*
+ * DeleteAttachedMedia of one attached media (MediaIds); no event follows,
+ * the answer is final. One the platform does not have (the answer's
+ * NonExistMediaIds) is ERR_REMOTE "InvalidMedia.NotFound".
+ */
+int cloud_alibaba_delete_attached_media(const struct cloud_opts *o,
+					const char *media_id,
+					struct err *e) VH_MUST_CHECK;
+/*
+ * GetImageInfo (ImageId) and GetAttachedMediaInfo (MediaIds, here one id):
+ * where the media stands. A media the platform does not have is r->exists
+ * false, not an error (see cloud_alibaba_not_found_code).
+ */
+int cloud_alibaba_get_image_info(const struct cloud_opts *o,
+				 const char *image_id,
+				 struct cloud_alibaba_media_info *r,
+				 struct err *e) VH_MUST_CHECK;
+int cloud_alibaba_get_attached_media_info(const struct cloud_opts *o,
+					  const char *media_id,
+					  struct cloud_alibaba_media_info *r,
+					  struct err *e) VH_MUST_CHECK;
+
+/*
  * Pure parsers. issued_at is the local time the response arrived, used when
  * UploadAuth has no ExpireUTCTime.
  */
@@ -251,6 +288,28 @@ enum cloud_url_outcome cloud_alibaba_url_outcome(const char *status,
 int cloud_alibaba_parse_delete_video(long status, const char *body, size_t len,
 				     const char *video_id,
 				     struct err *e) VH_MUST_CHECK;
+/* DeleteAttachedMedia's answer about media_id. */
+int cloud_alibaba_parse_delete_attached(long status, const char *body,
+					size_t len, const char *media_id,
+					struct err *e) VH_MUST_CHECK;
+/*
+ * GetImageInfo's answer: ImageInfo.Status. An error whose Code says the
+ * image does not exist (cloud_alibaba_not_found_code) is exists false, 0.
+ */
+int cloud_alibaba_parse_image_info(long status, const char *body, size_t len,
+				   struct cloud_alibaba_media_info *r,
+				   struct err *e) VH_MUST_CHECK;
+/*
+ * GetAttachedMediaInfo's answer about media_id: its AttachedMediaList
+ * element (matched by MediaId), else exists false (NonExistMediaIds, or
+ * not listed).
+ */
+int cloud_alibaba_parse_attached_media_info(long status, const char *body,
+					    size_t len, const char *media_id,
+					    struct cloud_alibaba_media_info *r,
+					    struct err *e) VH_MUST_CHECK;
+/* Whether an error Code says the media asked about does not exist. */
+bool cloud_alibaba_not_found_code(const char *code);
 /* Error shape only: 0 for a 2xx status, else the mapped error. */
 int cloud_alibaba_parse_error(long status, const char *body, size_t len,
 			      struct err *e) VH_MUST_CHECK;

@@ -532,3 +532,163 @@ cloud_alibaba_parse_delete_video(long status, const char *body, size_t len,
 	cJSON_Delete(doc);
 	return rc;
 }
+
+/* ================================================================ images and
+ * attached media */
+
+void
+cloud_alibaba_media_info_cleanup(struct cloud_alibaba_media_info *r)
+{
+	if (r == NULL)
+		return;
+	free(r->status);
+	free(r->request_id);
+	cJSON_Delete(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Whether the id list member name of obj holds id. The API reference shows
+ * a plain array of strings; the XML-shaped JSON of other VOD answers
+ * ({"MediaId": [...]}) is accepted too (UNCONFIRMED for these calls).
+ */
+static bool
+lists_media_id(const cJSON *obj, const char *name, const char *id)
+{
+	const cJSON *arr = json_get(obj, name);
+
+	if (cJSON_IsObject(arr))
+		return lists_id(arr, "MediaId", id);
+	return lists_id(obj, name, id);
+}
+
+/*
+ * DeleteAttachedMedia (MediaIds, comma-separated, at most 20): the answer
+ * lists the ids it did not delete in NonExistMediaIds. Sources:
+ * help.aliyun.com/zh/vod/developer-reference/
+ * api-vod-2017-03-21-deleteattachedmedia; alibabacloud SDK models
+ * DeleteAttachedMediaRequest (MediaIds) and DeleteAttachedMediaResponseBody
+ * (NonExistMediaIds, RequestId). The reference names no error code for an
+ * unknown id: "InvalidMedia.NotFound" is vodhook's.
+ */
+int
+cloud_alibaba_parse_delete_attached(long status, const char *body, size_t len,
+				    const char *media_id, struct err *e)
+{
+	const char *what = "DeleteAttachedMedia";
+	cJSON *doc;
+	int rc;
+
+	if ((rc = ali_doc(what, status, body, len, &doc, e)) != 0)
+		return rc;
+	if (lists_media_id(ali_unwrap(doc), "NonExistMediaIds", media_id))
+		rc = err_set_remote(e, ERR_REMOTE, "InvalidMedia.NotFound",
+				    "%s failed: InvalidMedia.NotFound: the "
+				    "platform has no attached media %s "
+				    "(NonExistMediaIds)",
+				    what, media_id);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/*
+ * The codes that say the media asked about does not exist. GetImageInfo's
+ * reference lists no code for an unknown ImageId (UNCONFIRMED): any
+ * "*.NotFound" or "*NotExist*" code is taken as one (InvalidImage.NotFound,
+ * InvalidVideo.NotFound, ...).
+ */
+bool
+cloud_alibaba_not_found_code(const char *code)
+{
+	size_t n = code != NULL ? strlen(code) : 0;
+
+	return n > 0 && ((n >= 8 && strcmp(code + n - 8, "NotFound") == 0) ||
+			 strstr(code, "NotExist") != NULL);
+}
+
+/*
+ * GetImageInfo (ImageId): ImageInfo {ImageId, Status, URL, ...}, Status
+ * Uploading, Normal or UploadFail. Sources: help.aliyun.com/document_detail/
+ * 89742.html (GetImageInfo); alibabacloud SDK model GetImageInfoResponseBody.
+ */
+int
+cloud_alibaba_parse_image_info(long status, const char *body, size_t len,
+			       struct cloud_alibaba_media_info *r,
+			       struct err *e)
+{
+	const char *what = "GetImageInfo";
+	const cJSON *o;
+	cJSON *doc = NULL;
+	struct err pe;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	err_clear(&pe);
+	if ((rc = ali_doc(what, status, body, len, &doc, &pe)) != 0) {
+		if (rc == ERR_REMOTE && cloud_alibaba_not_found_code(pe.remote))
+			return 0; /* r->exists false */
+		*e = pe;
+		return rc;
+	}
+	r->doc = doc;
+	o = ali_unwrap(doc);
+	r->request_id = dup_member(o, "RequestId");
+	r->info = json_get(o, "ImageInfo");
+	if (!cJSON_IsObject(r->info)) {
+		cloud_alibaba_media_info_cleanup(r);
+		return err_set(e, ERR_REMOTE,
+			       "%s failed: response lacks ImageInfo", what);
+	}
+	r->status = dup_nonempty(r->info, "Status");
+	r->exists = true;
+	return 0;
+}
+
+/*
+ * GetAttachedMediaInfo (MediaIds, at most 20): AttachedMediaList[]
+ * {MediaId, Status, URL, Type, ...}, Status Uploading, Normal or
+ * UploadFail, and NonExistMediaIds. Sources: help.aliyun.com/
+ * document_detail/454905.html (GetAttachedMediaInfo); alibabacloud SDK
+ * model GetAttachedMediaInfoResponseBody. The list as an array, or
+ * {"AttachedMedia": [...]} (XML-shaped, UNCONFIRMED), is accepted.
+ */
+int
+cloud_alibaba_parse_attached_media_info(long status, const char *body,
+					size_t len, const char *media_id,
+					struct cloud_alibaba_media_info *r,
+					struct err *e)
+{
+	const char *what = "GetAttachedMediaInfo";
+	const cJSON *o, *list, *it;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = ali_doc(what, status, body, len, &doc, e)) != 0)
+		return rc;
+	r->doc = doc;
+	o = ali_unwrap(doc);
+	r->request_id = dup_member(o, "RequestId");
+	list = json_get(o, "AttachedMediaList");
+	if (cJSON_IsObject(list))
+		list = json_get(list, "AttachedMedia");
+	if (list != NULL && !cJSON_IsArray(list)) {
+		cloud_alibaba_media_info_cleanup(r);
+		return err_set(e, ERR_REMOTE, "%s failed: malformed response",
+			       what);
+	}
+	if (lists_media_id(o, "NonExistMediaIds", media_id))
+		return 0;
+	cJSON_ArrayForEach(it, list)
+	{
+		const char *id = json_get_str(it, "MediaId");
+
+		if (id == NULL || strcmp(id, media_id) != 0)
+			continue;
+		r->info = it;
+		r->status = dup_nonempty(it, "Status");
+		r->exists = true;
+		break;
+	}
+	return 0;
+}

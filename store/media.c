@@ -148,6 +148,22 @@ store_media_list_json(struct db_pool *pool, const struct store_media_filter *f,
 }
 
 /*
+ * What kind of media a record is ("video", "image", "attached"), for the
+ * calls about it (DeleteImage, GetImageInfo, ...): the upload says what it
+ * sent, else an ImageUploadComplete or AttachedMediaUploadComplete event
+ * names it, else it is a video. m is the media row.
+ */
+#define MEDIA_KIND                                                             \
+	"coalesce((SELECT u.media_kind::text FROM uploads u"                   \
+	"  WHERE u.id = m.upload_id),"                                         \
+	" (SELECT CASE e.event_type WHEN 'ImageUploadComplete' THEN 'image'"   \
+	"  ELSE 'attached' END FROM vod_events e"                              \
+	"  WHERE e.file_id = m.file_id AND e.provider = m.provider"            \
+	"   AND e.event_type IN ('ImageUploadComplete',"                       \
+	"    'AttachedMediaUploadComplete') LIMIT 1),"                         \
+	" 'video')"
+
+/*
  * Stale: unfinished past the wait, or asked to be deleted (and accepted by
  * the platform) that long ago without the deletion coming back.
  */
@@ -168,7 +184,8 @@ static const char SQL_CLAIM_STALE[] =
     " RETURNING m.file_id, m.state, m.procedure_task_id,"
     "  (SELECT u.procedure FROM uploads u WHERE u.id = m.upload_id),"
     "  m.app_id,"
-    "  m.delete_requested_at IS NOT NULL AND m.delete_error_code IS NULL";
+    "  m.delete_requested_at IS NOT NULL AND m.delete_error_code IS NULL,"
+    "  " MEDIA_KIND;
 
 int
 store_media_claim_stale(struct db_pool *pool, const char *provider,
@@ -193,6 +210,7 @@ store_media_claim_stale(struct db_pool *pool, const char *provider,
 		(*out)[r].app_id = store__dup_or_null(res, r, 4);
 		(*out)[r].delete_requested =
 		    strcmp(PQgetvalue(res, r, 5), "t") == 0;
+		(*out)[r].kind = xstrdup(PQgetvalue(res, r, 6));
 	}
 	PQclear(res);
 	return 0;
@@ -207,6 +225,7 @@ store_stale_media_free(struct store_stale_media *m, size_t n)
 		free(m[i].procedure_task_id);
 		free(m[i].procedure);
 		free(m[i].app_id);
+		free(m[i].kind);
 	}
 	free(m);
 }
@@ -252,16 +271,11 @@ store_media_app_id(struct db_pool *pool, const char *provider,
 }
 
 /*
- * An Alibaba image is deleted with DeleteImage: the upload says what it
- * sent, else an ImageUploadComplete event names an image.
+ * An Alibaba image is deleted with DeleteImage, an attached media with
+ * DeleteAttachedMedia: MEDIA_KIND says which.
  */
 static const char SQL_DELETE_TARGET[] =
-    "SELECT coalesce((SELECT u.media_kind::text FROM uploads u"
-    "  WHERE u.id = m.upload_id),"
-    " CASE WHEN EXISTS (SELECT 1 FROM vod_events e"
-    "  WHERE e.file_id = m.file_id AND e.provider = m.provider"
-    "   AND e.event_type = 'ImageUploadComplete') THEN 'image' END,"
-    " 'video'), m.state::text = 'deleted'"
+    "SELECT " MEDIA_KIND ", m.state::text = 'deleted'"
     " FROM media m WHERE m.provider = $1 AND m.file_id = $2";
 
 int

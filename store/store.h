@@ -453,6 +453,7 @@ struct store_stale_media {
 	char *procedure;	 /* the linked upload's procedure, or NULL */
 	char *app_id; /* its application (SubAppId, AppId); NULL: default */
 	bool delete_requested; /* the platform accepted a deletion */
+	char *kind; /* "video", "image" or "attached", as for its deletion */
 };
 
 /*
@@ -488,10 +489,10 @@ int store_media_set_app_id(struct db_pool *pool, const char *provider,
 			   const char *file_id, const char *app_id,
 			   struct err *e) VH_MUST_CHECK;
 /*
- * What deleting media (provider, file_id) takes: *kind "video" or "image"
- * (the upload's media kind, else "image" when an ImageUploadComplete names
- * it; caller frees), *deleted whether the record is deleted already.
- * ERR_NOTFOUND when there is no such record.
+ * What deleting media (provider, file_id) takes: *kind "video", "image" or
+ * "attached" (the upload's media kind, else the kind an ImageUploadComplete
+ * or AttachedMediaUploadComplete event names; caller frees), *deleted whether
+ * the record is deleted already. ERR_NOTFOUND when there is no such record.
  */
 int store_media_delete_target(struct db_pool *pool, const char *provider,
 			      const char *file_id, char **kind, bool *deleted,

@@ -608,17 +608,24 @@ ali_commit(const struct cloud_opts *o, const struct upload_job *job,
 
 /*
  * A session abandoned for good (the job canceled, or failed with no attempt
- * left): the video (or image) record that CreateUploadVideo (or
- * CreateUploadImage) made on the platform would stay behind, empty, in the
- * media library. Delete it. The client retries the call on a transient
- * failure (bounded, with back-off); a failure that remains is logged and
- * never changes the job's outcome, which the caller records next.
+ * left): the video, image or attached media record that CreateUploadVideo,
+ * CreateUploadImage or CreateUploadAttachedMedia made on the platform would
+ * stay behind, empty, in the media library. Delete it with the call of its
+ * kind (DeleteVideo, DeleteImage, DeleteAttachedMedia: a DeleteVideo of
+ * another kind's id answers NonExistVideoIds). The client retries the call
+ * on a transient failure (bounded, with back-off); a failure that remains
+ * is logged and never changes the job's outcome, which the caller records
+ * next.
  */
 static void
 ali_abort(const struct cloud_opts *o, const struct upload_job *job,
 	  struct upload_session *s)
 {
-	const struct ali_priv *p = s->priv;
+	bool attached = upload__alibaba_is_attached(job);
+	bool image = !attached && upload__alibaba_is_image(job);
+	const char *what = attached ? "attached media"
+			   : image  ? "image"
+				    : "video";
 	struct cloud_opts ao;
 	struct err e;
 	int rc;
@@ -629,17 +636,18 @@ ali_abort(const struct cloud_opts *o, const struct upload_job *job,
 	cloud_alibaba_opts_for_app(o, json_get_str(job->options, "app_id"),
 				   &ao);
 	err_clear(&e);
-	rc = p != NULL && p->image
-		 ? cloud_alibaba_delete_image(&ao, s->file_id, &e)
-		 : cloud_alibaba_delete_video(&ao, s->file_id, &e);
+	rc = attached ? cloud_alibaba_delete_attached_media(&ao, s->file_id, &e)
+	     : image  ? cloud_alibaba_delete_image(&ao, s->file_id, &e)
+		      : cloud_alibaba_delete_video(&ao, s->file_id, &e);
 	if (rc == 0)
 		log_msg(LOG_INFO, "upload",
 			"upload %s: deleted %s %s from the platform", job->id,
-			p != NULL && p->image ? "image" : "video", s->file_id);
+			what, s->file_id);
 	else
 		log_msg(LOG_WARN, "upload",
-			"upload %s: could not delete %s from the platform: %s",
-			job->id, s->file_id, e.msg);
+			"upload %s: could not delete %s %s from the platform: "
+			"%s",
+			job->id, what, s->file_id, e.msg);
 }
 
 const struct upload_adapter upload__alibaba_adapter = {

@@ -3001,11 +3001,79 @@ def ali_delete_image(h, p, region):
     return {}
 
 
+# GetImageInfo (https://help.aliyun.com/document_detail/89742.html; SDK model GetImageInfoResponseBody):
+# ImageId -> ImageInfo {ImageId, Title, ImageType, Status Uploading | Normal | UploadFail, URL, StorageLocation,
+# CreationTime, AppId, Mezzanine}. The reference lists no code for an unknown ImageId: InvalidImage.NotFound
+# (404) is the emulator's choice, as for DeleteImage.
+def ali_get_image_info(h, p, region):
+    iid = p.get("ImageId")
+    if not iid:
+        raise AliError(400, "MissingImageId", "ImageId is mandatory for this action.")
+    with STATE.lock:
+        m = STATE.media.get(iid)
+        if not m or m.get("provider") != "alibaba" or m.get("kind") != "image":
+            raise AliError(404, "InvalidImage.NotFound", "The image does not exist.", "unknown ImageId %r" % iid)
+        info = {"ImageId": iid, "Title": m.get("title") or "", "ImageType": m.get("image_type") or "default",
+                "Status": m["state"], "URL": m["file_url"], "CreationTime": m["create_time"],
+                "StorageLocation": "%s.oss-%s.aliyuncs.com" % (m["bucket"], m["region"]),
+                "AppId": m.get("app_id"), "Mezzanine": {"FileSize": m["size"], "FileURL": m["file_url"]}}
+    return {"ImageInfo": info}
+
+
+# GetAttachedMediaInfo (https://help.aliyun.com/document_detail/454905.html; SDK model
+# GetAttachedMediaInfoResponseBody): MediaIds, comma-separated, at most 20 -> AttachedMediaList[] {MediaId,
+# Title, Type, Status Uploading | Normal | UploadFail, URL, StorageLocation, CreationTime, AppId} and
+# NonExistMediaIds (an array of ids). The action is singular; there is no GetAttachedMediaInfos.
+def ali_get_attached_media_info(h, p, region):
+    ids = [x.strip() for x in (p.get("MediaIds") or "").split(",") if x.strip()]
+    if not ids:
+        raise AliError(400, "MissingMediaIds", "MediaIds is mandatory for this action.")
+    if len(ids) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter MediaIds is not valid.",
+                       "%d MediaIds, at most 20" % len(ids))
+    found, absent = [], []
+    with STATE.lock:
+        for mid in ids:
+            m = STATE.media.get(mid)
+            if not m or m.get("provider") != "alibaba" or m.get("kind") != "attached":
+                absent.append(mid)
+                continue
+            found.append({"MediaId": mid, "Title": m.get("title") or "", "Type": m.get("business_type"),
+                          "Status": m["state"], "URL": m["file_url"], "CreationTime": m["create_time"],
+                          "StorageLocation": "%s.oss-%s.aliyuncs.com" % (m["bucket"], m["region"]),
+                          "AppId": m.get("app_id"), "Tags": m.get("tags") or ""})
+    return {"AttachedMediaList": found, "NonExistMediaIds": absent}
+
+
+# DeleteAttachedMedia (https://help.aliyun.com/zh/vod/developer-reference/api-vod-2017-03-21-deleteattachedmedia;
+# SDK models DeleteAttachedMediaRequest, DeleteAttachedMediaResponseBody): MediaIds, comma-separated, at most 20;
+# the answer lists the ids not deleted in NonExistMediaIds. No event follows (DeleteMediaComplete comes from
+# DeleteVideo alone).
+def ali_delete_attached_media(h, p, region):
+    ids = [x.strip() for x in (p.get("MediaIds") or "").split(",") if x.strip()]
+    if not ids:
+        raise AliError(400, "MissingMediaIds", "MediaIds is mandatory for this action.")
+    if len(ids) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter MediaIds is not valid.",
+                       "%d MediaIds, at most 20" % len(ids))
+    gone = []
+    with STATE.lock:
+        for mid in ids:
+            m = STATE.media.get(mid)
+            if not m or m.get("provider") != "alibaba" or m.get("kind") != "attached":
+                gone.append(mid)
+                continue
+            del STATE.media[mid]
+    return {"NonExistMediaIds": gone}
+
+
 ALI_ACTIONS = {"CreateUploadVideo": ali_create_upload_video, "RefreshUploadVideo": ali_refresh_upload_video,
                "CreateUploadImage": ali_create_upload_image, "GetVideoInfo": ali_get_video_info,
                "UploadMediaByURL": ali_upload_media_by_url, "GetURLUploadInfos": ali_get_url_upload_infos,
                "CreateUploadAttachedMedia": ali_create_upload_attached_media,
-               "DeleteVideo": ali_delete_video, "DeleteImage": ali_delete_image}
+               "DeleteVideo": ali_delete_video, "DeleteImage": ali_delete_image,
+               "GetImageInfo": ali_get_image_info, "GetAttachedMediaInfo": ali_get_attached_media_info,
+               "DeleteAttachedMedia": ali_delete_attached_media}
 
 
 # ============================================================================================

@@ -178,6 +178,40 @@ class AlibabaTest(unittest.TestCase):
         self.assertEqual(len(self.rx.got), 2)  # DeleteImage sends no event
         self.assertEqual(self.emu.rejections(), [])
 
+    def test_image_and_attached_media_info_and_deletion(self):
+        code, i = ali_call(self.emu, "CreateUploadImage", {"ImageType": "default", "ImageExt": "png"})
+        self.assertEqual(code, 200, i)
+        code, d = ali_call(self.emu, "GetImageInfo", {"ImageId": i["ImageId"]})
+        self.assertEqual(code, 200, d)
+        self.assertEqual((d["ImageInfo"]["ImageId"], d["ImageInfo"]["Status"]), (i["ImageId"], "Uploading"))
+        code, e = ali_call(self.emu, "GetImageInfo", {"ImageId": "nope"})
+        self.assertEqual((code, e["Code"]), (404, "InvalidImage.NotFound"))
+        code, e = ali_call(self.emu, "GetImageInfo", {})
+        self.assertEqual((code, e["Code"]), (400, "MissingImageId"))
+        code, a = ali_call(self.emu, "CreateUploadAttachedMedia", {"BusinessType": "subtitle", "MediaExt": "srt"})
+        self.assertEqual(code, 200, a)
+        code, d = ali_call(self.emu, "GetAttachedMediaInfo", {"MediaIds": a["MediaId"] + ",nope"})
+        self.assertEqual(code, 200, d)
+        self.assertEqual([(x["MediaId"], x["Status"], x["Type"]) for x in d["AttachedMediaList"]],
+                         [(a["MediaId"], "Uploading", "subtitle")])
+        self.assertEqual(d["NonExistMediaIds"], ["nope"])
+        # GetVideoInfo and DeleteVideo do not know an attached media's id.
+        code, e = ali_call(self.emu, "GetVideoInfo", {"VideoId": a["MediaId"]})
+        self.assertEqual((code, e["Code"]), (404, "InvalidVideo.NotFound"))
+        code, d = ali_call(self.emu, "DeleteAttachedMedia", {"MediaIds": a["MediaId"]})
+        self.assertEqual((code, d["NonExistMediaIds"]), (200, []))
+        code, d = ali_call(self.emu, "DeleteAttachedMedia", {"MediaIds": a["MediaId"]})
+        self.assertEqual((code, d["NonExistMediaIds"]), (200, [a["MediaId"]]))
+        code, d = ali_call(self.emu, "GetAttachedMediaInfo", {"MediaIds": a["MediaId"]})
+        self.assertEqual((code, d["AttachedMediaList"], d["NonExistMediaIds"]), (200, [], [a["MediaId"]]))
+        for action in ("DeleteAttachedMedia", "GetAttachedMediaInfo"):
+            code, e = ali_call(self.emu, action, {})
+            self.assertEqual((code, e["Code"]), (400, "MissingMediaIds"), action)
+            code, e = ali_call(self.emu, action, {"MediaIds": ",".join("m%d" % n for n in range(21))})
+            self.assertEqual((code, e["Code"]), (400, "InvalidParameter"), action)
+        self.assertEqual(len(self.rx.got), 0)  # no event follows these calls
+        self.assertEqual(self.emu.rejections(), [])
+
     def test_multipart_with_refresh(self):
         r = self.create(UserData="")
         addr, auth = self.decode(r)

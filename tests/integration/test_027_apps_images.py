@@ -4,7 +4,10 @@ linked by its AttachedMediaUploadComplete; uploads to a non-default Tencent
 SubAppId and Alibaba AppId whose later calls (CommitUpload, the reconciler's
 DescribeMediaInfos) name it; a SubAppId or AppId the account does not have,
 refused with the platform's error; PULL mode polling two SubAppIds; the
-deletion of a media in a non-default application, asked in that application.
+deletion of a media in a non-default application, asked in that application;
+Alibaba images and attached media deleted (DeleteAttachedMedia, also for a
+failed upload's record) and reconciled (GetImageInfo, GetAttachedMediaInfo)
+with their own calls.
 """
 import unittest
 import uuid
@@ -305,3 +308,114 @@ class AppsCli(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+class AlibabaKinds(unittest.TestCase):
+    """Images and attached media after their upload: each kind is deleted
+    and looked up with its own calls (DeleteAttachedMedia, GetImageInfo,
+    GetAttachedMediaInfo), which GetVideoInfo and DeleteVideo are not. One
+    attempt per upload; the reconciler looks at records left without
+    callbacks after 1 s."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.emu = U.Emu()
+        U.start_ali_daemon(cls, cls.emu, {"VODHOOK_RECONCILE_AFTER": "1",
+                                          "VODHOOK_RECONCILE_INTERVAL_MS": "200",
+                                          "VODHOOK_UPLOAD_MAX_ATTEMPTS": "1"})
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            U.stop_daemon(cls.d)
+        finally:
+            cls.emu.stop()
+
+    ATTACHED = {"media_kind": "attached", "business_type": "subtitle"}
+
+    def upload(self, name, extra=None, drop=False):
+        """The file id of a new upload of name once ready; drop: its completion callback is lost."""
+        path, _ = U.make_file(self.root, name, 3000)
+        if drop:
+            self.emu.ctl("faults", {"callbacks": "drop"})
+        doc = U.submit(self, self.d, "alibaba", dict({"path": path}, **(extra or {})))
+        done = U.wait_state(self.d, doc["id"], ("ready", "failed"))
+        self.assertEqual(done["state"], "ready", done)
+        return done["file_id"]
+
+    def events(self, fid):
+        return h.psql(self.db, "SELECT event_type, status, received_via FROM vod_events"
+                      " WHERE provider = 'alibaba' AND file_id = :'v1' ORDER BY id", fid)
+
+    def test_attached_media_deleted_with_delete_attached_media(self):
+        mid = self.upload("gone.srt", self.ATTACHED)
+        t0 = U.now()
+        st, _, doc = self.d.client.json("DELETE", "/v1/media/alibaba/" + mid, None, U.AUTH)
+        self.assertEqual(st, 202, doc)
+        # No event follows DeleteAttachedMedia: its answer deletes the record.
+        self.assertEqual((doc["state"], doc["delete"]["error_code"]), ("deleted", None), doc)
+        self.assertEqual([c["params"]["MediaIds"] for c in self.emu.calls("DeleteAttachedMedia", t0)
+                          if not c.get("error")], [mid])
+        self.assertEqual(self.emu.calls("DeleteVideo", t0) + self.emu.calls("DeleteImage", t0), [])
+        self.assertNotIn(mid, [m.get("id") for m in self.emu.ctl("media")])
+
+    def test_failed_attached_upload_deletes_its_record(self):
+        path, _ = U.make_file(self.root, "fail.srt", 3000)
+        t0 = U.now()
+        self.emu.ctl("faults", {"kind": "PutObject", "nth": 1, "status": 403, "repeat": True})
+        try:
+            uid = U.submit(self, self.d, "alibaba", dict({"path": path}, **self.ATTACHED))["id"]
+            doc = U.wait_state(self.d, uid, ("failed",))
+            created = [c for c in self.emu.calls("CreateUploadAttachedMedia", t0) if not c.get("error")]
+            h.wait_for(lambda: self.emu.calls("DeleteAttachedMedia", t0), "DeleteAttachedMedia")
+            deleted = [c["params"]["MediaIds"] for c in self.emu.calls("DeleteAttachedMedia", t0)
+                       if not c.get("error")]
+            others = self.emu.calls("DeleteVideo", t0) + self.emu.calls("DeleteImage", t0)
+            left = [m.get("id") for m in self.emu.ctl("media")]
+        finally:
+            self.emu.ctl("reset", {})
+            self.emu.ctl("config", {"alibaba_auth_key": U.ALI_KEY})
+        self.assertEqual(doc["state"], "failed")
+        self.assertEqual(len(created), 1, created)
+        mid = h.psql(self.db, "SELECT file_id FROM uploads WHERE id = :'v1'", uid)[0][0]
+        self.assertEqual(deleted, [mid])
+        self.assertEqual(others, [])
+        self.assertNotIn(mid, left)
+
+    def check_reconciled(self, fid, action, t0):
+        """fid, whose completion callback was dropped, was made ready by the reconciler asking action."""
+        self.assertEqual(self.events(fid), [["Reconciled", "Normal", "reconcile"]])
+        self.assertTrue([c for c in self.emu.calls(action, t0) if not c.get("error")])
+        self.assertEqual([c for c in self.emu.calls("GetVideoInfo", t0)
+                          if c["params"].get("VideoId") == fid], [])
+
+    def test_stale_image_reconciled_with_get_image_info(self):
+        t0 = U.now()
+        iid = self.upload("stale.png", drop=True)
+        self.check_reconciled(iid, "GetImageInfo", t0)
+
+    def test_stale_attached_media_reconciled_with_get_attached_media_info(self):
+        t0 = U.now()
+        mid = self.upload("stale.srt", self.ATTACHED, drop=True)
+        self.check_reconciled(mid, "GetAttachedMediaInfo", t0)
+
+    def check_gone_completes_deletion(self, fid, action):
+        """A record whose deletion the platform accepted and that still waits for it (here made so:
+        deleted through the API, then set back to ready with the deletion pending), its media gone
+        from the platform: the reconciler's lookup finds nothing and completes the deletion."""
+        st, _, doc = self.d.client.json("DELETE", "/v1/media/alibaba/" + fid, None, U.AUTH)
+        self.assertEqual((st, doc["state"]), (202, "deleted"), doc)
+        t0 = U.now()
+        h.psql(self.db, "UPDATE media SET state = 'ready', state_rank = 4,"
+               " deleted_at = NULL, reconciled_at = NULL,"
+               " delete_requested_at = now() - interval '5 seconds' WHERE file_id = :'v1'", fid)
+        h.wait_for(lambda: h.psql(self.db, "SELECT state FROM media WHERE file_id = :'v1'", fid)
+                   == [["deleted"]], "the reconciler to complete the deletion")
+        self.assertEqual(self.events(fid)[-1], ["Reconciled", "deleted", "reconcile"])
+        self.assertTrue(self.emu.calls(action, t0))
+
+    def test_deleted_image_not_found_completes_its_deletion(self):
+        self.check_gone_completes_deletion(self.upload("gone.png"), "GetImageInfo")
+
+    def test_deleted_attached_media_not_found_completes_its_deletion(self):
+        self.check_gone_completes_deletion(self.upload("gone2.srt", self.ATTACHED), "GetAttachedMediaInfo")

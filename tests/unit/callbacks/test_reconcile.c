@@ -446,6 +446,45 @@ test_deleted_event(void **state)
 	vod_event_cleanup(&ev);
 }
 
+/* An image's or attached media's status (GetImageInfo, GetAttachedMediaInfo).
+ */
+static void
+test_image_and_attached_verdict(void **state)
+{
+	struct vod_event ev;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	vod_event_init(&ev);
+	assert_int_equal(
+	    cb_reconcile_alibaba_media_event("image", "i1", "Normal", &ev, &e),
+	    0);
+	assert_int_equal(ev.effect, EFFECT_READY);
+	assert_string_equal(ev.dedup_key, "Reconciled:i1:Normal");
+	assert_null(ev.error_code);
+	vod_event_cleanup(&ev);
+	vod_event_init(&ev);
+	assert_int_equal(cb_reconcile_alibaba_media_event(
+			     "attached", "m1", "UploadFail", &ev, &e),
+			 0);
+	assert_int_equal(ev.effect, EFFECT_FAILED);
+	assert_string_equal(ev.error_code, "UploadFail");
+	assert_non_null(strstr(ev.error_message, "attached media"));
+	vod_event_cleanup(&ev);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const quiet[] = {"Uploading", "UploadSucc",
+						    NULL};
+
+		vod_event_init(&ev);
+		assert_int_equal(cb_reconcile_alibaba_media_event(
+				     "image", "i1", quiet[i], &ev, &e),
+				 ERR_INPUT);
+		assert_null(ev.dedup_key);
+		vod_event_cleanup(&ev);
+	}
+}
+
 int
 main(void)
 {
@@ -459,6 +498,7 @@ main(void)
 	    cmocka_unit_test(test_task_flow_of_another_media),
 	    cmocka_unit_test(test_deleted_event),
 	    cmocka_unit_test(test_pull_task_verdict),
+	    cmocka_unit_test(test_image_and_attached_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -824,6 +824,153 @@ test_delete(void **state)
 	assert_non_null(strstr(e.msg, "DeleteMedia"));
 }
 
+/* DeleteAttachedMedia's answer (SDK model DeleteAttachedMediaResponseBody). */
+static void
+test_ali_delete_attached(void **state)
+{
+	static const char ok[] =
+	    "{\"RequestId\":\"25818875-5F78-4AF6-D7393642CA58****\","
+	    "\"NonExistMediaIds\":[\"e44e\"]}";
+	static const char xmlish[] =
+	    "{\"RequestId\":\"r\",\"NonExistMediaIds\":{\"MediaId\":"
+	    "[\"e44e\"]}}";
+	static const char denied[] =
+	    "{\"RequestId\":\"r\",\"Code\":\"Forbidden\",\"Message\":\"no\"}";
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_attached(200, P(ok), "m1", &e), 0);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_attached(200, P("{}"), "m1", &e), 0);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_attached(200, P(ok), "e44e", &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "InvalidMedia.NotFound");
+	assert_non_null(strstr(e.msg, "e44e"));
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_attached(200, P(xmlish), "e44e", &e),
+	    ERR_REMOTE);
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_delete_attached(403, P(denied), "m1", &e),
+	    ERR_REMOTE);
+	assert_string_equal(e.remote, "Forbidden");
+}
+
+/* GetImageInfo's answer, as the API reference's sample has it. */
+static void
+test_ali_image_info(void **state)
+{
+	static const char ok[] =
+	    "{\"RequestId\":\"AB99D4DF-FAFA-49DC-9C548C1E261E****\","
+	    "\"ImageInfo\":{\"ImageId\":\"3e34733b40b9a96ccf5c1ff6f69****\","
+	    "\"Status\":\"Normal\",\"ImageType\":\"default\",\"URL\":"
+	    "\"https://example.com/image/default/41AE7ADABBE*****.png\","
+	    "\"CreationTime\":\"2018-11-21T02:37:23Z\"}}";
+	static const char gone[] =
+	    "{\"RequestId\":\"r\",\"Code\":\"InvalidImage.NotFound\","
+	    "\"Message\":\"The image does not exist.\"}";
+	static const char denied[] = "{\"RequestId\":\"r\",\"Code\":"
+				     "\"Forbidden.RAM\",\"Message\":\"no\"}";
+	struct cloud_alibaba_media_info r;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(cloud_alibaba_parse_image_info(200, P(ok), &r, &e), 0);
+	assert_true(r.exists);
+	assert_string_equal(r.status, "Normal");
+	assert_string_equal(json_get_str(r.info, "ImageId"),
+			    "3e34733b40b9a96ccf5c1ff6f69****");
+	assert_string_equal(r.request_id,
+			    "AB99D4DF-FAFA-49DC-9C548C1E261E****");
+	cloud_alibaba_media_info_cleanup(&r);
+	/* Not found is an answer, not an error. */
+	assert_int_equal(cloud_alibaba_parse_image_info(404, P(gone), &r, &e),
+			 0);
+	assert_false(r.exists);
+	assert_null(r.status);
+	cloud_alibaba_media_info_cleanup(&r);
+	assert_int_equal(cloud_alibaba_parse_image_info(403, P(denied), &r, &e),
+			 ERR_REMOTE);
+	assert_string_equal(e.remote, "Forbidden.RAM");
+	cloud_alibaba_media_info_cleanup(&r);
+	err_clear(&e);
+	assert_int_equal(cloud_alibaba_parse_image_info(
+			     200, P("{\"RequestId\":\"r\"}"), &r, &e),
+			 ERR_REMOTE);
+	cloud_alibaba_media_info_cleanup(&r);
+	assert_true(cloud_alibaba_not_found_code("InvalidImage.NotFound"));
+	assert_true(cloud_alibaba_not_found_code("InvalidImageId.NotExist"));
+	assert_false(cloud_alibaba_not_found_code("Forbidden"));
+	assert_false(cloud_alibaba_not_found_code(""));
+	assert_false(cloud_alibaba_not_found_code(NULL));
+}
+
+/* GetAttachedMediaInfo's answer, as the API reference's sample has it. */
+static void
+test_ali_attached_media_info(void **state)
+{
+	static const char ok[] =
+	    "{\"RequestId\":\"221BCB57-B217-42BF-619BD13378F9****\","
+	    "\"NonExistMediaIds\":[\"eb1861d2c9a842340e989dd56****\"],"
+	    "\"AttachedMediaList\":[{\"MediaId\":\"other\",\"Status\":"
+	    "\"Uploading\"},{\"MediaId\":\"0222e203cf80f9c22870a4d2c****\","
+	    "\"Status\":\"UploadFail\",\"Type\":\"subtitle\",\"URL\":"
+	    "\"https://al*****.cn/subtitle/9843C2*****4E186F19B6.vtt\"}]}";
+	static const char xmlish[] =
+	    "{\"RequestId\":\"r\",\"NonExistMediaIds\":{\"MediaId\":[]},"
+	    "\"AttachedMediaList\":{\"AttachedMedia\":[{\"MediaId\":\"m1\","
+	    "\"Status\":\"Normal\"}]}}";
+	static const char bad[] = "{\"AttachedMediaList\":\"x\"}";
+	static const char denied[] =
+	    "{\"RequestId\":\"r\",\"Code\":\"Forbidden\",\"Message\":\"no\"}";
+	struct cloud_alibaba_media_info r;
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(
+	    cloud_alibaba_parse_attached_media_info(
+		200, P(ok), "0222e203cf80f9c22870a4d2c****", &r, &e),
+	    0);
+	assert_true(r.exists);
+	assert_string_equal(r.status, "UploadFail");
+	assert_string_equal(json_get_str(r.info, "Type"), "subtitle");
+	cloud_alibaba_media_info_cleanup(&r);
+	assert_int_equal(
+	    cloud_alibaba_parse_attached_media_info(
+		200, P(ok), "eb1861d2c9a842340e989dd56****", &r, &e),
+	    0);
+	assert_false(r.exists);
+	cloud_alibaba_media_info_cleanup(&r);
+	/* Not listed at all: not there either. */
+	assert_int_equal(cloud_alibaba_parse_attached_media_info(
+			     200, P(ok), "unlisted", &r, &e),
+			 0);
+	assert_false(r.exists);
+	cloud_alibaba_media_info_cleanup(&r);
+	assert_int_equal(cloud_alibaba_parse_attached_media_info(200, P(xmlish),
+								 "m1", &r, &e),
+			 0);
+	assert_true(r.exists);
+	assert_string_equal(r.status, "Normal");
+	cloud_alibaba_media_info_cleanup(&r);
+	assert_int_equal(
+	    cloud_alibaba_parse_attached_media_info(200, P(bad), "m1", &r, &e),
+	    ERR_REMOTE);
+	cloud_alibaba_media_info_cleanup(&r);
+	err_clear(&e);
+	assert_int_equal(cloud_alibaba_parse_attached_media_info(403, P(denied),
+								 "m1", &r, &e),
+			 ERR_REMOTE);
+	assert_string_equal(e.remote, "Forbidden");
+	cloud_alibaba_media_info_cleanup(&r);
+}
+
 int
 main(void)
 {
@@ -845,6 +992,9 @@ main(void)
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_app_ids),
 	    cmocka_unit_test(test_delete),
+	    cmocka_unit_test(test_ali_delete_attached),
+	    cmocka_unit_test(test_ali_image_info),
+	    cmocka_unit_test(test_ali_attached_media_info),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
