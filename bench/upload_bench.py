@@ -29,10 +29,11 @@ sys.path.insert(0, os.path.join(top, "tests", "emulator"))
 import emu_testlib as T  # noqa: E402
 
 MIB = 1 << 20
-# vodhook's defaults (upload_part_size, upload_parallel), which the curl
-# multipart baseline uses too.
+# vodhook's part size and a fixed parallelism (upload_parallel with
+# upload_parallel_max 0), which the curl multipart baseline uses too.
 PART_MIB = 8
 PARALLEL = 4
+FIXED = {"VODHOOK_UPLOAD_PARALLEL": str(PARALLEL), "VODHOOK_UPLOAD_PARALLEL_MAX": "0"}
 
 
 def ctl(path, data):
@@ -193,11 +194,11 @@ def speed(provider, store, f1, parts):
         "curlpar1": ("curl, %d MiB parts x1" % PART_MIB, lambda: curl_multipart(store(), parts, 1), None),
         "one": ("vodhook, one stream",
                 lambda: vodhook(provider, f1, {"VODHOOK_UPLOAD_THRESHOLD": str(1 << 32)}), "curl"),
-        "par": ("vodhook, " + multi, lambda: vodhook(provider, f1), "curlpar"),
+        "par": ("vodhook, " + multi, lambda: vodhook(provider, f1, FIXED), "curlpar"),
         # Parts one at a time: what multipart costs against this emulator,
         # apart from how it copes with several connections.
         "par1": ("vodhook, %d MiB parts x1" % PART_MIB,
-                 lambda: vodhook(provider, f1, {"VODHOOK_UPLOAD_PARALLEL": "1"}), "curlpar1"),
+                 lambda: vodhook(provider, f1, dict(FIXED, VODHOOK_UPLOAD_PARALLEL="1")), "curlpar1"),
     }
     best = dict.fromkeys(runs, float("inf"))
     rss = 0.0
@@ -219,7 +220,7 @@ def parallel_speedup(f2):
     print("== tencent: parallel parts with the emulator limiting each connection to %d MiB/s"
           % rate_mib)
     ctl("faults", {"rate_limit_bps": rate_mib * MIB})
-    s = {n: vodhook("tencent", f2, {"VODHOOK_UPLOAD_PARALLEL": str(n)})[0] for n in (1, 4, 8)}
+    s = {n: vodhook("tencent", f2, dict(FIXED, VODHOOK_UPLOAD_PARALLEL=str(n)))[0] for n in (1, 4, 8)}
     ctl("faults", {"rate_limit_bps": 0})
     mbs = {n: 256 * MIB / 1e6 / t for n, t in s.items()}
     print("parallel 1: %6.1f MB/s   parallel 4: %6.1f MB/s (%.1fx)   parallel 8: %6.1f MB/s (%.1fx)"
@@ -239,6 +240,6 @@ for provider, store in (("tencent", cos_store), ("alibaba", oss_store)):
         parallel_speedup(f2)
     print("== %s: peak RSS of vodhook upload (8 MiB parts x4)" % provider)
     ctl("reset", {})
-    tb, rb = vodhook(provider, fb)
+    tb, rb = vodhook(provider, fb, FIXED)
     print("%5d MiB file: peak RSS %6.1f MiB" % (size_mib, r1))
     print("%5d MiB file: peak RSS %6.1f MiB   (%.1f MB/s)" % (big_mib, rb, big_mib * MIB / 1e6 / tb))

@@ -122,7 +122,7 @@ static const struct cfg_opt opts[] = {
     {"upload_part_size", I(upload_part_size, 1 << 20, 1LL << 32), "8388608", 0,
      "multipart part size in bytes (grown so that no upload needs more "
      "than 10000 parts)"},
-    {"upload_parallel", I(upload_parallel, 1, 64), "4", 0,
+    {"upload_parallel", I(upload_parallel, 1, 64), "16", 0,
      "parts of one upload sent at the same time at its start; always, when "
      "upload_parallel_max is 0"},
     {"upload_parallel_max", I(upload_parallel_max, 0, 64), "32", 0,

@@ -476,8 +476,9 @@ run_pieces(struct run *r, struct err *e)
 	int64_t last_progress = 0;
 	int rc = 0;
 
-	upload__tune_init(&r->tune, r->o->parallel > 0 ? r->o->parallel : 4,
-			  r->o->parallel_max, *r->sent, time_mono_ms());
+	upload__tune_init(&r->tune, r->o->parallel > 0 ? r->o->parallel : 16,
+			  r->o->parallel_max, r->pieces[0].len, *r->sent,
+			  time_mono_ms());
 	r->parallel = r->tune.cur;
 	r->attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 3;
 	r->seekable = upload__source_seekable(r->src);

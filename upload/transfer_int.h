@@ -52,6 +52,7 @@ struct xfer {
  */
 struct upload_tune {
 	bool fixed;
+	bool slow;	  /* slow start: doubling while it rises */
 	int cur;	  /* parts in flight wanted now */
 	int max;	  /* upload_parallel_max (or the fixed count) */
 	int ceiling;	  /* lowered by each throttling answer */
@@ -62,13 +63,14 @@ struct upload_tune {
 	double best_rate; /* bytes/s */
 	int64_t rate;	  /* bytes/s over the last window */
 	bool win_open;	  /* false: the window starts at win_ms */
+	int64_t part;	  /* bytes of a part: a window's unit */
 	int64_t win_ms, win_bytes, hold_until_ms, cut_ms;
 };
 
 /* Start at start parts in flight, adapting up to max (0: fixed at start);
- * bytes: the bytes sent so far; now_ms: monotonic. */
-void upload__tune_init(struct upload_tune *t, int start, int max, int64_t bytes,
-		       int64_t now_ms);
+ * part: a part's bytes; bytes: the bytes sent so far; now_ms: monotonic. */
+void upload__tune_init(struct upload_tune *t, int start, int max, int64_t part,
+		       int64_t bytes, int64_t now_ms);
 /* The count wanted now, given the bytes sent so far (one decision per
  * window). */
 int upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms);

@@ -6,11 +6,22 @@
  * comes from running enough parts at once. The right count depends on the
  * path, so it is searched for, as a hill climb on the measured rate:
  *
- * - The rate is measured over windows of TUNE_WINDOW_MS (the bytes curl
- *   took), each starting TUNE_SETTLE_MS after the count changed, once the
- *   new connections are open.
- * - While a window's rate is more than TUNE_GAIN (5%) above the best so far,
- *   the count grows by half (at least one) for the next window.
+ * - The count starts at upload_parallel, 16 by default: on a path that
+ *   rewards more, an upload of a few hundred MiB is over within two or
+ *   three windows, too soon for any climb from a few parts to pay.
+ * - The rate is measured over windows of the bytes curl took, each
+ *   starting TUNE_SETTLE_MS after the count changed (and at the start),
+ *   once the new connections are open. Those bytes come in bursts: a
+ *   part's first ones fill the socket's buffer at once, its last ones
+ *   leave it with nothing counted. A window therefore ends once the parts
+ *   in flight could each have sent one part (and TUNE_WINDOW_MIN_MS
+ *   passed), or at TUNE_WINDOW_MAX_MS on a slow path.
+ * - First, like TCP's slow start, the count doubles while a window's rate
+ *   is more than TUNE_SLOW_GAIN (25%) above the best so far: on a path
+ *   capped per connection, doubling the parts nearly doubles the rate,
+ *   and growing by small steps takes longer than most uploads last.
+ * - After that, while a window's rate is more than TUNE_GAIN (5%) above
+ *   the best so far, the count grows by half (at least one).
  * - When it stops rising for two windows running (one is noisy), the
  *   count goes back to the one that gave the best rate (more connections
  *   for no more bytes only load the store) and holds for TUNE_HOLD_MS
@@ -38,10 +49,12 @@
 
 #include <limits.h>
 
-#define TUNE_WINDOW_MS 1000
-#define TUNE_SETTLE_MS 300 /* new connections open: not measured */
-#define TUNE_HOLD_MS   5000
-#define TUNE_GAIN      0.05
+#define TUNE_WINDOW_MIN_MS 200
+#define TUNE_WINDOW_MAX_MS 1000
+#define TUNE_SETTLE_MS	   100 /* new connections open: not measured */
+#define TUNE_HOLD_MS	   5000
+#define TUNE_GAIN	   0.05
+#define TUNE_SLOW_GAIN	   0.25
 
 static int
 clamp(const struct upload_tune *t, int n)
@@ -54,8 +67,8 @@ clamp(const struct upload_tune *t, int n)
 }
 
 void
-upload__tune_init(struct upload_tune *t, int start, int max, int64_t bytes,
-		  int64_t now_ms)
+upload__tune_init(struct upload_tune *t, int start, int max, int64_t part,
+		  int64_t bytes, int64_t now_ms)
 {
 	*t = (struct upload_tune){0};
 	t->fixed = max <= 0;
@@ -63,10 +76,11 @@ upload__tune_init(struct upload_tune *t, int start, int max, int64_t bytes,
 	t->ceiling = t->max;
 	t->cur = clamp(t, start);
 	t->peak = t->cur;
-	t->win_ms = now_ms;
+	t->part = part > 0 ? part : 1;
+	t->win_ms = now_ms + TUNE_SETTLE_MS;
 	t->win_bytes = bytes;
-	t->win_open = true;
-	t->cut_ms = now_ms - TUNE_WINDOW_MS; /* a first failure cuts */
+	t->slow = !t->fixed;
+	t->cut_ms = now_ms - TUNE_WINDOW_MAX_MS; /* a first failure cuts */
 }
 
 /* The next window starts once the connections of the new count are open. */
@@ -97,7 +111,9 @@ upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms)
 		}
 		return t->cur;
 	}
-	if (dt < TUNE_WINDOW_MS)
+	if (dt < TUNE_WINDOW_MAX_MS &&
+	    (dt < TUNE_WINDOW_MIN_MS ||
+	     bytes - t->win_bytes < t->cur * t->part))
 		return t->cur;
 	rate = (double)(bytes - t->win_bytes) * 1000.0 / (double)dt;
 	t->rate = (int64_t)rate;
@@ -106,9 +122,12 @@ upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms)
 	if (t->fixed)
 		return t->cur;
 	log_msg(LOG_DEBUG, "upload",
-		"parts in flight %d: %.1f MB/s (best %.1f MB/s at %d)%s",
-		t->cur, rate / 1e6, t->best_rate / 1e6, t->best_n,
-		t->hold_until_ms != 0 ? ", holding" : "");
+		"parts in flight %d: %.1f MB/s over %d ms (best %.1f MB/s at "
+		"%d)%s",
+		t->cur, rate / 1e6, (int)dt, t->best_rate / 1e6, t->best_n,
+		t->hold_until_ms != 0 ? ", holding"
+		: t->slow	      ? ", slow start"
+				      : "");
 	if (t->hold_until_ms != 0) {
 		if (now_ms < t->hold_until_ms)
 			return t->cur;
@@ -120,13 +139,19 @@ upload__tune_sample(struct upload_tune *t, int64_t bytes, int64_t now_ms)
 		return t->cur;
 	}
 	if (t->best_n == 0 || rate > t->best_rate * (1.0 + TUNE_GAIN)) {
+		int step = t->cur / 2 > 1 ? t->cur / 2 : 1;
+
+		/* Slow start ends at the first window that rose little. */
+		if (t->best_n != 0 &&
+		    rate < t->best_rate * (1.0 + TUNE_SLOW_GAIN))
+			t->slow = false;
 		t->best_rate = rate;
 		t->best_n = t->cur;
 		t->flat = 0;
-		set_count(t, t->cur + (t->cur / 2 > 1 ? t->cur / 2 : 1),
-			  now_ms);
+		set_count(t, t->cur + (t->slow ? t->cur : step), now_ms);
 		return t->cur;
 	}
+	t->slow = false;
 	/* Not rising: one window more at this count, since one window's rate
 	 * is noisy; then back to the count that did as well, and hold. */
 	if (t->flat++ == 0)
@@ -150,6 +175,7 @@ upload__tune_failed(struct upload_tune *t, bool throttled, int in_flight,
 		int accepted = in_flight - 1;
 
 		t->throttles++;
+		t->slow = false;
 		t->ceiling = accepted < t->ceiling ? accepted : t->ceiling - 1;
 		if (t->ceiling < 1)
 			t->ceiling = 1;
@@ -159,9 +185,10 @@ upload__tune_failed(struct upload_tune *t, bool throttled, int in_flight,
 		t->hold_until_ms = now_ms + TUNE_HOLD_MS;
 		return;
 	}
-	if (now_ms - t->cut_ms < TUNE_WINDOW_MS)
+	if (now_ms - t->cut_ms < TUNE_WINDOW_MAX_MS)
 		return;
 	t->cut_ms = now_ms;
+	t->slow = false;
 	set_count(t, t->cur - (t->cur / 4 > 1 ? t->cur / 4 : 1), now_ms);
 	t->best_n = t->cur;
 	t->best_rate = 0;

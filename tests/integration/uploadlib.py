@@ -160,8 +160,11 @@ def upload_env(emu, root, extra=None, tls=False):
                 "VODHOOK_UPLOAD_POLL_MS": "50",
                 "VODHOOK_UPLOAD_WORKERS": "2",
                 # A fixed count of parts in flight, and parts of exactly
-                # upload_part_size: the tests count parts and requests.
-                # test_012 tests the adaptive engine (its own settings).
+                # upload_part_size (a file spread over fewer parts than the
+                # count gets smaller ones): the tests count parts and
+                # requests. test_012 tests the adaptive engine (its own
+                # settings).
+                "VODHOOK_UPLOAD_PARALLEL": "4",
                 "VODHOOK_UPLOAD_PARALLEL_MAX": "0"})
     env.update(extra or {})
     return env

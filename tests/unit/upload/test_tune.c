@@ -42,16 +42,100 @@ test_grows_to_the_knee(void **state)
 	int n;
 
 	(void)state;
-	upload__tune_init(&t, 4, 32, bytes, now);
+	upload__tune_init(&t, 4, 32, 8 * MIB, bytes, now);
 	assert_int_equal(t.cur, 4);
 	n = run_path(&t, 12, 10, &bytes, &now);
 	/* Grew past the start, settled at a count that reaches the knee
-	 * without going to the maximum. */
+	 * without going to the maximum: doubling, the first past it. */
 	assert_true(t.peak > 4);
 	assert_true(n >= 12 && n < 32);
 	/* Holds there, then probes one more and comes back. */
 	n = run_path(&t, 12, 40, &bytes, &now);
-	assert_true(n >= 12 && n <= 14);
+	assert_true(n >= 12 && n <= 17);
+}
+
+/* The same path sampled every 50 ms, as the transfer loop does, for ms;
+ * returns the count. */
+static int
+run_path_ms(struct upload_tune *t, int k, int ms, int64_t *bytes, int64_t *now)
+{
+	int n = t->cur;
+
+	for (int i = 0; i < ms / 50; i++) {
+		*bytes += path_window(n, k) / 20;
+		*now += 50;
+		n = upload__tune_sample(t, *bytes, *now);
+	}
+	return n;
+}
+
+static void
+test_climbs_within_a_short_upload(void **state)
+{
+	struct upload_tune t;
+	int64_t bytes = 0, now = 1000;
+	int n;
+
+	(void)state;
+	/* A 256 MiB upload at 200 MB/s lasts 1.3 s: from 4 to a knee of 16
+	 * within windows of about a part each (8 MiB at 20 MB/s), not beyond
+	 * the maximum. */
+	upload__tune_init(&t, 4, 32, 8 * MIB, bytes, now);
+	n = run_path_ms(&t, 16, 1200, &bytes, &now);
+	assert_true(n >= 16);
+	assert_true(t.peak <= 32);
+	/* Then back to one that reaches the knee, not far above it. */
+	n = run_path_ms(&t, 16, 3000, &bytes, &now);
+	assert_true(n >= 16 && n <= 24);
+}
+
+static void
+test_slow_path_decides_once_a_second(void **state)
+{
+	struct upload_tune t;
+	int64_t bytes = 0, now = 0;
+
+	(void)state;
+	/* 100 kB/s a part: a window does not wait for a part per part in
+	 * flight. The first starts once the connections are open. */
+	upload__tune_init(&t, 4, 32, MIB, bytes, now);
+	for (int i = 0; i < 21; i++) {
+		bytes += 4 * 5000;
+		now += 50;
+		assert_int_equal(upload__tune_sample(&t, bytes, now), 4);
+	}
+	bytes += 4 * 5000;
+	now += 50;
+	assert_int_equal(upload__tune_sample(&t, bytes, now), 8);
+	assert_int_equal(t.rate, 400000);
+}
+
+/* Samples every 50 ms of 4 parts at rate bytes/s each until the count
+ * changes; the ms it took. */
+static int64_t
+window_ms(int64_t part, int64_t rate)
+{
+	struct upload_tune t;
+	int64_t bytes = 0, now = 0;
+
+	upload__tune_init(&t, 4, 32, part, bytes, now);
+	while (upload__tune_sample(&t, bytes, now) == 4 && now < 5000) {
+		bytes += 4 * rate / 20;
+		now += 50;
+	}
+	return now;
+}
+
+static void
+test_window_of_a_part_per_part(void **state)
+{
+	(void)state;
+	/* The first window opens at 100 ms, ends once the 4 parts in flight
+	 * could each have sent one: 4 MiB at 4 x 5 MB/s, 250 ms later. */
+	assert_int_equal(window_ms(MIB, 5000000), 350);
+	/* Not before 200 ms, however fast; at 1 s however slow. */
+	assert_int_equal(window_ms(MIB, 100000000), 300);
+	assert_int_equal(window_ms(64 * MIB, 5000000), 1100);
 }
 
 static void
@@ -61,7 +145,7 @@ test_never_above_max(void **state)
 	int64_t bytes = 0, now = 0;
 
 	(void)state;
-	upload__tune_init(&t, 4, 8, bytes, now);
+	upload__tune_init(&t, 4, 8, 8 * MIB, bytes, now);
 	assert_int_equal(run_path(&t, 100, 20, &bytes, &now), 8);
 	assert_int_equal(t.peak, 8);
 }
@@ -73,7 +157,7 @@ test_fixed(void **state)
 	int64_t bytes = 0, now = 0;
 
 	(void)state;
-	upload__tune_init(&t, 4, 0, bytes, now);
+	upload__tune_init(&t, 4, 0, 8 * MIB, bytes, now);
 	assert_int_equal(run_path(&t, 100, 20, &bytes, &now), 4);
 	upload__tune_failed(&t, true, 4, now);
 	assert_int_equal(t.cur, 4);
@@ -87,7 +171,7 @@ test_throttled(void **state)
 	int64_t bytes = 0, now = 0;
 
 	(void)state;
-	upload__tune_init(&t, 4, 32, bytes, now);
+	upload__tune_init(&t, 4, 32, 8 * MIB, bytes, now);
 	(void)run_path(&t, 100, 3, &bytes, &now);
 	assert_true(t.cur > 6);
 	/* The store takes 6: three parts beyond it fail at once. */
@@ -107,7 +191,7 @@ test_error_cuts_once_per_window(void **state)
 	int64_t bytes = 0, now = 0;
 
 	(void)state;
-	upload__tune_init(&t, 8, 32, bytes, now);
+	upload__tune_init(&t, 8, 32, 8 * MIB, bytes, now);
 	upload__tune_failed(&t, false, 8, now + 10);
 	upload__tune_failed(&t, false, 7, now + 20);
 	assert_int_equal(t.cur, 6);
@@ -181,6 +265,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grows_to_the_knee),
+	    cmocka_unit_test(test_climbs_within_a_short_upload),
+	    cmocka_unit_test(test_slow_path_decides_once_a_second),
+	    cmocka_unit_test(test_window_of_a_part_per_part),
 	    cmocka_unit_test(test_never_above_max),
 	    cmocka_unit_test(test_fixed),
 	    cmocka_unit_test(test_throttled),
