@@ -347,10 +347,8 @@ class StopDuringDelivery(unittest.TestCase):
         doc = W.create(self, self.d, self.rcv.url("/slow"))
         self.rcv.config("/slow", secrets=[doc["secret"]], delay_ms=50000)
         W.media_changes(self.db, "slow", 1)
-        h.wait_for(lambda: h.psql(self.db, "SELECT count(*) FROM webhook_messages"
-                                  " WHERE state = 'pending' AND lease_expires_at > now()"
-                                  )[0][0] == "1", "a delivery in flight")
-        time.sleep(0.5)  # the request sent, its answer awaited
+        h.wait_for(lambda: self.rcv.arrived("/slow") == 1,
+                   "the request sent, its answer awaited")
         t = time.monotonic()
         self.d.proc.send_signal(signal.SIGTERM)
         rc = self.d.proc.wait(h.WAIT)
@@ -363,7 +361,7 @@ class StopDuringDelivery(unittest.TestCase):
                               " FROM webhook_messages")
         self.assertEqual(len(row), 1, row)
         self.assertEqual((row[0][0], row[0][1]), ("pending", "t"), row)
-        self.assertIn("stopped", row[0][2])
+        self.assertIn("stopped", row[0][2], self.d.logs())
 
 
 class TenThousand(unittest.TestCase):

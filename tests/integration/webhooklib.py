@@ -76,6 +76,10 @@ class Receiver:
     def received(self, path):
         return self.ctl("received?path=" + path)
 
+    def arrived(self, path):
+        """How many requests reached path, answered or not yet."""
+        return self.ctl("arrived?path=" + path)["n"]
+
     def accepted(self, path):
         """The messages answered 2xx, in arrival order, bodies parsed."""
         out = []

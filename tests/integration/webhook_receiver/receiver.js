@@ -13,6 +13,9 @@
 //     statuses are answered in turn, the last one for ever after.
 //   GET  /_ctl/received?path=/a    what arrived there, in order:
 //     {id, timestamp, verified: [true|false per secret], body, at}
+//     (recorded once answered; a delayed answer comes later)
+//   GET  /_ctl/arrived?path=/a     {"n": requests arrived there, answered
+//     or not}
 //   POST /_ctl/reset
 'use strict';
 const http = require('http');
@@ -57,6 +60,10 @@ function control(req, res, url, body) {
     if (c.reply_hex !== undefined) e.reply_hex = c.reply_hex;
     return reply(res, 200, {});
   }
+  if (url.pathname === '/_ctl/arrived') {
+    const e = endpoints.get(url.searchParams.get('path'));
+    return reply(res, 200, { n: e ? e.arrived || 0 : 0 });
+  }
   if (url.pathname === '/_ctl/received')
     return reply(res, 200, received.get(url.searchParams.get('path')) || []);
   if (url.pathname === '/_ctl/reset') {
@@ -78,6 +85,7 @@ const server = http.createServer((req, res) => {
     const e = endpoint(url.pathname);
     const status = e.statuses[Math.min(e.n, e.statuses.length - 1)];
     e.n++;
+    e.arrived = (e.arrived || 0) + 1;
     const rec = {
       id: req.headers['webhook-id'],
       timestamp: req.headers['webhook-timestamp'],
