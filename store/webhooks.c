@@ -132,16 +132,26 @@ static const char SQL_RESEND_SINCE[] =
     " SELECT count(*) FROM r"
     " HAVING EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $1::uuid)";
 
-/* webhook_claim (016_webhooks.sql) says which message, and how the
- * bound per subscription holds. The attempt's number is the one it
- * returns: this statement's snapshot of the row predates its lease. */
+/*
+ * webhook_claim (016, 021) says which message, and how the bound per
+ * subscription holds; SQL_CLAIMED then reads what is sent, in a statement
+ * of its own. In the claim's statement it could not: a statement reads
+ * with the snapshot it started with, and the function's own statements
+ * see messages committed since, so a message inserted in between was
+ * leased but not returned, and waited for its lease to end (25 s by
+ * default) before it was sent.
+ */
 static const char SQL_CLAIM[] =
-    "SELECT m.id, m.body, c.claimed_attempts, s.url, s.secret,"
+    "SELECT claimed_id, claimed_attempts FROM webhook_claim($1, $2::int,"
+    " $3::int) WHERE claimed_id IS NOT NULL";
+
+static const char SQL_CLAIMED[] =
+    "SELECT m.body, s.url, s.secret,"
     " CASE WHEN s.old_secret_until > now() THEN s.old_secret END,"
     " (extract(epoch FROM m.created_at) * 1000)::bigint, s.id"
-    " FROM webhook_claim($1, $2::int, $3::int) c"
-    " JOIN webhook_messages m ON m.id = c.claimed_id"
-    " JOIN webhook_subscriptions s ON s.id = m.subscription_id";
+    " FROM webhook_messages m"
+    " JOIN webhook_subscriptions s ON s.id = m.subscription_id"
+    " WHERE m.id = $1::bigint";
 
 /*
  * The outcome of an attempt ($4: delivered; else $5 ms until the retry,
@@ -388,7 +398,7 @@ store_webhook_claim(struct db_pool *pool, const char *owner, int lease_s,
 		    int max_in_flight, struct store_webhook_msg *out,
 		    bool *found, struct err *e)
 {
-	char lease[16], max[16];
+	char lease[16], max[16], id[24];
 	const char *params[3] = {owner, lease, max};
 	int64_t v;
 	PGresult *res;
@@ -405,18 +415,26 @@ store_webhook_claim(struct db_pool *pool, const char *owner, int lease_s,
 		goto out;
 	if ((rc = store__int(res, 0, 0, 1, INT64_MAX, &out->id, "id", e)) !=
 		0 ||
-	    (rc = store__int(res, 0, 2, 0, INT32_MAX, &v, "attempts", e)) !=
-		0 ||
-	    (rc = store__int(res, 0, 6, 0, INT64_MAX, &out->created_ms,
-			     "created_at", e)) != 0)
+	    (rc = store__int(res, 0, 1, 0, INT32_MAX, &v, "attempts", e)) != 0)
 		goto out;
 	out->attempts = (int)v;
-	out->body = xstrdup(PQgetvalue(res, 0, 1));
-	out->url = xstrdup(PQgetvalue(res, 0, 3));
-	out->secret = xstrdup(PQgetvalue(res, 0, 4));
-	out->old_secret = store__dup_or_null(res, 0, 5);
+	PQclear(res);
+	snprintf(id, sizeof(id), "%lld", (long long)out->id);
+	/* Gone meanwhile (its subscription deleted): nothing to send. */
+	if ((res = run(pool, SQL_CLAIMED, 1, (const char *const[]){id},
+		       "read the claimed webhook message", e)) == NULL)
+		return e->code;
+	if (PQntuples(res) == 0)
+		goto out;
+	if ((rc = store__int(res, 0, 4, 0, INT64_MAX, &out->created_ms,
+			     "created_at", e)) != 0)
+		goto out;
+	out->body = xstrdup(PQgetvalue(res, 0, 0));
+	out->url = xstrdup(PQgetvalue(res, 0, 1));
+	out->secret = xstrdup(PQgetvalue(res, 0, 2));
+	out->old_secret = store__dup_or_null(res, 0, 3);
 	snprintf(out->subscription, sizeof(out->subscription), "%s",
-		 PQgetvalue(res, 0, 7));
+		 PQgetvalue(res, 0, 5));
 	*found = true;
 out:
 	PQclear(res);

@@ -392,6 +392,17 @@ class TenThousand(unittest.TestCase):
         names = {r["msg"]["data"]["media"]["file_id"] for r in got}
         self.assertEqual(len(names), 10000)
         self.assertTrue(all(r["verified"] == [True] for r in self.rcv.received("/many")))
+        # No message was leased without being sent: each claim counts an
+        # attempt, and each attempt sent is recorded. (A message committed
+        # while a claim ran was once leased, not returned, and sent only
+        # when its lease ended.)
+        h.wait_for(lambda: h.psql(self.db, "SELECT count(*) FROM webhook_messages"
+                                  " WHERE state = 'delivered'")[0][0] == "10000",
+                   "every attempt recorded")
+        self.assertEqual(h.psql(self.db, "SELECT count(*) FROM webhook_messages m"
+                                " WHERE m.attempts <> (SELECT count(*) FROM"
+                                " webhook_attempts a WHERE a.message_id = m.id)"),
+                         [["0"]])
 
 
 class Refused(unittest.TestCase):
