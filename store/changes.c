@@ -155,6 +155,16 @@ deliver(struct store_listener *l, PGconn *conn)
 	}
 }
 
+/* Drop the notifications libpq has read. */
+static void
+discard(PGconn *conn)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(conn)) != NULL)
+		PQfreemem(n);
+}
+
 /* Run sql (SQL_PING, SQL_UNLISTEN) under its own deadline: 0, or -1 when
  * the connection is gone or silent (the pool then closes it). */
 static int
@@ -284,8 +294,12 @@ listener_main(void *arg)
 		} else if (end == LOOP_UNWANTED) {
 			log_msg(LOG_INFO, "changes",
 				"not listening for changes: no one reads them");
-			/* Before the connection goes back to the pool. */
+			/* Before the connection goes back to the pool; the
+			 * notifications libpq read until then are dropped, or
+			 * the next LISTEN would hand them on after its
+			 * snapshot, older than it. */
 			(void)exec_bounded(conn, SQL_UNLISTEN);
+			discard(conn);
 		}
 		/* The pool closes a broken connection; one still open goes
 		 * back idle, and LISTEN is sent on it again. */
