@@ -45,9 +45,29 @@ struct http_server {
 	/* requests by route (nroutes: none matched) and status, for
 	 * /metrics: allocated once, so that counting takes no lock */
 	atomic_int_fast64_t *requests;
+	atomic_bool ready; /* the handlers are installed (http_start) */
 };
 
 static int http_reply_allow(struct http_req *r, const char *allow);
+
+/*
+ * CivetWeb serves from the moment mg_start2 returns, before http_start has
+ * installed the authorization and request handlers: a request in between
+ * got CivetWeb's own answer (a digest challenge when a /.htpasswd exists,
+ * test_001's htpasswd test under ThreadSanitizer). It waits here for them
+ * instead, the few microseconds http_start takes; begin_request runs before
+ * CivetWeb looks up handlers or authorization.
+ */
+static int
+civet_begin_request(struct mg_connection *conn)
+{
+	const struct http_server *s = mg_get_user_data(mg_get_context(conn));
+	const struct timespec pause = {.tv_nsec = 100000};
+
+	while (!atomic_load_explicit(&s->ready, memory_order_acquire))
+		nanosleep(&pause, NULL);
+	return 0;
+}
 
 /* CivetWeb's SSL_CTX is set up by tls.c (1: done; -1: fail). */
 static int
@@ -367,6 +387,7 @@ server_new(const struct http_opts *o, const struct http_route *routes,
 	if (random_hex(s->id_prefix, 4) != 0)
 		snprintf(s->id_prefix, sizeof(s->id_prefix), "00000000");
 	atomic_init(&s->next_id, 1);
+	atomic_init(&s->ready, false);
 	return s;
 }
 
@@ -393,6 +414,7 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	memset(&cb, 0, sizeof(cb));
 	cb.log_message = civet_log;
 	cb.init_ssl = civet_init_ssl;
+	cb.begin_request = civet_begin_request;
 	memset(&init, 0, sizeof(init));
 	init.callbacks = &cb;
 	init.user_data = s;
@@ -409,6 +431,7 @@ http_start(const struct http_opts *o, const struct http_route *routes,
 	}
 	mg_set_auth_handler(s->ctx, "/", authorize_all, NULL);
 	mg_set_request_handler(s->ctx, "/", dispatch, s);
+	atomic_store_explicit(&s->ready, true, memory_order_release);
 	*out = s;
 	return 0;
 }
