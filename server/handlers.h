@@ -14,7 +14,7 @@ struct app {
 	struct ingest *ingest;
 	struct upload_service *uploads;
 	const struct cloud_opts *cloud; /* for deletions */
-	struct stream_hub *streams; /* GET /v1/stream */
+	struct stream_hub *streams;	/* GET /v1/stream */
 };
 
 struct upload_config;
