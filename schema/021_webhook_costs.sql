@@ -155,80 +155,62 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_at text;
     v_xmin text;
+    v_media media[];
+    v_from text[];
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM webhook_subscriptions s
                    WHERE s.enabled
                      AND (s.kinds IS NULL OR 'media' = ANY (s.kinds))) THEN
         RETURN NULL;
     END IF;
+    -- The records that changed state, with their state before; only an
+    -- UPDATE's trigger declares webhook_old.
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n::media), array_agg(NULL::text)
+        INTO v_media, v_from
+        FROM webhook_new n;
+    ELSE
+        SELECT array_agg(n::media), array_agg(o.state::text)
+        INTO v_media, v_from
+        FROM webhook_new n JOIN webhook_old o ON o.id = n.id
+        WHERE o.state IS DISTINCT FROM n.state;
+    END IF;
+    IF v_media IS NULL THEN
+        RETURN NULL;
+    END IF;
     v_at := webhook_time(now());
     v_xmin := (pg_current_xact_id()::text::bigint % 4294967296)::text;
-    IF TG_OP = 'INSERT' THEN
-        WITH c AS (
-            SELECT n::media AS m, NULL::text AS from_state,
-                   'media:' || n.provider || ':' || n.file_id AS subject
-            FROM webhook_new n
-            WHERE EXISTS (SELECT 1 FROM webhook_subscriptions s
-                          WHERE webhook_selects(s, 'media', n.provider,
-                                                n.state))),
-        q AS (
-            INSERT INTO webhook_subjects AS s (subject, seq)
-            SELECT c.subject, 1 FROM c
-            ON CONFLICT (subject) DO UPDATE SET seq = s.seq + 1
-            RETURNING s.subject, s.seq),
-        b AS (
-            SELECT c.m, c.subject, q.seq,
-                   webhook_media_body(c.m, c.from_state, q.seq, v_at,
-                       (SELECT coalesce(json_agg(json_build_object(
-                            'id', e.id::text, 'event_type', e.event_type,
-                            'status', e.status,
-                            'received_via', e.received_via,
-                            'event_time', e.event_time) ORDER BY e.id),
-                            '[]'::json)
-                        FROM vod_events e
-                        WHERE e.provider = (c.m).provider
-                          AND e.file_id = (c.m).file_id
-                          AND e.xmin::text = v_xmin)) AS body
-            FROM c JOIN q ON q.subject = c.subject)
-        INSERT INTO webhook_messages (subscription_id, type, subject, seq,
-                                      body)
-        SELECT s.id, 'media.state_changed', b.subject, b.seq, b.body
-        FROM b JOIN webhook_subscriptions s
-            ON webhook_selects(s, 'media', (b.m).provider, (b.m).state);
-    ELSE
-        WITH c AS (
-            SELECT n::media AS m, o.state::text AS from_state,
-                   'media:' || n.provider || ':' || n.file_id AS subject
-            FROM webhook_new n JOIN webhook_old o ON o.id = n.id
-            WHERE o.state IS DISTINCT FROM n.state
-              AND EXISTS (SELECT 1 FROM webhook_subscriptions s
-                          WHERE webhook_selects(s, 'media', n.provider,
-                                                n.state))),
-        q AS (
-            INSERT INTO webhook_subjects AS s (subject, seq)
-            SELECT c.subject, 1 FROM c
-            ON CONFLICT (subject) DO UPDATE SET seq = s.seq + 1
-            RETURNING s.subject, s.seq),
-        b AS (
-            SELECT c.m, c.subject, q.seq,
-                   webhook_media_body(c.m, c.from_state, q.seq, v_at,
-                       (SELECT coalesce(json_agg(json_build_object(
-                            'id', e.id::text, 'event_type', e.event_type,
-                            'status', e.status,
-                            'received_via', e.received_via,
-                            'event_time', e.event_time) ORDER BY e.id),
-                            '[]'::json)
-                        FROM vod_events e
-                        WHERE e.provider = (c.m).provider
-                          AND e.file_id = (c.m).file_id
-                          AND e.xmin::text = v_xmin)) AS body
-            FROM c JOIN q ON q.subject = c.subject)
-        INSERT INTO webhook_messages (subscription_id, type, subject, seq,
-                                      body)
-        SELECT s.id, 'media.state_changed', b.subject, b.seq, b.body
-        FROM b JOIN webhook_subscriptions s
-            ON webhook_selects(s, 'media', (b.m).provider, (b.m).state);
-    END IF;
+    WITH c AS (
+        SELECT u.m, u.from_state,
+               'media:' || (u.m).provider || ':' || (u.m).file_id AS subject
+        FROM (SELECT v_media[i] AS m, v_from[i] AS from_state
+              FROM generate_subscripts(v_media, 1) AS i) u
+        WHERE EXISTS (SELECT 1 FROM webhook_subscriptions s
+                      WHERE webhook_selects(s, 'media', (u.m).provider,
+                                            (u.m).state))),
+    q AS (
+        INSERT INTO webhook_subjects AS s (subject, seq)
+        SELECT c.subject, 1 FROM c
+        ON CONFLICT (subject) DO UPDATE SET seq = s.seq + 1
+        RETURNING s.subject, s.seq),
+    b AS (
+        SELECT c.m, c.subject, q.seq,
+               webhook_media_body(c.m, c.from_state, q.seq, v_at,
+                   (SELECT coalesce(json_agg(json_build_object(
+                        'id', e.id::text, 'event_type', e.event_type,
+                        'status', e.status,
+                        'received_via', e.received_via,
+                        'event_time', e.event_time) ORDER BY e.id),
+                        '[]'::json)
+                    FROM vod_events e
+                    WHERE e.provider = (c.m).provider
+                      AND e.file_id = (c.m).file_id
+                      AND e.xmin::text = v_xmin)) AS body
+        FROM c JOIN q ON q.subject = c.subject)
+    INSERT INTO webhook_messages (subscription_id, type, subject, seq, body)
+    SELECT s.id, 'media.state_changed', b.subject, b.seq, b.body
+    FROM b JOIN webhook_subscriptions s
+        ON webhook_selects(s, 'media', (b.m).provider, (b.m).state);
     RETURN NULL;
 END
 $$;
