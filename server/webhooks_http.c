@@ -450,10 +450,14 @@ handle_webhook_messages(struct http_req *r, void *arg)
 	return reply_owned(r, 200, json);
 }
 
-int
-handle_webhook_message(struct http_req *r, void *arg)
+/* What store_webhook_message_json and store_webhook_resend share. */
+typedef int (*message_fn)(struct db_pool *pool, const char *id, int64_t msg,
+			  char **json, struct err *e);
+
+/* /v1/webhooks/{id}/messages/{msg_id}[/...]: fn's JSON with status. */
+static int
+on_message(struct http_req *r, struct app *app, message_fn fn, int status)
 {
-	struct app *app = arg;
 	char *json = NULL;
 	int64_t id;
 	struct err e;
@@ -464,30 +468,22 @@ handle_webhook_message(struct http_req *r, void *arg)
 	if (!msg_id(r->params[1], &id))
 		return http_reply_error(r, 404, "not_found", "no such message");
 	err_clear(&e);
-	rc = store_webhook_message_json(app->pool, r->params[0], id, &json, &e);
+	rc = fn(app->pool, r->params[0], id, &json, &e);
 	if (rc != 0)
 		return http_reply_err(r, rc, &e);
-	return reply_owned(r, 200, json);
+	return reply_owned(r, status, json);
+}
+
+int
+handle_webhook_message(struct http_req *r, void *arg)
+{
+	return on_message(r, arg, store_webhook_message_json, 200);
 }
 
 int
 handle_webhook_resend(struct http_req *r, void *arg)
 {
-	struct app *app = arg;
-	char *json = NULL;
-	int64_t id;
-	struct err e;
-	int rc;
-
-	if ((rc = path_id(r)) != 0)
-		return rc;
-	if (!msg_id(r->params[1], &id))
-		return http_reply_error(r, 404, "not_found", "no such message");
-	err_clear(&e);
-	rc = store_webhook_resend(app->pool, r->params[0], id, &json, &e);
-	if (rc != 0)
-		return http_reply_err(r, rc, &e);
-	return reply_owned(r, 202, json);
+	return on_message(r, arg, store_webhook_resend, 202);
 }
 
 int
