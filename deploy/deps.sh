@@ -3,8 +3,9 @@
 #
 #   deploy/deps.sh            build and run (compiler, libraries, PostgreSQL)
 #   deploy/deps.sh --test     also what tests/run.sh needs (cmocka, nginx for the
-#                             proxy test, promtool, chromium for the status
-#                             page's browser test)
+#                             proxy test, pgbouncer for the pooler test,
+#                             promtool, chromium for the status page's
+#                             browser test)
 #   deploy/deps.sh --bench    also what bench/ needs (wrk, clang, valgrind)
 #   deploy/deps.sh --runtime  only what a built vodhook needs to run (the
 #                             container's final stage; a test checks the
@@ -24,7 +25,7 @@ for arg in "$@"; do
       # certificates for the platforms' https, and curl for health checks.
       pkgs=(libcivetweb1 libcjson1 libcurl4 libssl3 libpq5 liblzma5
             ca-certificates curl) ;;
-    --test) pkgs+=(libcmocka-dev systemd nginx prometheus chromium) ;;
+    --test) pkgs+=(libcmocka-dev systemd nginx pgbouncer prometheus chromium) ;;
     --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
