@@ -18,7 +18,8 @@
  * and backs off. The exception is the migrations' DDL, which may take as
  * long as it needs.
  *
- * Interface: db_pool_new, db_pool_free, db_pool_backoff, store_ping;
+ * Interface: db_pool_new, db_pool_free, db_pool_backoff, store_ping,
+ * store_check_session;
  * store__acquire, store__acquire_by, store__release, store__set_deadline,
  * store__flush, store__get, store__timed_out, store__deadline, store__err,
  * store__exec, store__prepare, store__ok, store__dup_or_null, store__claim,
@@ -687,6 +688,19 @@ store__err(PGconn *conn, const PGresult *res, const char *what, struct err *e)
 		 (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
 		code = ERR_INPUT;
 	return err_set(e, code, "could not %s: %s", what, why);
+}
+
+int
+store_check_session(struct db_pool *pool, struct err *e)
+{
+	PGconn *conn;
+	int rc;
+
+	if ((conn = store__acquire(pool, 2000, e)) == NULL)
+		return store__acquire_failed(e);
+	rc = store__check_session(pool, conn, e);
+	store__release(pool, conn);
+	return rc;
 }
 
 int

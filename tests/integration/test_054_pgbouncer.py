@@ -6,7 +6,8 @@ through the emulator completes. Session pooling without it: PgBouncer
 refuses the callback committer's connection (it sends `options`), so every
 callback is spooled and then stored by the replay, nothing lost. Transaction
 pooling: `serve` and `migrate` refuse at once with one line, before taking
-the migration lock that such a pooler would leave held by no one."""
+the migration lock that such a pooler would leave held by no one, and `vodhook
+check` fails on its database line."""
 import os
 import shutil
 import subprocess
@@ -189,6 +190,14 @@ class TransactionPooling(unittest.TestCase):
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
             self.assertIn(want, r.stderr)
+        # vodhook check says so on its database line, and fails.
+        r = h.run(["check"], {"VODHOOK_DATABASE_URL": url,
+                              "VODHOOK_SPOOL_DIR": os.path.join(h.tmpdir("vodhook-it-"), "spool"),
+                              "VODHOOK_TENCENT_ALLOW_UNVERIFIED": "1"}, timeout=10)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        line = [x for x in r.stdout.splitlines() if x.split()[1:2] == ["database"]]
+        self.assertEqual(len(line), 1, r.stdout)
+        self.assertIn(want, line[0])
         # Refused before anything was migrated or locked.
         self.assertEqual(count(db, "SELECT count(*) FROM pg_tables"
                                    " WHERE tablename = 'schema_migrations'"), 0)
