@@ -109,7 +109,7 @@ secrets=()
 secret() { # NAME VALUE: the setting NAME's _FILE, from a podman secret
   printf '%s' "$2" | podman secret create "$name-$1" - >/dev/null
   secrets+=(--secret "$name-$1,target=$1,mode=0444")
-  settings+=(-e "VODHOOK_$(echo "$1" | tr a-z A-Z)_FILE=/run/secrets/$1")
+  settings+=(-e "VODHOOK_${1^^}_FILE=/run/secrets/$1")
 }
 secret database_url "$db"
 secret api_token "$token"

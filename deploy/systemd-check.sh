@@ -103,8 +103,9 @@ pid=$(ctr systemctl show -P MainPID vodhook)
 [ "$pid" -gt 0 ] || fail "no main process"
 user=$(ctr systemctl show -P User vodhook)
 uid=$(ctr sed -n 's/^Uid:	\([0-9]*\).*/\1/p' "/proc/$pid/status")
-[ "$user" = vodhook ] && [ "$uid" -ge 61184 ] && [ "$uid" -le 65519 ] ||
+if [ "$user" != vodhook ] || [ "$uid" -lt 61184 ] || [ "$uid" -gt 65519 ]; then
   fail "runs as $user ($uid), not the dynamic user vodhook"
+fi
 ok "runs as the dynamic user vodhook (uid $uid)"
 status=$(ctr cat "/proc/$pid/status")
 grep -q '^NoNewPrivs:	1' <<<"$status" || fail "NoNewPrivs"
