@@ -3,9 +3,12 @@
 #
 #   deploy/deps.sh            build and run (compiler, libraries, PostgreSQL)
 #   deploy/deps.sh --test     also what tests/run.sh needs (cmocka, nginx for the
-#                             proxy test, promtool, chromium for the status
-#                             page's browser test)
+#                             proxy test, pgbouncer for the pooler test,
+#                             promtool, chromium for the status page's
+#                             browser test)
 #   deploy/deps.sh --bench    also what bench/ needs (wrk, clang, valgrind)
+#   deploy/deps.sh --container  also what deploy/container-check.sh needs
+#                             (podman, runc, debootstrap)
 #   deploy/deps.sh --runtime  only what a built vodhook needs to run (the
 #                             container's final stage; a test checks the
 #                             list against the binary's libraries)
@@ -14,7 +17,7 @@
 # when run as root; otherwise prints the command to run and exits 1.
 set -euo pipefail
 
-pkgs=(gcc make cmake ninja-build pkg-config
+pkgs=(gcc libc6-dev make cmake ninja-build pkg-config
       libcivetweb-dev libcjson-dev libcurl4-openssl-dev libssl-dev libpq-dev liblzma-dev
       postgresql postgresql-client python3 curl openssl ca-certificates)
 for arg in "$@"; do
@@ -24,8 +27,9 @@ for arg in "$@"; do
       # certificates for the platforms' https, and curl for health checks.
       pkgs=(libcivetweb1 libcjson1 libcurl4 libssl3 libpq5 liblzma5
             ca-certificates curl) ;;
-    --test) pkgs+=(libcmocka-dev systemd nginx prometheus chromium) ;;
+    --test) pkgs+=(libcmocka-dev systemd nginx pgbouncer prometheus chromium) ;;
     --bench) pkgs+=(wrk clang libclang-rt-dev time valgrind) ;;
+    --container) pkgs+=(podman runc debootstrap) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -116,6 +116,14 @@ check_database(char *note, size_t n)
 		st = CHECK_FAIL;
 		goto out;
 	}
+	/* A pooler in transaction mode: serve and migrate would refuse it
+	 * (ERR_CONFLICT's message names database_url already). */
+	if ((rc = store_check_session(pool, &e)) != 0) {
+		snprintf(note, n, "%s%s",
+			 rc == ERR_CONFLICT ? "" : "database_url: ", e.msg);
+		st = CHECK_FAIL;
+		goto out;
+	}
 	/* A database behind this binary is not a fault: serve and migrate
 	 * apply the migrations. */
 	rc = store_ready(pool, &e);

@@ -157,6 +157,10 @@ store_migrate(struct db_pool *pool, int *applied, struct err *e)
 		*applied = 0;
 	if ((conn = store__acquire(pool, 10000, e)) == NULL)
 		return store__acquire_failed(e);
+	/* The lock is a session's: behind a pooler in transaction mode it
+	 * would outlive this function, held by no one. */
+	if ((rc = store__check_session(pool, conn, e)) != 0)
+		goto out;
 	/* Waiting for another instance's migrations, and DDL on a large
 	 * table, take as long as they take. */
 	store__set_deadline(conn, 0);

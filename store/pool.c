@@ -18,11 +18,12 @@
  * and backs off. The exception is the migrations' DDL, which may take as
  * long as it needs.
  *
- * Interface: db_pool_new, db_pool_free, db_pool_backoff, store_ping;
+ * Interface: db_pool_new, db_pool_free, db_pool_backoff, store_ping,
+ * store_check_session;
  * store__acquire, store__acquire_by, store__release, store__set_deadline,
  * store__flush, store__get, store__timed_out, store__deadline, store__err,
- * store__exec, store__prepare, store__ok, store__dup_or_null, store__claim
- * (store/ only).
+ * store__exec, store__prepare, store__ok, store__dup_or_null, store__claim,
+ * store__check_session (store/ only).
  */
 #include "store/store_int.h"
 
@@ -355,6 +356,63 @@ failed:
 	return NULL;
 }
 
+/* pg_backend_pid() of conn's server session into *pid; 0, or the error. */
+static int
+backend_pid(PGconn *conn, long *pid, struct err *e)
+{
+	PGresult *res = store__exec(conn, "SELECT pg_backend_pid()", 0, NULL);
+	int rc = 0;
+
+	if (store__ok(res) && PQntuples(res) == 1)
+		*pid = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		rc = store__err(conn, res, "check the database session", e);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A pooler that hands a connection's transactions to whichever server
+ * session is free (PgBouncer's pool_mode = transaction or statement) breaks
+ * what vodhook keeps in a session: the migrations' advisory lock (left held
+ * by a session no client owns, so that the next migration waits for ever),
+ * the committer's prepared statements and pipeline, LISTEN. It is found
+ * here from outside: conn and a second connection opened for the check ask
+ * in turn which server process serves them. With a session each, the two
+ * differ and neither changes; behind such a pooler, the server session one
+ * of them just released is the one the other gets next (PgBouncer reuses
+ * the most recently used first), or conn's changes. Four round trips and a
+ * connection, at each start: cheap enough to refuse at once rather than
+ * hang or spool.
+ */
+int
+store__check_session(struct db_pool *pool, PGconn *conn, struct err *e)
+{
+	long a[2] = {-1, -1}, b[2] = {-2, -2};
+	PGconn *other;
+	int rc = 0;
+
+	if ((other = pool_connect(pool, 0, e)) == NULL)
+		return store__acquire_failed(e);
+	/* A pooler short of server sessions makes the second wait. */
+	store__set_deadline(other, time_mono_ms() + 10000);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		if ((rc = backend_pid(conn, &a[i], e)) == 0)
+			rc = backend_pid(other, &b[i], e);
+	PQfinish(other);
+	if (rc != 0)
+		return rc;
+	if (a[0] != a[1] || b[0] != b[1] || a[0] == b[0] || a[1] == b[1])
+		return err_set(
+		    e, ERR_CONFLICT,
+		    "database_url (VODHOOK_DATABASE_URL): a connection's "
+		    "transactions run in different server sessions (a pooler "
+		    "in transaction mode, such as PgBouncer's pool_mode = "
+		    "transaction?): vodhook needs a server session per "
+		    "connection; use session pooling");
+	return 0;
+}
+
 int
 store__acquire_failed(const struct err *e)
 {
@@ -630,6 +688,19 @@ store__err(PGconn *conn, const PGresult *res, const char *what, struct err *e)
 		 (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0))
 		code = ERR_INPUT;
 	return err_set(e, code, "could not %s: %s", what, why);
+}
+
+int
+store_check_session(struct db_pool *pool, struct err *e)
+{
+	PGconn *conn;
+	int rc;
+
+	if ((conn = store__acquire(pool, 2000, e)) == NULL)
+		return store__acquire_failed(e);
+	rc = store__check_session(pool, conn, e);
+	store__release(pool, conn);
+	return rc;
 }
 
 int

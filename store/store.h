@@ -53,6 +53,14 @@ void db_pool_free(struct db_pool *pool);
 int store_ping(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
 
 /*
+ * Whether pool's connections keep one server session across transactions,
+ * as vodhook needs: 0, or ERR_CONFLICT when a pooler runs them in whichever
+ * session is free (transaction pooling; e says so), or ERR_UNAVAIL.
+ * store_migrate makes the same check first.
+ */
+int store_check_session(struct db_pool *pool, struct err *e) VH_MUST_CHECK;
+
+/*
  * Whether the pool would try to connect now: ERR_UNAVAIL with the last
  * failure while it backs off after one (no connection attempt before its
  * end, however the database is meanwhile), else 0. Takes no connection.

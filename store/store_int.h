@@ -64,6 +64,14 @@ PGresult *store__get(PGconn *conn);
 bool store__generic_plans(const struct db_pool *pool);
 
 /*
+ * 0 when conn keeps one server session across its transactions (a direct
+ * connection, or a pooler in session mode); ERR_CONFLICT, e saying why,
+ * when a pooler runs them in whichever session is free; ERR_UNAVAIL when
+ * the check could not be made.
+ */
+int store__check_session(struct db_pool *pool, PGconn *conn, struct err *e);
+
+/*
  * Turn a failed result into *e: ERR_UNAVAIL when the connection is gone,
  * ERR_CONFLICT for a unique violation, else ERR_DB; what says what failed.
  * Returns the code. res may be NULL.

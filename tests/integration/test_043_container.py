@@ -112,9 +112,26 @@ class Container(unittest.TestCase):
         self.assertIsNotNone(m)
         vol = re.search(r"^VOLUME (\S+)", text, re.M).group(1)
         self.assertTrue(m.group(1).startswith(vol + "/"), "the spool is not in the volume")
-        self.assertRegex(text, r"(?m)^HEALTHCHECK .*\n\s+CMD curl -fsS http://127.0.0.1:8080/healthz")
+        self.assertRegex(text, r"(?m)^HEALTHCHECK .*\n\s+CMD .*VODHOOK_LISTEN")
         self.assertRegex(text, r"(?m)^USER vodhook$")
         self.assertRegex(read("compose.yaml"), r"image: docker.io/library/postgres:15\n")
+
+    def test_healthcheck_follows_listen(self):
+        # The HEALTHCHECK's shell command, run as the container would run
+        # it (sh -c, VODHOOK_LISTEN from the environment) against a daemon
+        # on a port of its own: healthy on that port, however the address
+        # is written; unhealthy when nothing answers there.
+        m = re.search(r"(?m)^HEALTHCHECK .*\\\n\s+CMD ((?:.*\\\n)*.*)$", read("Containerfile"))
+        self.assertIsNotNone(m)
+        cmd = re.sub(r"\\\n\s*", "", m.group(1))
+        with h.Daemon(h.fresh_database()) as d:
+            for listen in ("127.0.0.1:%d" % d.port, "0.0.0.0:%d" % d.port):
+                r = subprocess.run(["sh", "-c", cmd], env=dict(os.environ, VODHOOK_LISTEN=listen),
+                                   capture_output=True, text=True, timeout=10)
+                self.assertEqual(r.returncode, 0, (listen, r.stderr))
+            r = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=10,
+                               env=dict(os.environ, VODHOOK_LISTEN="127.0.0.1:%d" % h.free_port()))
+            self.assertNotEqual(r.returncode, 0)
 
 
 if __name__ == "__main__":
