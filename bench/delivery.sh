@@ -109,5 +109,5 @@ q "SELECT 'latency, callback commit to delivery, ' || count(*) || ' callbacks at
      ' ms, p99 ' ||
      round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - created_at))::numeric, 1) ||
      ' ms, max ' || round(1000 * max(extract(epoch FROM delivered_at - created_at))::numeric, 1) || ' ms'
-   FROM webhook_messages WHERE body LIKE '%\"lat-%'"
+   FROM webhook_messages WHERE subject LIKE 'media:alibaba:lat-%'"
 curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^vodhook_webhook_(delivered|retried|failed)_total'

@@ -453,6 +453,17 @@ ingest_submit(struct ingest *ig, const struct vod_event *ev, const char *raw,
 	return 0;
 }
 
+bool
+ingest_busy(struct ingest *ig)
+{
+	bool busy;
+
+	pthread_mutex_lock(&ig->mu);
+	busy = ig->queued > 0;
+	pthread_mutex_unlock(&ig->mu);
+	return busy;
+}
+
 void
 ingest_get_stats(struct ingest *ig, struct ingest_stats *st)
 {

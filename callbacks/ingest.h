@@ -67,6 +67,12 @@ int ingest_submit(struct ingest *ig, const struct vod_event *ev,
 		  const char *raw, size_t len, enum vod_via via,
 		  struct ingest_result *res, struct err *e) VH_MUST_CHECK;
 
+/*
+ * Whether events are waiting behind a commit in progress now: callbacks
+ * are waiting for the database. Thread-safe.
+ */
+bool ingest_busy(struct ingest *ig);
+
 /* Counters since start. Thread-safe. */
 void ingest_get_stats(struct ingest *ig, struct ingest_stats *st);
 

@@ -250,6 +250,14 @@ static const struct cfg_opt opts[] = {
     {"webhook_max_in_flight", I(webhook_max_in_flight, 1, 64), "2", 0,
      "deliveries to one subscription at the same time, all processes "
      "together, so that a slow receiver holds back only its own"},
+    {"webhook_batch", I(webhook_batch, 1, 1000), "32", 0,
+     "messages of one subscription a delivery thread claims at once and "
+     "sends one after another (one statement to claim them, one to record "
+     "how they went)"},
+    {"webhook_busy_share", I(webhook_busy_share, 1, 100), "5", 0,
+     "percent of the time each delivery thread works while callbacks wait "
+     "for the database (100: as much as it can): the clouds give up on slow "
+     "callbacks, a message waits in the outbox unharmed"},
     {"webhook_timeout_ms", I(webhook_timeout_ms, 100, 120000), "15000", 0,
      "time a receiver has to answer a delivery (connecting included); "
      "past it the attempt failed"},

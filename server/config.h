@@ -96,6 +96,8 @@ struct config {
 	/* outbound webhooks */
 	int64_t webhook_workers;
 	int64_t webhook_max_in_flight;
+	int64_t webhook_batch;
+	int64_t webhook_busy_share;
 	int64_t webhook_timeout_ms;
 	int64_t webhook_poll_ms;
 	char *webhook_retry_schedule;

@@ -605,7 +605,7 @@ cmd_serve(void)
 		if ((rc = start_workers(&app, &co, &puller, &reconciler,
 					&retention)) != 0)
 			goto out;
-		webhooks = webhooks_run_start(app.pool);
+		webhooks = webhooks_run_start(app.pool, app.ingest);
 		sig = wait_for_stop(&sigs, tls);
 	}
 	log_msg(LOG_INFO, "main", "received %s, shutting down",

@@ -30,7 +30,11 @@
 		    app, ROUTE_API                                             \
 	}
 
-/* Start the delivery workers the settings ask for (NULL: none). */
-struct webhook_service *webhooks_run_start(struct db_pool *pool);
+struct ingest;
+
+/* Start the delivery workers the settings ask for (NULL: none); they give
+ * way to ig's callbacks while those wait for the database. */
+struct webhook_service *webhooks_run_start(struct db_pool *pool,
+					   struct ingest *ig);
 
 #endif

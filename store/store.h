@@ -618,19 +618,23 @@ struct store_webhook_msg {
 	int64_t created_ms;
 	char subscription[37];
 };
-void store_webhook_msg_cleanup(struct store_webhook_msg *m);
+/* Free n messages and the array. NULL-safe. */
+void store_webhook_msgs_free(struct store_webhook_msg *m, int n);
 /*
- * Claim the oldest message due (see webhooks.c for which), leased to owner
- * for lease_s seconds. 0 with *found false when there is none.
+ * Claim up to batch messages of one subscription (see webhooks.c for
+ * which), leased to owner for lease_s seconds: *out (caller frees with
+ * store_webhook_msgs_free) holds *n of them, in the order to send. 0 with
+ * *n 0 when none is due.
  */
 int store_webhook_claim(struct db_pool *pool, const char *owner, int lease_s,
-			int max_in_flight, struct store_webhook_msg *out,
-			bool *found, struct err *e) VH_MUST_CHECK;
+			int max_in_flight, int batch,
+			struct store_webhook_msg **out, int *n,
+			struct err *e) VH_MUST_CHECK;
 
-/* What an attempt came to. */
+/* What an attempt came to, or that a claimed message was not tried. */
 struct store_webhook_result {
 	int64_t id;
-	const char *owner;
+	bool tried; /* false: the batch ended first; pending again as it was */
 	int64_t started_ms; /* wall clock */
 	int duration_ms;
 	bool ok;
@@ -638,12 +642,16 @@ struct store_webhook_result {
 	int status;	  /* HTTP status, 0 none */
 	const char *error;
 	const char *response; /* the body's start, or NULL */
-	int64_t disable_after_s;
 };
-/* Record an attempt while owner still holds the lease; *disabled tells
- * whether it disabled the subscription. */
-int store_webhook_finish(struct db_pool *pool,
-			 const struct store_webhook_result *r, bool *disabled,
+/*
+ * Record the outcomes r[n] of a claimed batch, in the order sent, for the
+ * messages whose lease owner still holds. The last one tried speaks for
+ * the subscription: failing for longer than disable_after_s (0: never)
+ * disables it, and *disabled tells whether this did.
+ */
+int store_webhook_finish(struct db_pool *pool, const char *owner,
+			 const struct store_webhook_result *r, int n,
+			 int64_t disable_after_s, bool *disabled,
 			 struct err *e) VH_MUST_CHECK;
 /* Messages ever created, and those pending, in the whole database. */
 int store_webhook_stats(struct db_pool *pool, int64_t *created,

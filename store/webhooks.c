@@ -11,9 +11,11 @@
  *
  * Interface: store_webhook_create, _list_json, _get_json, _update,
  * _delete, _rotate, _messages_json, _message_json, _resend, _resend_since,
- * _claim, _finish, store_webhook_msg_cleanup, store_webhook_stats.
+ * _claim, _finish, store_webhook_msgs_free, store_webhook_stats.
  */
 #include "store/store_int.h"
+
+#include "common/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +89,7 @@ static const char SQL_UPDATE[] =
 				  " updated_at = now()"
 				  " WHERE s.id = $1::uuid RETURNING " SUB_JSON;
 
-static const char SQL_DELETE[] =
-    "DELETE FROM webhook_subscriptions WHERE id = $1::uuid RETURNING id";
+static const char SQL_DELETE[] = "SELECT 1 WHERE webhook_delete($1::uuid)";
 
 static const char SQL_ROTATE[] =
     "UPDATE webhook_subscriptions s SET old_secret = s.secret,"
@@ -108,7 +109,8 @@ static const char SQL_MESSAGES[] =
     "  WHERE id = $1::uuid)";
 
 static const char SQL_MESSAGE[] =
-    "SELECT " MSG_JSON "::jsonb || jsonb_build_object('body', m.body::json,"
+    "SELECT " MSG_JSON "::jsonb || jsonb_build_object("
+    "'body', webhook_message_body(m)::json,"
     " 'attempts', (SELECT coalesce(json_agg(json_build_object('started_at',"
     "  a.started_at, 'duration_ms', a.duration_ms, 'status', a.status,"
     "  'error', a.error, 'response', a.response) ORDER BY a.id),"
@@ -132,69 +134,13 @@ static const char SQL_RESEND_SINCE[] =
     " SELECT count(*) FROM r"
     " HAVING EXISTS (SELECT 1 FROM webhook_subscriptions WHERE id = $1::uuid)";
 
-/*
- * webhook_claim (016, 021) says which message, and how the bound per
- * subscription holds; SQL_CLAIMED then reads what is sent, in a statement
- * of its own. In the claim's statement it could not: a statement reads
- * with the snapshot it started with, and the function's own statements
- * see messages committed since, so a message inserted in between was
- * leased but not returned, and waited for its lease to end (25 s by
- * default) before it was sent.
- */
+/* webhook_claim_batch and webhook_finish_batch (022) say which and how. */
 static const char SQL_CLAIM[] =
-    "SELECT claimed_id, claimed_attempts FROM webhook_claim($1, $2::int,"
-    " $3::int) WHERE claimed_id IS NOT NULL";
+    "SELECT id, attempts, body, url, secret, old_secret, created_ms,"
+    " subscription_id FROM webhook_claim_batch($1, $2::int, $3::int, $4::int)";
 
-static const char SQL_CLAIMED[] =
-    "SELECT m.body, s.url, s.secret,"
-    " CASE WHEN s.old_secret_until > now() THEN s.old_secret END,"
-    " (extract(epoch FROM m.created_at) * 1000)::bigint, s.id"
-    " FROM webhook_messages m"
-    " JOIN webhook_subscriptions s ON s.id = m.subscription_id"
-    " WHERE m.id = $1::bigint";
-
-/*
- * The outcome of an attempt ($4: delivered; else $5 ms until the retry,
- * negative: failed for good), recorded only while the lease is held. A
- * failure starts or continues the subscription's failing_since, a success
- * ends it; failing for longer than $9 seconds (0: never) disables it.
- */
 static const char SQL_FINISH[] =
-    "WITH m AS (UPDATE webhook_messages m SET"
-    "  state = CASE WHEN $4::boolean THEN 'delivered'"
-    "   WHEN $5::bigint < 0 THEN 'failed' ELSE 'pending' END,"
-    "  next_attempt_at = CASE WHEN NOT $4::boolean AND $5::bigint >= 0"
-    "   THEN now() + make_interval(secs => $5::bigint / 1000.0)"
-    "   ELSE m.next_attempt_at END,"
-    "  delivered_at = CASE WHEN $4::boolean THEN now() END,"
-    "  failed_at = CASE WHEN NOT $4::boolean AND $5::bigint < 0"
-    "   THEN now() END,"
-    "  last_status = $6::int, last_error = $7,"
-    "  lease_owner = NULL, lease_expires_at = NULL"
-    " WHERE m.id = $1::bigint AND m.lease_owner = $2"
-    " RETURNING m.id, m.subscription_id),"
-    " a AS (INSERT INTO webhook_attempts (message_id, started_at,"
-    "  duration_ms, status, error, response)"
-    " SELECT m.id, to_timestamp($3::bigint / 1000.0), $10::int, $6::int,"
-    "  $7, $8 FROM m)"
-    " UPDATE webhook_subscriptions s SET"
-    "  failing_since = CASE WHEN $4::boolean THEN NULL"
-    "   ELSE coalesce(s.failing_since, now()) END,"
-    "  enabled = s.enabled AND ($4::boolean OR $9::bigint = 0"
-    "   OR s.failing_since IS NULL"
-    "   OR s.failing_since > now() - make_interval(secs => $9::bigint)),"
-    "  disabled_at = CASE WHEN s.enabled AND NOT $4::boolean"
-    "   AND $9::bigint > 0 AND s.failing_since"
-    "    <= now() - make_interval(secs => $9::bigint)"
-    "   THEN now() ELSE s.disabled_at END,"
-    "  disabled_reason = CASE WHEN s.enabled AND NOT $4::boolean"
-    "   AND $9::bigint > 0 AND s.failing_since"
-    "    <= now() - make_interval(secs => $9::bigint)"
-    "   THEN 'every delivery failed since ' || s.failing_since"
-    "   ELSE s.disabled_reason END"
-    " FROM m WHERE s.id = m.subscription_id"
-    "  AND (NOT $4::boolean OR s.failing_since IS NOT NULL)"
-    " RETURNING s.enabled";
+    "SELECT webhook_finish_batch($1, $2::json, $3::bigint)";
 
 static const char SQL_STATS[] =
     "SELECT (SELECT last_value FROM webhook_messages_id_seq)"
@@ -384,87 +330,133 @@ store_webhook_resend_since(struct db_pool *pool, const char *id,
 }
 
 void
-store_webhook_msg_cleanup(struct store_webhook_msg *m)
+store_webhook_msgs_free(struct store_webhook_msg *m, int n)
 {
-	free(m->body);
-	free(m->url);
-	free(m->secret);
-	free(m->old_secret);
-	memset(m, 0, sizeof(*m));
+	if (m == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		free(m[i].body);
+		free(m[i].url);
+		free(m[i].secret);
+		free(m[i].old_secret);
+	}
+	free(m);
+}
+
+/* Row r of a claim's result into m. */
+static int
+claimed(const PGresult *res, int r, struct store_webhook_msg *m, struct err *e)
+{
+	int64_t v;
+	int rc;
+
+	if ((rc = store__int(res, r, 0, 1, INT64_MAX, &m->id, "id", e)) != 0 ||
+	    (rc = store__int(res, r, 1, 0, INT32_MAX, &v, "attempts", e)) !=
+		0 ||
+	    (rc = store__int(res, r, 6, 0, INT64_MAX, &m->created_ms,
+			     "created_at", e)) != 0)
+		return rc;
+	m->attempts = (int)v;
+	m->body = xstrdup(PQgetvalue(res, r, 2));
+	m->url = xstrdup(PQgetvalue(res, r, 3));
+	m->secret = xstrdup(PQgetvalue(res, r, 4));
+	m->old_secret = store__dup_or_null(res, r, 5);
+	snprintf(m->subscription, sizeof(m->subscription), "%s",
+		 PQgetvalue(res, r, 7));
+	return 0;
 }
 
 int
 store_webhook_claim(struct db_pool *pool, const char *owner, int lease_s,
-		    int max_in_flight, struct store_webhook_msg *out,
-		    bool *found, struct err *e)
+		    int max_in_flight, int batch,
+		    struct store_webhook_msg **out, int *n, struct err *e)
 {
-	char lease[16], max[16], id[24];
-	const char *params[3] = {owner, lease, max};
-	int64_t v;
+	char lease[16], max[16], lim[16];
+	const char *params[4] = {owner, lease, max, lim};
+	struct store_webhook_msg *m;
 	PGresult *res;
-	int rc = 0;
+	int rows, rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	*found = false;
+	*out = NULL;
+	*n = 0;
 	snprintf(lease, sizeof(lease), "%d", lease_s);
 	snprintf(max, sizeof(max), "%d", max_in_flight);
-	if ((res = run(pool, SQL_CLAIM, 3, params, "claim webhook message",
+	snprintf(lim, sizeof(lim), "%d", batch);
+	if ((res = run(pool, SQL_CLAIM, 4, params, "claim webhook messages",
 		       e)) == NULL)
 		return e->code;
-	if (PQntuples(res) == 0)
-		goto out;
-	if ((rc = store__int(res, 0, 0, 1, INT64_MAX, &out->id, "id", e)) !=
-		0 ||
-	    (rc = store__int(res, 0, 1, 0, INT32_MAX, &v, "attempts", e)) != 0)
-		goto out;
-	out->attempts = (int)v;
+	/* None due, or gone meanwhile (their subscription deleted). */
+	if ((rows = PQntuples(res)) == 0) {
+		PQclear(res);
+		return 0;
+	}
+	m = xcalloc((size_t)rows, sizeof(*m));
+	for (int r = 0; r < rows && rc == 0; r++)
+		rc = claimed(res, r, &m[r], e);
 	PQclear(res);
-	snprintf(id, sizeof(id), "%lld", (long long)out->id);
-	/* Gone meanwhile (its subscription deleted): nothing to send. */
-	if ((res = run(pool, SQL_CLAIMED, 1, (const char *const[]){id},
-		       "read the claimed webhook message", e)) == NULL)
-		return e->code;
-	if (PQntuples(res) == 0)
-		goto out;
-	if ((rc = store__int(res, 0, 4, 0, INT64_MAX, &out->created_ms,
-			     "created_at", e)) != 0)
-		goto out;
-	out->body = xstrdup(PQgetvalue(res, 0, 0));
-	out->url = xstrdup(PQgetvalue(res, 0, 1));
-	out->secret = xstrdup(PQgetvalue(res, 0, 2));
-	out->old_secret = store__dup_or_null(res, 0, 3);
-	snprintf(out->subscription, sizeof(out->subscription), "%s",
-		 PQgetvalue(res, 0, 5));
-	*found = true;
-out:
-	PQclear(res);
-	return rc;
+	if (rc != 0) {
+		/* Their leases run out, and they are sent then. */
+		store_webhook_msgs_free(m, rows);
+		return rc;
+	}
+	*out = m;
+	*n = rows;
+	return 0;
+}
+
+/* The outcomes as webhook_finish_batch reads them; ids as strings, which
+ * cJSON would otherwise keep as doubles. */
+static char *
+outcomes_json(const struct store_webhook_result *r, int n)
+{
+	cJSON *arr = cJSON_CreateArray(), *o;
+	char id[24];
+	char *s;
+
+	if (arr == NULL)
+		fatal("out of memory");
+	for (int i = 0; i < n; i++) {
+		if ((o = cJSON_CreateObject()) == NULL)
+			fatal("out of memory");
+		cJSON_AddItemToArray(arr, o);
+		snprintf(id, sizeof(id), "%lld", (long long)r[i].id);
+		cJSON_AddStringToObject(o, "id", id);
+		if (!r[i].tried)
+			continue; /* ok null: not tried */
+		cJSON_AddNumberToObject(o, "started_ms",
+					(double)r[i].started_ms);
+		cJSON_AddNumberToObject(o, "duration_ms", r[i].duration_ms);
+		cJSON_AddBoolToObject(o, "ok", r[i].ok);
+		cJSON_AddNumberToObject(o, "retry_ms", (double)r[i].retry_ms);
+		if (r[i].status > 0)
+			cJSON_AddNumberToObject(o, "status", r[i].status);
+		json_add_str(o, "error", r[i].error);
+		json_add_str(o, "response", r[i].response);
+	}
+	if ((s = cJSON_PrintUnformatted(arr)) == NULL)
+		fatal("out of memory");
+	cJSON_Delete(arr);
+	return s;
 }
 
 int
-store_webhook_finish(struct db_pool *pool, const struct store_webhook_result *r,
-		     bool *disabled, struct err *e)
+store_webhook_finish(struct db_pool *pool, const char *owner,
+		     const struct store_webhook_result *r, int n,
+		     int64_t disable_after_s, bool *disabled, struct err *e)
 {
-	char id[24], started[24], retry[24], status[16], off[24], dur[16];
-	const char *params[10] = {id,	    r->owner,
-				  started,  r->ok ? "t" : "f",
-				  retry,    r->status > 0 ? status : NULL,
-				  r->error, r->response,
-				  off,	    dur};
+	char off[24];
+	char *outcomes = outcomes_json(r, n);
+	const char *params[3] = {owner, outcomes, off};
 	PGresult *res;
 
 	*disabled = false;
-	snprintf(id, sizeof(id), "%lld", (long long)r->id);
-	snprintf(started, sizeof(started), "%lld", (long long)r->started_ms);
-	snprintf(retry, sizeof(retry), "%lld", (long long)r->retry_ms);
-	snprintf(status, sizeof(status), "%d", r->status);
-	snprintf(off, sizeof(off), "%lld", (long long)r->disable_after_s);
-	snprintf(dur, sizeof(dur), "%d", r->duration_ms);
-	if ((res = run(pool, SQL_FINISH, 10, params, "record webhook attempt",
-		       e)) == NULL)
+	snprintf(off, sizeof(off), "%lld", (long long)disable_after_s);
+	res = run(pool, SQL_FINISH, 3, params, "record webhook attempts", e);
+	cJSON_free(outcomes);
+	if (res == NULL)
 		return e->code;
-	*disabled =
-	    PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 'f' && !r->ok;
+	*disabled = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
+		    PQgetvalue(res, 0, 0)[0] == 'f';
 	PQclear(res);
 	return 0;
 }

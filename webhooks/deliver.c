@@ -1,11 +1,14 @@
 /*
  * deliver.c: the delivery workers.
  *
- * Each thread claims one message at a time from the outbox
+ * Each thread claims a batch of one subscription's messages from the outbox
  * (store_webhook_claim: the oldest due, each subject's messages in order,
- * at most max_in_flight per subscription, FOR UPDATE SKIP LOCKED and a
- * lease, so that the threads of every instance share the work), POSTs it
- * with the Standard Webhooks headers, and records the attempt. A 2xx is
+ * at most max_in_flight threads per subscription, FOR UPDATE SKIP LOCKED
+ * and a lease, so that the threads of every instance share the work),
+ * POSTs them one after another with the Standard Webhooks headers over one
+ * kept-alive connection, and records the attempts in one statement. While
+ * callbacks wait for the database, a thread pauses after each batch so as
+ * to work busy_share percent of the time. A 2xx is
  * delivered; anything else, a timeout or a refused connection is tried
  * again after the schedule's next delay, and once the schedule is used up
  * the message is failed (it stays, and can be sent again). A worker that
@@ -36,13 +39,20 @@
 
 #define RESPONSE_MAX  (64 * 1024)
 #define RESPONSE_KEEP 1024
-/* A lease outlives the longest attempt by this much. */
+/* A lease outlives the longest attempt by this much ... */
 #define LEASE_MARGIN_S 10
+/* ... and a batch starts its next attempt only while its lease outlives
+ * that attempt's longest by this much. */
+#define LEASE_SPARE_MS 2000
 
 struct worker {
 	struct webhook_service *svc;
 	struct vh_thread thread;
 	char owner[48];
+	/* Kept from one delivery to the next for its connections: a receiver
+	 * is sent one message after another over one kept-alive connection
+	 * rather than a new one (and TLS handshake) each. */
+	CURL *curl;
 };
 
 struct webhook_service {
@@ -173,16 +183,16 @@ headers(const struct store_webhook_msg *m, int64_t ts)
 }
 
 /*
- * POST m; *status is the HTTP status (0 when none came). 0 when it was a
- * 2xx; otherwise ERR_* with why in err.
+ * POST m with c; *status is the HTTP status (0 when none came). 0 when it
+ * was a 2xx; otherwise ERR_* with why in err.
  */
 static int
-post(const struct webhook_service_opts *o, const struct store_webhook_msg *m,
-     struct attempt *a, long *status, char *err, size_t errn)
+post(const struct webhook_service_opts *o, CURL *c,
+     const struct store_webhook_msg *m, struct attempt *a, long *status,
+     char *err, size_t errn)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *h;
-	CURL *c;
 	CURLcode cc;
 
 	*status = 0;
@@ -190,8 +200,8 @@ post(const struct webhook_service_opts *o, const struct store_webhook_msg *m,
 		snprintf(err, errn, "the signing secret is not usable");
 		return ERR_INTERNAL;
 	}
-	if ((c = curl_easy_init()) == NULL)
-		fatal("out of memory");
+	/* Every option again; the connections stay open for the next. */
+	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, m->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 			 o->url.allow_http ? "http,https" : "https");
@@ -218,7 +228,7 @@ post(const struct webhook_service_opts *o, const struct store_webhook_msg *m,
 		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(c);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL); /* errbuf's life ends */
 	curl_slist_free_all(h);
 	if (a->refused) {
 		snprintf(err, errn, "%s", a->refusal);
@@ -250,63 +260,134 @@ draw(void)
 	return (double)v / 4294967296.0;
 }
 
-/* Send the claimed message m and record how it went. */
+/* One message's attempt: its outcome, and what the outcome points to. */
+struct outcome {
+	struct store_webhook_result r;
+	struct buf response; /* the answer's start, kept with the attempt */
+	char why[256];	     /* the error, when not delivered */
+};
+
+/* Send the claimed message m; out says how it went. */
 static void
-deliver(struct worker *w, struct store_webhook_msg *m)
+attempt(struct worker *w, const struct store_webhook_msg *m,
+	struct outcome *out)
 {
 	const struct webhook_service_opts *o = &w->svc->o;
 	struct attempt a = {.url = &o->url, .stop = &w->thread.stop};
-	struct store_webhook_result r = {.id = m->id, .owner = w->owner};
+	struct store_webhook_result *r = &out->r;
 	int64_t t0 = time_mono_ms();
-	char why[256] = "";
-	bool disabled = false;
 	long status = 0;
-	struct err e;
 
 	buf_init(&a.response, RESPONSE_KEEP);
-	r.started_ms = time_unix_ms();
-	r.ok = post(o, m, &a, &status, why, sizeof(why)) == 0;
-	r.duration_ms = (int)(time_mono_ms() - t0);
-	r.status = (int)status;
-	r.error = r.ok ? NULL : why;
+	r->tried = true;
+	r->started_ms = time_unix_ms();
+	r->ok =
+	    post(o, w->curl, m, &a, &status, out->why, sizeof(out->why)) == 0;
+	r->duration_ms = (int)(time_mono_ms() - t0);
+	r->status = (int)status;
+	r->error = r->ok ? NULL : out->why;
 	printable(&a.response);
-	r.response = a.response.len > 0 ? buf_cstr(&a.response) : NULL;
+	out->response = a.response;
+	r->response = a.response.len > 0 ? buf_cstr(&out->response) : NULL;
 	/* An attempt that a stop ended is due again at once, for whichever
 	 * process runs: the receiver is not to blame. */
-	r.retry_ms =
-	    r.ok || a.stopped
+	r->retry_ms =
+	    r->ok || a.stopped
 		? 0
 		: webhook_schedule_delay(&o->schedule, m->attempts, draw());
-	r.disable_after_s = o->disable_after_s;
-	err_clear(&e);
-	if (store_webhook_finish(o->pool, &r, &disabled, &e) != 0)
-		log_msg(LOG_WARN, "webhooks",
-			"could not record the attempt of msg_%lld: %s "
-			"(it is sent again once its lease ends)",
-			(long long)m->id, e.msg);
-	if (r.ok) {
+}
+
+/* The metrics and log line of an attempt recorded. */
+static void
+report(const struct store_webhook_msg *m, const struct store_webhook_result *r)
+{
+	if (r->ok) {
 		metric_add(METRIC_WEBHOOK_DELIVERED, 1);
 		metric_observe_us(METRIC_WEBHOOK_LATENCY, 0,
 				  (time_unix_ms() - m->created_ms) * 1000);
-	} else if (r.retry_ms >= 0) {
+	} else if (r->retry_ms >= 0) {
 		metric_add(METRIC_WEBHOOK_RETRIED, 1);
 		log_msg(LOG_INFO, "webhooks",
 			"msg_%lld to webhook %s: attempt %d failed: %s; "
 			"next in %lld ms",
-			(long long)m->id, m->subscription, m->attempts, why,
-			(long long)r.retry_ms);
+			(long long)m->id, m->subscription, m->attempts,
+			r->error, (long long)r->retry_ms);
 	} else {
 		metric_add(METRIC_WEBHOOK_FAILED, 1);
 		log_msg(LOG_WARN, "webhooks",
 			"msg_%lld to webhook %s failed after %d attempts: %s",
-			(long long)m->id, m->subscription, m->attempts, why);
+			(long long)m->id, m->subscription, m->attempts,
+			r->error);
+	}
+}
+
+/* Whether a batch claimed at t0 may send one more message: vodhook is not
+ * stopping, and the lease outlasts that attempt's longest. */
+static bool
+may_send_more(struct worker *w, int64_t t0, int64_t lease_ms)
+{
+	return !vh_stop_requested(&w->thread.stop) &&
+	       time_mono_ms() - t0 + w->svc->o.timeout_ms + LEASE_SPARE_MS <=
+		   lease_ms;
+}
+
+/*
+ * Send the claimed batch m[n] (one subscription's), one message after
+ * another over the worker's connection, and record the outcomes in one
+ * statement. The batch ends early, the rest left untried and due as they
+ * were, at the first failure (the next claim then tries the receiver with
+ * the rest one by one), when vodhook stops, or when the lease (lease_ms
+ * from t0) could run out during the next attempt.
+ */
+static void
+deliver(struct worker *w, const struct store_webhook_msg *m, int n, int64_t t0,
+	int64_t lease_ms)
+{
+	const struct webhook_service_opts *o = &w->svc->o;
+	struct outcome *out = xcalloc((size_t)n, sizeof(*out));
+	struct store_webhook_result *r = xcalloc((size_t)n, sizeof(*r));
+	bool go = true, disabled = false;
+	struct err e;
+
+	for (int i = 0; i < n; i++) {
+		out[i].r.id = m[i].id;
+		go = go && (i == 0 || may_send_more(w, t0, lease_ms));
+		if (go) {
+			attempt(w, &m[i], &out[i]);
+			go = out[i].r.ok;
+		}
+		r[i] = out[i].r;
+	}
+	err_clear(&e);
+	if (store_webhook_finish(o->pool, w->owner, r, n, o->disable_after_s,
+				 &disabled, &e) != 0)
+		log_msg(LOG_WARN, "webhooks",
+			"could not record the attempts of msg_%lld and the "
+			"%d after it: %s (they are sent again once their lease "
+			"ends)",
+			(long long)m[0].id, n - 1, e.msg);
+	for (int i = 0; i < n; i++) {
+		if (r[i].tried)
+			report(&m[i], &r[i]);
+		buf_free(&out[i].response);
 	}
 	if (disabled)
 		log_msg(LOG_WARN, "webhooks",
 			"webhook %s disabled: every delivery failed for "
 			"%lld seconds",
-			m->subscription, (long long)o->disable_after_s);
-	buf_free(&a.response);
+			m[0].subscription, (long long)o->disable_after_s);
+	free(r);
+	free(out);
+}
+
+/* The pause after a batch that took took_us: none unless callbacks are
+ * waiting for the database. */
+static int64_t
+pause_ms(const struct webhook_service_opts *o, int64_t took_us)
+{
+	if (o->busy == NULL || o->busy_share >= 100 || !o->busy(o->busy_arg))
+		return 0;
+	return webhook_busy_pause_ms(o->busy_share, took_us);
 }
 
 static void *
@@ -316,26 +397,35 @@ worker_main(void *arg)
 	const struct webhook_service_opts *o = &w->svc->o;
 	int lease = (int)(o->timeout_ms / 1000) + LEASE_MARGIN_S;
 
+	if ((w->curl = curl_easy_init()) == NULL)
+		fatal("out of memory");
 	for (;;) {
-		struct store_webhook_msg m;
-		bool found = false;
+		struct store_webhook_msg *m = NULL;
+		int64_t t0 = time_mono_ms(), t0us = time_mono_us(), pause;
+		int n = 0;
 		struct err e;
 
 		if (vh_stop_requested(&w->thread.stop))
 			break;
 		err_clear(&e);
 		if (store_webhook_claim(o->pool, w->owner, lease,
-					o->max_in_flight, &m, &found, &e) != 0)
+					o->max_in_flight, o->batch, &m, &n,
+					&e) != 0)
 			log_msg(LOG_WARN, "webhooks",
-				"could not claim a message: %s", e.msg);
-		if (!found) {
+				"could not claim messages: %s", e.msg);
+		if (n == 0) {
 			if (vh_stop_sleep(&w->thread.stop, o->poll_ms))
 				break;
 			continue;
 		}
-		deliver(w, &m);
-		store_webhook_msg_cleanup(&m);
+		deliver(w, m, n, t0, (int64_t)lease * 1000);
+		store_webhook_msgs_free(m, n);
+		pause = pause_ms(o, time_mono_us() - t0us);
+		if (pause > 0 && vh_stop_sleep(&w->thread.stop, pause))
+			break;
 	}
+	curl_easy_cleanup(w->curl);
+	w->curl = NULL;
 	return NULL;
 }
 

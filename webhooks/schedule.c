@@ -88,3 +88,14 @@ webhook_schedule_delay(const struct webhook_schedule *s, int attempt, double r)
 	d = (double)s->delay_ms[attempt - 1];
 	return (int64_t)(d * (0.8 + 0.4 * r));
 }
+
+int64_t
+webhook_busy_pause_ms(int share, int64_t took_us)
+{
+	int64_t ms;
+
+	if (share >= 100 || share <= 0 || took_us <= 0)
+		return 0;
+	ms = took_us * (100 - share) / share / 1000;
+	return ms < WEBHOOK_PAUSE_MAX_MS ? ms : WEBHOOK_PAUSE_MAX_MS;
+}

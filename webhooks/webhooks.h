@@ -59,6 +59,14 @@ int webhook_schedule_parse(const char *s, struct webhook_schedule *out,
 int64_t webhook_schedule_delay(const struct webhook_schedule *s, int attempt,
 			       double r);
 
+/*
+ * The pause after a batch of deliveries that took took_us while callbacks
+ * wait for the database: enough that a thread works share percent of the
+ * time (100: none), at most WEBHOOK_PAUSE_MAX_MS. Pure.
+ */
+#define WEBHOOK_PAUSE_MAX_MS 1000
+int64_t webhook_busy_pause_ms(int share, int64_t took_us);
+
 /* The URL rules of a subscription. */
 struct webhook_url_opts {
 	bool allow_http;    /* http as well as https */
@@ -80,12 +88,22 @@ struct webhook_service_opts {
 	struct db_pool *pool;	 /* borrowed, outlives the service */
 	int workers;		 /* delivery threads; 0: none started */
 	int max_in_flight;	 /* deliveries per subscription at once */
+	int batch;		 /* messages a worker claims at once */
 	int64_t timeout_ms;	 /* one delivery, connecting included */
 	int64_t poll_ms;	 /* an idle worker looks for messages */
 	int64_t disable_after_s; /* failing this long disables a subscription */
 	struct webhook_schedule schedule;
 	struct webhook_url_opts url;
 	const char *ca_file; /* NULL or "": the system's */
+	/*
+	 * Whether callbacks are waiting for the database now (NULL: never).
+	 * While they are, each thread works at most busy_share percent of
+	 * the time (100: no pause): the clouds give up on a slow callback,
+	 * while a message waits in the outbox unharmed.
+	 */
+	bool (*busy)(void *arg);
+	void *busy_arg;
+	int busy_share;
 };
 
 /*

@@ -10,6 +10,8 @@ only delivery is under test, from SQL writes to the media table, which fire
 the same triggers.
 """
 import json
+import subprocess
+import threading
 import time
 import unittest
 
@@ -89,11 +91,20 @@ class Webhooks(unittest.TestCase):
         got = self.rcv.accepted("/life")
         self.assertEqual(len({r["id"] for r in got}), len(got), "a message came twice")
         self.assert_all_verified("/life")
+        # An upload's sequence numbers count up from 1 with no gap; a media
+        # record's are the rank of the state it moved to (a record moves
+        # only up), so that a receiver can drop a stale one all the same.
+        self.assertEqual([x["data"]["change"]["seq"] for x in u],
+                         list(range(1, len(u) + 1)))
+        rank = {"uploaded": 1, "confirmed": 2, "processing": 3, "ready": 4,
+                "failed": 4, "deleted": 5}
+        self.assertEqual([x["data"]["change"]["seq"] for x in m],
+                         [rank[x["data"]["change"]["to"]] for x in m])
         for seq in (u, m):
             # In order: each message's from is the previous one's to, and
-            # the sequence numbers count up from 1 with no gap.
-            self.assertEqual([x["data"]["change"]["seq"] for x in seq],
-                             list(range(1, len(seq) + 1)))
+            # the sequence numbers grow.
+            nums = [x["data"]["change"]["seq"] for x in seq]
+            self.assertEqual(nums, sorted(set(nums)))
             self.assertIsNone(seq[0]["data"]["change"]["from"])
             for a, b in zip(seq, seq[1:]):
                 self.assertEqual(b["data"]["change"]["from"], a["data"]["change"]["to"])
@@ -135,6 +146,42 @@ class Webhooks(unittest.TestCase):
         self.assertIsNotNone(media["delete"]["requested_at"])
         self.assertEqual(media["delete"], api_rec["delete"])
         self.assertEqual(set(media), set(api_rec) - {"upload", "events"})
+
+    def test_delete_waits_for_a_change_in_flight(self):
+        # A transaction that wrote a message for a subscription holds it:
+        # deleting the subscription waits for that transaction, then takes
+        # its message too, so that no message outlives its subscription.
+        doc = W.create(self, self.d, self.rcv.url("/race"), filter={"states": ["uploaded"]})
+        sid = doc["id"]
+        tx = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.db],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        try:
+            tx.stdin.write("BEGIN; INSERT INTO media (provider, file_id, state, state_rank)"
+                           " VALUES ('tencent', 'race-1', 'uploaded', 1);\n")
+            tx.stdin.flush()
+            h.wait_for(lambda: h.psql(self.db, "SELECT count(*) FROM pg_stat_activity"
+                                               " WHERE state = 'idle in transaction'"
+                                               " AND query LIKE '%race-1%'")[0][0] == "1",
+                       "the change's transaction, open")
+            done = []
+            deleting = threading.Thread(target=lambda: done.append(
+                W.api(self.d, "DELETE", "/v1/webhooks/" + sid)[0]))
+            deleting.start()
+            h.wait_for(lambda: h.psql(self.db, "SELECT count(*) FROM pg_stat_activity"
+                                               " WHERE wait_event_type = 'Lock'"
+                                               " AND query LIKE '%webhook_delete%'")[0][0] == "1",
+                       "the deletion waiting for the change's transaction")
+            self.assertEqual(done, [])
+        finally:
+            tx.stdin.write("COMMIT;\n")
+            tx.stdin.close()
+            tx.wait(timeout=30)
+        deleting.join(timeout=30)
+        self.assertEqual(done, [200])
+        self.assertEqual(h.psql(self.db, "SELECT count(*) FROM webhook_messages"
+                                         " WHERE subscription_id = :'v1'", sid), [["0"]])
+        self.assertEqual(h.psql(self.db, "SELECT count(*) FROM media"
+                                         " WHERE file_id = 'race-1'"), [["1"]])
 
     def test_500_then_200(self):
         s = self.sub("/flaky")

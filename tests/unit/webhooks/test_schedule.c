@@ -1,7 +1,7 @@
 /*
  * test_schedule.c: webhooks/schedule.c: the default schedule parsed, the
  * delays with their jitter at its bounds, the end of the schedule, and
- * the refusals of a bad setting.
+ * the refusals of a bad setting; the pause that callbacks waiting make.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +87,21 @@ bad_schedules(void **state)
 	}
 }
 
+static void
+busy_pause(void **state)
+{
+	(void)state;
+	/* 5%: a 10 ms batch, then 190 ms of pause; 50%: as long as it took */
+	assert_int_equal(webhook_busy_pause_ms(5, 10000), 190);
+	assert_int_equal(webhook_busy_pause_ms(50, 7000), 7);
+	/* 100% (off), and nothing to pause for */
+	assert_int_equal(webhook_busy_pause_ms(100, 10000), 0);
+	assert_int_equal(webhook_busy_pause_ms(5, 0), 0);
+	/* a long batch pauses at most WEBHOOK_PAUSE_MAX_MS */
+	assert_int_equal(webhook_busy_pause_ms(1, 60000000),
+			 WEBHOOK_PAUSE_MAX_MS);
+}
+
 int
 main(void)
 {
@@ -95,6 +110,7 @@ main(void)
 	    cmocka_unit_test(jitter_within_a_fifth),
 	    cmocka_unit_test(empty_means_no_retry),
 	    cmocka_unit_test(bad_schedules),
+	    cmocka_unit_test(busy_pause),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
