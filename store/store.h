@@ -388,6 +388,16 @@ int store_upload_set_url_job(struct db_pool *pool, const char *id,
 			     const char *owner, const char *provider,
 			     const char *url_job_id,
 			     struct err *e) VH_MUST_CHECK;
+/*
+ * Apply the callbacks of URL pull job url_job_id recorded so far to its
+ * upload (id; NULL: whichever upload has that job), as above. The JobId
+ * and a callback may commit in either order, each in a transaction that
+ * does not see the other yet: each side calls this once it has committed,
+ * so that the later one applies the callback.
+ */
+int store_upload_settle_url_job(struct db_pool *pool, const char *id,
+				const char *provider, const char *url_job_id,
+				struct err *e) VH_MUST_CHECK;
 
 /* A parked URL pull the reconciler should look up with the platform. */
 struct store_parked_pull {

@@ -229,9 +229,10 @@ static const char SQL_SET_URL_JOB[] =
     " WHERE id = $1::uuid AND lease_owner = $2";
 
 /*
- * After SQL_SET_URL_JOB committed: a failed UploadByURLComplete or
- * PullComplete that was recorded before the JobId was (its ingest could
- * not find the upload) fails the upload now, as ingest would have.
+ * A URL pull's callbacks that were recorded before its JobId was (their
+ * ingest could not find the upload): a failed UploadByURLComplete or
+ * PullComplete fails the upload, as ingest would have. The upload is $1,
+ * or when $1 is NULL whichever has JobId $3.
  */
 static const char SQL_URL_JOB_EARLY_FAIL[] =
     "UPDATE uploads u SET state = 'failed',"
@@ -244,23 +245,26 @@ static const char SQL_URL_JOB_EARLY_FAIL[] =
     "     AND lower(v.status) = 'fail') OR (v.event_type = 'PullComplete'"
     "     AND v.error_code IS NOT NULL AND v.file_id IS NULL))"
     "  ORDER BY v.id LIMIT 1) f"
-    " WHERE u.id = $1::uuid AND u.provider = $2 AND u.url_job_id = $3"
+    " WHERE ($1::uuid IS NULL OR u.id = $1::uuid) AND u.provider = $2"
+    "  AND u.url_job_id = $3"
     "  AND u.file_id IS NULL AND upload_state_rank(u.state) < 6";
 
 /*
- * After SQL_SET_URL_JOB committed: a successful PullComplete recorded
- * before the TaskId was and naming no upload (the legacy format has no
- * SourceContext) links its media record to the upload now, and the upload
- * follows the record forward, as ingest would have done.
+ * The same for a successful PullComplete naming no upload (the legacy
+ * format has no SourceContext): it links its media record to the upload,
+ * and the upload follows the record forward, as ingest would have done.
  */
 static const char SQL_URL_JOB_EARLY_LINK[] =
-    "WITH f AS (SELECT v.file_id FROM vod_events v"
+    "WITH j AS (SELECT u.id FROM uploads u"
+    "  WHERE ($1::uuid IS NULL OR u.id = $1::uuid) AND u.provider = $2"
+    "   AND u.url_job_id = $3 LIMIT 1),"
+    " f AS (SELECT v.file_id FROM vod_events v"
     "  WHERE v.provider = $2 AND v.task_id = $3"
     "   AND v.event_type = 'PullComplete' AND v.file_id IS NOT NULL"
     "  ORDER BY v.id LIMIT 1),"
-    " m AS (UPDATE media m SET upload_id = $1::uuid, updated_at = now()"
-    "  FROM f WHERE m.provider = $2 AND m.file_id = f.file_id"
-    "   AND (m.upload_id IS NULL OR m.upload_id = $1::uuid)"
+    " m AS (UPDATE media m SET upload_id = j.id, updated_at = now()"
+    "  FROM f, j WHERE m.provider = $2 AND m.file_id = f.file_id"
+    "   AND (m.upload_id IS NULL OR m.upload_id = j.id)"
     "  RETURNING m.state, m.file_id, m.media_url, m.size, m.error_code,"
     "   m.error_message)"
     " UPDATE uploads u SET state = m.state,"
@@ -279,7 +283,7 @@ static const char SQL_URL_JOB_EARLY_LINK[] =
     "  finished_at = CASE WHEN m.state IN ('ready', 'failed')"
     "   THEN coalesce(u.finished_at, now()) ELSE u.finished_at END,"
     "  updated_at = now()"
-    " FROM m WHERE u.id = $1::uuid AND u.provider = $2 AND u.url_job_id = $3"
+    " FROM m, j WHERE u.id = j.id"
     "  AND upload_state_rank(m.state) > upload_state_rank(u.state)";
 
 /*
@@ -754,12 +758,26 @@ store_upload_canceled(struct db_pool *pool, const char *id, const char *owner,
 }
 
 int
+store_upload_settle_url_job(struct db_pool *pool, const char *id,
+			    const char *provider, const char *url_job_id,
+			    struct err *e)
+{
+	const char *params[3] = {id, provider, url_job_id};
+	int rc;
+
+	if ((rc = exec1(pool, SQL_URL_JOB_EARLY_FAIL, 3, params,
+			"apply an early URL pull failure", NULL, NULL, e)) != 0)
+		return rc;
+	return exec1(pool, SQL_URL_JOB_EARLY_LINK, 3, params,
+		     "apply an early URL pull completion", NULL, NULL, e);
+}
+
+int
 store_upload_set_url_job(struct db_pool *pool, const char *id,
 			 const char *owner, const char *provider,
 			 const char *url_job_id, struct err *e)
 {
 	const char *params[3] = {id, owner, url_job_id};
-	const char *check[3] = {id, provider, url_job_id};
 	struct err ce;
 	int rc;
 
@@ -767,14 +785,11 @@ store_upload_set_url_job(struct db_pool *pool, const char *id,
 			     "record the URL pull job", e)) != 0)
 		return rc;
 	/* Parked whatever this says: a failure here only means that a
-	 * callback which came first is not applied yet. */
+	 * callback which came first is not applied yet (the reconciler
+	 * asks the platform later). */
 	err_clear(&ce);
-	if (exec1(pool, SQL_URL_JOB_EARLY_FAIL, 3, check,
-		  "apply an early URL pull failure", NULL, NULL, &ce) != 0)
-		log_msg(LOG_WARN, "store", "upload %s: %s", id, ce.msg);
-	err_clear(&ce);
-	if (exec1(pool, SQL_URL_JOB_EARLY_LINK, 3, check,
-		  "apply an early URL pull completion", NULL, NULL, &ce) != 0)
+	if (store_upload_settle_url_job(pool, id, provider, url_job_id, &ce) !=
+	    0)
 		log_msg(LOG_WARN, "store", "upload %s: %s", id, ce.msg);
 	return 0;
 }

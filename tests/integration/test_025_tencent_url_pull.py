@@ -243,7 +243,9 @@ class TcUrlPullLegacy(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         h.require_env(cls)
-        tc_daemon(cls, EMU)
+        # test_failure_while_the_task_id_is_recorded holds a batch of
+        # callbacks 4 s: longer than that, the batch would be spooled.
+        tc_daemon(cls, EMU, {"VODHOOK_CALLBACK_DB_TIMEOUT_MS": "10000"})
         EMU.ctl("config", {"tencent_legacy": True})
 
     @classmethod
@@ -283,6 +285,39 @@ class TcUrlPullLegacy(unittest.TestCase):
 
     def test_failure(self):
         uid = U.submit(self, self.d, "tencent", {"url": SRV.url("/v/tc-legacy-missing.mp4"),
+                                                 "url_upload": "platform"})["id"]
+        doc = U.wait_state(self.d, uid, ("failed",))
+        self.assertEqual(doc["error"]["code"], "60000", doc)
+
+    def test_failure_while_the_task_id_is_recorded(self):
+        # The PullComplete's statement starts before the TaskId is committed
+        # (it cannot find the upload) and commits after the upload worker
+        # looked for callbacks that came first (it cannot see this one yet):
+        # whichever commits last applies it. Two test triggers make that
+        # interleaving certain: the TaskId's update waits 2 s before it
+        # writes, the event's statement 4 s after its own.
+        h.psql(self.db, """
+            CREATE FUNCTION test_slow_task_id() RETURNS trigger LANGUAGE plpgsql
+                AS $$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$;
+            CREATE TRIGGER test_slow_task_id BEFORE UPDATE OF url_job_id ON uploads
+                FOR EACH ROW WHEN (OLD.url_job_id IS NULL AND NEW.url_job_id IS NOT NULL)
+                EXECUTE FUNCTION test_slow_task_id();
+            CREATE FUNCTION test_slow_event() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM added WHERE event_type = 'PullComplete') THEN
+                    PERFORM pg_sleep(4);
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER test_slow_event AFTER INSERT ON vod_events
+                REFERENCING NEW TABLE AS added
+                FOR EACH STATEMENT EXECUTE FUNCTION test_slow_event();""")
+        self.addCleanup(h.psql, self.db, """
+            DROP TRIGGER test_slow_task_id ON uploads;
+            DROP TRIGGER test_slow_event ON vod_events;
+            DROP FUNCTION test_slow_task_id();
+            DROP FUNCTION test_slow_event();""")
+        uid = U.submit(self, self.d, "tencent", {"url": SRV.url("/v/tc-legacy-raced.mp4"),
                                                  "url_upload": "platform"})["id"]
         doc = U.wait_state(self.d, uid, ("failed",))
         self.assertEqual(doc["error"]["code"], "60000", doc)
