@@ -57,6 +57,7 @@ struct ingest {
 	struct replay *replay;
 	int batch_max;
 	size_t batch_max_bytes;
+	struct vh_signal *stored; /* borrowed; NULL: none */
 
 	pthread_mutex_t mu;
 	pthread_cond_t work_cv; /* items queued, or stopping */
@@ -293,21 +294,26 @@ settle_url_job(struct ingest *ig, const struct store_event *sev)
 
 /*
  * The database took bt (rc 0) or did not (rc, e): in that case the spool
- * takes it. Fills each item, counts, and wakes the waiters.
+ * takes it. Fills each item, counts, and wakes the waiters, and whoever
+ * waits for new events stored.
  */
 static void
 batch_done(struct ingest *ig, struct batch *bt, int rc, const struct err *e)
 {
 	uint64_t us = (uint64_t)(time_mono_us() - bt->t0);
+	bool stored = false;
 
 	if (rc == 0)
 		for (size_t i = 0; i < bt->n; i++) {
 			bt->items[i]->res.duplicate = !bt->is_new[i];
+			stored = stored || bt->is_new[i];
 			if (bt->is_new[i])
 				settle_url_job(ig, &bt->sevs[i]);
 		}
 	else
 		spool_items(ig, bt->items, bt->n, e);
+	if (stored && ig->stored != NULL)
+		vh_signal_raise(ig->stored);
 	count_batch(ig, bt->items, bt->n, us);
 	wake_batch(bt->items, bt->n);
 	bt->n = 0;
@@ -397,6 +403,7 @@ ingest_start(const struct ingest_opts *o, struct ingest **out, struct err *e)
 	ig->batch_max = o->batch_max > 0 ? o->batch_max : 256;
 	ig->batch_max_bytes =
 	    o->batch_max_bytes ? o->batch_max_bytes : 8u << 20;
+	ig->stored = o->stored;
 	ig->tail = &ig->head;
 	pthread_mutex_init(&ig->mu, NULL);
 	pthread_cond_init(&ig->work_cv, NULL);

@@ -27,6 +27,9 @@ struct ingest_opts {
 	int batch_max;		/* events per transaction */
 	size_t batch_max_bytes; /* raw bytes per transaction */
 	int replay_interval_ms; /* how often the spool is looked at */
+	/* Raised after each batch that stored a new event (NULL: none), for
+	 * whoever acts on what its triggers wrote (webhook deliveries). */
+	struct vh_signal *stored;
 };
 
 struct ingest_result {

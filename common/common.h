@@ -204,6 +204,23 @@ bool vh_stop_requested(struct vh_stop *s);
 /* Sleep up to ms; true when stop was requested (before or during). */
 bool vh_stop_sleep(struct vh_stop *s, int64_t ms);
 
+/*
+ * A count that threads wait on to change: vh_signal_raise counts up and
+ * wakes every waiter; vh_signal_wait returns true once the count differs
+ * from seen, false after ms. A waiter reads the count (vh_signal_gen)
+ * before it looks for work, so that a raise meanwhile is never missed.
+ */
+struct vh_signal {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t gen;
+};
+void vh_signal_init(struct vh_signal *s);
+void vh_signal_cleanup(struct vh_signal *s);
+void vh_signal_raise(struct vh_signal *s);
+uint64_t vh_signal_gen(struct vh_signal *s);
+bool vh_signal_wait(struct vh_signal *s, uint64_t seen, int64_t ms);
+
 /* Read a whole file of at most max bytes; caller frees *out. */
 int file_slurp(const char *path, size_t max, char **out, size_t *len,
 	       struct err *e) VH_MUST_CHECK;

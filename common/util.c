@@ -381,6 +381,56 @@ vh_stop_sleep(struct vh_stop *s, int64_t ms)
 	return v;
 }
 
+void
+vh_signal_init(struct vh_signal *s)
+{
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->gen = 0;
+}
+
+void
+vh_signal_cleanup(struct vh_signal *s)
+{
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
+void
+vh_signal_raise(struct vh_signal *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->gen++;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+uint64_t
+vh_signal_gen(struct vh_signal *s)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&s->mu);
+	v = s->gen;
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+bool
+vh_signal_wait(struct vh_signal *s, uint64_t seen, int64_t ms)
+{
+	struct timespec until = time_after_ms(ms);
+	bool changed;
+
+	pthread_mutex_lock(&s->mu);
+	while (s->gen == seen &&
+	       pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+		;
+	changed = s->gen != seen;
+	pthread_mutex_unlock(&s->mu);
+	return changed;
+}
+
 long
 utf8_chars(const char *p, size_t len)
 {

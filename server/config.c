@@ -262,7 +262,8 @@ static const struct cfg_opt opts[] = {
      "time a receiver has to answer a delivery (connecting included); "
      "past it the attempt failed"},
     {"webhook_poll_ms", I(webhook_poll_ms, 10, 60000), "200", 0,
-     "how often an idle delivery thread looks for messages due"},
+     "how often an idle delivery thread looks for messages due; a callback "
+     "this process stores sends it at once"},
     {"webhook_retry_schedule", S(webhook_retry_schedule),
      "5s,5m,30m,2h,5h,10h,10h", 0,
      "delays before each retry of a failed delivery (units ms, s, m, h, d), "

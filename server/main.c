@@ -539,6 +539,7 @@ cmd_serve(void)
 	struct webhook_service *webhooks = NULL;
 	struct db_pool *commit_pool = NULL;
 	struct tls *tls = NULL;
+	struct vh_signal stored; /* callbacks stored: webhooks may be due */
 	struct ingest_opts io = {
 	    .spool_dir = cfg.spool_dir,
 	    .batch_max = (int)cfg.ingest_batch_max,
@@ -554,6 +555,8 @@ cmd_serve(void)
 		return EXIT_USAGE;
 	if ((rc = load_tls(&tls)) != 0)
 		return rc;
+	vh_signal_init(&stored);
+	io.stored = &stored;
 	if ((rc = new_pool(&app.pool)) != 0)
 		goto out;
 	io.pool = app.pool;
@@ -605,7 +608,7 @@ cmd_serve(void)
 		if ((rc = start_workers(&app, &co, &puller, &reconciler,
 					&retention)) != 0)
 			goto out;
-		webhooks = webhooks_run_start(app.pool, app.ingest);
+		webhooks = webhooks_run_start(app.pool, app.ingest, &stored);
 		sig = wait_for_stop(&sigs, tls);
 	}
 	log_msg(LOG_INFO, "main", "received %s, shutting down",
@@ -627,6 +630,7 @@ out:
 	db_pool_free(commit_pool);
 	db_pool_free(app.pool);
 	tls_free(tls); /* after the server, whose handshakes use it */
+	vh_signal_cleanup(&stored);
 	if (rc == 0)
 		log_msg(LOG_INFO, "main", "stopped");
 	return rc;

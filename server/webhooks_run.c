@@ -16,7 +16,8 @@ callbacks_busy(void *arg)
 }
 
 struct webhook_service *
-webhooks_run_start(struct db_pool *pool, struct ingest *ig)
+webhooks_run_start(struct db_pool *pool, struct ingest *ig,
+		   struct vh_signal *wake)
 {
 	struct webhook_service_opts o = {
 	    .pool = pool,
@@ -32,6 +33,7 @@ webhooks_run_start(struct db_pool *pool, struct ingest *ig)
 	    .busy = callbacks_busy,
 	    .busy_arg = ig,
 	    .busy_share = (int)cfg.webhook_busy_share,
+	    .wake = wake,
 	};
 	struct webhook_service *s;
 	struct err e;

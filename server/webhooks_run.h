@@ -33,8 +33,10 @@
 struct ingest;
 
 /* Start the delivery workers the settings ask for (NULL: none); they give
- * way to ig's callbacks while those wait for the database. */
+ * way to ig's callbacks while those wait for the database, and look for
+ * messages as soon as wake is raised (ig's callbacks stored). */
 struct webhook_service *webhooks_run_start(struct db_pool *pool,
-					   struct ingest *ig);
+					   struct ingest *ig,
+					   struct vh_signal *wake);
 
 #endif

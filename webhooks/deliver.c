@@ -390,18 +390,37 @@ pause_ms(const struct webhook_service_opts *o, int64_t took_us)
 	return webhook_busy_pause_ms(o->busy_share, took_us);
 }
 
+/*
+ * Wait, idle, for the next claim: until o->wake moves past seen, when
+ * listen, or else poll_ms. True when the thread is to stop; *woken tells
+ * whether the wake ended the wait.
+ */
+static bool
+idle(struct worker *w, uint64_t seen, bool listen, bool *woken)
+{
+	const struct webhook_service_opts *o = &w->svc->o;
+
+	*woken = false;
+	if (!listen || o->wake == NULL)
+		return vh_stop_sleep(&w->thread.stop, o->poll_ms);
+	*woken = vh_signal_wait(o->wake, seen, o->poll_ms);
+	return vh_stop_requested(&w->thread.stop);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	const struct webhook_service_opts *o = &w->svc->o;
 	int lease = (int)(o->timeout_ms / 1000) + LEASE_MARGIN_S;
+	bool woken = false;
 
 	if ((w->curl = curl_easy_init()) == NULL)
 		fatal("out of memory");
 	for (;;) {
 		struct store_webhook_msg *m = NULL;
 		int64_t t0 = time_mono_ms(), t0us = time_mono_us(), pause;
+		uint64_t seen = o->wake != NULL ? vh_signal_gen(o->wake) : 0;
 		int n = 0;
 		struct err e;
 
@@ -414,10 +433,15 @@ worker_main(void *arg)
 			log_msg(LOG_WARN, "webhooks",
 				"could not claim messages: %s", e.msg);
 		if (n == 0) {
-			if (vh_stop_sleep(&w->thread.stop, o->poll_ms))
+			/* A wake that found nothing (no subscription, or a
+			 * filter that selects few changes) makes the next
+			 * wait a poll, so that busy callbacks cost one more
+			 * claim per poll at most. */
+			if (idle(w, seen, !woken, &woken))
 				break;
 			continue;
 		}
+		woken = false;
 		deliver(w, m, n, t0, (int64_t)lease * 1000);
 		store_webhook_msgs_free(m, n);
 		pause = pause_ms(o, time_mono_us() - t0us);
@@ -466,6 +490,8 @@ webhook_service_stop(struct webhook_service *s)
 		return;
 	for (int i = 0; i < s->n; i++)
 		vh_stop_request(&s->workers[i].thread.stop);
+	if (s->o.wake != NULL)
+		vh_signal_raise(s->o.wake); /* those waiting on it */
 	for (int i = 0; i < s->n; i++)
 		vh_thread_stop(&s->workers[i].thread);
 }

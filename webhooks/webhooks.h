@@ -104,6 +104,12 @@ struct webhook_service_opts {
 	bool (*busy)(void *arg);
 	void *busy_arg;
 	int busy_share;
+	/*
+	 * Raised when messages may have been written (callbacks stored; NULL:
+	 * none): an idle thread claims then instead of at its next poll.
+	 * Borrowed, outlives the service.
+	 */
+	struct vh_signal *wake;
 };
 
 /*

@@ -17,6 +17,7 @@ import unittest
 
 import harness as h
 import uploadlib as U
+import vodevents as V
 import webhooklib as W
 
 EMU = None
@@ -540,3 +541,32 @@ class Cli(unittest.TestCase):
         self.cli("delete", sid)
         r = self.cli("show", sid, rc=1)
         self.assertIn("no such webhook", r.stderr)
+
+
+class Wake(unittest.TestCase):
+    """A stored callback sends the delivery threads for its messages at once,
+    whatever webhook_poll_ms says."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_env(cls)
+        cls.rcv = W.Receiver()
+        U.start_ali_daemon(cls, EMU, dict(FAST, VODHOOK_WEBHOOK_POLL_MS="60000"))
+
+    @classmethod
+    def tearDownClass(cls):
+        U.stop_daemon(cls.d)
+        cls.rcv.stop()
+
+    def test_stored_callback_wakes_the_threads(self):
+        doc = W.create(self, self.d, self.rcv.url("/wake"))
+        self.rcv.config("/wake", secrets=[doc["secret"]])
+        # The threads looked once at start and next poll in 60 s: only the
+        # callback's commit can send them in the 15 s waited here.
+        st, _, res = self.d.client.json(
+            "POST", "/callbacks/alibaba",
+            V.body(V.alibaba_event("FileUploadComplete", "wake-1", Size=1000)),
+            V.alibaba_headers(self.cb_url, U.ALI_KEY))
+        self.assertEqual(st, 200, res)
+        got = W.wait_accepted(self, self.rcv, "/wake", 1, timeout=15)
+        self.assertEqual(got[0]["msg"]["data"]["media"]["file_id"], "wake-1")
