@@ -384,6 +384,10 @@ send_batch(struct stream_run *run, struct msg **batch, size_t nb)
 	return rc;
 }
 
+/* Why a stream ended when its client stopped reading: the one reason after
+ * which nothing more is written (compared by address). */
+static const char GONE[] = "client gone or not reading";
+
 /* Serve the stream until it ends; why it ended. */
 static const char *
 stream_loop(struct stream_run *run)
@@ -405,7 +409,7 @@ stream_loop(struct stream_run *run)
 		if (resync) {
 			rc = send_snapshot(run);
 			if (rc < 0)
-				return "client gone or not reading";
+				return GONE;
 			if (rc > 0) {
 				pthread_mutex_lock(&run->h->mu);
 				run->s->resync = true;
@@ -414,10 +418,10 @@ stream_loop(struct stream_run *run)
 			}
 		}
 		if (send_batch(run, batch, nb) != 0)
-			return "client gone or not reading";
+			return GONE;
 		if (time_mono_ms() >= next_ping) {
 			if (put(run, ping, sizeof(ping) - 1) != 0)
-				return "client gone or not reading";
+				return GONE;
 			next_ping = time_mono_ms() + hb;
 		}
 	}
@@ -528,10 +532,9 @@ handle_stream(struct http_req *r, void *arg)
 		     "X-Request-Id: %s\r\n\r\n",
 		     r->req_id);
 	r->status = 200;
-	why = mg_write(r->conn, head, (size_t)n) == n
-		  ? stream_loop(&run)
-		  : "client gone or not reading";
-	if (!run.stalled && strcmp(why, "client gone or not reading") != 0)
+	why =
+	    mg_write(r->conn, head, (size_t)n) == n ? stream_loop(&run) : GONE;
+	if (!run.stalled && why != GONE)
 		(void)put(&run, end, sizeof(end) - 1);
 	hub_leave(run.h, s);
 	metric_add(METRIC_STREAMS_OPEN, -1);
