@@ -617,7 +617,7 @@ int store_webhook_resend_since(struct db_pool *pool, const char *id,
 			       const char *since, int64_t *count,
 			       struct err *e) VH_MUST_CHECK;
 
-/* A claimed message. Owned strings: store_webhook_msg_cleanup. */
+/* A claimed message. Owned strings: store_webhook_msgs_free. */
 struct store_webhook_msg {
 	int64_t id;
 	char *body;
