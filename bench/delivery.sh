@@ -14,7 +14,9 @@
 #
 # VH_BENCH_WORKERS (webhook_workers, default 4), VH_BENCH_IN_FLIGHT
 # (webhook_max_in_flight, default 4), VH_BENCH_POLL_MS (webhook_poll_ms,
-# default the setting's).
+# default the setting's), VH_BENCH_SUBSCRIPTIONS (subscriptions selecting
+# every change, all to the same receiver: each change is that many
+# messages; default 1).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,8 +64,10 @@ for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  -d "{\"url\":\"http://127.0.0.1:$sink/hook\"}" "http://127.0.0.1:$port/v1/webhooks" >/dev/null
+for _ in $(seq 1 "${VH_BENCH_SUBSCRIPTIONS:-1}"); do
+  curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"url\":\"http://127.0.0.1:$sink/hook\"}" "http://127.0.0.1:$port/v1/webhooks" >/dev/null
+done
 
 q() { psql -X -tA -F' ' "$url" -c "$1"; }
 wait_delivered() {
@@ -72,7 +76,8 @@ wait_delivered() {
   done
 }
 echo "vodhook webhook delivery benchmark: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
-  "webhook_workers=${VH_BENCH_WORKERS:-4} webhook_max_in_flight=${VH_BENCH_IN_FLIGHT:-4}"
+  "webhook_workers=${VH_BENCH_WORKERS:-4} webhook_max_in_flight=${VH_BENCH_IN_FLIGHT:-4}" \
+  "subscriptions=${VH_BENCH_SUBSCRIPTIONS:-1}"
 
 q "INSERT INTO media (provider, file_id, state, state_rank)
    SELECT 'tencent', 'drain-' || i, 'uploaded', 1 FROM generate_series(1, $n) i" >/dev/null
