@@ -268,31 +268,6 @@ count_batch(struct ingest *ig, struct item **items, size_t n, uint64_t us)
 }
 
 /*
- * A URL pull's callback committed: apply it to the upload whose JobId it
- * names, if that upload recorded the JobId while the batch's statement ran
- * (neither saw the other; the upload worker does the same once the JobId
- * is committed). Rare, and before the batch's waiters are woken, while
- * the event is theirs.
- */
-static void
-settle_url_job(struct ingest *ig, const struct store_event *sev)
-{
-	struct err e;
-
-	if (sev->task_id == NULL || sev->task_id[0] == '\0' ||
-	    (strcmp(sev->event_type, "PullComplete") != 0 &&
-	     strcmp(sev->event_type, "UploadByURLComplete") != 0))
-		return;
-	err_clear(&e);
-	if (store_upload_settle_url_job(ig->pool, NULL, sev->provider,
-					sev->task_id, &e) != 0)
-		log_msg(LOG_WARN, "ingest",
-			"URL pull job %s: %s (the reconciler asks the platform "
-			"later)",
-			sev->task_id, e.msg);
-}
-
-/*
  * The database took bt (rc 0) or did not (rc, e): in that case the spool
  * takes it. Fills each item, counts, and wakes the waiters, and whoever
  * waits for new events stored.
@@ -303,15 +278,16 @@ batch_done(struct ingest *ig, struct batch *bt, int rc, const struct err *e)
 	uint64_t us = (uint64_t)(time_mono_us() - bt->t0);
 	bool stored = false;
 
-	if (rc == 0)
+	if (rc == 0) {
 		for (size_t i = 0; i < bt->n; i++) {
 			bt->items[i]->res.duplicate = !bt->is_new[i];
 			stored = stored || bt->is_new[i];
-			if (bt->is_new[i])
-				settle_url_job(ig, &bt->sevs[i]);
 		}
-	else
+		/* Before the waiters are woken: the events are theirs. */
+		ingest__settle_url_jobs(ig->pool, bt->sevs, bt->is_new, bt->n);
+	} else {
 		spool_items(ig, bt->items, bt->n, e);
+	}
 	if (stored && ig->stored != NULL)
 		vh_signal_raise(ig->stored);
 	count_batch(ig, bt->items, bt->n, us);

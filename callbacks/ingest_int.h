@@ -33,6 +33,18 @@ int ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 		   const char *const *raws, const enum vod_via *vias, size_t n,
 		   bool *is_new, struct err *e) VH_MUST_CHECK;
 
+/*
+ * After events sevs[n] committed: a new URL pull callback (PullComplete,
+ * UploadByURLComplete naming a TaskId) is applied to the upload whose JobId
+ * it names, in case that upload recorded the JobId while the events'
+ * statement ran (neither saw the other; the upload worker does the same
+ * once the JobId is committed: store_upload_settle_url_job). Rare: most
+ * batches cost a string compare per event.
+ */
+void ingest__settle_url_jobs(struct db_pool *pool,
+			     const struct store_event *sevs, const bool *is_new,
+			     size_t n);
+
 struct replay;
 
 /*

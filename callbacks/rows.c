@@ -5,7 +5,7 @@
  * The callback committer (ingest.c) and the spool replay (replay.c) both
  * write through here.
  *
- * Interface: ingest__add_row, ingest__record.
+ * Interface: ingest__add_row, ingest__record, ingest__settle_url_jobs.
  */
 #include "callbacks/ingest_int.h"
 
@@ -196,7 +196,32 @@ ingest__record(struct db_pool *pool, const struct vod_event *const *evs,
 		ingest__add_row(evs[i], raws[i], vias[i], now, &sevs[i],
 				&deltas, &ndeltas, &cap);
 	rc = store_events_record(pool, sevs, n, deltas, ndeltas, is_new, e);
+	if (rc == 0)
+		ingest__settle_url_jobs(pool, sevs, is_new, n);
 	free(sevs);
 	free(deltas);
 	return rc;
+}
+
+void
+ingest__settle_url_jobs(struct db_pool *pool, const struct store_event *sevs,
+			const bool *is_new, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_event *sev = &sevs[i];
+		struct err e;
+
+		if (!is_new[i] || sev->task_id == NULL ||
+		    sev->task_id[0] == '\0' ||
+		    (strcmp(sev->event_type, "PullComplete") != 0 &&
+		     strcmp(sev->event_type, "UploadByURLComplete") != 0))
+			continue;
+		err_clear(&e);
+		if (store_upload_settle_url_job(pool, NULL, sev->provider,
+						sev->task_id, &e) != 0)
+			log_msg(LOG_WARN, "ingest",
+				"URL pull job %s: %s (the reconciler asks the "
+				"platform later)",
+				sev->task_id, e.msg);
+	}
 }
