@@ -419,7 +419,7 @@ worker_main(void *arg)
 		fatal("out of memory");
 	for (;;) {
 		struct store_webhook_msg *m = NULL;
-		int64_t t0 = time_mono_ms(), t0us = time_mono_us(), pause;
+		int64_t t0 = time_mono_us(), pause;
 		uint64_t seen = o->wake != NULL ? vh_signal_gen(o->wake) : 0;
 		int n = 0;
 		struct err e;
@@ -442,9 +442,9 @@ worker_main(void *arg)
 			continue;
 		}
 		woken = false;
-		deliver(w, m, n, t0, (int64_t)lease * 1000);
+		deliver(w, m, n, t0 / 1000, (int64_t)lease * 1000);
 		store_webhook_msgs_free(m, n);
-		pause = pause_ms(o, time_mono_us() - t0us);
+		pause = pause_ms(o, time_mono_us() - t0);
 		if (pause > 0 && vh_stop_sleep(&w->thread.stop, pause))
 			break;
 	}
