@@ -2932,6 +2932,24 @@ def ali_get_url_upload_infos(h, p, region):
     return {"NonExists": absent, "URLUploadInfoList": found}
 
 
+# An id list parameter (comma-separated, at most 20, as DeleteVideo, GetAttachedMediaInfo and
+# DeleteAttachedMedia take it): the ids, or Alibaba's errors for none (Missing<field>) and too many.
+def ali_id_list(p, field):
+    ids = [x.strip() for x in (p.get(field) or "").split(",") if x.strip()]
+    if not ids:
+        raise AliError(400, "Missing" + field, "%s is mandatory for this action." % field)
+    if len(ids) > 20:
+        raise AliError(400, "InvalidParameter", "The specified parameter %s is not valid." % field,
+                       "%d %s, at most 20" % (len(ids), field))
+    return ids
+
+
+# The Alibaba media of this kind (video, image, attached) with this id, or None. Under STATE.lock.
+def ali_media(mid, kind):
+    m = STATE.media.get(mid)
+    return m if m and m.get("provider") == "alibaba" and m.get("kind") == kind else None
+
+
 # DeleteVideo (https://help.aliyun.com/zh/vod/developer-reference/api-vod-2017-03-21-deletevideo):
 # VideoIds, comma-separated, at most 20. The answer lists the ids not deleted: NonExistVideoIds (unknown)
 # and ForbiddenVideoIds (never here). Each video deleted is gone at once (GetVideoInfo:
@@ -2939,17 +2957,12 @@ def ali_get_url_upload_infos(h, p, region):
 # video, DeleteType all, MediaId} (https://help.aliyun.com/zh/vod/user-guide/deletemediacomplete, "only
 # the DeleteVideo operation generates it"), to the video's own callback URL if its UserData named one.
 def ali_delete_video(h, p, region):
-    ids = [x.strip() for x in (p.get("VideoIds") or "").split(",") if x.strip()]
-    if not ids:
-        raise AliError(400, "MissingVideoIds", "VideoIds is mandatory for this action.")
-    if len(ids) > 20:
-        raise AliError(400, "InvalidParameter", "The specified parameter VideoIds is not valid.",
-                       "%d VideoIds, at most 20" % len(ids))
+    ids = ali_id_list(p, "VideoIds")
     gone, deleted = [], []
     with STATE.lock:
         for vid in ids:
-            m = STATE.media.get(vid)
-            if not m or m.get("provider") != "alibaba" or m.get("kind") != "video":
+            m = ali_media(vid, "video")
+            if not m:
                 gone.append(vid)
                 continue
             del STATE.media[vid]
@@ -3010,8 +3023,8 @@ def ali_get_image_info(h, p, region):
     if not iid:
         raise AliError(400, "MissingImageId", "ImageId is mandatory for this action.")
     with STATE.lock:
-        m = STATE.media.get(iid)
-        if not m or m.get("provider") != "alibaba" or m.get("kind") != "image":
+        m = ali_media(iid, "image")
+        if not m:
             raise AliError(404, "InvalidImage.NotFound", "The image does not exist.", "unknown ImageId %r" % iid)
         info = {"ImageId": iid, "Title": m.get("title") or "", "ImageType": m.get("image_type") or "default",
                 "Status": m["state"], "URL": m["file_url"], "CreationTime": m["create_time"],
@@ -3025,17 +3038,12 @@ def ali_get_image_info(h, p, region):
 # Title, Type, Status Uploading | Normal | UploadFail, URL, StorageLocation, CreationTime, AppId} and
 # NonExistMediaIds (an array of ids). The action is singular; there is no GetAttachedMediaInfos.
 def ali_get_attached_media_info(h, p, region):
-    ids = [x.strip() for x in (p.get("MediaIds") or "").split(",") if x.strip()]
-    if not ids:
-        raise AliError(400, "MissingMediaIds", "MediaIds is mandatory for this action.")
-    if len(ids) > 20:
-        raise AliError(400, "InvalidParameter", "The specified parameter MediaIds is not valid.",
-                       "%d MediaIds, at most 20" % len(ids))
+    ids = ali_id_list(p, "MediaIds")
     found, absent = [], []
     with STATE.lock:
         for mid in ids:
-            m = STATE.media.get(mid)
-            if not m or m.get("provider") != "alibaba" or m.get("kind") != "attached":
+            m = ali_media(mid, "attached")
+            if not m:
                 absent.append(mid)
                 continue
             found.append({"MediaId": mid, "Title": m.get("title") or "", "Type": m.get("business_type"),
@@ -3050,17 +3058,12 @@ def ali_get_attached_media_info(h, p, region):
 # the answer lists the ids not deleted in NonExistMediaIds. No event follows (DeleteMediaComplete comes from
 # DeleteVideo alone).
 def ali_delete_attached_media(h, p, region):
-    ids = [x.strip() for x in (p.get("MediaIds") or "").split(",") if x.strip()]
-    if not ids:
-        raise AliError(400, "MissingMediaIds", "MediaIds is mandatory for this action.")
-    if len(ids) > 20:
-        raise AliError(400, "InvalidParameter", "The specified parameter MediaIds is not valid.",
-                       "%d MediaIds, at most 20" % len(ids))
+    ids = ali_id_list(p, "MediaIds")
     gone = []
     with STATE.lock:
         for mid in ids:
-            m = STATE.media.get(mid)
-            if not m or m.get("provider") != "alibaba" or m.get("kind") != "attached":
+            m = ali_media(mid, "attached")
+            if not m:
                 gone.append(mid)
                 continue
             del STATE.media[mid]
