@@ -23,10 +23,7 @@ class AliReconcile(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def upload(self, name):
         path, _ = U.make_file(self.root, name, 200 * 1024)

@@ -339,10 +339,7 @@ class TcUrlPullReconcile(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def lookups(self, task_id):
         return [c for c in self.emu.calls("DescribeTaskDetail")
@@ -395,10 +392,7 @@ class TcUrlPullPullMode(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def test_pull_complete_polled(self):
         path, md5, size = media_file("tc-polled.mp4", 200 * 1024)

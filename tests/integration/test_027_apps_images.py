@@ -52,10 +52,7 @@ class TencentApps(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def test_image_upload_is_recorded_as_an_image(self):
         path, md5 = U.make_file(self.root, "poster.png", 40 * 1024)
@@ -138,10 +135,7 @@ class TencentPullApps(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def test_events_of_both_applications_are_pulled_and_confirmed(self):
         t0 = U.now()
@@ -190,10 +184,7 @@ class AlibabaAppsAttached(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def test_attached_media_upload_linked_by_its_event(self):
         path, md5 = U.make_file(self.root, "subs.srt", 3000)
@@ -326,10 +317,7 @@ class AlibabaKinds(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     ATTACHED = {"media_kind": "attached", "business_type": "subtitle"}
 

@@ -56,10 +56,7 @@ class Metrics(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            U.stop_daemon(cls.d)
-        finally:
-            cls.emu.stop()
+        U.stop_class(cls)
 
     def scrape(self):
         st, hdrs, body = self.d.client.request("GET", "/metrics", None, SCRAPE)

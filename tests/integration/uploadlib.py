@@ -253,6 +253,15 @@ def stop_daemon(d):
     d.stop_checked()
 
 
+def stop_class(cls):
+    """Stop a class's daemon (failing if it did not exit cleanly), then its
+    own emulator (cls.emu) whatever happened."""
+    try:
+        stop_daemon(cls.d)
+    finally:
+        cls.emu.stop()
+
+
 def checkpointed(db, uid):
     """How many parts of upload uid are checkpointed."""
     return int(h.psql(db, "SELECT count(*) FROM upload_parts WHERE upload_id = :'v1'", uid)[0][0])
